@@ -1,0 +1,276 @@
+// Durable ReplicaStore on LevelDB (classic-level); the only module that touches LevelDB.
+import { ClassicLevel } from 'classic-level';
+import {
+  StoreError,
+  type AppliedWrite,
+  type Clock,
+  type KeygroupInfo,
+  type LiveItem,
+  type LocalWrite,
+  type ReplicaStore,
+  type ScanOptions,
+  type Sibling,
+} from './port.js';
+import {
+  acceptRemote,
+  isExpired,
+  itemRef,
+  liveSiblings,
+  mergeIncoming,
+  planLocalWrites,
+  requireKeygroup,
+  unexpiredSiblings,
+  validateKeygroupInfo,
+  validateWrites,
+} from './siblings.js';
+import { DEFAULT_MAX_VALUE_BYTES, isValidNodeId, validateId } from './version.js';
+
+export interface LevelReplicaStoreOptions {
+  /** Directory of the LevelDB database; created if missing. */
+  location: string;
+  nodeId: string;
+  clock?: Clock;
+  /** Largest accepted value in UTF-8 bytes; 4 MiB by default. */
+  maxValueBytes?: number;
+  /**
+   * fsync every write. Without it a write survives a process crash (LevelDB has appended it to
+   * its log before the call resolves) but not necessarily a power loss.
+   */
+  sync?: boolean;
+}
+
+// Key layout. Names and ids are alphanumeric and '!' (0x21) sorts below all of them, so the items
+// of one keygroup are exactly the keys in [i!<kg>!, i!<kg>") and never mix with keygroup 'kgX'.
+//   k!<keygroup>        → {"mutable":bool,"expiry":seconds}
+//   i!<keygroup>!<id>   → JSON [[value, version, tombstone 0|1, storedAt], ...]
+// deleteKeygroup removes k!<keygroup> first, then the items; items without a k! entry are garbage
+// from a delete cut short by a crash, invisible to readers, and cleared by createKeygroup.
+const metaKey = (keygroup: string) => `k!${keygroup}`;
+const itemKey = (keygroup: string, id: string) => `i!${keygroup}!${id}`;
+const itemRange = (keygroup: string) => ({ gte: `i!${keygroup}!`, lt: `i!${keygroup}"` });
+const META_RANGE = { gte: 'k!', lt: 'k"' };
+
+type EncodedSibling = [value: string, version: Record<string, number>, tombstone: 0 | 1, storedAt: number];
+
+function encode(siblings: readonly Sibling[]): string {
+  return JSON.stringify(siblings.map((s): EncodedSibling => [s.value, s.version, s.tombstone ? 1 : 0, s.storedAt]));
+}
+
+function decode(text: string | undefined): Sibling[] {
+  if (text === undefined) return [];
+  return (JSON.parse(text) as EncodedSibling[]).map(([value, version, tombstone, storedAt]) => ({
+    value,
+    version,
+    tombstone: tombstone === 1,
+    storedAt,
+  }));
+}
+
+const PURGE_BATCH = 512;
+
+/**
+ * Writers (applyLocal, mergeRemote, create/deleteKeygroup, purgeExpired) run one at a time on an
+ * internal promise chain, so version read-modify-write never interleaves; readers run freely on
+ * LevelDB's implicit snapshots. Keygroup metadata is cached in memory: this process is the only
+ * writer (LevelDB holds a lock on the directory).
+ */
+export class LevelReplicaStore implements ReplicaStore {
+  readonly nodeId: string;
+  readonly location: string;
+  private readonly db: ClassicLevel<string, string>;
+  private readonly clock: Clock;
+  private readonly maxValueBytes: number;
+  private readonly sync: boolean;
+  private readonly keygroups = new Map<string, KeygroupInfo>();
+  private writerTail: Promise<unknown> = Promise.resolve();
+  private opened = false;
+
+  constructor(options: LevelReplicaStoreOptions) {
+    if (!isValidNodeId(options.nodeId)) throw new TypeError(`invalid node id ${JSON.stringify(options.nodeId)}`);
+    this.nodeId = options.nodeId;
+    this.location = options.location;
+    this.clock = options.clock ?? Date.now;
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.sync = options.sync ?? false;
+    this.db = new ClassicLevel<string, string>(options.location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    await this.db.open();
+    this.keygroups.clear();
+    for await (const [key, value] of this.db.iterator(META_RANGE)) {
+      const name = key.slice(2);
+      const { mutable, expiry } = JSON.parse(value) as { mutable: boolean; expiry: number };
+      this.keygroups.set(name, { name, mutable, expiry });
+    }
+    this.opened = true;
+  }
+
+  /** Lets queued writes finish, then closes the database. */
+  async close(): Promise<void> {
+    await this.exclusive(async () => {
+      this.opened = false;
+      await this.db.close();
+    });
+  }
+
+  async createKeygroup(info: KeygroupInfo): Promise<void> {
+    await this.exclusive(async () => {
+      this.assertOpen();
+      validateKeygroupInfo(info);
+      if (this.keygroups.has(info.name)) {
+        throw new StoreError('ERR_KEYGROUP_EXISTS', `keygroup ${info.name} already exists`);
+      }
+      await this.db.clear(itemRange(info.name));
+      const meta = JSON.stringify({ mutable: info.mutable, expiry: info.expiry });
+      await this.db.put(metaKey(info.name), meta, { sync: this.sync });
+      this.keygroups.set(info.name, { name: info.name, mutable: info.mutable, expiry: info.expiry });
+    });
+  }
+
+  async deleteKeygroup(name: string): Promise<void> {
+    await this.exclusive(async () => {
+      this.info(name);
+      await this.db.del(metaKey(name), { sync: this.sync });
+      this.keygroups.delete(name);
+      await this.db.clear(itemRange(name));
+    });
+  }
+
+  async getKeygroup(name: string): Promise<KeygroupInfo | undefined> {
+    this.assertOpen();
+    const info = this.keygroups.get(name);
+    return info && { ...info };
+  }
+
+  async listKeygroups(): Promise<KeygroupInfo[]> {
+    this.assertOpen();
+    return [...this.keygroups.keys()].sort().map((name) => ({ ...this.keygroups.get(name)! }));
+  }
+
+  async read(keygroup: string, id: string): Promise<Sibling[]> {
+    const info = this.info(keygroup);
+    validateId(id);
+    return liveSiblings(decode(await this.db.get(itemKey(keygroup, id))), info, this.clock());
+  }
+
+  async readMany(keygroup: string, ids: string[]): Promise<Sibling[][]> {
+    const info = this.info(keygroup);
+    ids.forEach(validateId);
+    if (ids.length === 0) return [];
+    const values = await this.db.getMany(ids.map((id) => itemKey(keygroup, id)));
+    const now = this.clock();
+    return values.map((value) => liveSiblings(decode(value), info, now));
+  }
+
+  async scan(keygroup: string, options: ScanOptions): Promise<LiveItem[]> {
+    const info = this.info(keygroup);
+    if (options.start !== '') validateId(options.start);
+    const result: LiveItem[] = [];
+    if (!(options.count > 0)) return result;
+    const range = itemRange(keygroup);
+    const prefixLength = range.gte.length;
+    const now = this.clock();
+    // Deleted and expired items still have keys, so no LevelDB limit: stop after `count` live ones.
+    for await (const [key, value] of this.db.iterator({ gte: range.gte + options.start, lt: range.lt })) {
+      const siblings = liveSiblings(decode(value), info, now);
+      if (siblings.length === 0) continue;
+      result.push({ id: key.slice(prefixLength), siblings });
+      if (result.length >= options.count) break;
+    }
+    return result;
+  }
+
+  async applyLocal(writes: LocalWrite[]): Promise<AppliedWrite[]> {
+    this.assertOpen();
+    return this.exclusive(async () => {
+      this.assertOpen();
+      const lookup = (name: string) => this.keygroups.get(name);
+      validateWrites(writes, lookup, this.maxValueBytes);
+      if (writes.length === 0) return [];
+      const refs = new Map<string, string>();
+      for (const w of writes) refs.set(itemRef(w.keygroup, w.id), itemKey(w.keygroup, w.id));
+      const values = await this.db.getMany([...refs.values()]);
+      const stored = new Map([...refs.keys()].map((ref, i) => [ref, decode(values[i])]));
+      const plan = planLocalWrites(writes, {
+        nodeId: this.nodeId,
+        now: this.clock(),
+        keygroups: lookup,
+        stored: (keygroup, id) => stored.get(itemRef(keygroup, id))!,
+      });
+      // One batch: LevelDB applies it atomically, so a crash leaves all of it or none.
+      await this.db.batch(
+        plan.items.map((item) => ({ type: 'put' as const, key: itemKey(item.keygroup, item.id), value: encode(item.siblings) })),
+        { sync: this.sync },
+      );
+      return plan.applied;
+    });
+  }
+
+  async mergeRemote(keygroup: string, id: string, sibling: Omit<Sibling, 'storedAt'>): Promise<boolean> {
+    this.assertOpen();
+    return this.exclusive(async () => {
+      const info = this.info(keygroup);
+      const incoming = acceptRemote(info, id, sibling, this.clock(), this.maxValueBytes);
+      const merged = mergeIncoming(decode(await this.db.get(itemKey(keygroup, id))), incoming);
+      if (!merged) return false;
+      await this.db.put(itemKey(keygroup, id), encode(merged), { sync: this.sync });
+      return true;
+    });
+  }
+
+  async *dump(keygroup: string): AsyncIterable<{ id: string; siblings: Sibling[] }> {
+    const info = this.info(keygroup);
+    const range = itemRange(keygroup);
+    const now = this.clock();
+    for await (const [key, value] of this.db.iterator(range)) {
+      const siblings = unexpiredSiblings(decode(value), info, now);
+      if (siblings.length > 0) yield { id: key.slice(range.gte.length), siblings };
+    }
+  }
+
+  /** Drops expired siblings (and items left empty). Returns the number of siblings dropped. */
+  async purgeExpired(): Promise<number> {
+    this.assertOpen();
+    return this.exclusive(async () => {
+      this.assertOpen();
+      const now = this.clock();
+      let purged = 0;
+      for (const info of this.keygroups.values()) {
+        if (info.expiry <= 0) continue;
+        // Purging is idempotent, so several smaller batches are as good as one huge one.
+        let ops: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = [];
+        for await (const [key, value] of this.db.iterator(itemRange(info.name))) {
+          const siblings = decode(value);
+          const kept = siblings.filter((s) => !isExpired(s, info, now));
+          if (kept.length === siblings.length) continue;
+          purged += siblings.length - kept.length;
+          ops.push(kept.length === 0 ? { type: 'del', key } : { type: 'put', key, value: encode(kept) });
+          if (ops.length >= PURGE_BATCH) {
+            await this.db.batch(ops, { sync: this.sync });
+            ops = [];
+          }
+        }
+        if (ops.length > 0) await this.db.batch(ops, { sync: this.sync });
+      }
+      return purged;
+    });
+  }
+
+  private info(keygroup: string): KeygroupInfo {
+    this.assertOpen();
+    return requireKeygroup((name) => this.keygroups.get(name), keygroup);
+  }
+
+  private assertOpen(): void {
+    if (!this.opened) throw new StoreError('ERR_STORE_CLOSED', 'the store is not open');
+  }
+
+  /** Runs `task` after every earlier writer has settled; a failure does not block later ones. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.writerTail.then(task);
+    this.writerTail = run.catch(() => undefined);
+    return run;
+  }
+}
