@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// The `enoki` command: run a node, and manage and call its functions over HTTP.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadClientConfig, loadConfig, ENV_VARS } from '../config.js';
+import { startNode, WIT_DIR } from '../node.js';
+import { CliError, NodeClient } from './client.js';
+import { deployExamples } from './examples.js';
+import { withProgress } from './progress.js';
+
+const USAGE = `enoki — stateful WebAssembly functions from edge to cloud
+
+Usage:
+  enoki start [--port N] [--data-dir DIR] [--examples]    run a node (Ctrl-C stops it)
+  enoki deploy <file.wasm> --name NAME [--keygroup KG] [--immutable]
+               [--timeout MS] [--memory MIB] [--env KEY=VALUE]...
+  enoki invoke <name> [-d DATA | -d @file] [-X METHOD] [--path /sub/path] [--async]
+  enoki ls                       list functions
+  enoki info <name>              versions, options and stats of a function
+  enoki rm <name> [--purge]      delete a function (--purge also deletes its keygroup)
+  enoki rollback <name> [--version vN]
+  enoki logs <name> [--limit N]  recent invocations with the guest's log lines
+  enoki build <guest.js|guest.wat> [-o out.wasm] [--feature stdio|random|clocks|http]...
+
+Common options: --url URL (default $ENOKI_URL or http://127.0.0.1:8080), --token TOKEN
+(default $ENOKI_ADMIN_TOKEN or <data-dir>/admin-token), --data-dir DIR (default ./.enoki).
+Node settings from the environment: ${Object.keys(ENV_VARS).join(', ')}.`;
+
+const OPTIONS = {
+  port: { type: 'string' },
+  'data-dir': { type: 'string' },
+  examples: { type: 'boolean' },
+  name: { type: 'string' },
+  keygroup: { type: 'string' },
+  immutable: { type: 'boolean' },
+  timeout: { type: 'string' },
+  memory: { type: 'string' },
+  env: { type: 'string', multiple: true },
+  data: { type: 'string', short: 'd' },
+  request: { type: 'string', short: 'X' },
+  path: { type: 'string' },
+  async: { type: 'boolean' },
+  purge: { type: 'boolean' },
+  version: { type: 'string' },
+  limit: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  feature: { type: 'string', multiple: true },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function need(value: string | undefined, what: string): string {
+  if (!value) throw new CliError(`missing ${what}\n\n${USAGE}`);
+  return value;
+}
+
+async function start(values: Values): Promise<void> {
+  const config = loadConfig({ port: values.port === undefined ? undefined : Number(values.port), dataDir: values['data-dir'] });
+  const node = await startNode(config);
+  if (values.examples) {
+    const names = await withProgress('deploying example functions', () => deployExamples(node.functions));
+    process.stderr.write(`examples: ${names.map((n) => `${node.url}/fn/${n}`).join('  ')}\n`);
+  }
+  process.stderr.write(`enoki node ${node.nodeId} listening on ${node.url}\n`);
+  if (node.adminTokenCreated) {
+    process.stderr.write(`admin token (shown once, kept in ${path.join(config.dataDir, 'admin-token')}): ${node.adminToken}\n`);
+  }
+  const stop = async () => {
+    process.stderr.write('stopping…\n');
+    await node.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function readData(data: string | undefined): Promise<Uint8Array | string | undefined> {
+  if (data === undefined) return undefined;
+  if (data.startsWith('@')) return fs.readFile(data.slice(1));
+  return data;
+}
+
+async function build(file: string, values: Values): Promise<void> {
+  const out = values.output ?? file.replace(/\.(js|mjs|wat)$/, '') + '.wasm';
+  const features = (values.feature ?? []) as ('stdio' | 'random' | 'clocks' | 'http')[];
+  const bytes = await withProgress(`building ${file}${file.endsWith('.wat') ? '' : ' (a JS guest takes ~10 s)'}`, async () => {
+    if (file.endsWith('.wat')) {
+      const { buildWatGuest } = await import('../build/componentize-wat.js');
+      return buildWatGuest({ wat: await fs.readFile(file, 'utf8'), witDir: WIT_DIR, world: 'function' });
+    }
+    const { buildJsGuest } = await import('../build/componentize-js.js');
+    return buildJsGuest({ source: path.resolve(file), witDir: WIT_DIR, world: 'function', features });
+  });
+  await fs.writeFile(out, bytes);
+  process.stdout.write(`${out} (${(bytes.length / 1024).toFixed(1)} KiB)\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+  const [command, arg] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const client = new NodeClient(loadClientConfig({ url: values.url, token: values.token, dataDir: values['data-dir'] }));
+  const print = (value: unknown): void => {
+    process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  };
+  switch (command) {
+    case 'start':
+      return start(values);
+    case 'build':
+      return build(need(arg, 'the guest source file'), values);
+    case 'deploy': {
+      const file = need(arg, 'the component file');
+      const name = need(values.name ?? path.basename(file, '.wasm'), '--name');
+      const bytes = await fs.readFile(file).catch(() => {
+        throw new CliError(`cannot read ${file}`);
+      });
+      const query = new URLSearchParams();
+      if (values.keygroup) query.set('keygroup', values.keygroup);
+      if (values.immutable) query.set('immutable', 'true');
+      if (values.timeout) query.set('timeoutMs', values.timeout);
+      if (values.memory) query.set('memoryMiB', values.memory);
+      for (const e of values.env ?? []) query.append('env', e);
+      const qs = query.size > 0 ? `?${query}` : '';
+      const result = await withProgress(`deploying ${name} (${(bytes.length / 1024 / 1024).toFixed(1)} MB)`, () =>
+        client.admin(`PUT`, `/functions/${encodeURIComponent(name)}${qs}`, bytes),
+      );
+      return print(result);
+    }
+    case 'invoke': {
+      const name = need(arg, 'the function name');
+      const method = values.request ?? (values.data !== undefined ? 'POST' : 'GET');
+      const res = await client.request(method, `/fn/${encodeURIComponent(name)}${values.path ?? ''}`, {
+        body: await readData(values.data),
+        headers: values.async ? { 'x-enoki-async': 'true' } : {},
+      });
+      const body = new Uint8Array(await res.arrayBuffer());
+      process.stdout.write(body);
+      if (body.length > 0 && body[body.length - 1] !== 10 && process.stdout.isTTY) process.stdout.write('\n');
+      if (!res.ok) process.exitCode = 1;
+      return;
+    }
+    case 'ls':
+      return print(await client.admin('GET', '/functions'));
+    case 'info':
+      return print(await client.admin('GET', `/functions/${encodeURIComponent(need(arg, 'the function name'))}`));
+    case 'rm':
+      return print(await client.admin('DELETE', `/functions/${encodeURIComponent(need(arg, 'the function name'))}${values.purge ? '?purge=true' : ''}`));
+    case 'rollback':
+      return print(
+        await client.admin('POST', `/functions/${encodeURIComponent(need(arg, 'the function name'))}/rollback`, values.version ? JSON.stringify({ version: values.version }) : undefined),
+      );
+    case 'logs':
+      return print(await client.admin('GET', `/functions/${encodeURIComponent(need(arg, 'the function name'))}/logs${values.limit ? `?limit=${values.limit}` : ''}`));
+    default:
+      throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const message = err instanceof CliError || (err as { code?: string }).code ? (err as Error).message : String((err as Error)?.stack ?? err);
+  process.stderr.write(`enoki: ${message}\n`);
+  process.exit(1);
+});

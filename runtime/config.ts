@@ -1,0 +1,130 @@
+// Node configuration: defaults, then environment variables, then explicit overrides (CLI flags).
+// The only module that reads process.env.
+
+import os from 'node:os';
+import path from 'node:path';
+import { EnokiError } from './errors.js';
+
+export interface NodeConfig {
+  /** HTTP port; 0 picks a free one. */
+  port: number;
+  host: string;
+  /** Where the replica, the registry and the component artefacts live. */
+  dataDir: string;
+  /** Node id used in version vectors; stable across restarts (stored in the data directory). */
+  nodeId?: string;
+  /** Bearer token for the management API; generated and stored on first start when unset. */
+  adminToken?: string;
+  /** Largest request body accepted on invocation routes, bytes. */
+  maxBodyBytes: number;
+  /** Largest component accepted by deploy, bytes. */
+  maxComponentBytes: number;
+  /** Worker threads executing guests. */
+  workers: number;
+  /** Default and ceiling for a function's timeout, ms. */
+  defaultTimeoutMs: number;
+  maxTimeoutMs: number;
+  /** Default and ceiling for a function instance's linear memory, MiB. */
+  defaultMemoryMiB: number;
+  maxMemoryMiB: number;
+  /** Budget for all warm instances' linear memory together, MiB; least recently used go first. */
+  instanceMemoryBudgetMiB: number;
+  /** Invocations waiting for a worker before new ones get 503. */
+  maxQueue: number;
+  /** Log lines kept per function (each invocation's guest output and errors). */
+  logEntriesPerFunction: number;
+  /** Async invocation results kept, and for how long, ms. */
+  asyncResults: number;
+  asyncResultTtlMs: number;
+  /** fsync every commit (power-loss durability) instead of relying on the OS page cache. */
+  fsync: boolean;
+  logLevel: string;
+}
+
+export const DEFAULTS: NodeConfig = {
+  port: 8080,
+  host: '0.0.0.0',
+  dataDir: path.resolve('.enoki'),
+  maxBodyBytes: 6 * 1024 * 1024,
+  maxComponentBytes: 64 * 1024 * 1024,
+  workers: Math.max(1, Math.min(os.availableParallelism(), 4)),
+  defaultTimeoutMs: 10_000,
+  maxTimeoutMs: 300_000,
+  defaultMemoryMiB: 128,
+  maxMemoryMiB: 2048,
+  instanceMemoryBudgetMiB: 1024,
+  maxQueue: 1000,
+  logEntriesPerFunction: 200,
+  asyncResults: 10_000,
+  asyncResultTtlMs: 10 * 60_000,
+  fsync: false,
+  logLevel: 'info',
+};
+
+const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'bool' }> = {
+  PORT: { key: 'port', type: 'int' },
+  ENOKI_HOST: { key: 'host', type: 'string' },
+  ENOKI_DATA_DIR: { key: 'dataDir', type: 'string' },
+  ENOKI_NODE_ID: { key: 'nodeId', type: 'string' },
+  ENOKI_ADMIN_TOKEN: { key: 'adminToken', type: 'string' },
+  ENOKI_MAX_BODY_BYTES: { key: 'maxBodyBytes', type: 'int' },
+  ENOKI_MAX_COMPONENT_BYTES: { key: 'maxComponentBytes', type: 'int' },
+  ENOKI_WORKERS: { key: 'workers', type: 'int' },
+  ENOKI_TIMEOUT_MS: { key: 'defaultTimeoutMs', type: 'int' },
+  ENOKI_MAX_TIMEOUT_MS: { key: 'maxTimeoutMs', type: 'int' },
+  ENOKI_MEMORY_MIB: { key: 'defaultMemoryMiB', type: 'int' },
+  ENOKI_MAX_MEMORY_MIB: { key: 'maxMemoryMiB', type: 'int' },
+  ENOKI_INSTANCE_MEMORY_BUDGET_MIB: { key: 'instanceMemoryBudgetMiB', type: 'int' },
+  ENOKI_MAX_QUEUE: { key: 'maxQueue', type: 'int' },
+  ENOKI_FSYNC: { key: 'fsync', type: 'bool' },
+  ENOKI_LOG_LEVEL: { key: 'logLevel', type: 'string' },
+};
+
+function parseValue(name: string, raw: string, type: 'int' | 'string' | 'bool'): unknown {
+  if (type === 'string') return raw;
+  if (type === 'bool') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new EnokiError('ERR_INVALID_OPTION', `${name} must be true or false, got "${raw}"`);
+  }
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new EnokiError('ERR_INVALID_OPTION', `${name} must be a non-negative integer, got "${raw}"`);
+  }
+  return n;
+}
+
+export function loadConfig(
+  overrides: Partial<NodeConfig> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): NodeConfig {
+  const fromEnv: Partial<NodeConfig> = {};
+  for (const [name, { key, type }] of Object.entries(ENV)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') (fromEnv as Record<string, unknown>)[key] = parseValue(name, raw, type);
+  }
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const config = { ...DEFAULTS, ...fromEnv, ...defined };
+  config.dataDir = path.resolve(config.dataDir);
+  if (config.workers < 1) throw new EnokiError('ERR_INVALID_OPTION', 'workers must be at least 1');
+  return config;
+}
+
+/** Environment variable names and what they set, for `enoki start --help` and the README. */
+export const ENV_VARS = Object.fromEntries(Object.entries(ENV).map(([name, { key }]) => [name, key]));
+
+export interface ClientConfig {
+  url: string;
+  /** Token from --token, ENOKI_ADMIN_TOKEN, or the local node's data directory. */
+  token?: string;
+  dataDir: string;
+}
+
+/** Where CLI commands other than `start` find the node. */
+export function loadClientConfig(overrides: { url?: string; token?: string; dataDir?: string }, env: NodeJS.ProcessEnv = process.env): ClientConfig {
+  return {
+    url: (overrides.url ?? env.ENOKI_URL ?? `http://127.0.0.1:${env.PORT ?? DEFAULTS.port}`).replace(/\/+$/, ''),
+    token: overrides.token ?? (env.ENOKI_ADMIN_TOKEN || undefined),
+    dataDir: path.resolve(overrides.dataDir ?? env.ENOKI_DATA_DIR ?? DEFAULTS.dataDir),
+  };
+}

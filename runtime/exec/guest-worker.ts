@@ -1,0 +1,165 @@
+// Worker thread that runs guest instances. It keeps one warm instance per loaded function
+// version, runs one call at a time, and forwards the guest's KV calls to the main thread
+// synchronously. A trapped instance is dropped (a component instance cannot be re-entered after
+// a trap); an infinite loop is ended from outside by terminating this worker.
+
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { syncCaller } from './sync-channel.js';
+import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, KvCall, KvReply, LoadSpec, LogLine, ToWorker } from './protocol.js';
+
+interface Instance {
+  handle: (request: GuestRequest) => unknown;
+  memories: WebAssembly.Memory[];
+}
+
+type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, unknown>,
+  instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
+) => Promise<Record<string, { handle: Instance['handle'] }>>;
+
+const MAX_LOG_BYTES_PER_CALL = 64 * 1024;
+const HANDLER = 'enoki:faas/handler@0.1.0';
+const KV_OPS = ['read', 'get', 'getMany', 'set', 'setMany', 'delete', 'scan', 'keys', 'append'];
+const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
+
+const port = parentPort as MessagePort;
+const kvCall = syncCaller<KvCall, KvReply>(workerData.kv);
+const instances = new Map<string, Instance>();
+
+// Per-call state: the guest's log lines.
+let logs: LogLine[] = [];
+let logBytes = 0;
+let logsTruncated = false;
+let callEnv: [string, string][] = [];
+
+function capture(line: LogLine): void {
+  logBytes += line.message.length;
+  if (logBytes > MAX_LOG_BYTES_PER_CALL) {
+    logsTruncated = true;
+    return;
+  }
+  logs.push(line);
+}
+
+/** Host imports, shared by all instances of this worker: the call state is per worker. */
+function hostImports(): Record<string, unknown> {
+  const kv: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const op of KV_OPS) {
+    kv[op] = (...args: unknown[]) => {
+      const reply = kvCall({ op, args });
+      if (reply.ok) return reply.value;
+      // jco turns a thrown object with `payload` into the `err` case of the import's result.
+      throw { payload: reply.error };
+    };
+  }
+  const log = {
+    write(level: string, message: string) {
+      capture({ stream: LOG_LEVELS.has(level) ? (level as LogLine['stream']) : 'info', message: String(message) });
+    },
+  };
+  const env = {
+    get: (name: string) => callEnv.find(([key]) => key === name)?.[1],
+    all: () => callEnv,
+  };
+  return { 'enoki:faas/kv': kv, 'enoki:faas/log': log, 'enoki:faas/env': env };
+}
+
+const imports = hostImports();
+
+async function load(spec: LoadSpec): Promise<Instance> {
+  const { instantiate } = (await import(spec.glueUrl)) as { instantiate: Instantiate };
+  const memories: WebAssembly.Memory[] = [];
+  const exports = await instantiate(
+    (name) => {
+      const module = spec.modules[name];
+      if (!module) throw new Error(`core module ${name} missing from the artefact`);
+      return module;
+    },
+    imports,
+    async (module, coreImports) => {
+      const instance = await WebAssembly.instantiate(module, coreImports);
+      for (const value of Object.values(instance.exports)) {
+        if (value instanceof WebAssembly.Memory) memories.push(value);
+      }
+      return instance;
+    },
+  );
+  const handler = exports[HANDLER];
+  if (!handler || typeof handler.handle !== 'function') throw new Error(`the component does not export ${HANDLER}`);
+  return { handle: handler.handle.bind(handler), memories };
+}
+
+function memoryBytes(instance: Instance | undefined): number {
+  return instance ? instance.memories.reduce((sum, m) => sum + m.buffer.byteLength, 0) : 0;
+}
+
+function checkResponse(value: unknown): GuestResponse {
+  const r = value as GuestResponse;
+  if (
+    !r ||
+    typeof r.status !== 'number' ||
+    r.status < 100 ||
+    r.status > 599 ||
+    !Array.isArray(r.headers) ||
+    !(r.body instanceof Uint8Array)
+  ) {
+    throw Object.assign(new Error(`the guest returned an invalid response (status ${String(r?.status)})`), {
+      failure: 'bad-response',
+    });
+  }
+  return r;
+}
+
+function describeThrown(err: unknown, instance: Instance | undefined, memoryLimit: number): { kind: GuestFailure; message: string } {
+  if ((err as { failure?: GuestFailure })?.failure) {
+    return { kind: (err as { failure: GuestFailure }).failure, message: (err as Error).message };
+  }
+  // jco raises a ComponentError with the guest's `err` payload for result-returning exports.
+  if (err instanceof Error && err.name === 'ComponentError') {
+    const payload = (err as { payload?: unknown }).payload;
+    return { kind: 'error', message: typeof payload === 'string' ? payload : err.message };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (memoryLimit > 0 && memoryBytes(instance) >= memoryLimit * 0.9) {
+    return { kind: 'memory', message: `out of memory at the instance's limit (${message})` };
+  }
+  return { kind: 'trap', message };
+}
+
+async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<FromWorker> {
+  logs = [];
+  logBytes = 0;
+  logsTruncated = false;
+  callEnv = message.env;
+  let instance = instances.get(message.codeKey);
+  const cold = instance === undefined;
+  const memoryLimit = message.memoryLimitBytes;
+  try {
+    if (!instance) {
+      if (!message.load) throw Object.assign(new Error('no code to load'), { failure: 'load' });
+      try {
+        instance = await load(message.load);
+      } catch (err) {
+        throw Object.assign(new Error(`instantiation failed: ${(err as Error).message}`), { failure: 'load' });
+      }
+      instances.set(message.codeKey, instance);
+    }
+    const response = checkResponse(instance.handle({ ...message.request }));
+    return { type: 'done', id: message.id, cold, memoryBytes: memoryBytes(instance), logs, logsTruncated, response };
+  } catch (err) {
+    const failure = describeThrown(err, instance, memoryLimit);
+    // After a trap the instance refuses further calls; a guest `err` leaves it usable.
+    if (failure.kind !== 'error') instances.delete(message.codeKey);
+    return { type: 'done', id: message.id, cold, memoryBytes: 0, logs, logsTruncated, failure };
+  }
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'evict') {
+    instances.delete(message.codeKey);
+    return;
+  }
+  invoke(message).then((reply) => port.postMessage(reply));
+});
+port.postMessage({ type: 'ready' } satisfies FromWorker);

@@ -1,0 +1,68 @@
+// Caps a core module's linear memory by rewriting the maximum in its memory section before
+// compiling. Worker resourceLimits do not cover wasm memory; a declared maximum makes
+// memory.grow fail inside the guest instead of growing the node's RSS.
+
+const MEMORY_SECTION = 5;
+export const WASM_PAGE = 65536;
+
+function readU32(bytes: Uint8Array, offset: number): [value: number, next: number] {
+  let result = 0;
+  let shift = 0;
+  let pos = offset;
+  for (;;) {
+    const byte = bytes[pos++];
+    if (byte === undefined) throw new Error('truncated LEB128');
+    result += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) return [result, pos];
+    shift += 7;
+    if (shift > 35) throw new Error('LEB128 too long');
+  }
+}
+
+function writeU32(value: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value = Math.floor(value / 128);
+    if (value !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (value !== 0);
+  return out;
+}
+
+/** Returns the module with every defined 32-bit memory limited to maxPages (imports untouched). */
+export function limitMemory(module: Uint8Array, maxPages: number): Uint8Array {
+  if (module[4] !== 1 || module[6] !== 0) throw new Error('not a core wasm module');
+  const parts: Uint8Array[] = [module.subarray(0, 8)];
+  let pos = 8;
+  while (pos < module.length) {
+    const id = module[pos];
+    const [size, bodyStart] = readU32(module, pos + 1);
+    const bodyEnd = bodyStart + size;
+    if (id !== MEMORY_SECTION) {
+      parts.push(module.subarray(pos, bodyEnd));
+      pos = bodyEnd;
+      continue;
+    }
+    const [count, first] = readU32(module, bodyStart);
+    const body: number[] = writeU32(count);
+    let p = first;
+    for (let i = 0; i < count; i++) {
+      const flags = module[p++];
+      if (flags & 0x04) throw new Error('64-bit memories are not supported');
+      const [min, afterMin] = readU32(module, p);
+      p = afterMin;
+      let max = maxPages;
+      if (flags & 0x01) {
+        const [declared, afterMax] = readU32(module, p);
+        p = afterMax;
+        max = Math.min(declared, maxPages);
+      }
+      if (min > max) throw new Error(`the module needs ${min} pages of memory at start, above the limit of ${maxPages}`);
+      body.push((flags & 0x02) | 0x01, ...writeU32(min), ...writeU32(max));
+    }
+    parts.push(Uint8Array.of(MEMORY_SECTION, ...writeU32(body.length), ...body));
+    pos = bodyEnd;
+  }
+  return Buffer.concat(parts);
+}

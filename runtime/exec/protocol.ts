@@ -1,0 +1,68 @@
+// Messages between the executor (main thread) and its guest workers.
+
+/** What a worker needs to load one function version: compiled modules travel by structured clone. */
+export interface LoadSpec {
+  /** Identifies the compiled code: component digest + memory limit. */
+  codeKey: string;
+  glueUrl: string;
+  modules: Record<string, WebAssembly.Module>;
+}
+
+export interface GuestRequest {
+  method: string;
+  path: string;
+  query: string;
+  headers: [string, string][];
+  body: Uint8Array;
+}
+
+export interface GuestResponse {
+  status: number;
+  headers: [string, string][];
+  body: Uint8Array;
+}
+
+export type LogStream = 'stdout' | 'stderr' | 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogLine {
+  stream: LogStream;
+  message: string;
+}
+
+export type ToWorker =
+  | {
+      type: 'invoke';
+      id: number;
+      codeKey: string;
+      /** Present when the worker has no warm instance of codeKey and must load it. */
+      load?: LoadSpec;
+      request: GuestRequest;
+      env: [string, string][];
+      /** The instance's linear memory cap (already compiled into the code), for diagnosis. */
+      memoryLimitBytes: number;
+    }
+  | { type: 'evict'; codeKey: string };
+
+export type GuestFailure = 'trap' | 'error' | 'bad-response' | 'memory' | 'load';
+
+export type FromWorker =
+  | { type: 'ready' }
+  | {
+      type: 'done';
+      id: number;
+      cold: boolean;
+      /** Linear memory the instance holds after the call, bytes. */
+      memoryBytes: number;
+      logs: LogLine[];
+      logsTruncated: boolean;
+      response?: GuestResponse;
+      failure?: { kind: GuestFailure; message: string };
+    };
+
+/** A key-value call from a guest, forwarded synchronously to the main thread. */
+export interface KvCall {
+  op: string;
+  args: unknown[];
+}
+
+export type KvReply = { ok: true; value: unknown } | { ok: false; error: { tag: string; val?: string } };

@@ -1,0 +1,255 @@
+// Runs guest calls on a fixed set of worker threads. Each worker keeps warm instances of the
+// function versions it has run (one call in flight per worker, so per instance); calls prefer a
+// worker that is warm for their code. A call past its timeout terminates its worker (the only way
+// to stop a wasm loop) and a fresh worker takes the slot. Warm instances' linear memory is kept
+// under a budget by evicting the least recently used.
+
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { EnokiError } from '../errors.js';
+import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, KvCall, KvReply, LoadSpec, LogLine } from './protocol.js';
+import { createSyncChannel, serveSyncChannel } from './sync-channel.js';
+
+export interface Job {
+  codeKey: string;
+  /** Called when the chosen worker is cold for codeKey. */
+  loadSpec: () => Promise<LoadSpec>;
+  request: GuestRequest;
+  env: [string, string][];
+  timeoutMs: number;
+  memoryLimitBytes: number;
+  kv: (call: KvCall) => Promise<KvReply>;
+}
+
+export interface JobResult {
+  response?: GuestResponse;
+  failure?: { kind: GuestFailure | 'timeout' | 'crash'; message: string };
+  cold: boolean;
+  logs: LogLine[];
+  logsTruncated: boolean;
+  /** Time spent waiting for a free worker, ms. */
+  queuedMs: number;
+}
+
+interface Pending {
+  job: Job;
+  enqueuedAt: number;
+  resolve: (result: JobResult) => void;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  ready: Promise<void>;
+  running?: Pending & { id: number; timer: NodeJS.Timeout; queuedMs: number; evicted?: boolean };
+  /** codeKey → warm instance bookkeeping. */
+  warm: Map<string, { lastUsed: number; memoryBytes: number }>;
+}
+
+export interface WorkerPoolOptions {
+  size: number;
+  maxQueue: number;
+  memoryBudgetBytes: number;
+  logger: Logger;
+}
+
+export class WorkerPool {
+  readonly #slots: Slot[] = [];
+  readonly #queue: Pending[] = [];
+  #nextId = 1;
+  #stopped = false;
+
+  constructor(private readonly options: WorkerPoolOptions) {}
+
+  async start(): Promise<void> {
+    for (let i = 0; i < this.options.size; i++) this.#slots.push(this.#spawn(i));
+    await Promise.all(this.#slots.map((s) => s.ready));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const pending of this.#queue.splice(0)) {
+      pending.resolve(this.#crashed(pending, 'the node is shutting down'));
+    }
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+
+  run(job: Job): Promise<JobResult> {
+    if (this.#stopped) return Promise.reject(new EnokiError('ERR_SHUTTING_DOWN', 'the node is shutting down'));
+    if (this.#queue.length >= this.options.maxQueue) {
+      return Promise.reject(new EnokiError('ERR_OVERLOADED', `too many invocations waiting (${this.options.maxQueue})`));
+    }
+    return new Promise((resolve) => {
+      this.#queue.push({ job, enqueuedAt: performance.now(), resolve });
+      this.#pump();
+    });
+  }
+
+  /** Drops warm instances of code that will not run again (an old version, a deleted function). */
+  evict(codeKey: string): void {
+    for (const slot of this.#slots) {
+      // A call of that code still running re-adds nothing when it finishes.
+      if (slot.running?.job.codeKey === codeKey) slot.running.evicted = true;
+      if (slot.warm.delete(codeKey) || slot.running?.evicted) slot.worker.postMessage({ type: 'evict', codeKey });
+    }
+  }
+
+  stats(): { workers: number; busy: number; queued: number; warmInstances: number; warmMemoryBytes: number } {
+    let warmInstances = 0;
+    let warmMemoryBytes = 0;
+    for (const slot of this.#slots) {
+      warmInstances += slot.warm.size;
+      for (const w of slot.warm.values()) warmMemoryBytes += w.memoryBytes;
+    }
+    return {
+      workers: this.#slots.length,
+      busy: this.#slots.filter((s) => s.running).length,
+      queued: this.#queue.length,
+      warmInstances,
+      warmMemoryBytes,
+    };
+  }
+
+  #spawn(index: number): Slot {
+    const channel = createSyncChannel();
+    const worker = new Worker(new URL('./guest-worker.js', import.meta.url), {
+      workerData: { kv: channel.workerEnd },
+      transferList: [channel.workerEnd.port],
+      // Caps the JS heap of the worker; wasm linear memory is capped by the memory section.
+      resourceLimits: { maxOldGenerationSizeMb: 512 },
+    });
+    const slot: Slot = { index, worker, warm: new Map(), ready: Promise.resolve() };
+    slot.ready = new Promise((resolve, reject) => {
+      const onMessage = (message: FromWorker) => {
+        if (message.type === 'ready') resolve();
+        else this.#finish(slot, message);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', (err) => reject(err));
+    });
+    serveSyncChannel<KvCall, KvReply>(channel, async (call) => {
+      const running = slot.running;
+      if (!running) return { ok: false, error: { tag: 'unavailable', val: 'no invocation in progress' } };
+      return running.job.kv(call);
+    });
+    worker.on('error', (err: Error) => this.#replace(slot, `the worker failed: ${err.message}`));
+    worker.on('exit', (code) => {
+      if (!this.#stopped && this.#slots[index] === slot) this.#replace(slot, `the worker exited with code ${code}`);
+    });
+    worker.unref();
+    return slot;
+  }
+
+  /** Replaces a slot's worker after a timeout or crash, failing the call it was running. */
+  #replace(slot: Slot, reason: string, failure: 'timeout' | 'crash' = 'crash'): void {
+    if (this.#slots[slot.index] !== slot) return;
+    const running = slot.running;
+    slot.running = undefined;
+    if (running) {
+      clearTimeout(running.timer);
+      running.resolve({ ...this.#crashed(running, reason), failure: { kind: failure, message: reason } });
+    }
+    void slot.worker.terminate();
+    if (this.#stopped) return;
+    const fresh = this.#spawn(slot.index);
+    this.#slots[slot.index] = fresh;
+    fresh.ready.then(() => this.#pump(), (err: unknown) => this.options.logger.error({ err }, 'worker failed to start'));
+  }
+
+  #crashed(pending: Pending, message: string): JobResult {
+    return {
+      failure: { kind: 'crash', message },
+      cold: false,
+      logs: [],
+      logsTruncated: false,
+      queuedMs: performance.now() - pending.enqueuedAt,
+    };
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0];
+      const idle = this.#slots.filter((s) => !s.running);
+      if (idle.length === 0) return;
+      const slot =
+        idle.find((s) => s.warm.has(next.job.codeKey)) ??
+        idle.reduce((best, s) => (s.warm.size < best.warm.size ? s : best));
+      this.#queue.shift();
+      this.#dispatch(slot, next);
+    }
+  }
+
+  #dispatch(slot: Slot, pending: Pending): void {
+    const id = this.#nextId++;
+    const { job } = pending;
+    const timer = setTimeout(
+      () => this.#replace(slot, `the function ran longer than its timeout of ${job.timeoutMs} ms`, 'timeout'),
+      job.timeoutMs,
+    );
+    slot.running = { ...pending, id, timer, queuedMs: performance.now() - pending.enqueuedAt };
+    const cold = !slot.warm.has(job.codeKey);
+    const post = (load?: LoadSpec) => {
+      if (slot.running?.id !== id) return;
+      slot.worker.postMessage({
+        type: 'invoke',
+        id,
+        codeKey: job.codeKey,
+        load,
+        request: job.request,
+        env: job.env,
+        memoryLimitBytes: job.memoryLimitBytes,
+      });
+    };
+    if (!cold) return post();
+    job.loadSpec().then(post, (err: Error) => {
+      if (slot.running?.id !== id) return;
+      clearTimeout(timer);
+      slot.running = undefined;
+      pending.resolve({
+        failure: { kind: 'load', message: err.message },
+        cold: true,
+        logs: [],
+        logsTruncated: false,
+        queuedMs: 0,
+      });
+      this.#pump();
+    });
+  }
+
+  #finish(slot: Slot, message: Extract<FromWorker, { type: 'done' }>): void {
+    const running = slot.running;
+    if (!running || running.id !== message.id) return;
+    clearTimeout(running.timer);
+    slot.running = undefined;
+    if ((message.failure && message.failure.kind !== 'error') || running.evicted) slot.warm.delete(running.job.codeKey);
+    else slot.warm.set(running.job.codeKey, { lastUsed: performance.now(), memoryBytes: message.memoryBytes });
+    running.resolve({
+      response: message.response,
+      failure: message.failure,
+      cold: message.cold,
+      logs: message.logs,
+      logsTruncated: message.logsTruncated,
+      queuedMs: running.queuedMs,
+    });
+    this.#enforceBudget();
+    this.#pump();
+  }
+
+  #enforceBudget(): void {
+    let total = this.stats().warmMemoryBytes;
+    while (total > this.options.memoryBudgetBytes) {
+      let victim: { slot: Slot; codeKey: string; lastUsed: number; memoryBytes: number } | undefined;
+      for (const slot of this.#slots) {
+        for (const [codeKey, w] of slot.warm) {
+          if (slot.running?.job.codeKey === codeKey) continue;
+          if (!victim || w.lastUsed < victim.lastUsed) victim = { slot, codeKey, ...w };
+        }
+      }
+      if (!victim) return;
+      victim.slot.warm.delete(victim.codeKey);
+      victim.slot.worker.postMessage({ type: 'evict', codeKey: victim.codeKey });
+      total -= victim.memoryBytes;
+      this.options.logger.debug({ codeKey: victim.codeKey }, 'evicted a warm instance over the memory budget');
+    }
+  }
+}

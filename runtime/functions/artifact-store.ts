@@ -1,0 +1,85 @@
+// Content-addressed storage of deployed components and their transpiled form under the data
+// directory: components/<sha256>/{component.wasm, component.mjs, *.core*.wasm, meta.json}.
+// Each entry is written to a temporary directory and renamed into place, so a crash never
+// leaves a half-written artefact under its final name.
+
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { TranspiledComponent } from './transpiler.js';
+
+export interface ArtifactMeta {
+  digest: string;
+  size: number;
+  glueFile: string;
+  coreFiles: string[];
+  imports: string[];
+}
+
+export function digestOf(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export class ArtifactStore {
+  constructor(private readonly root: string) {}
+
+  dir(digest: string): string {
+    return path.join(this.root, digest);
+  }
+
+  async get(digest: string): Promise<ArtifactMeta | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(path.join(this.dir(digest), 'meta.json'), 'utf8')) as ArtifactMeta;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async put(bytes: Uint8Array, transpiled: TranspiledComponent): Promise<ArtifactMeta> {
+    const digest = digestOf(bytes);
+    const existing = await this.get(digest);
+    if (existing) return existing;
+    const meta: ArtifactMeta = {
+      digest,
+      size: bytes.length,
+      glueFile: transpiled.glueFile,
+      coreFiles: transpiled.coreFiles,
+      imports: transpiled.imports,
+    };
+    await fs.mkdir(this.root, { recursive: true });
+    const tmp = path.join(this.root, `.tmp-${digest.slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    await fs.mkdir(tmp);
+    await fs.writeFile(path.join(tmp, 'component.wasm'), bytes);
+    for (const [name, contents] of transpiled.files) await fs.writeFile(path.join(tmp, name), contents);
+    await fs.writeFile(path.join(tmp, 'meta.json'), JSON.stringify(meta));
+    try {
+      await fs.rename(tmp, this.dir(digest));
+    } catch (err) {
+      // A concurrent deploy of the same bytes won the rename; its copy is identical.
+      await fs.rm(tmp, { recursive: true, force: true });
+      if (!(await this.get(digest))) throw err;
+    }
+    return meta;
+  }
+
+  glueUrl(meta: ArtifactMeta): string {
+    return pathToFileURL(path.join(this.dir(meta.digest), meta.glueFile)).href;
+  }
+
+  async readCore(meta: ArtifactMeta, file: string): Promise<Uint8Array> {
+    return fs.readFile(path.join(this.dir(meta.digest), file));
+  }
+
+  /** Removes artefacts no function version refers to. */
+  async collect(live: Set<string>): Promise<number> {
+    let removed = 0;
+    for (const entry of await fs.readdir(this.root).catch(() => [] as string[])) {
+      if (live.has(entry)) continue;
+      await fs.rm(path.join(this.root, entry), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+}

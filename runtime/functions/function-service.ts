@@ -1,0 +1,170 @@
+// Management of functions: deploy (validate, transpile once, store by content, activate),
+// rollback, describe and delete. Activation is a registry swap: calls already running finish on
+// the version they started with, and new calls take the new one, so no request fails in between.
+
+import type { Logger } from 'pino';
+import type { ReplicaStore } from '../../replication/store/port.js';
+import { validateKeygroupName } from '../../replication/store/version.js';
+import { EnokiError } from '../errors.js';
+import { codeKeyOf, type CodeCache } from '../exec/code-cache.js';
+import type { WorkerPool } from '../exec/worker-pool.js';
+import type { InvocationLogs } from '../observe/invocation-logs.js';
+import type { Metrics } from '../observe/metrics.js';
+import { ArtifactStore, digestOf } from './artifact-store.js';
+import { checkComponentHeader } from './component-check.js';
+import {
+  activeVersion,
+  checkFunctionName,
+  type FunctionOptions,
+  type FunctionRecord,
+  type FunctionRegistry,
+  type FunctionVersion,
+} from './registry.js';
+import type { Transpiler } from './transpiler.js';
+
+export interface DeployOptions {
+  keygroup?: string;
+  /** Create the keygroup immutable (append-only) if it does not exist yet. */
+  immutable?: boolean;
+  timeoutMs?: number;
+  memoryMiB?: number;
+  env?: Record<string, string>;
+}
+
+export interface FunctionLimits {
+  defaultTimeoutMs: number;
+  maxTimeoutMs: number;
+  defaultMemoryMiB: number;
+  maxMemoryMiB: number;
+  maxComponentBytes: number;
+}
+
+export interface FunctionServiceDeps {
+  registry: FunctionRegistry;
+  artifacts: ArtifactStore;
+  transpiler: Transpiler;
+  code: CodeCache;
+  pool: WorkerPool;
+  store: ReplicaStore;
+  metrics: Metrics;
+  logs: InvocationLogs;
+  limits: FunctionLimits;
+  logger: Logger;
+}
+
+/** The keygroup a function gets when none is named: its name without dashes. */
+export function defaultKeygroup(name: string): string {
+  return name.replace(/-/g, '');
+}
+
+function checkEnv(env: Record<string, string>): void {
+  for (const [key, value] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) || typeof value !== 'string') {
+      throw new EnokiError('ERR_INVALID_OPTION', `invalid environment variable "${key}": names are letters, digits and _`);
+    }
+  }
+}
+
+export class FunctionService {
+  constructor(private readonly deps: FunctionServiceDeps) {}
+
+  #resolveOptions(name: string, requested: DeployOptions): FunctionOptions {
+    const { limits } = this.deps;
+    const keygroup = requested.keygroup ?? defaultKeygroup(name);
+    try {
+      validateKeygroupName(keygroup);
+    } catch (err) {
+      throw new EnokiError('ERR_INVALID_OPTION', (err as Error).message);
+    }
+    const timeoutMs = requested.timeoutMs ?? limits.defaultTimeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > limits.maxTimeoutMs) {
+      throw new EnokiError('ERR_INVALID_OPTION', `timeout must be 1–${limits.maxTimeoutMs} ms`);
+    }
+    const memoryMiB = requested.memoryMiB ?? limits.defaultMemoryMiB;
+    if (!Number.isInteger(memoryMiB) || memoryMiB < 1 || memoryMiB > limits.maxMemoryMiB) {
+      throw new EnokiError('ERR_INVALID_OPTION', `memory must be 1–${limits.maxMemoryMiB} MiB`);
+    }
+    const env = requested.env ?? {};
+    checkEnv(env);
+    return { keygroup, timeoutMs, memoryMiB, env };
+  }
+
+  async deploy(name: string, bytes: Uint8Array, requested: DeployOptions = {}): Promise<FunctionVersion> {
+    const { artifacts, transpiler, registry, store, logger } = this.deps;
+    checkFunctionName(name);
+    if (bytes.length > this.deps.limits.maxComponentBytes) {
+      throw new EnokiError('ERR_BODY_TOO_LARGE', `the component is larger than ${this.deps.limits.maxComponentBytes} bytes`);
+    }
+    const options = this.#resolveOptions(name, requested);
+    checkComponentHeader(bytes);
+    const digest = digestOf(bytes);
+    const meta = (await artifacts.get(digest)) ?? (await artifacts.put(bytes, await transpiler.transpile(bytes)));
+    const existing = await store.getKeygroup(options.keygroup);
+    if (!existing) {
+      await store.createKeygroup({ name: options.keygroup, mutable: !requested.immutable, expiry: 0 });
+    } else if (requested.immutable !== undefined && existing.mutable === requested.immutable) {
+      throw new EnokiError(
+        'ERR_INVALID_OPTION',
+        `keygroup ${options.keygroup} already exists and is ${existing.mutable ? 'mutable' : 'immutable'}`,
+      );
+    }
+    const previous = registry.get(name);
+    const version = await registry.addVersion(name, meta.digest, meta.size, options);
+    if (previous) this.#retire(activeVersion(previous));
+    logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12), keygroup: options.keygroup }, 'deployed');
+    return version;
+  }
+
+  async rollback(name: string, versionId?: string): Promise<FunctionVersion> {
+    const before = activeVersion(this.deps.registry.require(name));
+    const target = await this.deps.registry.activate(name, versionId);
+    if (before.id !== target.id) this.#retire(before);
+    this.deps.logger.info({ fn: name, from: before.id, to: target.id }, 'rolled back');
+    return target;
+  }
+
+  /** Removes the function; with purgeData, its keygroup too unless another function uses it. */
+  async remove(name: string, purgeData = false): Promise<{ purged: boolean }> {
+    const { registry, store, metrics, logs } = this.deps;
+    const record = await registry.remove(name);
+    for (const version of record.versions) this.#retire(version);
+    metrics.forget(name);
+    logs.forget(name);
+    const keygroup = activeVersion(record).options.keygroup;
+    let purged = false;
+    if (purgeData) {
+      const users = registry.list().filter((r) => activeVersion(r).options.keygroup === keygroup);
+      if (users.length > 0) {
+        throw new EnokiError('ERR_KEYGROUP_IN_USE', `keygroup ${keygroup} is still used by ${users.map((u) => u.name).join(', ')}`);
+      }
+      if (await store.getKeygroup(keygroup)) {
+        await store.deleteKeygroup(keygroup);
+        purged = true;
+      }
+    }
+    await this.deps.artifacts.collect(registry.liveDigests());
+    return { purged };
+  }
+
+  list(): FunctionRecord[] {
+    return this.deps.registry.list();
+  }
+
+  describe(name: string): FunctionRecord & { stats: ReturnType<Metrics['summary']> } {
+    return { ...this.deps.registry.require(name), stats: this.deps.metrics.summary(name) };
+  }
+
+  /** Drops compiled code and warm instances of a version no longer active. */
+  #retire(version: FunctionVersion): void {
+    const key = codeKeyOf(version.digest, version.options.memoryMiB * 1024 * 1024);
+    const stillActive = this.deps.registry
+      .list()
+      .some((r) => {
+        const v = activeVersion(r);
+        return codeKeyOf(v.digest, v.options.memoryMiB * 1024 * 1024) === key;
+      });
+    if (stillActive) return;
+    this.deps.code.drop(key);
+    this.deps.pool.evict(key);
+  }
+}

@@ -1,0 +1,79 @@
+// Turns a component into what the executor loads: jco's JS glue plus core wasm files. Runs once
+// per component at deploy time (0.1–2 s), never on the invocation path.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
+import { EnokiError } from '../errors.js';
+import { checkWorld, type InterfaceTypes } from './component-check.js';
+
+export interface TranspiledComponent {
+  /** File name → contents, as written to the artefact directory. */
+  files: Map<string, Uint8Array>;
+  glueFile: string;
+  coreFiles: string[];
+  imports: string[];
+}
+
+const GLUE_NAME = 'component';
+
+/**
+ * jco's glue reads process.env.JCO_DEBUG on every internal step of every call (tens of µs per
+ * invocation in Node); debug logging of generated glue is never wanted in a node.
+ */
+function stripDebugProbe(glue: string): string {
+  return glue.replace('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;');
+}
+
+function interfaceTypesOf(files: Record<string, Uint8Array>): InterfaceTypes {
+  const types: InterfaceTypes = new Map();
+  for (const [name, bytes] of Object.entries(files)) {
+    const match = /^interfaces\/(.+)\.d\.ts$/.exec(name);
+    if (!match) continue;
+    const text = Buffer.from(bytes).toString('utf8');
+    const header = /@module Interface (\S+)/.exec(text);
+    types.set(header ? header[1] : match[1], text);
+  }
+  return types;
+}
+
+export class Transpiler {
+  #reference?: Promise<InterfaceTypes>;
+
+  constructor(private readonly witDir: string) {}
+
+  /** Enoki's own interface types, from a component made of nothing but the WIT. */
+  reference(): Promise<InterfaceTypes> {
+    this.#reference ??= (async () => {
+      const witSource = await fs.readFile(path.join(this.witDir, 'enoki.wit'), 'utf8');
+      const core = await componentEmbed({ witSource, dummy: true, world: 'function' });
+      const out = await transpile(await componentNew(core), { name: 'reference', instantiation: 'async' });
+      return interfaceTypesOf(out.files);
+    })();
+    return this.#reference;
+  }
+
+  async transpile(bytes: Uint8Array): Promise<TranspiledComponent> {
+    let out: Awaited<ReturnType<typeof transpile>>;
+    try {
+      out = await transpile(bytes, { name: GLUE_NAME, instantiation: 'async', nodejsCompat: false });
+    } catch (err) {
+      const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      throw new EnokiError('ERR_INVALID_COMPONENT', `the component is malformed: ${reason}`);
+    }
+    const exports = out.exports.map(([name]) => name);
+    checkWorld({ imports: out.imports, exports, interfaceTypes: interfaceTypesOf(out.files) }, await this.reference());
+
+    const files = new Map<string, Uint8Array>();
+    const coreFiles: string[] = [];
+    for (const [name, contents] of Object.entries(out.files)) {
+      if (name.endsWith('.wasm')) {
+        files.set(name, contents);
+        coreFiles.push(name);
+      } else if (name === `${GLUE_NAME}.js`) {
+        files.set('component.mjs', Buffer.from(stripDebugProbe(Buffer.from(contents).toString('utf8'))));
+      }
+    }
+    return { files, glueFile: 'component.mjs', coreFiles, imports: out.imports };
+  }
+}

@@ -1,0 +1,37 @@
+// The node's HTTP surface: health, metrics, management and invocation routes, JSON errors.
+
+import { Hono } from 'hono';
+import { EnokiError } from '../errors.js';
+import type { FunctionService } from '../functions/function-service.js';
+import type { AsyncInvocations } from '../invoke/async-invocations.js';
+import type { Invoker } from '../invoke/invoker.js';
+import type { InvocationLogs } from '../observe/invocation-logs.js';
+import type { Metrics } from '../observe/metrics.js';
+import { invocationRoutes } from './invocation-routes.js';
+import { managementRoutes } from './management-routes.js';
+import { errorResponse } from './respond.js';
+
+export interface AppDeps {
+  nodeId: string;
+  functions: FunctionService;
+  invoker: Invoker;
+  async: AsyncInvocations;
+  logs: InvocationLogs;
+  metrics: Metrics;
+  gauges: () => Record<string, number>;
+  adminToken: string;
+  maxBodyBytes: number;
+  maxComponentBytes: number;
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) => errorResponse(c, new EnokiError('ERR_ROUTE_NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', nodeId: deps.nodeId, functions: deps.functions.list().length }));
+  app.get('/metrics', (c) => c.text(deps.metrics.render(deps.gauges()), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  app.route('/functions', managementRoutes(deps));
+  app.route('/', invocationRoutes({ invoker: deps.invoker, async: deps.async, maxBodyBytes: deps.maxBodyBytes }));
+  return app;
+}

@@ -1,0 +1,105 @@
+// Management API: deploy, list, describe, roll back and delete functions, and read their logs.
+
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { EnokiError } from '../errors.js';
+import type { DeployOptions, FunctionService } from '../functions/function-service.js';
+import type { InvocationLogs } from '../observe/invocation-logs.js';
+import { requireAdmin } from './auth.js';
+import { tooLarge } from './respond.js';
+
+function intOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new EnokiError('ERR_INVALID_OPTION', `${name} must be an integer, got "${value}"`);
+  return n;
+}
+
+/** Deploy options come as query parameters: keygroup, immutable, timeoutMs, memoryMiB, env=K=V. */
+function deployOptions(query: (name: string) => string | undefined, queries: (name: string) => string[] | undefined): DeployOptions {
+  const env: Record<string, string> = {};
+  for (const pair of queries('env') ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new EnokiError('ERR_INVALID_OPTION', `env must be KEY=VALUE, got "${pair}"`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const immutable = query('immutable');
+  return {
+    keygroup: query('keygroup'),
+    immutable: immutable === undefined ? undefined : immutable === 'true' || immutable === '1',
+    timeoutMs: intOption(query('timeoutMs'), 'timeoutMs'),
+    memoryMiB: intOption(query('memoryMiB'), 'memoryMiB'),
+    env,
+  };
+}
+
+export function managementRoutes(deps: {
+  functions: FunctionService;
+  logs: InvocationLogs;
+  adminToken: string;
+  maxComponentBytes: number;
+}): Hono {
+  const { functions, logs } = deps;
+  const app = new Hono();
+  app.use('*', requireAdmin(deps.adminToken));
+
+  app.put(
+    '/:name',
+    bodyLimit({
+      maxSize: deps.maxComponentBytes,
+      onError: () => {
+        throw tooLarge(deps.maxComponentBytes, 'the component');
+      },
+    }),
+    async (c) => {
+      const name = c.req.param('name');
+      const options = deployOptions((n) => c.req.query(n), (n) => c.req.queries(n));
+      const bytes = new Uint8Array(await c.req.arrayBuffer());
+      if (bytes.length === 0) throw new EnokiError('ERR_BAD_REQUEST', 'send the component bytes as the request body');
+      const isNew = !functions.list().some((f) => f.name === name);
+      const version = await functions.deploy(name, bytes, options);
+      return c.json({ name, version: version.id, digest: version.digest, size: version.size, options: version.options }, isNew ? 201 : 200);
+    },
+  );
+
+  app.get('/', (c) =>
+    c.json({
+      functions: functions.list().map((f) => {
+        const active = f.versions.find((v) => v.id === f.active);
+        return { name: f.name, version: f.active, keygroup: active?.options.keygroup, size: active?.size, deployedAt: active?.deployedAt };
+      }),
+    }),
+  );
+
+  app.get('/:name', (c) => c.json(functions.describe(c.req.param('name'))));
+
+  app.delete('/:name', async (c) => {
+    const purge = c.req.query('purge') === 'true' || c.req.query('purge') === '1';
+    const result = await functions.remove(c.req.param('name'), purge);
+    return c.json({ name: c.req.param('name'), deleted: true, dataPurged: result.purged });
+  });
+
+  app.post('/:name/rollback', async (c) => {
+    let versionId: string | undefined;
+    const text = await c.req.text();
+    if (text.trim() !== '') {
+      try {
+        versionId = (JSON.parse(text) as { version?: string }).version;
+      } catch {
+        throw new EnokiError('ERR_BAD_REQUEST', 'the rollback body must be JSON like {"version":"v1"}, or empty');
+      }
+    }
+    versionId ??= c.req.query('version');
+    const version = await functions.rollback(c.req.param('name'), versionId);
+    return c.json({ name: c.req.param('name'), version: version.id });
+  });
+
+  app.get('/:name/logs', (c) => {
+    const name = c.req.param('name');
+    functions.describe(name);
+    const limit = intOption(c.req.query('limit'), 'limit');
+    return c.json({ name, invocations: logs.list(name, limit) });
+  });
+
+  return app;
+}

@@ -1,0 +1,126 @@
+// Runs one invocation end to end: resolve the active version, run it on the worker pool with a
+// fresh key-value overlay, commit the overlay before answering, and record metrics and logs.
+
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ReplicaStore } from '../../replication/store/port.js';
+import { EnokiError, type ErrorCode } from '../errors.js';
+import { codeKeyOf, type CodeCache } from '../exec/code-cache.js';
+import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
+import type { JobResult, WorkerPool } from '../exec/worker-pool.js';
+import type { ArtifactStore } from '../functions/artifact-store.js';
+import { activeVersion, type FunctionRegistry } from '../functions/registry.js';
+import { InvocationKv, type InvocationKvLimits } from '../kv/invocation-kv.js';
+import type { InvocationLogs } from '../observe/invocation-logs.js';
+import type { Metrics } from '../observe/metrics.js';
+
+export interface Invocation {
+  invocationId: string;
+  response: GuestResponse;
+  cold: boolean;
+  version: string;
+}
+
+const FAILURE_CODES: Record<NonNullable<JobResult['failure']>['kind'], ErrorCode> = {
+  error: 'ERR_GUEST_ERROR',
+  trap: 'ERR_GUEST_TRAP',
+  crash: 'ERR_GUEST_TRAP',
+  load: 'ERR_GUEST_TRAP',
+  memory: 'ERR_MEMORY_LIMIT',
+  'bad-response': 'ERR_GUEST_BAD_RESPONSE',
+  timeout: 'ERR_TIMEOUT',
+};
+
+export interface InvokerDeps {
+  registry: FunctionRegistry;
+  artifacts: ArtifactStore;
+  code: CodeCache;
+  pool: WorkerPool;
+  store: ReplicaStore;
+  metrics: Metrics;
+  logs: InvocationLogs;
+  kvLimits: InvocationKvLimits;
+  logger: Logger;
+}
+
+export class Invoker {
+  constructor(private readonly deps: InvokerDeps) {}
+
+  async invoke(name: string, request: GuestRequest, invocationId: string = randomUUID()): Promise<Invocation> {
+    const { registry, artifacts, code, pool, store, metrics, logs } = this.deps;
+    const started = performance.now();
+    const record = registry.require(name);
+    const version = activeVersion(record);
+    const { options } = version;
+    let cold = false;
+    let status = 500;
+    let lines: JobResult['logs'] = [];
+    let truncated = false;
+    try {
+      const meta = await artifacts.get(version.digest);
+      if (!meta) throw new EnokiError('ERR_INTERNAL', `the artefact of ${name} ${version.id} is missing`);
+      const keygroup = await store.getKeygroup(options.keygroup);
+      if (!keygroup) throw new EnokiError('ERR_KEYGROUP_NOT_FOUND', `keygroup ${options.keygroup} of ${name} does not exist`);
+      const kv = new InvocationKv(store, keygroup, this.deps.kvLimits);
+      const memoryLimitBytes = options.memoryMiB * 1024 * 1024;
+      const result = await pool.run({
+        codeKey: codeKeyOf(version.digest, memoryLimitBytes),
+        loadSpec: () => code.load(meta, memoryLimitBytes),
+        request,
+        env: Object.entries(options.env),
+        timeoutMs: options.timeoutMs,
+        memoryLimitBytes,
+        kv: (call) => kv.handle(call),
+      });
+      cold = result.cold;
+      lines = result.logs;
+      truncated = result.logsTruncated;
+      if (result.failure || !result.response) {
+        const failure = result.failure ?? { kind: 'bad-response' as const, message: 'no response' };
+        throw new EnokiError(FAILURE_CODES[failure.kind], `${name}: ${failure.message}`, { invocationId });
+      }
+      try {
+        await kv.commit();
+      } catch (err) {
+        throw new EnokiError('ERR_COMMIT_FAILED', `${name}: its writes could not be committed: ${(err as Error).message}`, {
+          invocationId,
+        });
+      }
+      status = result.response.status;
+      this.#record(name, version.id, invocationId, started, status, cold, lines, truncated);
+      return { invocationId, response: result.response, cold, version: version.id };
+    } catch (err) {
+      const error = err instanceof EnokiError ? err : new EnokiError('ERR_INTERNAL', (err as Error).message);
+      this.#record(name, version.id, invocationId, started, error.status, cold, lines, truncated, error);
+      throw error;
+    }
+  }
+
+  #record(
+    fn: string,
+    version: string,
+    invocationId: string,
+    started: number,
+    status: number,
+    cold: boolean,
+    lines: JobResult['logs'],
+    truncated: boolean,
+    error?: EnokiError,
+  ): void {
+    const durationMs = performance.now() - started;
+    this.deps.metrics.record({ fn, durationMs, cold, errorCode: error?.code });
+    this.deps.logs.add(fn, {
+      invocationId,
+      at: new Date().toISOString(),
+      version,
+      durationMs: Math.round(durationMs * 1000) / 1000,
+      status,
+      cold,
+      lines,
+      truncated,
+      error: error && { code: error.code, message: error.message },
+    });
+    if (error?.blame === 'host') this.deps.logger.error({ fn, invocationId, err: error }, 'invocation failed');
+    else if (error) this.deps.logger.debug({ fn, invocationId, code: error.code }, 'invocation failed');
+  }
+}

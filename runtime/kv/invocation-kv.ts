@@ -1,0 +1,233 @@
+// The host side of the `kv` WIT interface for one invocation: reads see the store plus the
+// invocation's own uncommitted writes; writes collect in an overlay that commit() applies to the
+// replica as one atomic batch, before the response leaves the node. Every failure is a typed
+// kv-error for the guest, never a trap.
+
+import type { KeygroupInfo, LocalWrite, ReplicaStore, Sibling } from '../../replication/store/port.js';
+import { StoreError } from '../../replication/store/port.js';
+import { validateAppendId, validateId, validateValue } from '../../replication/store/version.js';
+import type { KvCall, KvReply } from '../exec/protocol.js';
+
+export type KvErrorTag =
+  | 'invalid-key'
+  | 'invalid-value'
+  | 'not-found'
+  | 'wrong-mutability'
+  | 'already-exists'
+  | 'too-large'
+  | 'unavailable';
+
+export class KvFault extends Error {
+  constructor(
+    readonly tag: KvErrorTag,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const STORE_TO_KV: Record<string, KvErrorTag> = {
+  ERR_INVALID_KEY: 'invalid-key',
+  ERR_INVALID_VALUE: 'invalid-value',
+  ERR_ITEM_NOT_FOUND: 'not-found',
+  ERR_ITEM_EXISTS: 'already-exists',
+  ERR_WRONG_MUTABILITY: 'wrong-mutability',
+};
+
+/** The one place where store failures become guest-visible kv-errors. */
+export function toKvFault(err: unknown): KvFault {
+  if (err instanceof KvFault) return err;
+  if (err instanceof StoreError) return new KvFault(STORE_TO_KV[err.code] ?? 'unavailable', err.message);
+  return new KvFault('unavailable', err instanceof Error ? err.message : String(err));
+}
+
+type Pending = { kind: 'set' | 'append'; value: string } | { kind: 'delete' };
+
+export interface InvocationKvLimits {
+  maxValueBytes: number;
+  /** Sum of value bytes one invocation may write. */
+  maxWriteBytes: number;
+  /** Largest count a scan or keys call returns. */
+  maxScanCount: number;
+}
+
+/** A version as the WIT `version` type: list<tuple<string, u64>>. */
+type WitVersion = [string, bigint][];
+
+function witVersion(sibling: Sibling): WitVersion {
+  return Object.entries(sibling.version)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([node, n]) => [node, BigInt(n)]);
+}
+
+export class InvocationKv {
+  readonly #pending = new Map<string, Pending>();
+  readonly #writes: LocalWrite[] = [];
+  #writeBytes = 0;
+
+  constructor(
+    private readonly store: ReplicaStore,
+    private readonly keygroup: KeygroupInfo,
+    private readonly limits: InvocationKvLimits,
+  ) {}
+
+  get writeCount(): number {
+    return this.#writes.length;
+  }
+
+  /** Entry point for calls forwarded from the guest's worker. */
+  async handle(call: KvCall): Promise<KvReply> {
+    try {
+      return { ok: true, value: await this.#dispatch(call) };
+    } catch (err) {
+      const fault = toKvFault(err);
+      return { ok: false, error: { tag: fault.tag, val: fault.message } };
+    }
+  }
+
+  #dispatch({ op, args }: KvCall): Promise<unknown> | unknown {
+    switch (op) {
+      case 'read':
+        return this.read(args[0] as string);
+      case 'get':
+        return this.get(args[0] as string);
+      case 'getMany':
+        return this.getMany(args[0] as string[]);
+      case 'set':
+        return this.set(args[0] as string, args[1] as string);
+      case 'setMany':
+        return this.setMany(args[0] as { id: string; value: string }[]);
+      case 'delete':
+        return this.delete(args[0] as string);
+      case 'scan':
+        return this.scan(args[0] as string, Number(args[1]));
+      case 'keys':
+        return this.keys(args[0] as string, Number(args[1]));
+      case 'append':
+        return this.append(args[0] as bigint, args[1] as string);
+      default:
+        throw new KvFault('unavailable', `unknown key-value operation ${op}`);
+    }
+  }
+
+  async read(id: string): Promise<{ id: string; value: string; version: WitVersion }[]> {
+    validateId(id);
+    const pending = this.#pending.get(id);
+    // An uncommitted write has no version yet: it is assigned at commit.
+    if (pending) return pending.kind === 'delete' ? [] : [{ id, value: pending.value, version: [] }];
+    const siblings = await this.store.read(this.keygroup.name, id);
+    return siblings.map((s) => ({ id, value: s.value, version: witVersion(s) }));
+  }
+
+  async get(id: string): Promise<string | undefined> {
+    return (await this.getMany([id]))[0];
+  }
+
+  async getMany(ids: string[]): Promise<(string | undefined)[]> {
+    ids.forEach((id) => validateId(id));
+    const missing = ids.filter((id) => !this.#pending.has(id));
+    const stored = missing.length > 0 ? await this.store.readMany(this.keygroup.name, missing) : [];
+    const fromStore = new Map(missing.map((id, i) => [id, stored[i][0]?.value]));
+    return ids.map((id) => {
+      const pending = this.#pending.get(id);
+      if (pending) return pending.kind === 'delete' ? undefined : pending.value;
+      return fromStore.get(id);
+    });
+  }
+
+  set(id: string, value: string): void {
+    this.#requireMutable('set');
+    validateId(id);
+    this.#record(id, { kind: 'set', value });
+  }
+
+  setMany(entries: { id: string; value: string }[]): void {
+    this.#requireMutable('set');
+    for (const { id, value } of entries) {
+      validateId(id);
+      validateValue(value, this.limits.maxValueBytes);
+    }
+    for (const { id, value } of entries) this.#record(id, { kind: 'set', value });
+  }
+
+  async delete(id: string): Promise<void> {
+    this.#requireMutable('delete');
+    validateId(id);
+    if (!(await this.#exists(id))) throw new KvFault('not-found', `no item "${id}" to delete`);
+    this.#record(id, { kind: 'delete' });
+  }
+
+  async append(id: bigint, value: string): Promise<string> {
+    if (this.keygroup.mutable) {
+      throw new KvFault('wrong-mutability', `append needs an immutable keygroup; "${this.keygroup.name}" is mutable`);
+    }
+    const key = BigInt.asUintN(64, id).toString();
+    validateAppendId(key);
+    if (await this.#exists(key)) throw new KvFault('already-exists', `item "${key}" already exists`);
+    this.#record(key, { kind: 'append', value });
+    return key;
+  }
+
+  async scan(start: string, count: number): Promise<{ id: string; value: string }[]> {
+    return this.#range(start, count, true);
+  }
+
+  async keys(start: string, count: number): Promise<string[]> {
+    return (await this.#range(start, count, false)).map((e) => e.id);
+  }
+
+  /** Applies the overlay to the replica atomically. Called once, after a successful call. */
+  async commit(): Promise<void> {
+    if (this.#writes.length > 0) await this.store.applyLocal(this.#writes);
+  }
+
+  async #range(start: string, count: number, withValues: boolean): Promise<{ id: string; value: string }[]> {
+    if (start !== '') validateId(start);
+    const limit = Math.min(count, this.limits.maxScanCount);
+    if (start !== '' && !(await this.#exists(start))) {
+      throw new KvFault('not-found', `scan start "${start}" does not exist`);
+    }
+    if (limit <= 0) return [];
+    // Deleted-but-uncommitted items may hide stored ones: ask the store for that many more.
+    let hidden = 0;
+    for (const p of this.#pending.values()) if (p.kind === 'delete') hidden++;
+    const stored = await this.store.scan(this.keygroup.name, { start, count: limit + hidden });
+    const merged = new Map<string, string>();
+    for (const item of stored) merged.set(item.id, item.siblings[0].value);
+    for (const [id, p] of this.#pending) {
+      if (id < start) continue;
+      if (p.kind === 'delete') merged.delete(id);
+      else merged.set(id, p.value);
+    }
+    const ids = [...merged.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit);
+    return ids.map((id) => ({ id, value: withValues ? (merged.get(id) as string) : '' }));
+  }
+
+  async #exists(id: string): Promise<boolean> {
+    const pending = this.#pending.get(id);
+    if (pending) return pending.kind !== 'delete';
+    return (await this.store.read(this.keygroup.name, id)).length > 0;
+  }
+
+  #requireMutable(op: string): void {
+    if (!this.keygroup.mutable) {
+      throw new KvFault('wrong-mutability', `${op} needs a mutable keygroup; "${this.keygroup.name}" is append-only`);
+    }
+  }
+
+  #record(id: string, pending: Pending): void {
+    if (pending.kind !== 'delete') {
+      validateValue(pending.value, this.limits.maxValueBytes);
+      this.#writeBytes += Buffer.byteLength(pending.value);
+      if (this.#writeBytes > this.limits.maxWriteBytes) {
+        throw new KvFault('too-large', `the invocation wrote more than ${this.limits.maxWriteBytes} bytes`);
+      }
+    }
+    this.#pending.set(id, pending);
+    this.#writes.push(
+      pending.kind === 'delete'
+        ? { kind: 'delete', keygroup: this.keygroup.name, id }
+        : { kind: pending.kind, keygroup: this.keygroup.name, id, value: pending.value },
+    );
+  }
+}

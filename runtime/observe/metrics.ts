@@ -1,0 +1,82 @@
+// Per-function counters and latency histograms, rendered in the Prometheus text format.
+
+const BUCKETS_MS = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+
+interface FunctionStats {
+  invocations: number;
+  errors: Map<string, number>;
+  coldStarts: number;
+  /** Cumulative counts per bucket, plus the +Inf count and the sum. */
+  buckets: number[];
+  sumMs: number;
+}
+
+export interface InvocationSample {
+  fn: string;
+  durationMs: number;
+  cold: boolean;
+  errorCode?: string;
+}
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+export class Metrics {
+  readonly #functions = new Map<string, FunctionStats>();
+  readonly #startedAt = Date.now();
+
+  record(sample: InvocationSample): void {
+    let stats = this.#functions.get(sample.fn);
+    if (!stats) {
+      stats = { invocations: 0, errors: new Map(), coldStarts: 0, buckets: new Array(BUCKETS_MS.length).fill(0), sumMs: 0 };
+      this.#functions.set(sample.fn, stats);
+    }
+    stats.invocations++;
+    if (sample.cold) stats.coldStarts++;
+    if (sample.errorCode) stats.errors.set(sample.errorCode, (stats.errors.get(sample.errorCode) ?? 0) + 1);
+    stats.sumMs += sample.durationMs;
+    for (let i = 0; i < BUCKETS_MS.length; i++) if (sample.durationMs <= BUCKETS_MS[i]) stats.buckets[i]++;
+  }
+
+  /** Summary for one function, for GET /functions/{name}. */
+  summary(fn: string): { invocations: number; errors: number; coldStarts: number; meanMs: number } {
+    const stats = this.#functions.get(fn);
+    if (!stats) return { invocations: 0, errors: 0, coldStarts: 0, meanMs: 0 };
+    let errors = 0;
+    for (const n of stats.errors.values()) errors += n;
+    return { invocations: stats.invocations, errors, coldStarts: stats.coldStarts, meanMs: stats.sumMs / stats.invocations };
+  }
+
+  forget(fn: string): void {
+    this.#functions.delete(fn);
+  }
+
+  render(gauges: Record<string, number>): string {
+    const out: string[] = [];
+    const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    family('enoki_invocations_total', 'counter', 'Function invocations completed, by function.');
+    for (const [fn, s] of this.#functions) out.push(`enoki_invocations_total{fn="${escapeLabel(fn)}"} ${s.invocations}`);
+    family('enoki_invocation_errors_total', 'counter', 'Failed invocations, by function and error code.');
+    for (const [fn, s] of this.#functions) {
+      for (const [code, n] of s.errors) out.push(`enoki_invocation_errors_total{fn="${escapeLabel(fn)}",code="${code}"} ${n}`);
+    }
+    family('enoki_cold_starts_total', 'counter', 'Invocations that had to instantiate the function first.');
+    for (const [fn, s] of this.#functions) out.push(`enoki_cold_starts_total{fn="${escapeLabel(fn)}"} ${s.coldStarts}`);
+    family('enoki_invocation_duration_seconds', 'histogram', 'Invocation latency inside the node, by function.');
+    for (const [fn, s] of this.#functions) {
+      const label = `fn="${escapeLabel(fn)}"`;
+      BUCKETS_MS.forEach((le, i) => out.push(`enoki_invocation_duration_seconds_bucket{${label},le="${le / 1000}"} ${s.buckets[i]}`));
+      out.push(`enoki_invocation_duration_seconds_bucket{${label},le="+Inf"} ${s.invocations}`);
+      out.push(`enoki_invocation_duration_seconds_sum{${label}} ${s.sumMs / 1000}`);
+      out.push(`enoki_invocation_duration_seconds_count{${label}} ${s.invocations}`);
+    }
+    family('enoki_uptime_seconds', 'gauge', 'Seconds since the node started.');
+    out.push(`enoki_uptime_seconds ${(Date.now() - this.#startedAt) / 1000}`);
+    for (const [name, value] of Object.entries(gauges)) {
+      family(name, 'gauge', name.replace(/^enoki_/, '').replace(/_/g, ' ') + '.');
+      out.push(`${name} ${value}`);
+    }
+    return out.join('\n') + '\n';
+  }
+}
