@@ -22,6 +22,9 @@ export function digestOf(bytes: Uint8Array): string {
 }
 
 export class ArtifactStore {
+  /** Metadata by digest; entries never change once written, so caching is always valid. */
+  readonly #meta = new Map<string, ArtifactMeta>();
+
   constructor(private readonly root: string) {}
 
   dir(digest: string): string {
@@ -29,8 +32,12 @@ export class ArtifactStore {
   }
 
   async get(digest: string): Promise<ArtifactMeta | undefined> {
+    const cached = this.#meta.get(digest);
+    if (cached) return cached;
     try {
-      return JSON.parse(await fs.readFile(path.join(this.dir(digest), 'meta.json'), 'utf8')) as ArtifactMeta;
+      const meta = JSON.parse(await fs.readFile(path.join(this.dir(digest), 'meta.json'), 'utf8')) as ArtifactMeta;
+      this.#meta.set(digest, meta);
+      return meta;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -77,6 +84,7 @@ export class ArtifactStore {
     let removed = 0;
     for (const entry of await fs.readdir(this.root).catch(() => [] as string[])) {
       if (live.has(entry)) continue;
+      this.#meta.delete(entry);
       await fs.rm(path.join(this.root, entry), { recursive: true, force: true });
       removed++;
     }

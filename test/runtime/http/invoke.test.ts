@@ -1,0 +1,167 @@
+// Invoking functions over HTTP: request mapping, state, misbehaving guests contained with clear
+// errors, async invocations, logs and metrics.
+
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
+
+const test = suite<{ n: TestNode }>('http: invoke');
+
+test.before(async (ctx) => {
+  ctx.n = await startTestNode({ maxBodyBytes: 64 * 1024 });
+  for (const name of ['echo', 'counter', 'hello', 'movingaverage']) {
+    const res = await ctx.n.deploy(name, await guest(name));
+    assert.ok(res.ok, `deploy ${name}: ${await res.text()}`);
+  }
+  const res = await ctx.n.deploy('misbehave', await guest('fixtures/misbehave.wasm'), '?timeoutMs=1500&memoryMiB=64');
+  assert.ok(res.ok, `deploy misbehave: ${await res.text()}`);
+});
+test.after(async (ctx) => {
+  await ctx.n.close();
+});
+
+const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
+
+test('echo sees method, sub-path, query, headers and body', async ({ n }) => {
+  const res = await n.call('echo', { method: 'PUT', path: '/a/b?x=1&y=2', body: 'payload', headers: { 'x-custom': 'yes' } });
+  assert.is(res.status, 200);
+  const echoed = (await res.json()) as { method: string; path: string; query: string; headers: [string, string][]; body: string };
+  assert.is(echoed.method, 'PUT');
+  assert.is(echoed.path, '/a/b');
+  assert.is(echoed.query, 'x=1&y=2');
+  assert.ok(echoed.headers.some(([k, v]) => k === 'x-custom' && v === 'yes'));
+  assert.is(echoed.body, 'payload');
+  assert.ok(res.headers.get('x-enoki-invocation-id'));
+});
+
+test('counter keeps state across calls', async ({ n }) => {
+  const values: string[] = [];
+  for (let i = 0; i < 5; i++) values.push(await (await n.call('counter')).text());
+  assert.equal(values, ['1', '2', '3', '4', '5']);
+});
+
+test('concurrent increments are serialised per item: no lost update goes unnoticed', async ({ n }) => {
+  // Each invocation reads then writes; concurrent ones may read the same value. What must hold:
+  // every call answers, and the stored count is one of the answers (writes commit atomically).
+  const answers = await Promise.all(Array.from({ length: 20 }, () => n.call('counter').then((r) => r.text())));
+  const after = Number(await (await n.call('counter')).text());
+  assert.ok(answers.every((a) => /^\d+$/.test(a)));
+  assert.ok(answers.map(Number).includes(after - 1));
+});
+
+test('movingaverage averages the window of the last 10 values per thread', async ({ n }) => {
+  const means: number[] = [];
+  for (let v = 1; v <= 12; v++) means.push(Number(await (await n.call('movingaverage', { method: 'POST', body: `0-${v}` })).text()));
+  assert.is(means[0], 1);
+  assert.is(means[1], 1.5);
+  assert.is(means[9], 5.5);
+  // Values 11 and 12 replace 1 and 2 in the ring: (3+…+12)/10.
+  assert.is(means[11], 7.5);
+  // Another thread has its own window.
+  assert.is(Number(await (await n.call('movingaverage', { method: 'POST', body: '1-100' })).text()), 100);
+});
+
+test('the tiny WAT guest answers', async ({ n }) => {
+  const res = await n.call('hello');
+  assert.is(res.status, 200);
+  assert.is(await res.text(), 'hello from wat\n');
+});
+
+test('unknown functions get 404', async ({ n }) => {
+  const res = await n.call('nope');
+  assert.is(res.status, 404);
+  assert.is((await errorOf(res)).code, 'ERR_FUNCTION_NOT_FOUND');
+});
+
+test('an oversized body gets 413 and runs nothing', async ({ n }) => {
+  const res = await n.call('echo', { method: 'POST', body: 'x'.repeat(65 * 1024) });
+  assert.is(res.status, 413);
+  assert.is((await errorOf(res)).code, 'ERR_BODY_TOO_LARGE');
+});
+
+test("a guest's err result is a 500 with its message", async ({ n }) => {
+  const res = await n.call('misbehave', { path: '/err' });
+  assert.is(res.status, 500);
+  const error = await errorOf(res);
+  assert.is(error.code, 'ERR_GUEST_ERROR');
+  assert.match(error.message, /guest said no/);
+});
+
+test('a trap is a 500 and the function keeps working', async ({ n }) => {
+  const res = await n.call('misbehave', { path: '/trap' });
+  assert.is(res.status, 500);
+  assert.is((await errorOf(res)).code, 'ERR_GUEST_TRAP');
+  assert.is(await (await n.call('misbehave', { path: '/ok' })).text(), 'ok');
+});
+
+test('an infinite loop is stopped at the timeout with 504; the node stays up', async ({ n }) => {
+  const started = performance.now();
+  const res = await n.call('misbehave', { path: '/loop' });
+  const elapsed = performance.now() - started;
+  assert.is(res.status, 504);
+  assert.is((await errorOf(res)).code, 'ERR_TIMEOUT');
+  assert.ok(elapsed >= 1400 && elapsed < 10_000, `took ${elapsed} ms`);
+  assert.is((await fetch(`${n.url}/healthz`)).status, 200);
+  assert.is(await (await n.call('misbehave', { path: '/ok' })).text(), 'ok');
+  assert.is((await n.call('hello')).status, 200);
+});
+
+test('a memory bomb is capped at the function memory limit', async ({ n }) => {
+  const res = await n.call('misbehave', { path: '/membomb' });
+  assert.is(res.status, 500);
+  const error = await errorOf(res);
+  assert.ok(['ERR_MEMORY_LIMIT', 'ERR_GUEST_TRAP'].includes(error.code), error.code);
+  assert.is(await (await n.call('misbehave', { path: '/ok' })).text(), 'ok');
+});
+
+test('a bad key is an error value inside the guest, not a trap', async ({ n }) => {
+  const res = await n.call('misbehave', { path: '/kv-bad-key' });
+  assert.is(res.status, 200);
+  const payload = (await res.json()) as { tag: string; val: string };
+  assert.is(payload.tag, 'invalid-key');
+});
+
+test('writes of a call that traps are not committed', async ({ n }) => {
+  const res = await n.call('misbehave', { path: '/write-then-trap' });
+  assert.is(res.status, 500);
+  const check = await n.call('misbehave', { path: '/read-x' });
+  assert.is(await check.text(), 'absent');
+});
+
+test('async invocation: 202 with an id, then the result', async ({ n }) => {
+  const res = await n.call('counter', { headers: { 'x-enoki-async': 'true' } });
+  assert.is(res.status, 202);
+  const { invocationId } = (await res.json()) as { invocationId: string };
+  assert.is(res.headers.get('location'), `/invocations/${invocationId}`);
+  let result: Response;
+  for (;;) {
+    result = await fetch(`${n.url}/invocations/${invocationId}`);
+    if (result.status !== 202) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.is(result.status, 200);
+  assert.match(await result.text(), /^\d+$/);
+  assert.is(result.headers.get('x-enoki-invocation-state'), 'done');
+  assert.is((await fetch(`${n.url}/invocations/00000000-0000-0000-0000-000000000000`)).status, 404);
+});
+
+test("logs list each invocation with the guest's lines and errors", async ({ n }) => {
+  await n.call('misbehave', { path: '/log' });
+  const res = await n.admin('GET', '/functions/misbehave/logs?limit=50');
+  const { invocations } = (await res.json()) as {
+    invocations: { lines: { stream: string; message: string }[]; error?: { code: string } }[];
+  };
+  const withLines = invocations.find((i) => i.lines.some((l) => l.stream === 'warn'));
+  assert.ok(withLines, 'the /log call shows its warn line');
+  assert.ok(invocations.some((i) => i.error?.code === 'ERR_TIMEOUT'));
+});
+
+test('metrics count invocations, errors and cold starts per function', async ({ n }) => {
+  const text = await (await fetch(`${n.url}/metrics`)).text();
+  assert.match(text, /enoki_invocations_total\{fn="counter"\} \d+/);
+  assert.match(text, /enoki_invocation_errors_total\{fn="misbehave",code="ERR_TIMEOUT"\} 1/);
+  assert.match(text, /enoki_cold_starts_total\{fn="hello"\} [1-9]/);
+  assert.match(text, /enoki_invocation_duration_seconds_bucket\{fn="echo",le="\+Inf"\} \d+/);
+});
+
+test.run();
