@@ -115,8 +115,8 @@ function describeThrown(err: unknown, instance: Instance | undefined, memoryLimi
   if ((err as { failure?: GuestFailure })?.failure) {
     return { kind: (err as { failure: GuestFailure }).failure, message: (err as Error).message };
   }
-  // jco raises a ComponentError with the guest's `err` payload for result-returning exports.
-  if (err instanceof Error && err.name === 'ComponentError') {
+  // jco raises a ComponentError (an Error with an own `payload`) for the guest's `err` result.
+  if (err instanceof Error && err.constructor.name === 'ComponentError' && Object.hasOwn(err, 'payload')) {
     const payload = (err as { payload?: unknown }).payload;
     return { kind: 'error', message: typeof payload === 'string' ? payload : err.message };
   }
