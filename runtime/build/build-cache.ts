@@ -33,12 +33,21 @@ export function cacheKey(inputs: CacheInputs): string {
     hash.update(bytes);
   };
   part(inputs.tool);
-  part(JSON.stringify(inputs.settings, Object.keys(inputs.settings).sort()));
+  part(canonicalJson(inputs.settings));
   for (const name of [...inputs.sources.keys()].sort()) {
     part(name);
     part(inputs.sources.get(name)!);
   }
   return hash.digest('hex');
+}
+
+/** JSON with object keys sorted at every level, so equal settings always hash alike. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
 
 interface Stamp {
@@ -58,7 +67,8 @@ export async function readCached(out: string, key: string): Promise<Uint8Array |
   try {
     stamp = JSON.parse(await fs.readFile(stampPath(out), 'utf8')) as Stamp;
     if (stamp.key !== key) return undefined;
-    bytes = await fs.readFile(out);
+    const buffer = await fs.readFile(out);
+    bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   } catch {
     return undefined;
   }

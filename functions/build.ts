@@ -1,0 +1,119 @@
+// Builds the example functions to functions/build/<name>.wasm and the test guests to
+// functions/build/fixtures/<name>.wasm, skipping those whose sources have not changed.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildGuest, guestKind, type GuestSpec } from '../runtime/build/build-guest.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // from dist/functions/
+const WIT_DIR = path.join(ROOT, 'wit');
+const EXAMPLES_DIR = path.join(ROOT, 'functions');
+const FIXTURES_DIR = path.join(ROOT, 'test', 'fixtures', 'guests');
+const OUT_DIR = path.join(EXAMPLES_DIR, 'build');
+const FIXTURES_OUT_DIR = path.join(OUT_DIR, 'fixtures');
+
+/** Test guests that are not ordinary `function`-world guests, by file name. */
+const FIXTURE_OVERRIDES: Record<string, Partial<GuestSpec>> = {
+  'core-module.wat': { kind: 'core' },
+  'wrong-world.wat': { witDir: path.join(FIXTURES_DIR, 'wrong-world'), world: 'thing' },
+};
+
+interface Guest {
+  name: string;
+  spec: GuestSpec;
+}
+
+const SOURCE = /\.(js|mjs|wat)$/;
+
+/** functions/<name>/<name>.{js,wat} */
+async function examples(): Promise<Guest[]> {
+  const guests: Guest[] = [];
+  for (const entry of await fs.readdir(EXAMPLES_DIR, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name === 'build') continue;
+    const files = await fs.readdir(path.join(EXAMPLES_DIR, entry.name));
+    const source = files.find((f) => SOURCE.test(f) && f.replace(SOURCE, '') === entry.name);
+    if (!source) continue;
+    guests.push({
+      name: entry.name,
+      spec: { source: path.join(EXAMPLES_DIR, entry.name, source), out: path.join(OUT_DIR, `${entry.name}.wasm`), witDir: WIT_DIR },
+    });
+  }
+  return guests;
+}
+
+/** test/fixtures/guests/<name>.{js,wat} */
+async function fixtures(): Promise<Guest[]> {
+  const files = (await fs.readdir(FIXTURES_DIR)).filter((f) => SOURCE.test(f));
+  return files.map((file) => {
+    const name = file.replace(SOURCE, '');
+    const spec: GuestSpec = { source: path.join(FIXTURES_DIR, file), out: path.join(FIXTURES_OUT_DIR, `${name}.wasm`), witDir: WIT_DIR };
+    return { name: `fixtures/${name}`, spec: { ...spec, ...FIXTURE_OVERRIDES[file] } };
+  });
+}
+
+/** Removes outputs (and stamps) in `dir` whose source is gone, so nobody deploys a stale guest. */
+async function removeStale(dir: string, keep: Set<string>): Promise<void> {
+  let files: string[];
+  try {
+    files = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const file of files) {
+    const out = path.join(dir, file.replace(/\.stamp$/, ''));
+    if (/\.wasm(\.stamp)?$/.test(file) && !keep.has(out)) await fs.rm(path.join(dir, file), { force: true });
+  }
+}
+
+function estimate(spec: GuestSpec, jsBuilt: number): string {
+  const kind = spec.kind ?? guestKind(spec.source);
+  if (kind !== 'js') return 'WAT';
+  // Later JS builds reuse the first one's engine splice (see runtime/build/splice-memo.ts).
+  return jsBuilt === 0 ? 'JS, ~10 s' : 'JS, ~4 s';
+}
+
+async function main(): Promise<void> {
+  const guests = [...(await examples()), ...(await fixtures())];
+  const outputs = new Set(guests.map((g) => g.spec.out));
+  await removeStale(OUT_DIR, outputs);
+  await removeStale(FIXTURES_OUT_DIR, outputs);
+
+  const failures: string[] = [];
+  let jsBuilt = 0;
+  // One after another: a JS build keeps a core busy for seconds and holds ~100 MB; the machines
+  // this targets have two cores, and other work (tests, a node) shares them.
+  for (const { name, spec } of guests) {
+    const label = `building ${name} (${estimate(spec, jsBuilt)})…`;
+    const started = performance.now();
+    let announced = false;
+    try {
+      const result = await buildGuest({
+        ...spec,
+        onBuild: () => {
+          announced = true;
+          process.stdout.write(label);
+        },
+      });
+      const size = `${(result.bytes.length / 1024).toFixed(result.bytes.length < 10240 ? 1 : 0)} KiB`;
+      if (result.cached) {
+        process.stdout.write(`${name}: cached (${size})\n`);
+      } else {
+        if (result.kind === 'js') jsBuilt++;
+        process.stdout.write(` done in ${((performance.now() - started) / 1000).toFixed(1)} s (${size})\n`);
+      }
+    } catch (err) {
+      process.stdout.write(`${announced ? '' : label} failed\n`);
+      failures.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  if (failures.length > 0) {
+    process.stderr.write(`\n${failures.length} guest(s) failed to build:\n\n${failures.join('\n\n')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`build failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
