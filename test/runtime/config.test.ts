@@ -1,0 +1,75 @@
+// loadConfig: defaults, then environment variables, then explicit overrides; bad values are
+// refused naming the variable.
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DEFAULTS, loadConfig } from '../../runtime/config.js';
+import { EnokiError } from '../../runtime/errors.js';
+
+function invalid(env: NodeJS.ProcessEnv, mentions: string): void {
+  try {
+    loadConfig({}, env);
+  } catch (err) {
+    assert.instance(err, EnokiError);
+    assert.is((err as EnokiError).code, 'ERR_INVALID_OPTION');
+    assert.match((err as Error).message, mentions);
+    return;
+  }
+  assert.unreachable(`accepted ${JSON.stringify(env)}`);
+}
+
+test('an empty environment gives the defaults', () => {
+  assert.equal(loadConfig({}, {}), { ...DEFAULTS, dataDir: path.resolve(DEFAULTS.dataDir) });
+});
+
+test('environment variables override defaults', () => {
+  const config = loadConfig({}, {
+    PORT: '9000',
+    ENOKI_WORKERS: '3',
+    ENOKI_FSYNC: 'true',
+    ENOKI_HOST: '127.0.0.1',
+    ENOKI_TIMEOUT_MS: '2500',
+    ENOKI_LOG_LEVEL: 'debug',
+  });
+  assert.is(config.port, 9000);
+  assert.is(config.workers, 3);
+  assert.is(config.fsync, true);
+  assert.is(config.host, '127.0.0.1');
+  assert.is(config.defaultTimeoutMs, 2500);
+  assert.is(config.logLevel, 'debug');
+  assert.is(config.maxQueue, DEFAULTS.maxQueue);
+});
+
+test('boolean variables take the usual spellings', () => {
+  for (const yes of ['1', 'TRUE', 'yes', 'on']) assert.is(loadConfig({}, { ENOKI_FSYNC: yes }).fsync, true, yes);
+  for (const no of ['0', 'false', 'No', 'off']) assert.is(loadConfig({}, { ENOKI_FSYNC: no }).fsync, false, no);
+});
+
+test('an empty variable counts as unset', () => {
+  assert.is(loadConfig({}, { PORT: '' }).port, DEFAULTS.port);
+});
+
+test('explicit overrides win over the environment; undefined overrides do not erase it', () => {
+  const env = { PORT: '9000', ENOKI_FSYNC: 'true', ENOKI_WORKERS: '3' };
+  const config = loadConfig({ port: 7000, fsync: false, workers: undefined }, env);
+  assert.is(config.port, 7000);
+  assert.is(config.fsync, false);
+  assert.is(config.workers, 3);
+  assert.is(loadConfig({ port: 0 }, env).port, 0);
+});
+
+test('the data directory is always absolute', () => {
+  assert.is(loadConfig({}, { ENOKI_DATA_DIR: 'rel/data' }).dataDir, path.resolve('rel/data'));
+  assert.is(loadConfig({ dataDir: 'other' }, {}).dataDir, path.resolve('other'));
+});
+
+test('invalid values are refused with the variable name', () => {
+  invalid({ PORT: 'abc' }, 'PORT');
+  invalid({ PORT: '1.5' }, 'PORT');
+  invalid({ ENOKI_FSYNC: 'maybe' }, 'ENOKI_FSYNC');
+  invalid({ ENOKI_WORKERS: '-2' }, 'ENOKI_WORKERS');
+  invalid({ ENOKI_MAX_QUEUE: '10k' }, 'ENOKI_MAX_QUEUE');
+  invalid({ ENOKI_WORKERS: '0' }, 'workers');
+});
+
+test.run();

@@ -1,0 +1,112 @@
+// Deploy-time checks: wrong uploads are refused with a code and a message that says what is wrong.
+import { parse } from '@bytecodealliance/jco';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { EnokiError } from '../../../runtime/errors.js';
+import {
+  checkComponentHeader,
+  checkWorld,
+  HANDLER_EXPORT,
+  type InterfaceTypes,
+  type WorldCheckInput,
+} from '../../../runtime/functions/component-check.js';
+
+function failure(action: () => void): EnokiError {
+  try {
+    action();
+  } catch (err) {
+    assert.instance(err, EnokiError);
+    return err as EnokiError;
+  }
+  assert.unreachable('expected the check to fail');
+  throw new Error('unreachable');
+}
+
+test('bytes that are not WebAssembly are ERR_NOT_WASM', () => {
+  for (const bytes of [
+    new TextEncoder().encode('<html>not a component</html>'),
+    Uint8Array.of(0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0),
+    new Uint8Array(0),
+    Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00), // the magic, cut short
+  ]) {
+    const err = failure(() => checkComponentHeader(bytes));
+    assert.is(err.code, 'ERR_NOT_WASM');
+    assert.is(err.status, 422);
+  }
+});
+
+test('a core module is ERR_NOT_COMPONENT with a hint how to wrap it', async () => {
+  const header = failure(() => checkComponentHeader(Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0)));
+  assert.is(header.code, 'ERR_NOT_COMPONENT');
+  assert.match(header.message, 'core WebAssembly module');
+  const real = await parse('(module (func (export "f")))');
+  assert.is(failure(() => checkComponentHeader(real)).code, 'ERR_NOT_COMPONENT');
+});
+
+test('an unknown binary layer is ERR_NOT_COMPONENT', () => {
+  const err = failure(() => checkComponentHeader(Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 1, 0, 2, 0)));
+  assert.is(err.code, 'ERR_NOT_COMPONENT');
+  assert.match(err.message, 'layer 2');
+});
+
+test('a component header passes', async () => {
+  checkComponentHeader(Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x00));
+  checkComponentHeader(await parse('(component)'));
+});
+
+const REFERENCE: InterfaceTypes = new Map([
+  ['enoki:faas/kv@0.1.0', 'get: func(id: string) -> option<string>'],
+  [HANDLER_EXPORT, 'handle: func(request: request) -> response'],
+]);
+
+const GOOD: WorldCheckInput = {
+  imports: ['enoki:faas/kv@0.1.0', 'enoki:faas/log@0.1.0', 'enoki:faas/types@0.1.0'],
+  exports: [HANDLER_EXPORT],
+  interfaceTypes: new Map(REFERENCE),
+};
+
+test('a component of the function world passes', () => {
+  checkWorld(GOOD, REFERENCE);
+  checkWorld({ ...GOOD, imports: [] }, REFERENCE);
+});
+
+test('every problem is listed: unsupported imports and the missing handler export', () => {
+  const err = failure(() =>
+    checkWorld(
+      {
+        imports: ['enoki:faas/kv@0.1.0', 'wasi:filesystem/types@0.2.0', 'wasi:sockets/tcp@0.2.0'],
+        exports: ['wasi:cli/run@0.2.0'],
+        interfaceTypes: new Map(),
+      },
+      REFERENCE,
+    ),
+  );
+  assert.is(err.code, 'ERR_WRONG_WORLD');
+  assert.match(err.message, 'wasi:filesystem/types@0.2.0');
+  assert.match(err.message, 'wasi:sockets/tcp@0.2.0');
+  assert.match(err.message, `missing export ${HANDLER_EXPORT}`);
+  assert.match(err.message, 'wasi:cli/run@0.2.0');
+  assert.not.match(err.message, 'enoki:faas/kv');
+  const problems = err.details?.problems as string[];
+  assert.is(problems.length, 2);
+  assert.ok(problems.some((p) => p.includes('wasi:filesystem/types')));
+  assert.ok(problems.some((p) => p.includes(HANDLER_EXPORT)));
+  // The details travel in the error body the client gets.
+  assert.equal(err.toJSON().error.problems, problems);
+});
+
+test('a component that exports nothing says so', () => {
+  const err = failure(() => checkWorld({ ...GOOD, exports: [] }, REFERENCE));
+  assert.match(err.message, '(exports nothing)');
+});
+
+test('an Enoki interface with other types than the node’s is reported', () => {
+  const interfaceTypes = new Map(REFERENCE).set('enoki:faas/kv@0.1.0', 'get: func(id: u32) -> string');
+  const err = failure(() => checkWorld({ ...GOOD, interfaceTypes }, REFERENCE));
+  assert.is(err.code, 'ERR_WRONG_WORLD');
+  assert.equal(err.details?.problems, [
+    'interface enoki:faas/kv@0.1.0 has different types than Enoki\'s (built against another wit/ version?)',
+  ]);
+});
+
+test.run();

@@ -1,0 +1,54 @@
+// InvocationLogs: the last N invocations of each function, newest last.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { InvocationLogs, type InvocationLog } from '../../../runtime/observe/invocation-logs.js';
+
+function entry(n: number): InvocationLog {
+  return {
+    invocationId: `inv-${n}`,
+    at: new Date(1_700_000_000_000 + n).toISOString(),
+    version: 'v1',
+    durationMs: n,
+    status: 200,
+    cold: n === 1,
+    lines: [{ stream: 'stdout', message: `line ${n}` }],
+    truncated: false,
+  };
+}
+
+const ids = (list: InvocationLog[]) => list.map((e) => e.invocationId);
+
+test('keeps the newest entries per function, newest last', () => {
+  const logs = new InvocationLogs(3);
+  for (let n = 1; n <= 5; n++) logs.add('counter', entry(n));
+  assert.equal(ids(logs.list('counter')), ['inv-3', 'inv-4', 'inv-5']);
+  assert.equal(logs.list('counter')[2].lines, [{ stream: 'stdout', message: 'line 5' }]);
+});
+
+test('functions have separate bounds', () => {
+  const logs = new InvocationLogs(2);
+  for (let n = 1; n <= 4; n++) logs.add('counter', entry(n));
+  logs.add('hello', entry(10));
+  assert.equal(ids(logs.list('hello')), ['inv-10']);
+  assert.equal(ids(logs.list('counter')), ['inv-3', 'inv-4']);
+  assert.equal(logs.list('unknown'), []);
+});
+
+test('limit keeps the most recent', () => {
+  const logs = new InvocationLogs(10);
+  for (let n = 1; n <= 5; n++) logs.add('counter', entry(n));
+  assert.equal(ids(logs.list('counter', 2)), ['inv-4', 'inv-5']);
+  assert.equal(ids(logs.list('counter', 50)), ['inv-1', 'inv-2', 'inv-3', 'inv-4', 'inv-5']);
+  assert.equal(logs.list('counter', 0), []);
+});
+
+test('forget drops a function’s entries', () => {
+  const logs = new InvocationLogs(10);
+  logs.add('counter', entry(1));
+  logs.add('hello', entry(2));
+  logs.forget('counter');
+  assert.equal(logs.list('counter'), []);
+  assert.equal(ids(logs.list('hello')), ['inv-2']);
+});
+
+test.run();
