@@ -115,16 +115,24 @@ function describeThrown(err: unknown, instance: Instance | undefined, memoryLimi
   if ((err as { failure?: GuestFailure })?.failure) {
     return { kind: (err as { failure: GuestFailure }).failure, message: (err as Error).message };
   }
+  let failure: { kind: GuestFailure; message: string };
   // jco raises a ComponentError (an Error with an own `payload`) for the guest's `err` result.
   if (err instanceof Error && err.constructor.name === 'ComponentError' && Object.hasOwn(err, 'payload')) {
     const payload = (err as { payload?: unknown }).payload;
-    return { kind: 'error', message: typeof payload === 'string' ? payload : err.message };
+    failure = { kind: 'error', message: typeof payload === 'string' ? payload : err.message };
+  } else {
+    failure = { kind: 'trap', message: err instanceof Error ? err.message : String(err) };
   }
-  const message = err instanceof Error ? err.message : String(err);
-  if (memoryLimit > 0 && memoryBytes(instance) >= memoryLimit * 0.9) {
-    return { kind: 'memory', message: `out of memory at the instance's limit (${message})` };
+  // At its memory cap a guest fails however its language reports it (SpiderMonkey returns
+  // err("out of memory"), C traps on a null pointer), and the allocation that failed may have
+  // asked for much more than what is left. Near the cap it is a memory failure; at half of it,
+  // only when the guest itself said it ran out of memory.
+  const held = memoryBytes(instance);
+  const saysOom = /out of memory/i.test(failure.message);
+  if (memoryLimit > 0 && (held >= memoryLimit * 0.9 || (saysOom && held >= memoryLimit * 0.5))) {
+    return { kind: 'memory', message: `out of memory at the instance's limit of ${memoryLimit / 2 ** 20} MiB (${failure.message})` };
   }
-  return { kind: 'trap', message };
+  return failure;
 }
 
 async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<FromWorker> {
