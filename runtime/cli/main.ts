@@ -89,11 +89,11 @@ async function build(file: string, values: Values): Promise<void> {
   const out = values.output ?? file.replace(/\.(js|mjs|wat)$/, '') + '.wasm';
   const features = (values.feature ?? []) as ('stdio' | 'random' | 'clocks' | 'http')[];
   const bytes = await withProgress(`building ${file}${file.endsWith('.wat') ? '' : ' (a JS guest takes ~10 s)'}`, async () => {
+    // Loaded on demand: the componentize toolchain is heavy and only this command needs it.
+    const { buildJsGuest, buildWatGuest } = await import('../build/index.js');
     if (file.endsWith('.wat')) {
-      const { buildWatGuest } = await import('../build/componentize-wat.js');
-      return buildWatGuest({ wat: await fs.readFile(file, 'utf8'), witDir: WIT_DIR, world: 'function' });
+      return buildWatGuest({ wat: await fs.readFile(file, 'utf8'), file, witDir: WIT_DIR, world: 'function' });
     }
-    const { buildJsGuest } = await import('../build/componentize-js.js');
     return buildJsGuest({ source: path.resolve(file), witDir: WIT_DIR, world: 'function', features });
   });
   await fs.writeFile(out, bytes);
