@@ -88,7 +88,7 @@ function parseValue(name: string, raw: string, type: 'int' | 'string' | 'bool'):
     throw new EnokiError('ERR_INVALID_OPTION', `${name} must be true or false, got "${raw}"`);
   }
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) {
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) {
     throw new EnokiError('ERR_INVALID_OPTION', `${name} must be a non-negative integer, got "${raw}"`);
   }
   return n;
@@ -106,7 +106,15 @@ export function loadConfig(
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const config = { ...DEFAULTS, ...fromEnv, ...defined };
   config.dataDir = path.resolve(config.dataDir);
-  if (config.workers < 1) throw new EnokiError('ERR_INVALID_OPTION', 'workers must be at least 1');
+  const invalid = (message: string) => new EnokiError('ERR_INVALID_OPTION', message);
+  if (config.port > 65535) throw invalid(`PORT must be at most 65535, got ${config.port}`);
+  if (config.workers < 1) throw invalid('ENOKI_WORKERS must be at least 1');
+  if (config.defaultTimeoutMs < 1 || config.defaultTimeoutMs > config.maxTimeoutMs) {
+    throw invalid(`ENOKI_TIMEOUT_MS must be 1–${config.maxTimeoutMs} (ENOKI_MAX_TIMEOUT_MS), got ${config.defaultTimeoutMs}`);
+  }
+  if (config.defaultMemoryMiB < 1 || config.defaultMemoryMiB > config.maxMemoryMiB) {
+    throw invalid(`ENOKI_MEMORY_MIB must be 1–${config.maxMemoryMiB} (ENOKI_MAX_MEMORY_MIB), got ${config.defaultMemoryMiB}`);
+  }
   return config;
 }
 

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const uvu = path.join(path.dirname(require.resolve('uvu/package.json')), 'bin.js');
+// uvu exports neither its package.json nor its bin; its entry point sits in dist/ beside bin.js.
+const uvu = path.join(path.dirname(require.resolve('uvu')), '..', 'bin.js');
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const pattern = process.argv[2] ?? '\\.test\\.js$';
 

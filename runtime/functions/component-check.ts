@@ -26,8 +26,8 @@ export function checkComponentHeader(bytes: Uint8Array): void {
 
 export const HANDLER_EXPORT = 'enoki:faas/handler@0.1.0';
 
-/** Host imports a component may use: Enoki's own interfaces (no WASI yet). */
-const PROVIDED_IMPORT_PREFIXES = ['enoki:faas/kv', 'enoki:faas/log', 'enoki:faas/env', 'enoki:faas/types'];
+/** Host imports a component may use: Enoki's own interfaces (no WASI yet), by exact name. */
+const PROVIDED_IMPORTS = new Set(['enoki:faas/kv', 'enoki:faas/log', 'enoki:faas/env', 'enoki:faas/types']);
 
 /** Interface type text as jco renders it, for comparing a component's types with Enoki's. */
 export type InterfaceTypes = Map<string, string>;
@@ -41,9 +41,8 @@ export interface WorldCheckInput {
 /** Throws ERR_WRONG_WORLD listing every mismatch between a component and the function world. */
 export function checkWorld(component: WorldCheckInput, reference: InterfaceTypes): void {
   const problems: string[] = [];
-  const unsupported = component.imports.filter(
-    (name) => !PROVIDED_IMPORT_PREFIXES.some((prefix) => name.startsWith(prefix)),
-  );
+  // jco reports imports without their version; interfaceTypes below catches version drift.
+  const unsupported = component.imports.filter((name) => !PROVIDED_IMPORTS.has(name.split('@')[0]));
   if (unsupported.length > 0) problems.push(`imports not provided by this node: ${unsupported.join(', ')}`);
   if (!component.exports.includes(HANDLER_EXPORT)) {
     const found = component.exports.filter((e) => e.includes(':'));

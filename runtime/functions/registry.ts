@@ -14,7 +14,7 @@ export interface FunctionOptions {
 }
 
 export interface FunctionVersion {
-  /** v1, v2, … in deploy order, never reused for a function. */
+  /** v1, v2, … in deploy order; not reused while the function exists (a removed one starts over). */
   id: string;
   digest: string;
   size: number;
@@ -55,7 +55,9 @@ export class FunctionRegistry {
   constructor(
     private readonly file: string,
     private readonly history = 10,
-  ) {}
+  ) {
+    if (!Number.isInteger(history) || history < 1) throw new RangeError('the registry keeps at least one version');
+  }
 
   async load(): Promise<void> {
     let text: string;

@@ -20,7 +20,8 @@ export class AsyncInvocations {
 
   /** Starts tracking `id`; `work` settles it. Returns false when the table is full of running ones. */
   track(id: string, work: Promise<GuestResponse>): boolean {
-    this.#sweep();
+    this.#expire();
+    this.#makeRoom();
     if (this.#entries.size >= this.maxEntries) return false;
     const createdAt = this.now();
     this.#entries.set(id, { state: 'running', createdAt });
@@ -32,16 +33,19 @@ export class AsyncInvocations {
   }
 
   get(id: string): AsyncState | undefined {
-    this.#sweep();
+    this.#expire();
     return this.#entries.get(id);
   }
 
-  #sweep(): void {
+  #expire(): void {
     const cutoff = this.now() - this.ttlMs;
     for (const [id, entry] of this.#entries) {
       if (entry.state !== 'running' && entry.finishedAt < cutoff) this.#entries.delete(id);
     }
-    // Oldest finished first when over the cap (Map keeps insertion order).
+  }
+
+  /** Frees a place for a new entry: the oldest finished go first (Map keeps insertion order). */
+  #makeRoom(): void {
     for (const [id, entry] of this.#entries) {
       if (this.#entries.size < this.maxEntries) break;
       if (entry.state !== 'running') this.#entries.delete(id);

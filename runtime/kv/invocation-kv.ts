@@ -143,10 +143,14 @@ export class InvocationKv {
 
   setMany(entries: { id: string; value: string }[]): void {
     this.#requireMutable('set');
+    let bytes = 0;
     for (const { id, value } of entries) {
       validateId(id);
       validateValue(value, this.limits.maxValueBytes);
+      bytes += Buffer.byteLength(value);
     }
+    // All or nothing: a refused call leaves no write behind.
+    this.#checkBudget(bytes);
     for (const { id, value } of entries) this.#record(id, { kind: 'set', value });
   }
 
@@ -215,13 +219,18 @@ export class InvocationKv {
     }
   }
 
+  #checkBudget(bytes: number): void {
+    if (this.#writeBytes + bytes > this.limits.maxWriteBytes) {
+      throw new KvFault('too-large', `the invocation would write more than ${this.limits.maxWriteBytes} bytes`);
+    }
+  }
+
   #record(id: string, pending: Pending): void {
     if (pending.kind !== 'delete') {
       validateValue(pending.value, this.limits.maxValueBytes);
-      this.#writeBytes += Buffer.byteLength(pending.value);
-      if (this.#writeBytes > this.limits.maxWriteBytes) {
-        throw new KvFault('too-large', `the invocation wrote more than ${this.limits.maxWriteBytes} bytes`);
-      }
+      const bytes = Buffer.byteLength(pending.value);
+      this.#checkBudget(bytes);
+      this.#writeBytes += bytes;
     }
     this.#pending.set(id, pending);
     this.#writes.push(

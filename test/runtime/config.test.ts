@@ -69,7 +69,11 @@ test('invalid values are refused with the variable name', () => {
   invalid({ ENOKI_FSYNC: 'maybe' }, 'ENOKI_FSYNC');
   invalid({ ENOKI_WORKERS: '-2' }, 'ENOKI_WORKERS');
   invalid({ ENOKI_MAX_QUEUE: '10k' }, 'ENOKI_MAX_QUEUE');
-  invalid({ ENOKI_WORKERS: '0' }, 'workers');
+  invalid({ ENOKI_WORKERS: '0' }, 'ENOKI_WORKERS');
+  invalid({ PORT: '70000' }, 'PORT');
+  invalid({ PORT: '1e1' }, 'PORT');
+  invalid({ ENOKI_TIMEOUT_MS: '900000' }, 'ENOKI_TIMEOUT_MS');
+  invalid({ ENOKI_MEMORY_MIB: '4096' }, 'ENOKI_MEMORY_MIB');
 });
 
 test.run();

@@ -98,4 +98,15 @@ test('evicts finished results oldest first', async () => {
   assert.is(table.get('r0'), undefined);
 });
 
+test('reading a finished result from a full table does not evict it', async () => {
+  const { table } = setup(2, 60_000);
+  const a = deferred();
+  table.track('a', a.promise);
+  table.track('b', deferred().promise);
+  a.resolve(RESPONSE);
+  await settled();
+  assert.is(table.get('a')?.state, 'done');
+  assert.is(table.get('a')?.state, 'done');
+});
+
 test.run();

@@ -186,7 +186,14 @@ test('writing more than maxWriteBytes in one invocation is too-large and the wri
   assert.is(await ok(kv, 'get', 'b'), undefined);
   // Multi-byte characters count as their UTF-8 bytes: 10 × 3 bytes is past the 24 left.
   assert.is(await fails(kv, 'set', 'c', '€'.repeat(10)), 'too-large');
+  // Refused writes do not use up the budget: the 24 bytes left are still there.
+  await ok(kv, 'set', 'd', 'z'.repeat(24));
+  // A setMany past the budget is refused whole.
+  assert.is(await fails(kv, 'setMany', [{ id: 'e', value: 'e' }]), 'too-large');
+  assert.is(await ok(kv, 'get', 'e'), undefined);
   await kv.commit();
+  assert.is(await storedValue(store, 'd'), 'z'.repeat(24));
+  assert.is(await storedValue(store, 'e'), undefined);
   assert.is(await storedValue(store, 'a'), 'x'.repeat(40));
   assert.is(await storedValue(store, 'b'), undefined);
   assert.is(await storedValue(store, 'c'), undefined);
