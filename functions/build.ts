@@ -17,6 +17,7 @@ const FIXTURES_OUT_DIR = path.join(OUT_DIR, 'fixtures');
 const FIXTURE_OVERRIDES: Record<string, Partial<GuestSpec>> = {
   'core-module.wat': { kind: 'core' },
   'wrong-world.wat': { witDir: path.join(FIXTURES_DIR, 'wrong-world'), world: 'thing' },
+  'stdio.js': { features: ['stdio', 'random', 'clocks'] },
 };
 
 interface Guest {

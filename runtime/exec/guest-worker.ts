@@ -5,6 +5,7 @@
 
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { syncCaller } from './sync-channel.js';
+import { createWasiHost } from './wasi.js';
 import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, KvCall, KvReply, LoadSpec, LogLine, ToWorker } from './protocol.js';
 
 interface Instance {
@@ -65,7 +66,8 @@ function hostImports(): Record<string, unknown> {
   return { 'enoki:faas/kv': kv, 'enoki:faas/log': log, 'enoki:faas/env': env };
 }
 
-const imports = hostImports();
+const wasi = await createWasiHost((stream, message) => capture({ stream, message }), () => callEnv);
+const imports = { ...hostImports(), ...wasi.imports };
 
 async function load(spec: LoadSpec): Promise<Instance> {
   const { instantiate } = (await import(spec.glueUrl)) as { instantiate: Instantiate };
@@ -154,9 +156,15 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<F
       instances.set(message.codeKey, instance);
     }
     const response = checkResponse(instance.handle({ ...message.request }));
+    wasi.endCall();
     return { type: 'done', id: message.id, cold, memoryBytes: memoryBytes(instance), logs, logsTruncated, response };
   } catch (err) {
+    wasi.endCall();
     const failure = describeThrown(err, instance, memoryLimit);
+    // A guest with stdio reports an uncaught exception on stderr before trapping: that is the
+    // message a user wants next to the bare trap text.
+    const stderr = logs.filter((l) => l.stream === 'stderr' && l.message.trim() !== '').map((l) => l.message.trim());
+    if (failure.kind === 'trap' && stderr.length > 0) failure.message += ` (stderr: ${stderr.slice(0, 3).join(' | ').slice(0, 1000)})`;
     // After a trap the instance refuses further calls; a guest `err` leaves it usable.
     if (failure.kind !== 'error') instances.delete(message.codeKey);
     return { type: 'done', id: message.id, cold, memoryBytes: 0, logs, logsTruncated, failure };

@@ -2,6 +2,7 @@
 // and does it target Enoki's function world. Every failure names what is wrong.
 
 import { EnokiError } from '../errors.js';
+import { WASI_PROVIDED } from '../exec/wasi.js';
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
@@ -26,8 +27,11 @@ export function checkComponentHeader(bytes: Uint8Array): void {
 
 export const HANDLER_EXPORT = 'enoki:faas/handler@0.1.0';
 
-/** Host imports a component may use: Enoki's own interfaces (no WASI yet), by exact name. */
-const PROVIDED_IMPORTS = new Set(['enoki:faas/kv', 'enoki:faas/log', 'enoki:faas/env', 'enoki:faas/types']);
+/**
+ * Host imports a component may use, by exact name: Enoki's own interfaces and the sandboxed WASI
+ * subset of exec/wasi.ts (no sockets, no HTTP, no files).
+ */
+const PROVIDED_IMPORTS = new Set(['enoki:faas/kv', 'enoki:faas/log', 'enoki:faas/env', 'enoki:faas/types', ...WASI_PROVIDED]);
 
 /** Interface type text as jco renders it, for comparing a component's types with Enoki's. */
 export type InterfaceTypes = Map<string, string>;

@@ -1,0 +1,113 @@
+// The WASI imports a guest may use, all in-process and without host access: stdout and stderr
+// go to the invocation's log lines, the environment is the function's deploy-time env, the
+// filesystem has no preopened directories, and clocks and randomness are the usual ones. Backed
+// by preview2-shim's pure-JS (browser) implementation, which does no I/O of its own; its Node
+// build would start an I/O thread per worker and write to the node's own stdout.
+
+type Shim = Record<string, Record<string, unknown>>;
+
+export type StdStream = 'stdout' | 'stderr';
+
+/** Line-buffered capture of a guest output stream. */
+class Capture {
+  #pending = '';
+  readonly #decoder = new TextDecoder();
+
+  constructor(
+    private readonly stream: StdStream,
+    private readonly emit: (stream: StdStream, line: string) => void,
+  ) {}
+
+  readonly handler = {
+    write: (contents: Uint8Array) => {
+      this.#pending += this.#decoder.decode(contents, { stream: true });
+      const lines = this.#pending.split('\n');
+      this.#pending = lines.pop() as string;
+      for (const line of lines) this.emit(this.stream, line.replace(/\r$/, ''));
+    },
+    blockingFlush: () => undefined,
+    flush: () => undefined,
+  };
+
+  /** Emits a last line without a newline, at the end of an invocation. */
+  end(): void {
+    if (this.#pending !== '') this.emit(this.stream, this.#pending);
+    this.#pending = '';
+  }
+}
+
+export interface WasiHost {
+  imports: Record<string, unknown>;
+  /** Call after every invocation so partial lines land in that invocation's log. */
+  endCall(): void;
+}
+
+export async function createWasiHost(
+  emit: (stream: StdStream, line: string) => void,
+  environment: () => [string, string][],
+): Promise<WasiHost> {
+  const base = import.meta.resolve('@bytecodealliance/preview2-shim');
+  const load = async (name: string) => (await import(new URL(`../browser/${name}.js`, base).href)) as Shim;
+  const [cli, io, filesystem, random, clocks] = await Promise.all(['cli', 'io', 'filesystem', 'random', 'clocks'].map(load));
+  const out = new Capture('stdout', emit);
+  const err = new Capture('stderr', emit);
+  const created = (cli.createCli as unknown as (config: object) => Shim)({ stdout: out.handler, stderr: err.handler });
+  const imports: Record<string, unknown> = {
+    'wasi:cli/environment': {
+      getEnvironment: () => environment(),
+      getArguments: () => [],
+      initialCwd: () => undefined,
+    },
+    'wasi:cli/exit': created.exit,
+    'wasi:cli/stdin': created.stdin,
+    'wasi:cli/stdout': created.stdout,
+    'wasi:cli/stderr': created.stderr,
+    'wasi:cli/terminal-input': created.terminalInput,
+    'wasi:cli/terminal-output': created.terminalOutput,
+    'wasi:cli/terminal-stdin': created.terminalStdin,
+    'wasi:cli/terminal-stdout': created.terminalStdout,
+    'wasi:cli/terminal-stderr': created.terminalStderr,
+    'wasi:io/error': io.error,
+    'wasi:io/poll': io.poll,
+    'wasi:io/streams': io.streams,
+    // No directories are preopened, so a guest can name no file.
+    'wasi:filesystem/preopens': { getDirectories: () => [] },
+    'wasi:filesystem/types': filesystem.types,
+    'wasi:random/random': random.random,
+    'wasi:random/insecure': random.insecure,
+    'wasi:random/insecure-seed': random.insecureSeed,
+    'wasi:clocks/monotonic-clock': clocks.monotonicClock,
+    'wasi:clocks/wall-clock': clocks.wallClock,
+  };
+  return {
+    imports,
+    endCall() {
+      out.end();
+      err.end();
+    },
+  };
+}
+
+/** The WASI interfaces createWasiHost provides, for deploy-time checks. */
+export const WASI_PROVIDED = [
+  'wasi:cli/environment',
+  'wasi:cli/exit',
+  'wasi:cli/stdin',
+  'wasi:cli/stdout',
+  'wasi:cli/stderr',
+  'wasi:cli/terminal-input',
+  'wasi:cli/terminal-output',
+  'wasi:cli/terminal-stdin',
+  'wasi:cli/terminal-stdout',
+  'wasi:cli/terminal-stderr',
+  'wasi:io/error',
+  'wasi:io/poll',
+  'wasi:io/streams',
+  'wasi:filesystem/preopens',
+  'wasi:filesystem/types',
+  'wasi:random/random',
+  'wasi:random/insecure',
+  'wasi:random/insecure-seed',
+  'wasi:clocks/monotonic-clock',
+  'wasi:clocks/wall-clock',
+];
