@@ -192,8 +192,8 @@ export class LevelReplicaStore implements ReplicaStore {
       if (writes.length === 0) return [];
       const refs = new Map<string, string>();
       for (const w of writes) refs.set(itemRef(w.keygroup, w.id), itemKey(w.keygroup, w.id));
-      const values = await this.db.getMany([...refs.values()]);
-      const stored = new Map([...refs.keys()].map((ref, i) => [ref, decode(values[i])]));
+      const keys = [...refs.values()];
+      const stored = new Map([...refs.keys()].map((ref, i) => [ref, decode(this.db.getSync(keys[i]))]));
       const plan = planLocalWrites(writes, {
         nodeId: this.nodeId,
         now: this.clock(),
