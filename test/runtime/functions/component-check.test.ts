@@ -74,7 +74,7 @@ test('every problem is listed: unsupported imports and the missing handler expor
   const err = failure(() =>
     checkWorld(
       {
-        imports: ['enoki:faas/kv@0.1.0', 'wasi:filesystem/types@0.2.0', 'wasi:sockets/tcp@0.2.0'],
+        imports: ['enoki:faas/kv@0.1.0', 'wasi:http/outgoing-handler@0.2.0', 'wasi:sockets/tcp@0.2.0'],
         exports: ['wasi:cli/run@0.2.0'],
         interfaceTypes: new Map(),
       },
@@ -82,14 +82,14 @@ test('every problem is listed: unsupported imports and the missing handler expor
     ),
   );
   assert.is(err.code, 'ERR_WRONG_WORLD');
-  assert.match(err.message, 'wasi:filesystem/types@0.2.0');
+  assert.match(err.message, 'wasi:http/outgoing-handler@0.2.0');
   assert.match(err.message, 'wasi:sockets/tcp@0.2.0');
   assert.match(err.message, `missing export ${HANDLER_EXPORT}`);
   assert.match(err.message, 'wasi:cli/run@0.2.0');
   assert.not.match(err.message, 'enoki:faas/kv');
   const problems = err.details?.problems as string[];
   assert.is(problems.length, 2);
-  assert.ok(problems.some((p) => p.includes('wasi:filesystem/types')));
+  assert.ok(problems.some((p) => p.includes('wasi:http/outgoing-handler')));
   assert.ok(problems.some((p) => p.includes(HANDLER_EXPORT)));
   // The details travel in the error body the client gets.
   assert.equal(err.toJSON().error.problems, problems);
