@@ -19,6 +19,7 @@ import { Transpiler } from './functions/transpiler.js';
 import { createApp } from './http/app.js';
 import { AsyncInvocations } from './invoke/async-invocations.js';
 import { Invoker } from './invoke/invoker.js';
+import { LocalKeygroups, NO_REPLICATION } from './kv/keygroups.js';
 import { InvocationLogs } from './observe/invocation-logs.js';
 import { Metrics } from './observe/metrics.js';
 
@@ -77,6 +78,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     code,
     pool,
     store,
+    keygroups: new LocalKeygroups(store),
     metrics,
     logs,
     limits: config,
@@ -91,6 +93,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     metrics,
     logs,
     kvLimits: { maxValueBytes: 4 * 1024 * 1024, maxWriteBytes: 64 * 1024 * 1024, maxScanCount: 10_000 },
+    replicator: NO_REPLICATION,
     logger,
   });
   const asyncResults = new AsyncInvocations(config.asyncResults, config.asyncResultTtlMs);

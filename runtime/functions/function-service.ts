@@ -8,6 +8,7 @@ import { validateKeygroupName } from '../../replication/store/version.js';
 import { EnokiError } from '../errors.js';
 import { codeKeyOf, type CodeCache } from '../exec/code-cache.js';
 import type { WorkerPool } from '../exec/worker-pool.js';
+import type { KeygroupProvider } from '../kv/keygroups.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
 import type { Metrics } from '../observe/metrics.js';
 import { ArtifactStore, digestOf } from './artifact-store.js';
@@ -46,6 +47,7 @@ export interface FunctionServiceDeps {
   code: CodeCache;
   pool: WorkerPool;
   store: ReplicaStore;
+  keygroups: KeygroupProvider;
   metrics: Metrics;
   logs: InvocationLogs;
   limits: FunctionLimits;
@@ -90,7 +92,7 @@ export class FunctionService {
   }
 
   async deploy(name: string, bytes: Uint8Array, requested: DeployOptions = {}): Promise<FunctionVersion> {
-    const { artifacts, transpiler, registry, store, logger } = this.deps;
+    const { artifacts, transpiler, registry, logger } = this.deps;
     checkFunctionName(name);
     if (bytes.length > this.deps.limits.maxComponentBytes) {
       throw new EnokiError('ERR_BODY_TOO_LARGE', `the component is larger than ${this.deps.limits.maxComponentBytes} bytes`);
@@ -99,19 +101,15 @@ export class FunctionService {
     checkComponentHeader(bytes);
     const digest = digestOf(bytes);
     const meta = (await artifacts.get(digest)) ?? (await artifacts.put(bytes, await transpiler.transpile(bytes)));
-    const existing = await store.getKeygroup(options.keygroup);
-    if (!existing) {
-      await store.createKeygroup({ name: options.keygroup, mutable: !requested.immutable, expiry: 0 });
-    } else if (requested.immutable !== undefined && existing.mutable === requested.immutable) {
-      throw new EnokiError(
-        'ERR_INVALID_OPTION',
-        `keygroup ${options.keygroup} already exists and is ${existing.mutable ? 'mutable' : 'immutable'}`,
-      );
+    // An existing keygroup (here or, in a cluster, elsewhere) is joined rather than created again.
+    const { info, origin } = await this.deps.keygroups.ensure(options.keygroup, { mutable: !requested.immutable });
+    if (origin !== 'created' && requested.immutable !== undefined && info.mutable === requested.immutable) {
+      throw new EnokiError('ERR_INVALID_OPTION', `keygroup ${options.keygroup} already exists and is ${info.mutable ? 'mutable' : 'immutable'}`);
     }
     const previous = registry.get(name);
     const version = await registry.addVersion(name, meta.digest, meta.size, options);
     if (previous) this.#retire(activeVersion(previous));
-    logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12), keygroup: options.keygroup }, 'deployed');
+    logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12), keygroup: options.keygroup, keygroupOrigin: origin }, 'deployed');
     return version;
   }
 
@@ -138,7 +136,7 @@ export class FunctionService {
         throw new EnokiError('ERR_KEYGROUP_IN_USE', `keygroup ${keygroup} is still used by ${users.map((u) => u.name).join(', ')}`);
       }
       if (await store.getKeygroup(keygroup)) {
-        await store.deleteKeygroup(keygroup);
+        await this.deps.keygroups.drop(keygroup);
         purged = true;
       }
     }

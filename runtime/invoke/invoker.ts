@@ -11,6 +11,7 @@ import type { JobResult, WorkerPool } from '../exec/worker-pool.js';
 import type { ArtifactStore } from '../functions/artifact-store.js';
 import { activeVersion, type FunctionRegistry } from '../functions/registry.js';
 import { InvocationKv, type InvocationKvLimits } from '../kv/invocation-kv.js';
+import type { WriteReplicator } from '../kv/keygroups.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
 import type { Metrics } from '../observe/metrics.js';
 
@@ -40,6 +41,7 @@ export interface InvokerDeps {
   metrics: Metrics;
   logs: InvocationLogs;
   kvLimits: InvocationKvLimits;
+  replicator: WriteReplicator;
   logger: Logger;
 }
 
@@ -79,13 +81,16 @@ export class Invoker {
         const failure = result.failure ?? { kind: 'bad-response' as const, message: 'no response' };
         throw new EnokiError(FAILURE_CODES[failure.kind], `${name}: ${failure.message}`, { invocationId });
       }
+      let applied;
       try {
-        await kv.commit();
+        applied = await kv.commit();
       } catch (err) {
         throw new EnokiError('ERR_COMMIT_FAILED', `${name}: its writes could not be committed: ${(err as Error).message}`, {
           invocationId,
         });
       }
+      // Committed locally; the replicator decides whether peers must have it before we answer.
+      if (applied.length > 0) await this.deps.replicator.replicate(applied);
       status = result.response.status;
       this.#record(name, version.id, invocationId, started, status, cold, lines, truncated);
       return { invocationId, response: result.response, cold, version: version.id };

@@ -3,7 +3,7 @@
 // replica as one atomic batch, before the response leaves the node. Every failure is a typed
 // kv-error for the guest, never a trap.
 
-import type { KeygroupInfo, LocalWrite, ReplicaStore, Sibling } from '../../replication/store/port.js';
+import type { AppliedWrite, KeygroupInfo, LocalWrite, ReplicaStore, Sibling } from '../../replication/store/port.js';
 import { StoreError } from '../../replication/store/port.js';
 import { validateAppendId, validateId, validateValue } from '../../replication/store/version.js';
 import type { KvCall, KvReply } from '../exec/protocol.js';
@@ -181,8 +181,8 @@ export class InvocationKv {
   }
 
   /** Applies the overlay to the replica atomically. Called once, after a successful call. */
-  async commit(): Promise<void> {
-    if (this.#writes.length > 0) await this.store.applyLocal(this.#writes);
+  async commit(): Promise<AppliedWrite[]> {
+    return this.#writes.length > 0 ? this.store.applyLocal(this.#writes) : [];
   }
 
   async #range(start: string, count: number, withValues: boolean): Promise<{ id: string; value: string }[]> {
