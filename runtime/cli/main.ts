@@ -22,7 +22,9 @@ Usage:
   enoki rm <name> [--purge]      delete a function (--purge also deletes its keygroup)
   enoki rollback <name> [--version vN]
   enoki logs <name> [--limit N]  recent invocations with the guest's log lines
-  enoki build <guest.js|guest.wat> [-o out.wasm] [--feature stdio|random|clocks|http]...
+  enoki build <guest.js|guest.wat> [-o out.wasm] [--feature stdio|random|clocks]...
+  enoki certs --dir DIR [--node ID=HOST[,HOST…]]... [--client USER]...
+                                 cluster CA plus node and client certificates (never overwrites)
 
 Common options: --url URL (default $ENOKI_URL or http://127.0.0.1:8080), --token TOKEN
 (default $ENOKI_ADMIN_TOKEN or <data-dir>/admin-token), --data-dir DIR (default ./.enoki).
@@ -47,6 +49,9 @@ const OPTIONS = {
   limit: { type: 'string' },
   output: { type: 'string', short: 'o' },
   feature: { type: 'string', multiple: true },
+  dir: { type: 'string' },
+  node: { type: 'string', multiple: true },
+  client: { type: 'string', multiple: true },
   url: { type: 'string' },
   token: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -100,6 +105,16 @@ async function build(file: string, values: Values): Promise<void> {
   process.stdout.write(`${out} (${(bytes.length / 1024).toFixed(1)} KiB)\n`);
 }
 
+async function certs(values: Values): Promise<void> {
+  const nodes = (values.node ?? []).map((spec) => {
+    const [id, hosts = ''] = spec.split('=');
+    if (!id || !hosts) throw new CliError(`--node needs ID=HOST[,HOST…], got "${spec}"`);
+    return { id, hosts: hosts.split(',').filter(Boolean) };
+  });
+  const { runCertsCommand } = await import('../../replication/security/certs-cli.js');
+  process.stdout.write((await runCertsCommand({ dir: need(values.dir, '--dir'), nodes, clients: values.client ?? [] })) + '\n');
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
   const [command, arg] = positionals;
@@ -116,6 +131,8 @@ async function main(argv: string[]): Promise<void> {
       return start(values);
     case 'build':
       return build(need(arg, 'the guest source file'), values);
+    case 'certs':
+      return certs(values);
     case 'deploy': {
       const file = need(arg, 'the component file');
       const name = need(values.name ?? path.basename(file, '.wasm'), '--name');
