@@ -39,6 +39,27 @@ export interface NodeConfig {
   /** fsync every commit (power-loss durability) instead of relying on the OS page cache. */
   fsync: boolean;
   logLevel: string;
+  /** Cluster mode: set by ENOKI_ETCD; without it the node is standalone. */
+  cluster?: ClusterConfig;
+}
+
+export interface ClusterConfig {
+  /** etcd endpoints (https://host:port) of the naming service. */
+  etcd: string[];
+  /** ca.pem and <node id>.pem / <node id>-key.pem, as `enoki certs` writes them. */
+  certsDir: string;
+  /** Port of the FReD peering API (node to node). */
+  peeringPort: number;
+  /** Port of the FReD client API. */
+  clientApiPort: number;
+  /** Host other nodes and clients reach this node at (must be a SAN of its certificate). */
+  advertiseHost: string;
+  /** Node id that replicates every keygroup this node creates (the cloud node of the paper). */
+  cloudNode?: string;
+  /** 'sync' (FReD's default): a write is acknowledged once reachable replicas have it. */
+  replicationMode: 'sync' | 'async';
+  /** Seconds between anti-entropy rounds. */
+  antiEntropySeconds: number;
 }
 
 export const DEFAULTS: NodeConfig = {
@@ -80,6 +101,30 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_LOG_LEVEL: { key: 'logLevel', type: 'string' },
 };
 
+const CLUSTER_ENV = ['ENOKI_ETCD', 'ENOKI_CERTS_DIR', 'ENOKI_PEERING_PORT', 'ENOKI_CLIENT_API_PORT', 'ENOKI_ADVERTISE_HOST', 'ENOKI_CLOUD_NODE', 'ENOKI_REPLICATION_MODE', 'ENOKI_ANTI_ENTROPY_SECONDS'];
+
+function clusterFromEnv(env: NodeJS.ProcessEnv, dataDir: string): ClusterConfig | undefined {
+  const etcd = (env.ENOKI_ETCD ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+  if (etcd.length === 0) {
+    const stray = CLUSTER_ENV.filter((name) => env[name]);
+    if (stray.length > 0) throw new EnokiError('ERR_INVALID_OPTION', `${stray.join(', ')} need ENOKI_ETCD (cluster mode)`);
+    return undefined;
+  }
+  const int = (name: string, fallback: number) => (env[name] ? (parseValue(name, env[name] as string, 'int') as number) : fallback);
+  const mode = env.ENOKI_REPLICATION_MODE ?? 'sync';
+  if (mode !== 'sync' && mode !== 'async') throw new EnokiError('ERR_INVALID_OPTION', `ENOKI_REPLICATION_MODE must be sync or async, got "${mode}"`);
+  return {
+    etcd,
+    certsDir: path.resolve(env.ENOKI_CERTS_DIR ?? path.join(dataDir, 'certs')),
+    peeringPort: int('ENOKI_PEERING_PORT', 5555),
+    clientApiPort: int('ENOKI_CLIENT_API_PORT', 9001),
+    advertiseHost: env.ENOKI_ADVERTISE_HOST ?? '127.0.0.1',
+    cloudNode: env.ENOKI_CLOUD_NODE || undefined,
+    replicationMode: mode,
+    antiEntropySeconds: int('ENOKI_ANTI_ENTROPY_SECONDS', 30),
+  };
+}
+
 function parseValue(name: string, raw: string, type: 'int' | 'string' | 'bool'): unknown {
   if (type === 'string') return raw;
   if (type === 'bool') {
@@ -104,8 +149,9 @@ export function loadConfig(
     if (raw !== undefined && raw !== '') (fromEnv as Record<string, unknown>)[key] = parseValue(name, raw, type);
   }
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  const config = { ...DEFAULTS, ...fromEnv, ...defined };
+  const config: NodeConfig = { ...DEFAULTS, ...fromEnv, ...defined };
   config.dataDir = path.resolve(config.dataDir);
+  if (!('cluster' in defined)) config.cluster = clusterFromEnv(env, config.dataDir);
   const invalid = (message: string) => new EnokiError('ERR_INVALID_OPTION', message);
   if (config.port > 65535) throw invalid(`PORT must be at most 65535, got ${config.port}`);
   if (config.workers < 1) throw invalid('ENOKI_WORKERS must be at least 1');
@@ -119,7 +165,10 @@ export function loadConfig(
 }
 
 /** Environment variable names and what they set, for `enoki start --help` and the README. */
-export const ENV_VARS = Object.fromEntries(Object.entries(ENV).map(([name, { key }]) => [name, key]));
+export const ENV_VARS = {
+  ...Object.fromEntries(Object.entries(ENV).map(([name, { key }]) => [name, key])),
+  ...Object.fromEntries(CLUSTER_ENV.map((name) => [name, 'cluster'])),
+};
 
 export interface ClientConfig {
   url: string;
