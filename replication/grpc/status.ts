@@ -11,6 +11,8 @@ const STORE_STATUS = {
   ERR_ITEM_EXISTS: grpc.status.FAILED_PRECONDITION,
   ERR_INVALID_KEY: grpc.status.INVALID_ARGUMENT,
   ERR_INVALID_VALUE: grpc.status.INVALID_ARGUMENT,
+  // A conditional write met versions the caller has not seen: read again, then retry.
+  ERR_VERSION_CONFLICT: grpc.status.FAILED_PRECONDITION,
   // The store is closing with the node: the caller should retry later or elsewhere.
   ERR_STORE_CLOSED: grpc.status.UNAVAILABLE,
 } as const satisfies Record<StoreErrorCode, grpc.status>;

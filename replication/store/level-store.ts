@@ -4,12 +4,14 @@ import {
   StoreError,
   type AppliedWrite,
   type Clock,
+  type ConditionalLocalWrite,
   type KeygroupInfo,
   type LiveItem,
   type LocalWrite,
   type ReplicaStore,
   type ScanOptions,
   type Sibling,
+  type Version,
 } from './port.js';
 import {
   acceptRemote,
@@ -17,9 +19,12 @@ import {
   itemRef,
   liveSiblings,
   mergeIncoming,
+  planConditional,
   planLocalWrites,
   requireKeygroup,
   unexpiredSiblings,
+  validateConditional,
+  validateExpiry,
   validateKeygroupInfo,
   validateWrites,
 } from './siblings.js';
@@ -49,6 +54,7 @@ const metaKey = (keygroup: string) => `k!${keygroup}`;
 const itemKey = (keygroup: string, id: string) => `i!${keygroup}!${id}`;
 const itemRange = (keygroup: string) => ({ gte: `i!${keygroup}!`, lt: `i!${keygroup}"` });
 const META_RANGE = { gte: 'k!', lt: 'k"' };
+const encodeMeta = (info: KeygroupInfo) => JSON.stringify({ mutable: info.mutable, expiry: info.expiry });
 
 type EncodedSibling = [value: string, version: Record<string, number>, tombstone: 0 | 1, storedAt: number];
 
@@ -69,10 +75,10 @@ function decode(text: string | undefined): Sibling[] {
 const PURGE_BATCH = 512;
 
 /**
- * Writers (applyLocal, mergeRemote, create/deleteKeygroup, purgeExpired) run one at a time on an
- * internal promise chain, so version read-modify-write never interleaves; readers run freely on
- * LevelDB's implicit snapshots. Keygroup metadata is cached in memory: this process is the only
- * writer (LevelDB holds a lock on the directory).
+ * Writers (applyLocal, applyConditional, mergeRemote, keygroup changes, purgeExpired) run one
+ * at a time on an internal promise chain, so version read-modify-write never interleaves;
+ * readers run freely on LevelDB's implicit snapshots. Keygroup metadata is cached in memory:
+ * this process is the only writer (LevelDB holds a lock on the directory).
  */
 export class LevelReplicaStore implements ReplicaStore {
   readonly nodeId: string;
@@ -123,8 +129,7 @@ export class LevelReplicaStore implements ReplicaStore {
         throw new StoreError('ERR_KEYGROUP_EXISTS', `keygroup ${info.name} already exists`);
       }
       await this.db.clear(itemRange(info.name));
-      const meta = JSON.stringify({ mutable: info.mutable, expiry: info.expiry });
-      await this.db.put(metaKey(info.name), meta, { sync: this.sync });
+      await this.db.put(metaKey(info.name), encodeMeta(info), { sync: this.sync });
       this.keygroups.set(info.name, { name: info.name, mutable: info.mutable, expiry: info.expiry });
     });
   }
@@ -135,6 +140,16 @@ export class LevelReplicaStore implements ReplicaStore {
       await this.db.del(metaKey(name), { sync: this.sync });
       this.keygroups.delete(name);
       await this.db.clear(itemRange(name));
+    });
+  }
+
+  async setKeygroupExpiry(name: string, expiry: number): Promise<void> {
+    this.assertOpen();
+    await this.exclusive(async () => {
+      const info = { ...this.info(name), expiry };
+      validateExpiry(name, expiry);
+      await this.db.put(metaKey(name), encodeMeta(info), { sync: this.sync });
+      this.keygroups.set(name, info);
     });
   }
 
@@ -205,6 +220,24 @@ export class LevelReplicaStore implements ReplicaStore {
         plan.items.map((item) => ({ type: 'put' as const, key: itemKey(item.keygroup, item.id), value: encode(item.siblings) })),
         { sync: this.sync },
       );
+      return plan.applied;
+    });
+  }
+
+  async applyConditional(write: ConditionalLocalWrite, given: Version[]): Promise<AppliedWrite> {
+    this.assertOpen();
+    return this.exclusive(async () => {
+      this.assertOpen();
+      validateConditional(write, given, (name) => this.keygroups.get(name), this.maxValueBytes);
+      const key = itemKey(write.keygroup, write.id);
+      const plan = planConditional(write, given, {
+        nodeId: this.nodeId,
+        now: this.clock(),
+        info: this.keygroups.get(write.keygroup)!,
+        stored: decode(this.db.getSync(key)),
+      });
+      // One put of the whole sibling list: atomic, and durable on the same terms as applyLocal.
+      await this.db.put(key, encode(plan.siblings), { sync: this.sync });
       return plan.applied;
     });
   }

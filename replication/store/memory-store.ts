@@ -3,12 +3,14 @@ import {
   StoreError,
   type AppliedWrite,
   type Clock,
+  type ConditionalLocalWrite,
   type KeygroupInfo,
   type LiveItem,
   type LocalWrite,
   type ReplicaStore,
   type ScanOptions,
   type Sibling,
+  type Version,
 } from './port.js';
 import {
   acceptRemote,
@@ -16,9 +18,12 @@ import {
   isExpired,
   liveSiblings,
   mergeIncoming,
+  planConditional,
   planLocalWrites,
   requireKeygroup,
   unexpiredSiblings,
+  validateConditional,
+  validateExpiry,
   validateKeygroupInfo,
   validateWrites,
 } from './siblings.js';
@@ -77,6 +82,12 @@ export class MemoryReplicaStore implements ReplicaStore {
     this.keygroups.delete(name);
   }
 
+  async setKeygroupExpiry(name: string, expiry: number): Promise<void> {
+    const group = this.group(name);
+    validateExpiry(name, expiry);
+    group.info = { ...group.info, expiry };
+  }
+
   async getKeygroup(name: string): Promise<KeygroupInfo | undefined> {
     this.assertOpen();
     const info = this.keygroups.get(name)?.info;
@@ -126,6 +137,21 @@ export class MemoryReplicaStore implements ReplicaStore {
       stored: (keygroup, id) => this.keygroups.get(keygroup)!.items.get(id) ?? [],
     });
     for (const item of plan.items) this.keygroups.get(item.keygroup)!.items.set(item.id, item.siblings);
+    return plan.applied;
+  }
+
+  async applyConditional(write: ConditionalLocalWrite, given: Version[]): Promise<AppliedWrite> {
+    this.assertOpen();
+    const lookup = (name: string) => this.keygroups.get(name)?.info;
+    validateConditional(write, given, lookup, this.maxValueBytes);
+    const group = this.keygroups.get(write.keygroup)!;
+    const plan = planConditional(write, given, {
+      nodeId: this.nodeId,
+      now: this.clock(),
+      info: group.info,
+      stored: group.items.get(write.id) ?? [],
+    });
+    group.items.set(write.id, plan.siblings);
     return plan.applied;
   }
 

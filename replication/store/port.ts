@@ -8,6 +8,8 @@
 // older or equal is ignored, newer replaces what it supersedes, concurrent is kept as a sibling.
 // A delete is a tombstone sibling (value ''), kept so that it replicates and wins over older
 // writes. Immutable keygroups take appends only: decimal ids, empty version, never overwritten.
+// A conditional write (FReD's Update/Delete with versions) instead supersedes the versions the
+// client has seen, and fails if the node stores anything the client has not seen.
 
 /** A version vector: node id → counter. Counters stay below 2^53. */
 export type Version = Record<string, number>;
@@ -38,6 +40,9 @@ export type LocalWrite =
   | { kind: 'delete'; keygroup: string; id: string }
   | { kind: 'append'; keygroup: string; id: string; value: string };
 
+/** The writes that can be made conditional on versions the client has seen. */
+export type ConditionalLocalWrite = Extract<LocalWrite, { kind: 'set' | 'delete' }>;
+
 export interface AppliedWrite {
   keygroup: string;
   id: string;
@@ -66,6 +71,12 @@ export interface ReplicaStore {
   createKeygroup(info: KeygroupInfo): Promise<void>;
   /** Removes the keygroup and all its items. Throws ERR_KEYGROUP_NOT_FOUND if absent. */
   deleteKeygroup(name: string): Promise<void>;
+  /**
+   * Changes the keygroup's expiry on this node (seconds, a non-negative integer; 0 = never) and
+   * persists it. It applies at once to items already stored: expiry counts from each sibling's
+   * storedAt. Throws ERR_KEYGROUP_NOT_FOUND, ERR_INVALID_VALUE.
+   */
+  setKeygroupExpiry(name: string, expiry: number): Promise<void>;
   getKeygroup(name: string): Promise<KeygroupInfo | undefined>;
   listKeygroups(): Promise<KeygroupInfo[]>;
 
@@ -91,6 +102,19 @@ export interface ReplicaStore {
   applyLocal(writes: LocalWrite[]): Promise<AppliedWrite[]>;
 
   /**
+   * FReD's conditional Update/Delete: stores the write only if the client has seen everything
+   * live here. Fails with ERR_VERSION_CONFLICT unless every live sibling's version is equal to or
+   * before one of `given`, or if any stored sibling (tombstones and expired ones included) is
+   * equal to or after the new version tick(merge(...given), nodeId). The new sibling replaces the
+   * stored siblings that are before it and joins the concurrent ones (tombstones the client could
+   * not see). Validates like applyLocal (ERR_KEYGROUP_NOT_FOUND, ERR_WRONG_MUTABILITY, ids and
+   * values; ERR_ITEM_NOT_FOUND for a delete without a live sibling); `given` must be a non-empty
+   * list of valid versions (ERR_INVALID_VALUE). Atomic, serialised with applyLocal/mergeRemote,
+   * and durable before it resolves, like applyLocal.
+   */
+  applyConditional(write: ConditionalLocalWrite, given: Version[]): Promise<AppliedWrite>;
+
+  /**
    * Merges one sibling received from a peer (FReD PutItem/AppendItem semantics). Returns true if
    * the store changed. Does not tick this node's clock.
    */
@@ -108,6 +132,8 @@ export type StoreErrorCode =
   | 'ERR_ITEM_EXISTS'
   | 'ERR_INVALID_KEY'
   | 'ERR_INVALID_VALUE'
+  /** A conditional write did not cover every stored version, or something newer is stored. */
+  | 'ERR_VERSION_CONFLICT'
   | 'ERR_STORE_CLOSED';
 
 export class StoreError extends Error {

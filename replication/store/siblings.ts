@@ -1,17 +1,21 @@
-// Sibling-set rules every ReplicaStore applies (pure): liveness under expiry, local writes as a
-// validated plan, and the merge of a sibling received from a peer.
+// Sibling-set rules every ReplicaStore applies (pure): liveness under expiry, local and
+// conditional writes as validated plans, and the merge of a sibling received from a peer.
 import {
   StoreError,
   type AppliedWrite,
+  type ConditionalLocalWrite,
   type KeygroupInfo,
   type LocalWrite,
   type Sibling,
+  type Version,
 } from './port.js';
 import {
   compare,
   compareSiblings,
+  isCovered,
   merge,
   tick,
+  versionText,
   validateAppendId,
   validateId,
   validateKeygroupName,
@@ -44,6 +48,13 @@ export function validateKeygroupInfo(info: KeygroupInfo): void {
   }
   if (!Number.isFinite(info.expiry) || info.expiry < 0) {
     throw new StoreError('ERR_INVALID_VALUE', `keygroup ${info.name}: expiry must be a non-negative number of seconds`);
+  }
+}
+
+/** setKeygroupExpiry's argument: whole seconds, 0 = never. */
+export function validateExpiry(name: string, expiry: unknown): asserts expiry is number {
+  if (typeof expiry !== 'number' || !Number.isSafeInteger(expiry) || expiry < 0) {
+    throw new StoreError('ERR_INVALID_VALUE', `keygroup ${name}: expiry must be a non-negative integer number of seconds`);
   }
 }
 
@@ -136,6 +147,78 @@ export function planLocalWrites(writes: readonly LocalWrite[], ctx: PlanContext)
     applied.push({ keygroup: write.keygroup, id: write.id, sibling: copySibling(sibling) });
   }
   return { applied, items: [...items.values()] };
+}
+
+/** Checks of a conditional write that do not depend on stored items, as validateWrites. */
+export function validateConditional(
+  write: ConditionalLocalWrite,
+  given: readonly Version[],
+  keygroups: KeygroupLookup,
+  maxValueBytes: number,
+): void {
+  const kind = (write as { kind?: unknown } | null)?.kind;
+  if (kind !== 'set' && kind !== 'delete') {
+    throw new StoreError('ERR_INVALID_VALUE', `a conditional write is a set or a delete, not ${JSON.stringify(kind)}`);
+  }
+  validateWrites([write], keygroups, maxValueBytes);
+  if (!Array.isArray(given) || given.length === 0) {
+    throw new StoreError('ERR_INVALID_VALUE', 'a conditional write needs at least one given version');
+  }
+  given.forEach(validateVersion);
+}
+
+export interface ConditionalPlan {
+  applied: AppliedWrite;
+  /** The item's complete sibling list after the write. */
+  siblings: Sibling[];
+}
+
+/**
+ * Runs a validated conditional write against an item's stored siblings (tombstones and expired
+ * ones included). Live siblings must all be covered by `given`: those are what Read showed the
+ * client. Tombstones and expired siblings need no cover (a client never sees them) but may not
+ * be equal to or newer than the new version, or the write would be lost on arrival; concurrent
+ * ones stay as siblings, as if the write had come from a peer.
+ */
+export function planConditional(
+  write: ConditionalLocalWrite,
+  given: readonly Version[],
+  ctx: { nodeId: string; now: number; info: KeygroupInfo; stored: readonly Sibling[] },
+): ConditionalPlan {
+  const { keygroup, id } = write;
+  const live = liveSiblings(ctx.stored, ctx.info, ctx.now);
+  if (write.kind === 'delete' && live.length === 0) {
+    throw new StoreError('ERR_ITEM_NOT_FOUND', `item ${id} does not exist in keygroup ${keygroup}`);
+  }
+  const givenText = given.map((v) => `{${versionText(v)}}`).join(', ');
+  const uncovered = live.find((s) => !isCovered(s.version, given));
+  if (uncovered) {
+    throw new StoreError(
+      'ERR_VERSION_CONFLICT',
+      `item ${id} in keygroup ${keygroup} has version {${versionText(uncovered.version)}}, which none of the given ` +
+        `versions (${givenText}) equals or descends from; read it again`,
+    );
+  }
+  const base = merge(...given);
+  if ((Object.hasOwn(base, ctx.nodeId) ? base[ctx.nodeId]! : 0) >= Number.MAX_SAFE_INTEGER) {
+    throw new StoreError('ERR_INVALID_VALUE', `given versions (${givenText}): counter of ${ctx.nodeId} too large to tick`);
+  }
+  const sibling: Sibling = {
+    value: write.kind === 'delete' ? '' : write.value,
+    version: tick(base, ctx.nodeId),
+    tombstone: write.kind === 'delete',
+    storedAt: ctx.now,
+  };
+  const siblings = mergeIncoming(ctx.stored, sibling);
+  if (!siblings) {
+    const newer = ctx.stored.find((s) => isCovered(sibling.version, [s.version]))!;
+    throw new StoreError(
+      'ERR_VERSION_CONFLICT',
+      `item ${id} in keygroup ${keygroup} already has version {${versionText(newer.version)}}, equal to or newer than ` +
+        `{${versionText(sibling.version)}} (written concurrently, or deleted); read it again`,
+    );
+  }
+  return { applied: { keygroup, id, sibling: copySibling(sibling) }, siblings };
 }
 
 /** Validates a sibling from a peer and returns it in stored form (tombstones carry value ''). */

@@ -37,6 +37,14 @@ export function merge(...versions: Version[]): Version {
   return Object.fromEntries(merged);
 }
 
+/** Whether `version` is equal to or before one of `given` (FReD's coverage test). */
+export function isCovered(version: Version, given: readonly Version[]): boolean {
+  return given.some((g) => {
+    const ordering = compare(version, g);
+    return ordering === 'equal' || ordering === 'before';
+  });
+}
+
 /** A copy of `version` with one more tick for `nodeId`. */
 export function tick(version: Version, nodeId: string): Version {
   return { ...version, [nodeId]: (Object.hasOwn(version, nodeId) ? version[nodeId]! : 0) + 1 };

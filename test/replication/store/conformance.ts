@@ -1,6 +1,7 @@
 // The ReplicaStore contract as one uvu suite; every implementation runs it through a factory.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { registerConditionalTests } from './conformance-conditional.js';
 import { registerItemTests } from './conformance-items.js';
 import { registerReplicationTests } from './conformance-replication.js';
 import { T0, dumpAll, rejects, set, values, type Fixture, type StoreFactory, type StoreSuite } from './helpers.js';
@@ -21,6 +22,7 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
   });
   registerKeygroupTests(test);
   registerItemTests(test);
+  registerConditionalTests(test);
   registerReplicationTests(test);
   test.run();
 }
@@ -59,6 +61,46 @@ function registerKeygroupTests(test: StoreSuite): void {
     await fx.store.createKeygroup({ name: 'kv', mutable: true, expiry: 0 });
     assert.equal(await fx.store.read('kv', 'x'), []);
     assert.equal(await dumpAll(fx.store, 'kv'), []);
+  });
+
+  test('a changed expiry applies to stored items at once', async ({ fx }) => {
+    await set(fx.store, 'old', 'o');
+    fx.now = T0 + 4_000;
+    await set(fx.store, 'young', 'y');
+    await fx.store.setKeygroupExpiry('kv', 5);
+    assert.equal(await fx.store.getKeygroup('kv'), { name: 'kv', mutable: true, expiry: 5 });
+    fx.now = T0 + 4_999;
+    assert.equal(values(await fx.store.read('kv', 'old')), ['o']);
+    fx.now = T0 + 5_000;
+    assert.equal(await fx.store.read('kv', 'old'), []);
+    assert.equal((await fx.store.scan('kv', { start: '', count: 10 })).map((i) => i.id), ['young']);
+    fx.now = T0 + 9_000;
+    assert.equal(await fx.store.read('kv', 'young'), []);
+  });
+
+  test('setKeygroupExpiry checks the keygroup and the expiry', async ({ fx }) => {
+    await rejects(() => fx.store.setKeygroupExpiry('nope', 5), 'ERR_KEYGROUP_NOT_FOUND');
+    for (const expiry of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) {
+      await rejects(() => fx.store.setKeygroupExpiry('kv', expiry), 'ERR_INVALID_VALUE');
+    }
+    assert.equal(await fx.store.getKeygroup('kv'), { name: 'kv', mutable: true, expiry: 0 });
+  });
+
+  test('a changed expiry survives closing and reopening', async ({ fx }) => {
+    if (!fx.harness.reopen) return;
+    await set(fx.store, 'x', 'v');
+    await fx.store.createKeygroup({ name: 'log', mutable: false, expiry: 60 });
+    await fx.store.setKeygroupExpiry('kv', 10);
+    await fx.store.setKeygroupExpiry('log', 0);
+    const store = (fx.store = await fx.harness.reopen());
+    assert.equal(await store.listKeygroups(), [
+      { name: 'kv', mutable: true, expiry: 10 },
+      { name: 'log', mutable: false, expiry: 0 },
+    ]);
+    fx.now = T0 + 9_999;
+    assert.equal(values(await store.read('kv', 'x')), ['v']);
+    fx.now = T0 + 10_000;
+    assert.equal(await store.read('kv', 'x'), []);
   });
 
   test('item operations on an unknown keygroup fail with ERR_KEYGROUP_NOT_FOUND', async ({ fx }) => {
