@@ -1,0 +1,139 @@
+// LevelOutbox: the Outbox on its own classic-level database directory (never the store's).
+import { ClassicLevel } from 'classic-level';
+import {
+  OutboxError,
+  copyEntry,
+  validateCount,
+  validatePeer,
+  validateSeq,
+  type Outbox,
+  type OutboxEntry,
+  type OutboxRecord,
+} from './outbox.js';
+
+export interface LevelOutboxOptions {
+  /** Directory of the outbox's LevelDB database; created if missing. */
+  location: string;
+  /** fsync every append; without it an entry survives a process crash but not a power loss. */
+  sync?: boolean;
+}
+
+// Key layout. Node ids may contain any character but ':' and ',', so the peer part is the hex of
+// its UTF-8 bytes: hex never contains '!', so one peer's range never includes another's.
+//   e!<hex peer>!<seq as 16 hex digits>  → JSON OutboxEntry
+//   s                                    → highest seq ever allocated (decimal)
+const SEQ_KEY = 's';
+const peerPrefix = (peer: string) => `e!${Buffer.from(peer, 'utf8').toString('hex')}!`;
+const seqPart = (seq: number) => seq.toString(16).padStart(16, '0');
+const ENTRY_RANGE = { gte: 'e!', lt: 'e"' };
+
+/**
+ * Appends and acks run one at a time on a promise chain, so the `s` key is always written in seq
+ * order and an ack never overtakes the append it acknowledges. open() restores the seq counter
+ * from max(`s`, highest entry key): an append survives a crash with its entry and counter.
+ */
+export class LevelOutbox implements Outbox {
+  readonly location: string;
+  private readonly db: ClassicLevel<string, string>;
+  private readonly sync: boolean;
+  private lastSeq = 0;
+  /** Peers that may have entries; peers() checks each one against the database. */
+  private readonly knownPeers = new Set<string>();
+  private tail: Promise<unknown> = Promise.resolve();
+  private opened = false;
+
+  constructor(options: LevelOutboxOptions) {
+    this.location = options.location;
+    this.sync = options.sync ?? false;
+    this.db = new ClassicLevel<string, string>(options.location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    await this.db.open();
+    const stored = await this.db.get(SEQ_KEY);
+    this.lastSeq = stored === undefined ? 0 : Number(stored);
+    this.knownPeers.clear();
+    for await (const key of this.db.keys(ENTRY_RANGE)) {
+      const [, hex, seq] = key.split('!') as [string, string, string];
+      this.knownPeers.add(Buffer.from(hex, 'hex').toString('utf8'));
+      this.lastSeq = Math.max(this.lastSeq, parseInt(seq, 16));
+    }
+    this.opened = true;
+  }
+
+  /** Lets queued appends and acks finish, then closes the database. */
+  async close(): Promise<void> {
+    await this.exclusive(async () => {
+      if (!this.opened) return;
+      this.opened = false;
+      await this.db.close();
+    });
+  }
+
+  append(peer: string, entry: OutboxEntry): Promise<number> {
+    validatePeer(peer);
+    const copy = copyEntry(entry);
+    return this.exclusive(async () => {
+      this.assertOpen();
+      const seq = this.lastSeq + 1;
+      await this.db.batch(
+        [
+          { type: 'put', key: peerPrefix(peer) + seqPart(seq), value: JSON.stringify(copy) },
+          { type: 'put', key: SEQ_KEY, value: String(seq) },
+        ],
+        { sync: this.sync },
+      );
+      this.lastSeq = seq;
+      this.knownPeers.add(peer);
+      return seq;
+    });
+  }
+
+  async peek(peer: string, n: number): Promise<OutboxRecord[]> {
+    this.assertOpen();
+    validatePeer(peer);
+    validateCount(n);
+    const prefix = peerPrefix(peer);
+    const records: OutboxRecord[] = [];
+    for await (const [key, value] of this.db.iterator({ gt: prefix, lt: `${prefix}~`, limit: n })) {
+      records.push({ seq: parseInt(key.slice(prefix.length), 16), entry: JSON.parse(value) as OutboxEntry });
+    }
+    return records;
+  }
+
+  ack(peer: string, upToSeq: number): Promise<void> {
+    validatePeer(peer);
+    validateSeq(upToSeq);
+    return this.exclusive(async () => {
+      this.assertOpen();
+      const prefix = peerPrefix(peer);
+      await this.db.clear({ gt: prefix, lte: prefix + seqPart(upToSeq) });
+    });
+  }
+
+  /** Runs on the write chain so a concurrent append cannot be forgotten by the pruning below. */
+  peers(): Promise<string[]> {
+    return this.exclusive(async () => {
+      this.assertOpen();
+      const result: string[] = [];
+      for (const peer of [...this.knownPeers].sort()) {
+        const prefix = peerPrefix(peer);
+        const [first] = await this.db.keys({ gt: prefix, lt: `${prefix}~`, limit: 1 }).all();
+        if (first === undefined) this.knownPeers.delete(peer);
+        else result.push(peer);
+      }
+      return result;
+    });
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work, work);
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  private assertOpen(): void {
+    if (!this.opened) throw new OutboxError('ERR_OUTBOX_CLOSED', 'the outbox is not open');
+  }
+}

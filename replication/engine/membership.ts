@@ -1,0 +1,93 @@
+// The Membership port (who replicates which keygroup, with which expiry) and an in-memory registry.
+// In a node it is backed by the naming service (etcd keys kg|<K>|node|<N>, kg|<K>|expiry|node|<N>).
+
+export interface Member {
+  nodeId: string;
+  /** Seconds after which items expire on that replica; 0 = never. */
+  expiry: number;
+}
+
+export interface Membership {
+  /** This node's id. */
+  readonly self: string;
+  /**
+   * Current replicas of a keygroup; [] when the keygroup does not exist. Must throw when the
+   * answer is unknown (naming service unreachable): the engine reads "self not listed" as
+   * "this node was removed" and drops its copy.
+   */
+  members(keygroup: string): Promise<Member[]>;
+  /** Whether an existing keygroup is mutable; undefined when it does not exist. */
+  mutable(keygroup: string): Promise<boolean | undefined>;
+  /** `listener(keygroup)` runs after the replicas of a keygroup (or their expiries) changed. */
+  subscribe(listener: (keygroup: string) => void): () => void;
+}
+
+interface KeygroupRecord {
+  mutable: boolean;
+  members: Map<string, number>;
+}
+
+/**
+ * A cluster-wide membership table shared by in-process nodes (tests, single-process clusters).
+ * Listeners are notified in a microtask, after the change is visible, as a watch would.
+ */
+export class MemoryMembershipRegistry {
+  private readonly keygroups = new Map<string, KeygroupRecord>();
+  private readonly listeners = new Set<(keygroup: string) => void>();
+
+  /** The Membership port as seen by one node. */
+  view(self: string): Membership {
+    return {
+      self,
+      members: async (keygroup) => this.members(keygroup),
+      mutable: async (keygroup) => this.keygroups.get(keygroup)?.mutable,
+      subscribe: (listener) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+    };
+  }
+
+  members(keygroup: string): Member[] {
+    const record = this.keygroups.get(keygroup);
+    if (!record) return [];
+    return [...record.members].sort(([a], [b]) => (a < b ? -1 : 1)).map(([nodeId, expiry]) => ({ nodeId, expiry }));
+  }
+
+  createKeygroup(keygroup: string, options: { mutable: boolean; members: Member[] }): void {
+    if (this.keygroups.has(keygroup)) throw new Error(`keygroup ${keygroup} exists`);
+    this.keygroups.set(keygroup, {
+      mutable: options.mutable,
+      members: new Map(options.members.map((m) => [m.nodeId, m.expiry])),
+    });
+    this.notify(keygroup);
+  }
+
+  addReplica(keygroup: string, member: Member): void {
+    this.record(keygroup).members.set(member.nodeId, member.expiry);
+    this.notify(keygroup);
+  }
+
+  removeReplica(keygroup: string, nodeId: string): void {
+    this.record(keygroup).members.delete(nodeId);
+    this.notify(keygroup);
+  }
+
+  deleteKeygroup(keygroup: string): void {
+    this.record(keygroup);
+    this.keygroups.delete(keygroup);
+    this.notify(keygroup);
+  }
+
+  private record(keygroup: string): KeygroupRecord {
+    const record = this.keygroups.get(keygroup);
+    if (!record) throw new Error(`keygroup ${keygroup} does not exist`);
+    return record;
+  }
+
+  private notify(keygroup: string): void {
+    queueMicrotask(() => {
+      for (const listener of [...this.listeners]) listener(keygroup);
+    });
+  }
+}
