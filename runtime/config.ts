@@ -151,7 +151,10 @@ export function loadConfig(
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const config: NodeConfig = { ...DEFAULTS, ...fromEnv, ...defined };
   config.dataDir = path.resolve(config.dataDir);
-  if (!('cluster' in defined)) config.cluster = clusterFromEnv(env, config.dataDir);
+  if (!('cluster' in defined)) {
+    const cluster = clusterFromEnv(env, config.dataDir);
+    if (cluster) config.cluster = cluster;
+  }
   const invalid = (message: string) => new EnokiError('ERR_INVALID_OPTION', message);
   if (config.port > 65535) throw invalid(`PORT must be at most 65535, got ${config.port}`);
   if (config.workers < 1) throw invalid('ENOKI_WORKERS must be at least 1');
