@@ -1,5 +1,6 @@
-// Loads FReD's three gRPC protocols (client, peering, trigger) once and exports their service
-// definitions and the wire shapes of the messages Enoki handles. The only importer of proto-loader.
+// Loads FReD's three gRPC protocols (client, peering, trigger) and Enoki's own peering extension
+// (anti-entropy) once and exports their service definitions and the wire shapes of the messages
+// Enoki handles. The only importer of proto-loader.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
@@ -23,7 +24,7 @@ export const LOADER_OPTIONS: protoLoader.Options = {
   oneofs: true,
 };
 
-const PROTO_FILES = ['client.proto', 'peering.proto', 'trigger.proto'] as const;
+const PROTO_FILES = ['client.proto', 'peering.proto', 'trigger.proto', 'enoki-peering.proto'] as const;
 
 /**
  * The directory holding the .proto files, seen from a module of replication/grpc/. tsc does not
@@ -58,6 +59,8 @@ export const clientService = service('mcc.fred.client.Client');
 export const peeringService = service('mcc.fred.peering.Node');
 /** `mcc.fred.trigger.TriggerNode`: served by trigger endpoints, called by nodes. */
 export const triggerService = service('mcc.fred.trigger.TriggerNode');
+/** `enoki.peering.AntiEntropy`: digest exchange between Enoki nodes (FReD nodes lack it). */
+export const antiEntropyService = service('enoki.peering.AntiEntropy');
 
 /** FReD's roles per (user, keygroup); numbers as on the wire. */
 export const UserRole = {
@@ -93,12 +96,16 @@ export interface WirePutItemRequest {
   val: string;
   tombstoned: boolean;
   version: WireVersion;
+  /** Enoki extension (ms); absent when a FReD node sent the message. */
+  age?: WireLong;
 }
 
 export interface WireAppendItemRequest {
   keygroup: string;
   id: string;
   data: string;
+  /** Enoki extension (ms); absent when a FReD node sent the message. */
+  age?: WireLong;
 }
 
 export interface WireItemRequest {
@@ -111,6 +118,8 @@ export interface WireData {
   id: string;
   val: string;
   version: WireVersion;
+  /** Enoki extension (ms); absent when a FReD node sent the message. */
+  age?: WireLong;
 }
 
 /** GetItemResponse and GetAllItemsResponse. */
@@ -127,4 +136,26 @@ export interface WirePutItemTriggerRequest {
 export interface WireDeleteItemTriggerRequest {
   keygroup: string;
   id: string;
+}
+
+// enoki.peering (enoki-peering.proto)
+
+export interface WireDigestRequest {
+  keygroup: string;
+  buckets: number;
+  horizon: WireLong;
+  hashes: string[];
+  maxBuckets: number;
+}
+
+export interface WireSibling {
+  value: string;
+  version: WireVersion;
+  tombstone: boolean;
+  age: WireLong;
+}
+
+export interface WireDigestResponse {
+  differing: number[];
+  items: Array<{ id: string; siblings: WireSibling[] }>;
 }
