@@ -1,0 +1,181 @@
+// Cluster wiring (part of the composition root): naming service on etcd, the replication engine
+// with its durable outbox, FReD's peering and client APIs over mTLS, and triggers. Everything a
+// standalone node does not need is built here and only here.
+
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { createClientService, CLIENT_API_SERVER_OPTIONS } from '../../replication/client-api/service.js';
+import { FileTriggerStore } from '../../replication/client-api/file-trigger-store.js';
+import { createTriggerNotifier, type NotifyTriggers } from '../../replication/client-api/triggers.js';
+import type { TriggerEvent } from '../../replication/client-api/deps.js';
+import { ReplicationEngine } from '../../replication/engine/engine.js';
+import { LevelOutbox } from '../../replication/engine/level-outbox.js';
+import { startPeeringServer } from '../../replication/grpc/engine-peering.js';
+import { GrpcPeerTransport } from '../../replication/grpc/grpc-transport.js';
+import { clientService } from '../../replication/grpc/protos.js';
+import { GrpcTriggerClient } from '../../replication/grpc/trigger-client.js';
+import { EtcdNaming } from '../../replication/naming/etcd-naming.js';
+import { certificateOfCall, checkUser, clientCredentials, readTlsMaterial, serverCredentials } from '../../replication/security/policy.js';
+import type { AppliedWrite, ReplicaStore } from '../../replication/store/port.js';
+import type { ClusterConfig } from '../config.js';
+import type { KeygroupProvider, WriteReplicator } from '../kv/keygroups.js';
+import { ClusterKeygroups } from './cluster-keygroups.js';
+import { NamingMembership } from './naming-membership.js';
+
+export interface RunningCluster {
+  keygroups: KeygroupProvider;
+  replicator: WriteReplicator;
+  peeringPort: number;
+  clientApiPort: number;
+  close(): Promise<void>;
+}
+
+async function bindServer(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))));
+}
+
+/** Trigger endpoints are not Enoki nodes: the node presents its certificate and checks theirs against the CA. */
+function triggerCaller(certsDir: string, nodeId: string): { call: (host: string, event: TriggerEvent) => Promise<void>; close(): void } {
+  const clients = new Map<string, Promise<GrpcTriggerClient>>();
+  const clientFor = (host: string) => {
+    let client = clients.get(host);
+    if (!client) {
+      client = clientCredentials(certsDir, nodeId, { allowNonNodeServer: true }).then(
+        (credentials) => new GrpcTriggerClient(host, credentials, { deadlineMs: 2000 }),
+      );
+      clients.set(host, client);
+    }
+    return client;
+  };
+  return {
+    async call(host, event) {
+      const client = await clientFor(host);
+      if (event.kind === 'put') await client.putItemTrigger(event);
+      else await client.deleteItemTrigger(event);
+    },
+    close() {
+      for (const client of clients.values()) void client.then((c) => c.close());
+    },
+  };
+}
+
+/** Decorates the store the engine writes into, so replicated puts and deletes reach triggers. */
+function withTriggers(store: ReplicaStore, notify: NotifyTriggers): ReplicaStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property !== 'mergeRemote') {
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return async (keygroup: string, id: string, sibling: Parameters<ReplicaStore['mergeRemote']>[2]) => {
+        const changed = await target.mergeRemote(keygroup, id, sibling);
+        if (changed) void notify(keygroup, id, sibling.tombstone ? undefined : sibling.value);
+        return changed;
+      };
+    },
+  });
+}
+
+export async function startCluster(options: {
+  config: ClusterConfig;
+  nodeId: string;
+  dataDir: string;
+  store: ReplicaStore;
+  logger: Logger;
+}): Promise<RunningCluster> {
+  const { config, nodeId, dataDir, store } = options;
+  const logger = options.logger.child({ component: 'cluster' });
+  const tls = await readTlsMaterial(config.certsDir, nodeId);
+
+  // FReD talks to etcd with the node's own certificate; a plain-http etcd (development) gets none.
+  const etcdTls = config.etcd.every((e) => e.startsWith('https:')) ? { ca: tls.ca, cert: tls.cert, key: tls.key } : undefined;
+  const naming = new EtcdNaming({ endpoints: config.etcd, tls: etcdTls, logger });
+  await naming.start();
+  const triggers = await FileTriggerStore.open(path.join(dataDir, 'triggers.json'));
+  const caller = triggerCaller(config.certsDir, nodeId);
+  const notify = createTriggerNotifier({ triggers, callTrigger: caller.call, logger });
+
+  const outbox = new LevelOutbox({ location: path.join(dataDir, 'outbox') });
+  await outbox.open();
+  const transport = new GrpcPeerTransport({
+    resolve: async (id) => (await naming.getNode(id))?.address,
+    credentials: (id) => clientCredentials(config.certsDir, nodeId, { serverNodeId: id }),
+  });
+  const engine = new ReplicationEngine({
+    store: withTriggers(store, notify),
+    transport,
+    outbox,
+    membership: new NamingMembership(nodeId, naming),
+    antiEntropyIntervalMs: config.antiEntropySeconds * 1000,
+    logger,
+  });
+  await engine.start();
+
+  const peering = await startPeeringServer({
+    host: '0.0.0.0',
+    port: config.peeringPort,
+    credentials: await serverCredentials(config.certsDir, nodeId),
+    handler: engine,
+    logger,
+  });
+
+  const clientApi = new grpc.Server(CLIENT_API_SERVER_OPTIONS);
+  clientApi.addService(
+    clientService,
+    createClientService({
+      nodeId,
+      store,
+      naming,
+      triggers,
+      callTrigger: caller.call,
+      userOf: (call) => {
+        const check = checkUser(certificateOfCall(call));
+        return check.ok ? check.user : undefined;
+      },
+      replication: {
+        writeLocal: async (applied: AppliedWrite[]) => {
+          await engine.replicateLocal(applied, config.replicationMode);
+        },
+        joinKeygroup: async (keygroup, expiry) => {
+          await engine.join(keygroup, expiry);
+          await store.setKeygroupExpiry(keygroup, expiry);
+        },
+        leaveKeygroup: async (keygroup) => {
+          if (await store.getKeygroup(keygroup)) await store.deleteKeygroup(keygroup);
+        },
+        inviteReplica: (keygroup, node, expiry) => engine.inviteReplica(keygroup, node, expiry),
+      },
+      logger,
+    }),
+  );
+  const clientApiPort = await bindServer(clientApi, `0.0.0.0:${config.clientApiPort}`, await serverCredentials(config.certsDir, nodeId));
+
+  await naming.registerNode({
+    id: nodeId,
+    address: `${config.advertiseHost}:${peering.port}`,
+    extAddress: `${config.advertiseHost}:${clientApiPort}`,
+  });
+  logger.info({ nodeId, peeringPort: peering.port, clientApiPort, etcd: config.etcd }, 'cluster services started');
+
+  return {
+    keygroups: new ClusterKeygroups({ nodeId, store, naming, engine, cloudNode: config.cloudNode }),
+    replicator: {
+      async replicate(applied) {
+        await engine.replicateLocal(applied, config.replicationMode);
+        for (const w of applied) void notify(w.keygroup, w.id, w.sibling.tombstone ? undefined : w.sibling.value);
+      },
+    },
+    peeringPort: peering.port,
+    clientApiPort,
+    async close() {
+      await new Promise<void>((resolve) => clientApi.tryShutdown(() => resolve()));
+      await peering.close();
+      await engine.stop();
+      await outbox.close();
+      await transport.close();
+      caller.close();
+      await naming.close();
+    },
+  };
+}
