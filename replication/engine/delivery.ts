@@ -40,8 +40,15 @@ interface PeerState {
   rejections: Map<number, number>;
 }
 
+/**
+ * "Retry later", never counted as a rejection. ERR_MEMBERSHIP_UNAVAILABLE is the receiver's (it
+ * could not check that the sender is a member): over gRPC it arrives as UNAVAILABLE, i.e. as a
+ * PeerUnavailableError, and an in-process transport passes it through as it is.
+ */
 export function isUnavailable(error: unknown): boolean {
-  return error instanceof PeerUnavailableError || (error as { code?: unknown })?.code === 'ERR_PEER_UNAVAILABLE';
+  if (error instanceof PeerUnavailableError) return true;
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return code === 'ERR_PEER_UNAVAILABLE' || code === 'ERR_MEMBERSHIP_UNAVAILABLE';
 }
 
 /** The peer message for an outbox entry; an empty version without tombstone is an append. */

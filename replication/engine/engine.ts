@@ -7,18 +7,20 @@
 //   syncTimeoutMs), 'async' only for the outbox. A failed or slow peer never fails the caller;
 //   delivery retries with backoff until acknowledged, across restarts (start() resumes).
 // - receiving: PutItem/AppendItem are merged with FReD's rules (store.mergeRemote) and never
-//   forwarded. Data requests are accepted only from members of the keygroup.
+//   forwarded. Data requests are accepted only from members of the keygroup; when membership
+//   cannot be read, they fail with MembershipUnavailableError, which senders retry.
 // - anti-entropy: every antiEntropyIntervalMs, each keygroup is compared with each other member
 //   (see anti-entropy.ts); this is the safety net for everything the outbox cannot cover.
+//   Members without the digest exchange (FReD nodes) are skipped.
 // - joining: when this node becomes a member (membership change, a peer's CreateKeygroup, or
 //   join()), it creates the keygroup locally, merges a full copy (GetAllItems) from one member
-//   and reconciles once with every other member (replica-set.ts), while already accepting
-//   writes; whatever fails is retried.
+//   and reconciles once with every other member (replica-set.ts; a FReD member through its full
+//   copy), while already accepting writes; whatever fails is retried.
 // - expiry: see ages.ts — siblings older than a replica's expiry are neither sent to nor stored
 //   on it, so an item that expired somewhere is not brought back there in a loop.
 import type { AppliedWrite, ReplicaStore } from '../store/port.js';
 import { admits, OriginLedger } from './ages.js';
-import { AntiEntropy } from './anti-entropy.js';
+import { AntiEntropy, type ExchangeResult } from './anti-entropy.js';
 import { Delivery, type RetryPolicy } from './delivery.js';
 import { Inbound } from './inbound.js';
 import { silentLogger, type ReplicationLogger } from './logger.js';
@@ -26,16 +28,17 @@ import type { Member, Membership } from './membership.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import { ReplicaSet } from './replica-set.js';
 import { systemTimers, type TimerHandle, type Timers } from './timers.js';
-import type {
-  DigestRequest,
-  DigestResponse,
-  ItemData,
-  ItemRequest,
-  KeygroupRequest,
-  PeerHandler,
-  PeerMessage,
-  PeerTransport,
-  SiblingData,
+import {
+  isPeerUnsupported,
+  type DigestRequest,
+  type DigestResponse,
+  type ItemData,
+  type ItemRequest,
+  type KeygroupRequest,
+  type PeerHandler,
+  type PeerMessage,
+  type PeerTransport,
+  type SiblingData,
 } from './transport.js';
 
 export interface ReplicationEngineOptions {
@@ -76,6 +79,7 @@ export interface ReplicationResult {
   pending: string[];
 }
 
+/** Peers without the digest exchange (FReD nodes) are skipped: counted neither as exchanges nor as failed. */
 export interface AntiEntropyReport {
   exchanges: number;
   equal: number;
@@ -299,18 +303,27 @@ export class ReplicationEngine implements PeerHandler {
       if (!me) continue;
       for (const peer of members) {
         if (peer.nodeId === this.self) continue;
-        report.exchanges++;
+        let result: ExchangeResult;
         try {
-          const result = await this.antiEntropy.exchange(keygroup, me, peer);
-          if (result.equal) report.equal++;
-          report.pulled += result.pulled;
-          report.pushed += result.pushed;
-          this.delivery.nudge(peer.nodeId);
-          if (!result.equal) this.logger.debug({ keygroup, peer: peer.nodeId, ...result }, 'anti-entropy repaired');
+          result = await this.antiEntropy.exchange(keygroup, me, peer);
         } catch (error) {
+          // A FReD node has no digest exchange: skipped, not a failure. A full copy every round
+          // would be too costly; its writes arrive as PutItem and ours reach it from the outbox.
+          if (isPeerUnsupported(error)) {
+            this.logger.debug({ keygroup, peer: peer.nodeId }, 'anti-entropy skipped: peer has no digest exchange');
+            continue;
+          }
+          report.exchanges++;
           report.failed++;
           this.logger.debug({ keygroup, peer: peer.nodeId, err: error }, 'anti-entropy exchange failed');
+          continue;
         }
+        report.exchanges++;
+        if (result.equal) report.equal++;
+        report.pulled += result.pulled;
+        report.pushed += result.pushed;
+        this.delivery.nudge(peer.nodeId);
+        if (!result.equal) this.logger.debug({ keygroup, peer: peer.nodeId, ...result }, 'anti-entropy repaired');
       }
     }
     return report;

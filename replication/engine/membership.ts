@@ -22,6 +22,22 @@ export interface Membership {
   subscribe(listener: (keygroup: string) => void): () => void;
 }
 
+/**
+ * The membership of a keygroup could not be read (e.g. the naming service is unreachable). The
+ * engine refuses peer requests it cannot check with this error; it means "retry later", never
+ * "rejected": a sender keeps the write in its outbox (gRPC UNAVAILABLE, see grpc/status.ts).
+ */
+export class MembershipUnavailableError extends Error {
+  readonly code = 'ERR_MEMBERSHIP_UNAVAILABLE';
+  constructor(
+    readonly keygroup: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`membership of keygroup ${keygroup} is unavailable`, options);
+    this.name = 'MembershipUnavailableError';
+  }
+}
+
 interface KeygroupRecord {
   mutable: boolean;
   members: Map<string, number>;

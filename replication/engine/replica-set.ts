@@ -4,7 +4,7 @@ import { StoreError, type ReplicaStore } from '../store/port.js';
 import type { OriginLedger } from './ages.js';
 import type { RetryPolicy } from './delivery.js';
 import type { ReplicationLogger } from './logger.js';
-import type { Member, Membership } from './membership.js';
+import { MembershipUnavailableError, type Member, type Membership } from './membership.js';
 import type { TimerHandle, Timers } from './timers.js';
 import type { ItemData, PeerTransport, SiblingData } from './transport.js';
 
@@ -80,7 +80,8 @@ export class ReplicaSet {
   /**
    * Members of a keygroup, cached for cacheMs unless `fresh`; change events refresh sooner. When
    * the membership service fails, an expired answer is better than none for sending writes, so
-   * it is used (not for `fresh` reads, which decide about joining, leaving and refusing peers).
+   * it is used (not for `fresh` reads, which decide about joining, leaving and refusing peers);
+   * without one, MembershipUnavailableError.
    */
   async members(keygroup: string, fresh = false): Promise<Member[]> {
     const now = this.options.timers.now();
@@ -90,7 +91,7 @@ export class ReplicaSet {
     try {
       members = await this.options.membership.members(keygroup);
     } catch (error) {
-      if (fresh || !cached) throw error;
+      if (fresh || !cached) throw new MembershipUnavailableError(keygroup, { cause: error });
       this.options.logger.warn({ keygroup, err: error }, 'membership unavailable; using the last answer');
       return cached.members;
     }
@@ -119,7 +120,9 @@ export class ReplicaSet {
     const { store, membership, logger } = this.options;
     this.wasMember.set(keygroup, true);
     if (await store.getKeygroup(keygroup)) return;
-    const mutable = await membership.mutable(keygroup);
+    const mutable = await membership.mutable(keygroup).catch((error: unknown) => {
+      throw new MembershipUnavailableError(keygroup, { cause: error });
+    });
     if (mutable === undefined) throw new StoreError('ERR_KEYGROUP_NOT_FOUND', `keygroup ${keygroup} does not exist`);
     const own = expiry ?? (await this.members(keygroup, true)).find((m) => m.nodeId === this.self)?.expiry ?? 0;
     try {

@@ -138,7 +138,9 @@ export class PeerUnavailableError extends Error {
 
 /**
  * The peer is reachable but does not offer the call: in practice a FReD node asked for Enoki's
- * digest exchange (gRPC UNIMPLEMENTED). The engine then falls back to FReD's own calls.
+ * digest exchange (gRPC UNIMPLEMENTED). Not worth retrying against that peer until it is
+ * upgraded: joining reconciles with it through its full copy (GetAllItems) instead, and
+ * anti-entropy rounds skip it (its writes arrive as PutItem, ours reach it from the outbox).
  */
 export class PeerUnsupportedError extends Error {
   readonly code = 'ERR_PEER_UNSUPPORTED';

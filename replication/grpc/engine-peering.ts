@@ -44,24 +44,8 @@ export interface EnginePeeringOptions {
   insecureTrustPeerHeader?: boolean;
 }
 
-/**
- * Statuses for the engine's and the certificate check's codes, on top of status.ts's table
- * (store codes, ERR_PERMISSION_DENIED ...), which does not know them yet.
- */
-const PEERING_STATUS: Readonly<Record<string, grpc.status>> = {
-  ERR_NOT_A_MEMBER: grpc.status.PERMISSION_DENIED,
-  ERR_STILL_A_MEMBER: grpc.status.FAILED_PRECONDITION,
-  ERR_INVALID_PEER_MESSAGE: grpc.status.INVALID_ARGUMENT,
-  ERR_PEER_NOT_NODE: grpc.status.PERMISSION_DENIED,
-  ERR_PEER_NO_CERTIFICATE: grpc.status.UNAUTHENTICATED,
-  ERR_PEER_UNVERIFIED: grpc.status.UNAUTHENTICATED,
-};
-
+/** The status for a failed peering call, from the node's one table (status.ts). */
 export function peeringStatusOf(error: unknown, method: string): Partial<grpc.StatusObject> {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && Object.hasOwn(PEERING_STATUS, code)) {
-    return { code: PEERING_STATUS[code], details: error instanceof Error ? error.message : String(error) };
-  }
   return toServiceError(error, method);
 }
 

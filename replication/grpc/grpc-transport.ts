@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   PeerUnavailableError,
+  PeerUnsupportedError,
   type DigestRequest,
   type DigestResponse,
   type ItemData,
@@ -23,21 +24,8 @@ import {
 } from './engine-wire.js';
 import { antiEntropyService, peeringService, type WireDataResponse, type WireDigestResponse } from './protos.js';
 
-/**
- * The peer is reachable but does not offer the call, in practice a FReD node asked for Enoki's
- * anti-entropy (gRPC UNIMPLEMENTED). Not worth retrying against that peer until it is upgraded.
- */
-export class PeerUnsupportedError extends Error {
-  readonly code = 'ERR_PEER_UNSUPPORTED';
-  constructor(
-    readonly peer: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'PeerUnsupportedError';
-  }
-}
+// Defined with the engine's other transport errors; re-exported for code that imported it here.
+export { PeerUnsupportedError };
 
 export type PeerCredentials =
   | grpc.ChannelCredentials

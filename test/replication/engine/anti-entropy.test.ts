@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryOutbox } from '../../../replication/engine/outbox.js';
-import type { DigestResponse, PeerHandler } from '../../../replication/engine/transport.js';
+import { PeerUnsupportedError, type DigestResponse, type PeerHandler } from '../../../replication/engine/transport.js';
 import { Cluster, v } from './cluster.js';
 
 /** Wraps a node's handler to record the digest responses it sends. */
@@ -120,6 +120,36 @@ test('a peer that does not speak the digest protocol is skipped, not retried in 
   });
   const report = await c.runUntil(c.node('A').engine.runAntiEntropy());
   assert.equal(report, { exchanges: 1, equal: 0, failed: 1, pulled: 0, pushed: 0 });
+  await c.stop();
+});
+
+test('a member without the digest exchange (a FReD node) is skipped each round, without counting a failure', async () => {
+  const c = await Cluster.start(['A', 'B', 'C'], { engine: { antiEntropyIntervalMs: 1_000 } });
+  await c.createKeygroup('kv', ['A', 'B', 'C']);
+  const fred = c.node('B').engine;
+  let asked = 0;
+  c.network.register('B', {
+    handle: (from, m) => fred.handle(from, m),
+    getItem: (from, r) => fred.getItem(from, r),
+    getAllItems: (from, r) => fred.getAllItems(from, r),
+    exchangeDigest: async () => {
+      asked++;
+      throw new PeerUnsupportedError('B');
+    },
+  });
+  // A diverges from C behind the outbox's back; only a digest exchange can repair it.
+  await c.node('A').store.applyLocal([{ kind: 'set', keygroup: 'kv', id: 'a', value: 'onlyA' }]);
+  const report = await c.runUntil(c.node('A').engine.runAntiEntropy());
+  assert.equal(report, { exchanges: 1, equal: 0, failed: 0, pulled: 0, pushed: 1 });
+  assert.is(asked, 1, 'asked once in the round, not retried within it');
+  await c.run(10_500);
+  // Periodic rounds on A and C: one question per round each, never a tight loop.
+  assert.ok(asked >= 10 && asked <= 40, `asked ${asked} times in ~10 rounds of two nodes`);
+  await c.assertConverged('kv', ['A', 'C']);
+  // Writes still reach the FReD node through the outbox.
+  await c.set('A', 'x', 'to FReD');
+  await c.run(10);
+  assert.equal((await c.node('B').store.read('kv', 'x')).map((s) => s.value), ['to FReD']);
   await c.stop();
 });
 

@@ -1,6 +1,7 @@
 // Convergence under network faults, repaired by the outbox alone (anti-entropy is off here).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ReplicationEngine } from '../../../replication/engine/engine.js';
 import { Cluster, v } from './cluster.js';
 
 const NODES = ['A', 'B', 'C', 'D', 'E'];
@@ -96,6 +97,50 @@ test('writes queued in the outbox are delivered by a restarted engine', async ()
   await c.restart('A');
   await c.run(10);
   assert.equal((await c.node('B').store.read('kv', 'x')).map((s) => s.value), ['queued']);
+  await c.stop();
+});
+
+test('a receiver that cannot read membership makes senders retry, not drop the write', async () => {
+  // A single refusal would drop an entry from A's outbox: only "unavailable" keeps it there.
+  const c = await Cluster.start(['A', 'B'], { engine: { maxRejections: 1 } });
+  // B's engine again, on a membership that fails while `down`.
+  let down = true;
+  let refused = 0;
+  const b = c.node('B');
+  await b.engine.stop();
+  const view = c.registry.view('B');
+  b.engine = new ReplicationEngine({
+    store: b.store,
+    outbox: b.outbox,
+    transport: c.network.transport('B'),
+    membership: {
+      self: 'B',
+      members: async (keygroup) => {
+        if (!down) return view.members(keygroup);
+        refused++;
+        throw new Error('naming service unreachable');
+      },
+      mutable: (keygroup) => view.mutable(keygroup),
+      subscribe: (listener) => view.subscribe(listener),
+    },
+    timers: c.timers,
+    random: c.random,
+    antiEntropyIntervalMs: 0,
+  });
+  c.network.register('B', b.engine);
+  await b.engine.start();
+  // Down before B hears of the keygroup, so it has no earlier answer to fall back on.
+  await c.createKeygroup('kv', ['A', 'B']);
+  await c.set('A', 'x', 'one', 'kv', 'async');
+  await c.set('A', 'y', 'two', 'kv', 'async');
+  await c.run(10_000);
+  assert.ok(refused > 6, `refused ${refused} deliveries`);
+  assert.is((await c.node('A').outbox.peek('B', 100)).length, 2, 'nothing dropped from the outbox');
+  down = false;
+  await c.run(3_000);
+  await c.assertConverged();
+  await c.assertNothingLost();
+  assert.equal(await c.node('A').outbox.peers(), []);
   await c.stop();
 });
 

@@ -100,6 +100,38 @@ test('a member without the digest exchange (a FReD node) is reconciled through i
   await c.stop();
 });
 
+test('FReD members do not hold up a join and are not asked again once it is done', async () => {
+  const c = await Cluster.start(['A', 'B', 'C']);
+  await c.createKeygroup('kv', ['A', 'B', 'C']);
+  await c.set('A', 'x', 'one');
+  await c.run(100);
+  let asked = 0;
+  for (const id of ['B', 'C']) {
+    const fred = c.node(id).engine;
+    c.network.register(id, {
+      handle: (from, m) => fred.handle(from, m),
+      getItem: (from, r) => fred.getItem(from, r),
+      getAllItems: (from, r) => fred.getAllItems(from, r),
+      exchangeDigest: async () => {
+        asked++;
+        throw new PeerUnsupportedError(id);
+      },
+    });
+    // Something only this FReD member holds: it must reach the joiner all the same.
+    await c.node(id).store.applyLocal([{ kind: 'set', keygroup: 'kv', id: `only${id}`, value: id }]);
+  }
+  await c.addNode('D');
+  c.registry.addReplica('kv', { nodeId: 'D', expiry: 0 });
+  assert.is(await c.runUntil(c.node('D').engine.join('kv'), 5_000), true);
+  const joinedAfter = asked;
+  assert.ok(joinedAfter <= 2, `each FReD member asked at most once while joining, got ${joinedAfter}`);
+  await c.run(60_000);
+  assert.is(asked, joinedAfter, 'no retries after the join');
+  const copy = await c.canonical('D');
+  for (const line of ['onlyB=v[B:1]B', 'onlyC=v[C:1]C', 'x=v[A:1]one']) assert.ok(copy.includes(line), copy);
+  await c.stop();
+});
+
 test('a joiner whose members are unreachable retries until one answers', async () => {
   const c = await Cluster.start(['A', 'B']);
   await seeded(c);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as assert from 'uvu/assert';
 import { ReplicationEngine, type ReplicationEngineOptions } from '../../../replication/engine/engine.js';
-import { MemoryMembershipRegistry } from '../../../replication/engine/membership.js';
+import { MemoryMembershipRegistry, type Membership } from '../../../replication/engine/membership.js';
 import { MemoryOutbox } from '../../../replication/engine/outbox.js';
 import { startPeeringServer, type PeeringServer } from '../../../replication/grpc/engine-peering.js';
 import { GrpcPeerTransport } from '../../../replication/grpc/grpc-transport.js';
@@ -70,17 +70,27 @@ export interface GrpcNode {
 
 type Tuning = Partial<Omit<ReplicationEngineOptions, 'store' | 'transport' | 'outbox' | 'membership'>>;
 
+export interface GrpcClusterOptions {
+  clients?: string[];
+  tuning?: Tuning;
+  /** Replaces a node's view of the shared registry, e.g. with one that fails for a while. */
+  membership?: (id: string, registryView: Membership) => Membership;
+}
+
 export class GrpcCluster {
   readonly registry = new MemoryMembershipRegistry();
   readonly nodes = new Map<string, GrpcNode>();
   /** What the naming service would answer: node id → peering host:port. */
   readonly addresses = new Map<string, string>();
 
-  private constructor(readonly certs: TestCerts) {}
+  private constructor(
+    readonly certs: TestCerts,
+    private readonly options: GrpcClusterOptions,
+  ) {}
 
   /** Nodes with certificates for `ids` (plus `clients`), each serving peering on its own port. */
-  static async start(ids: string[], options: { clients?: string[]; tuning?: Tuning } = {}): Promise<GrpcCluster> {
-    const cluster = new GrpcCluster(await makeCerts(ids, options.clients));
+  static async start(ids: string[], options: GrpcClusterOptions = {}): Promise<GrpcCluster> {
+    const cluster = new GrpcCluster(await makeCerts(ids, options.clients), options);
     try {
       for (const id of ids) await cluster.addNode(id, options.tuning);
     } catch (error) {
@@ -111,7 +121,7 @@ export class GrpcCluster {
       store,
       outbox,
       transport,
-      membership: this.registry.view(id),
+      membership: this.options.membership?.(id, this.registry.view(id)) ?? this.registry.view(id),
       antiEntropyIntervalMs: 0, // tests run anti-entropy explicitly
       syncTimeoutMs: 3_000,
       retry: { baseMs: 50, maxMs: 300 },

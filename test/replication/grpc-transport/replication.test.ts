@@ -1,8 +1,10 @@
 // Three ReplicationEngines over real gRPC with mTLS: writes, siblings, missed writes after a
-// restart at a new address, and anti-entropy repair all work end to end.
+// restart at a new address, anti-entropy repair and a receiver briefly unable to read membership
+// all work end to end.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { GrpcCluster, waitFor } from './harness.js';
+import { PeerUnavailableError } from '../../../replication/engine/transport.js';
+import { failure, GrpcCluster, waitFor } from './harness.js';
 
 const NODES = ['A', 'B', 'C'];
 
@@ -105,6 +107,55 @@ test('anti-entropy over gRPC repairs replicas changed behind the engine\'s back'
 
     const again = await c.node('B').engine.runAntiEntropy('kv');
     assert.equal(again, { exchanges: 2, equal: 2, failed: 0, pulled: 0, pushed: 0 });
+  } finally {
+    await c.close();
+  }
+});
+
+test('a receiver that cannot read membership for a while answers UNAVAILABLE; the sender keeps every write and delivers it later', async () => {
+  let down = false;
+  let refused = 0;
+  const c = await GrpcCluster.start(['A', 'B'], {
+    // A single refusal would drop an entry from A's outbox: only "unavailable" keeps it there.
+    tuning: { maxRejections: 1 },
+    membership: (id, view) =>
+      id !== 'B'
+        ? view
+        : {
+            self: view.self,
+            members: async (keygroup) => {
+              if (!down) return view.members(keygroup);
+              refused++;
+              throw new Error('naming service unreachable');
+            },
+            mutable: (keygroup) => view.mutable(keygroup),
+            subscribe: (listener) => view.subscribe(listener),
+          },
+  });
+  try {
+    // Down before B hears of the keygroup, so it has no earlier answer to fall back on.
+    down = true;
+    await c.createKeygroup('kv', ['A', 'B']);
+    const probe = await failure(() =>
+      c.node('A').transport.send('B', { type: 'putItem', keygroup: 'kv', id: 'probe', value: 'p', tombstone: false, version: { A: 99 } }),
+    );
+    assert.instance(probe, PeerUnavailableError, probe.message);
+
+    const writes = 5;
+    for (let i = 0; i < writes; i++) {
+      const { result } = await c.write('A', [{ kind: 'set', keygroup: 'kv', id: `k${i}`, value: `v${i}` }]);
+      assert.equal(result, { acknowledged: [], pending: ['B'] });
+    }
+    // Several delivery attempts of every entry, each refused by B.
+    await waitFor(() => refused > 3 * writes, 'B to refuse several delivery rounds');
+    assert.is((await c.node('A').outbox.peek('B', 100)).length, writes, 'nothing dropped from the outbox');
+    assert.is(await c.canonical('B'), '');
+
+    down = false;
+    const copy = await c.converged();
+    assert.is(copy.split('\n').length, writes, copy);
+    assert.ok(!copy.includes('probe'), copy);
+    await waitFor(async () => (await c.node('A').outbox.peers()).length === 0, "A's outbox to drain");
   } finally {
     await c.close();
   }

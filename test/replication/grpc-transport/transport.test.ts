@@ -8,7 +8,12 @@ import { isUnavailable } from '../../../replication/engine/delivery.js';
 import { ReplicationEngine } from '../../../replication/engine/engine.js';
 import { MemoryMembershipRegistry } from '../../../replication/engine/membership.js';
 import { MemoryOutbox } from '../../../replication/engine/outbox.js';
-import { PeerUnavailableError, type DigestRequest, type PeerMessage } from '../../../replication/engine/transport.js';
+import {
+  PeerUnavailableError,
+  PeerUnsupportedError as EnginePeerUnsupportedError,
+  type DigestRequest,
+  type PeerMessage,
+} from '../../../replication/engine/transport.js';
 import { GrpcCallError } from '../../../replication/grpc/call.js';
 import { startPeeringServer, type PeeringServer } from '../../../replication/grpc/engine-peering.js';
 import { GrpcPeerTransport, PeerUnsupportedError } from '../../../replication/grpc/grpc-transport.js';
@@ -152,7 +157,7 @@ test('unreachable, slow or impostor peers are unavailable; refusals are not', as
   assert.instance(await failure(() => closed.send('A', put('a'))), PeerUnavailableError);
 });
 
-test('a FReD node answers ExchangeDigest UNIMPLEMENTED; the engine counts the exchange failed and moves on', async ({ certs }) => {
+test('a FReD node answers ExchangeDigest UNIMPLEMENTED; anti-entropy rounds skip it without counting a failure', async ({ certs }) => {
   // A FReD-like node: the peering service only.
   const fredStore = new MemoryReplicaStore({ nodeId: 'A' });
   await fredStore.open();
@@ -175,13 +180,14 @@ test('a FReD node answers ExchangeDigest UNIMPLEMENTED; the engine counts the ex
   try {
     const error = await failure(() => transport.exchangeDigest('A', { keygroup: 'kv', buckets: 16, horizon: 0, hashes: new Array(16).fill(''), maxBuckets: 4 }));
     assert.instance(error, PeerUnsupportedError);
+    assert.instance(error, EnginePeerUnsupportedError, 'one class, defined with the engine\'s transport port');
     assert.is(error.code, 'ERR_PEER_UNSUPPORTED');
     assert.not.ok(isUnavailable(error));
     // The rest of FReD's protocol works with it: a write replicates as PutItem.
     const applied = await store.applyLocal([{ kind: 'set', keygroup: 'kv', id: 'x', value: 'to FReD' }]);
     assert.equal(await engine.replicateLocal(applied), { acknowledged: ['A'], pending: [] });
     assert.equal((await fredStore.read('kv', 'x')).map((s) => s.value), ['to FReD']);
-    assert.equal(await engine.runAntiEntropy('kv'), { exchanges: 1, equal: 0, failed: 1, pulled: 0, pushed: 0 });
+    assert.equal(await engine.runAntiEntropy('kv'), { exchanges: 0, equal: 0, failed: 0, pulled: 0, pushed: 0 });
   } finally {
     await engine.stop();
     transport.close();
