@@ -25,6 +25,10 @@ Usage:
   enoki build <guest.js|guest.wat> [-o out.wasm] [--feature stdio|random|clocks]...
   enoki certs --dir DIR [--node ID=HOST[,HOST…]]... [--client USER]...
                                  cluster CA plus node and client certificates (never overwrites)
+  enoki cluster [--dir DIR] [--port N] [--client-api-port N] [--peering-port N] [--etcd-port N]
+                                 etcd and nodes edge1, edge2, cloud on loopback with the examples
+                                 (default ./.enoki-cluster, HTTP 8081-8083, FReD client API
+                                 9001-9003, peering 5555-5557, etcd 2479-2481; Ctrl-C stops it)
 
 Common options: --url URL (default $ENOKI_URL or http://127.0.0.1:8080), --token TOKEN
 (default $ENOKI_ADMIN_TOKEN or <data-dir>/admin-token), --data-dir DIR (default ./.enoki).
@@ -52,6 +56,9 @@ const OPTIONS = {
   dir: { type: 'string' },
   node: { type: 'string', multiple: true },
   client: { type: 'string', multiple: true },
+  'client-api-port': { type: 'string' },
+  'peering-port': { type: 'string' },
+  'etcd-port': { type: 'string' },
   url: { type: 'string' },
   token: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -71,6 +78,10 @@ async function start(values: Values): Promise<void> {
     const names = await withProgress('deploying example functions', () => deployExamples(node.functions));
     process.stderr.write(`examples: ${names.map((n) => `${node.url}/fn/${n}`).join('  ')}\n`);
   }
+  if (node.cluster && config.cluster) {
+    const host = config.cluster.advertiseHost;
+    process.stderr.write(`FReD client API on ${host}:${node.cluster.clientApiPort}, peering on ${host}:${node.cluster.peeringPort}\n`);
+  }
   process.stderr.write(`enoki node ${node.nodeId} listening on ${node.url}\n`);
   if (node.adminTokenCreated) {
     process.stderr.write(`admin token (shown once, kept in ${path.join(config.dataDir, 'admin-token')}): ${node.adminToken}\n`);
@@ -82,6 +93,25 @@ async function start(values: Values): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+function portOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65533) throw new CliError(`--${name} must be a port number (1–65533), got "${value}"`);
+  return port;
+}
+
+async function cluster(values: Values): Promise<void> {
+  const { runCluster } = await import('./cluster-command.js');
+  process.exitCode = await runCluster({
+    dir: values.dir ?? '.enoki-cluster',
+    httpPort: portOption(values.port, 'port', 8081),
+    clientApiPort: portOption(values['client-api-port'], 'client-api-port', 9001),
+    peeringPort: portOption(values['peering-port'], 'peering-port', 5555),
+    etcdPort: portOption(values['etcd-port'], 'etcd-port', 2479),
+    env: process.env,
+  });
 }
 
 async function readData(data: string | undefined): Promise<Uint8Array | string | undefined> {
@@ -133,6 +163,8 @@ async function main(argv: string[]): Promise<void> {
       return build(need(arg, 'the guest source file'), values);
     case 'certs':
       return certs(values);
+    case 'cluster':
+      return cluster(values);
     case 'deploy': {
       const file = need(arg, 'the component file');
       const name = need(values.name ?? path.basename(file, '.wasm'), '--name');
