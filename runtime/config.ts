@@ -60,6 +60,8 @@ export interface ClusterConfig {
   replicationMode: 'sync' | 'async';
   /** Seconds between anti-entropy rounds. */
   antiEntropySeconds: number;
+  /** User (client certificate CN) given every role on keygroups this node creates for functions. */
+  keygroupOwner?: string;
 }
 
 export const DEFAULTS: NodeConfig = {
@@ -101,7 +103,7 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_LOG_LEVEL: { key: 'logLevel', type: 'string' },
 };
 
-const CLUSTER_ENV = ['ENOKI_ETCD', 'ENOKI_CERTS_DIR', 'ENOKI_PEERING_PORT', 'ENOKI_CLIENT_API_PORT', 'ENOKI_ADVERTISE_HOST', 'ENOKI_CLOUD_NODE', 'ENOKI_REPLICATION_MODE', 'ENOKI_ANTI_ENTROPY_SECONDS'];
+const CLUSTER_ENV = ['ENOKI_ETCD', 'ENOKI_CERTS_DIR', 'ENOKI_PEERING_PORT', 'ENOKI_CLIENT_API_PORT', 'ENOKI_ADVERTISE_HOST', 'ENOKI_CLOUD_NODE', 'ENOKI_REPLICATION_MODE', 'ENOKI_ANTI_ENTROPY_SECONDS', 'ENOKI_KEYGROUP_OWNER'];
 
 function clusterFromEnv(env: NodeJS.ProcessEnv, dataDir: string): ClusterConfig | undefined {
   const etcd = (env.ENOKI_ETCD ?? '').split(',').map((e) => e.trim()).filter(Boolean);
@@ -122,6 +124,7 @@ function clusterFromEnv(env: NodeJS.ProcessEnv, dataDir: string): ClusterConfig 
     cloudNode: env.ENOKI_CLOUD_NODE || undefined,
     replicationMode: mode,
     antiEntropySeconds: int('ENOKI_ANTI_ENTROPY_SECONDS', 30),
+    keygroupOwner: env.ENOKI_KEYGROUP_OWNER || undefined,
   };
 }
 

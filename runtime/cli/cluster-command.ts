@@ -47,6 +47,7 @@ const SET_PER_NODE = [
   'ENOKI_CLIENT_API_PORT',
   'ENOKI_ADVERTISE_HOST',
   'ENOKI_CLOUD_NODE',
+  'ENOKI_KEYGROUP_OWNER',
 ];
 
 /** Runs until SIGINT, SIGTERM or SIGHUP (or a node dies); resolves with the exit code. */
@@ -149,6 +150,8 @@ export async function runCluster(options: ClusterCommandOptions): Promise<number
         ENOKI_PEERING_PORT: String(ports(options.peeringPort, node.slot)),
         ENOKI_CLIENT_API_PORT: String(ports(options.clientApiPort, node.slot)),
         ENOKI_ADVERTISE_HOST: '127.0.0.1',
+        // The demo's client certificate may read and write the functions' keygroups.
+        ENOKI_KEYGROUP_OWNER: 'admin',
         ...(node.edge ? { ENOKI_CLOUD_NODE: 'cloud' } : {}),
       };
       const spawned = await withProgress(`node ${node.id} (starting, deploying the examples)`, () =>

@@ -16,6 +16,8 @@ export interface ClusterKeygroupsOptions {
   engine: ReplicationEngine;
   /** A node that replicates every keygroup created here (the cloud of the paper's setup). */
   cloudNode?: string;
+  /** Gets every role on keygroups created here, so a FReD client can read functions' state. */
+  owner?: string;
   /** How long to wait for the first full copy of a joined keygroup. */
   joinTimeoutMs?: number;
 }
@@ -27,7 +29,10 @@ export class ClusterKeygroups implements KeygroupProvider {
     const { naming, store, nodeId, engine } = this.options;
     const cluster = await naming.getKeygroup(name);
     if (!cluster) {
-      await naming.createKeygroup({ name, mutable, expiry: 0, node: nodeId });
+      // The node is the keygroup's creator, as when the paper's node created it through FReD's
+      // client API with its certificate: it gets every role, so its certificate can manage the
+      // keygroup (grant users, add replicas). Without an owner nobody could ever do that.
+      await naming.createKeygroup({ name, mutable, expiry: 0, node: nodeId, owner: nodeId });
       const info = { name, mutable, expiry: 0 };
       // The engine may create the local copy first, on the membership change it watches.
       await store.createKeygroup(info).catch((err: { code?: string }) => {

@@ -159,7 +159,7 @@ export async function startCluster(options: {
   logger.info({ nodeId, peeringPort: peering.port, clientApiPort, etcd: config.etcd }, 'cluster services started');
 
   return {
-    keygroups: new ClusterKeygroups({ nodeId, store, naming, engine, cloudNode: config.cloudNode }),
+    keygroups: new ClusterKeygroups({ nodeId, store, naming, engine, cloudNode: config.cloudNode, owner: config.keygroupOwner }),
     replicator: {
       async replicate(applied) {
         await engine.replicateLocal(applied, config.replicationMode);
