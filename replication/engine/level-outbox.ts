@@ -39,6 +39,12 @@ export class LevelOutbox implements Outbox {
   private lastSeq = 0;
   /** Peers that may have entries; peers() checks each one against the database. */
   private readonly knownPeers = new Set<string>();
+  /**
+   * Highest seq acked per peer in this process. Acked entries stay in LevelDB as deletion
+   * markers until a compaction; starting ranges after them keeps peek and ack from stepping over
+   * every entry ever delivered (a queue's classic LevelDB slowdown).
+   */
+  private readonly ackedThrough = new Map<string, number>();
   private tail: Promise<unknown> = Promise.resolve();
   private opened = false;
 
@@ -96,7 +102,7 @@ export class LevelOutbox implements Outbox {
     validateCount(n);
     const prefix = peerPrefix(peer);
     const records: OutboxRecord[] = [];
-    for await (const [key, value] of this.db.iterator({ gt: prefix, lt: `${prefix}~`, limit: n })) {
+    for await (const [key, value] of this.db.iterator({ gt: this.lowerBound(peer), lt: `${prefix}~`, limit: n })) {
       records.push({ seq: parseInt(key.slice(prefix.length), 16), entry: JSON.parse(value) as OutboxEntry });
     }
     return records;
@@ -108,8 +114,15 @@ export class LevelOutbox implements Outbox {
     return this.exclusive(async () => {
       this.assertOpen();
       const prefix = peerPrefix(peer);
-      await this.db.clear({ gt: prefix, lte: prefix + seqPart(upToSeq) });
+      await this.db.clear({ gt: this.lowerBound(peer), lte: prefix + seqPart(upToSeq) });
+      this.ackedThrough.set(peer, Math.max(upToSeq, this.ackedThrough.get(peer) ?? 0));
     });
+  }
+
+  /** Exclusive lower bound of a peer's live entries. */
+  private lowerBound(peer: string): string {
+    const acked = this.ackedThrough.get(peer);
+    return peerPrefix(peer) + (acked === undefined ? '' : seqPart(acked));
   }
 
   /** Runs on the write chain so a concurrent append cannot be forgotten by the pruning below. */
@@ -119,7 +132,7 @@ export class LevelOutbox implements Outbox {
       const result: string[] = [];
       for (const peer of [...this.knownPeers].sort()) {
         const prefix = peerPrefix(peer);
-        const [first] = await this.db.keys({ gt: prefix, lt: `${prefix}~`, limit: 1 }).all();
+        const [first] = await this.db.keys({ gt: this.lowerBound(peer), lt: `${prefix}~`, limit: 1 }).all();
         if (first === undefined) this.knownPeers.delete(peer);
         else result.push(peer);
       }
