@@ -154,7 +154,7 @@ export class ReplicationEngine implements PeerHandler {
       members: (keygroup, fresh) => this.replicas.members(keygroup, fresh),
       ensureLocal: (keygroup, expiry) => this.replicas.ensureLocal(keygroup, expiry),
       dropLocal: (keygroup) => this.replicas.dropLocal(keygroup),
-      join: (keygroup) => void this.replicas.join(keygroup),
+      join: (keygroup) => this.replicas.join(keygroup),
       changed: (keygroup) => this.antiEntropy.changed(keygroup),
     });
     this.antiEntropy = new AntiEntropy({

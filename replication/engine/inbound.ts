@@ -23,7 +23,8 @@ export interface InboundOptions {
   members: (keygroup: string, fresh?: boolean) => Promise<Member[]>;
   ensureLocal: (keygroup: string, expiry?: number) => Promise<void>;
   dropLocal: (keygroup: string) => Promise<void>;
-  join: (keygroup: string) => void;
+  /** Fetches the keygroup from its members; resolves true once joined, false if it is retried later. */
+  join: (keygroup: string) => Promise<boolean>;
   changed: (keygroup: string) => void;
 }
 
@@ -56,7 +57,10 @@ export class Inbound {
         }
         await this.requireMember(from, keygroup);
         await this.options.ensureLocal(keygroup, expiry);
-        this.options.join(keygroup);
+        // Answered once the copy is in (or the attempt failed and is being retried): the
+        // inviter's AddReplica then returns with the data readable here, as FReD's does (it sends
+        // every item before answering), instead of this replica answering NOT_FOUND meanwhile.
+        await this.options.join(keygroup);
         return;
       }
       case 'deleteKeygroup': {
@@ -137,7 +141,7 @@ export class Inbound {
     if (await this.options.store.getKeygroup(keygroup)) return;
     if (!(await this.options.members(keygroup, true)).some((m) => m.nodeId === this.options.self)) return;
     await this.options.ensureLocal(keygroup);
-    this.options.join(keygroup);
+    void this.options.join(keygroup);
   }
 
   private itemData(keygroup: string, id: string, s: Sibling, now: number): ItemData {

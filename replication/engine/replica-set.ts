@@ -150,7 +150,8 @@ export class ReplicaSet {
   private async onChange(keygroup: string): Promise<void> {
     if (!this.running) return;
     try {
-      const isMember = (await this.members(keygroup, true)).some((m) => m.nodeId === this.self);
+      const self = (await this.members(keygroup, true)).find((m) => m.nodeId === this.self);
+      const isMember = self !== undefined;
       const was = this.wasMember.get(keygroup);
       const local = await this.options.store.getKeygroup(keygroup);
       if (isMember && (!local || was === false)) {
@@ -159,7 +160,15 @@ export class ReplicaSet {
       } else if (!isMember && was === true) {
         await this.dropLocal(keygroup);
       }
-      if (isMember) this.wasMember.set(keygroup, true);
+      if (self) {
+        this.wasMember.set(keygroup, true);
+        // AddReplica on any node may change this replica's expiry; the membership is the authority.
+        const current = await this.options.store.getKeygroup(keygroup);
+        if (current && current.expiry !== self.expiry) {
+          await this.options.store.setKeygroupExpiry(keygroup, self.expiry);
+          this.options.logger.info({ keygroup, expiry: self.expiry }, 'replica expiry changed');
+        }
+      }
     } catch (error) {
       this.options.logger.warn({ keygroup, err: error }, 'membership change not applied');
     }

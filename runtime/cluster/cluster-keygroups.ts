@@ -29,10 +29,7 @@ export class ClusterKeygroups implements KeygroupProvider {
     const { naming, store, nodeId, engine } = this.options;
     const cluster = await naming.getKeygroup(name);
     if (!cluster) {
-      // The node is the keygroup's creator, as when the paper's node created it through FReD's
-      // client API with its certificate: it gets every role, so its certificate can manage the
-      // keygroup (grant users, add replicas). Without an owner nobody could ever do that.
-      await naming.createKeygroup({ name, mutable, expiry: 0, node: nodeId, owner: nodeId });
+      await naming.createKeygroup({ name, mutable, expiry: 0, node: nodeId, owner: this.options.owner });
       const info = { name, mutable, expiry: 0 };
       // The engine may create the local copy first, on the membership change it watches.
       await store.createKeygroup(info).catch((err: { code?: string }) => {

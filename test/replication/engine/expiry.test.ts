@@ -75,4 +75,19 @@ test('writes older than a replica\'s expiry are neither delivered to it nor copi
   await c.stop();
 });
 
+test('a changed expiry in the membership (AddReplica made on another node) applies to the replica', async () => {
+  const c = await Cluster.start(['A', 'B']);
+  await c.createKeygroup('kv', ['A', 'B']);
+  await c.set('A', 'x', 'soon-gone');
+  await c.run(10);
+  c.registry.addReplica('kv', { nodeId: 'B', expiry: 5 });
+  await c.run(10);
+  assert.equal(await c.node('B').store.getKeygroup('kv'), { name: 'kv', mutable: true, expiry: 5 });
+  assert.equal(await c.node('A').store.getKeygroup('kv'), { name: 'kv', mutable: true, expiry: 0 });
+  await c.run(5_000);
+  assert.equal(await c.node('B').store.read('kv', 'x'), []);
+  assert.is((await c.node('A').store.read('kv', 'x')).length, 1);
+  await c.stop();
+});
+
 test.run();
