@@ -41,6 +41,8 @@ export interface NodeConfig {
   logLevel: string;
   /** Cluster mode: set by ENOKI_ETCD; without it the node is standalone. */
   cluster?: ClusterConfig;
+  /** HTTPS for the HTTP API with the node's certificate; 'mtls' also requires client certificates of the CA. */
+  httpTls?: { mode: 'tls' | 'mtls'; certsDir: string };
 }
 
 export interface ClusterConfig {
@@ -108,7 +110,8 @@ const CLUSTER_ENV = ['ENOKI_ETCD', 'ENOKI_CERTS_DIR', 'ENOKI_PEERING_PORT', 'ENO
 function clusterFromEnv(env: NodeJS.ProcessEnv, dataDir: string): ClusterConfig | undefined {
   const etcd = (env.ENOKI_ETCD ?? '').split(',').map((e) => e.trim()).filter(Boolean);
   if (etcd.length === 0) {
-    const stray = CLUSTER_ENV.filter((name) => env[name]);
+    // ENOKI_CERTS_DIR also serves ENOKI_HTTP_TLS on a standalone node.
+    const stray = CLUSTER_ENV.filter((name) => env[name] && !(name === 'ENOKI_CERTS_DIR' && env.ENOKI_HTTP_TLS));
     if (stray.length > 0) throw new EnokiError('ERR_INVALID_OPTION', `${stray.join(', ')} need ENOKI_ETCD (cluster mode)`);
     return undefined;
   }
@@ -154,6 +157,13 @@ export function loadConfig(
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const config: NodeConfig = { ...DEFAULTS, ...fromEnv, ...defined };
   config.dataDir = path.resolve(config.dataDir);
+  if (!('httpTls' in defined)) {
+    const mode = env.ENOKI_HTTP_TLS ?? 'off';
+    if (mode !== 'off' && mode !== 'tls' && mode !== 'mtls') {
+      throw new EnokiError('ERR_INVALID_OPTION', `ENOKI_HTTP_TLS must be off, tls or mtls, got "${mode}"`);
+    }
+    if (mode !== 'off') config.httpTls = { mode, certsDir: path.resolve(env.ENOKI_CERTS_DIR ?? path.join(config.dataDir, 'certs')) };
+  }
   if (!('cluster' in defined)) {
     const cluster = clusterFromEnv(env, config.dataDir);
     if (cluster) config.cluster = cluster;
@@ -174,6 +184,7 @@ export function loadConfig(
 export const ENV_VARS = {
   ...Object.fromEntries(Object.entries(ENV).map(([name, { key }]) => [name, key])),
   ...Object.fromEntries(CLUSTER_ENV.map((name) => [name, 'cluster'])),
+  ENOKI_HTTP_TLS: 'httpTls',
 };
 
 export interface ClientConfig {

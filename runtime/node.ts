@@ -2,12 +2,14 @@
 // (config → store → functions → executor → HTTP).
 
 import { randomBytes } from 'node:crypto';
+import https, { createServer as createHttpsServer } from 'node:https';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
+import { readTlsMaterial } from '../replication/security/policy.js';
 import { LevelReplicaStore } from '../replication/store/level-store.js';
 import type { NodeConfig } from './config.js';
 import { CodeCache } from './exec/code-cache.js';
@@ -38,6 +40,12 @@ export interface RunningNode {
   /** Ports of the FReD peering and client APIs in cluster mode. */
   cluster?: { peeringPort: number; clientApiPort: number };
   close(): Promise<void>;
+}
+
+/** The node certificate for the HTTP API; in 'mtls' mode clients must present one of the cluster CA. */
+async function httpsOptions(tls: NonNullable<NodeConfig['httpTls']>, nodeId: string): Promise<https.ServerOptions> {
+  const { ca, cert, key } = await readTlsMaterial(tls.certsDir, nodeId);
+  return { ca, cert, key, requestCert: tls.mode === 'mtls', rejectUnauthorized: tls.mode === 'mtls' };
 }
 
 /** Reads a value kept in the data directory, or creates it (file mode 0600). */
@@ -126,17 +134,22 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     maxComponentBytes: config.maxComponentBytes,
   });
 
+  const https = config.httpTls && (await httpsOptions(config.httpTls, nodeId));
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    const s = serve(
+      { fetch: app.fetch, port: config.port, hostname: config.host, ...(https ? { createServer: createHttpsServer, serverOptions: https } : {}) },
+      () => resolve(s),
+    );
     s.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const scheme = https ? 'https' : 'http';
   logger.info({ nodeId, port, dataDir: config.dataDir, functions: registry.list().length }, 'node started');
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${shownHost}:${port}`,
+    url: `${scheme}://${shownHost}:${port}`,
     port,
     nodeId,
     adminToken: token.value,

@@ -1,0 +1,78 @@
+// The HTTP API over TLS with the node's certificate; in mtls mode only clients holding a
+// certificate of the cluster CA get through.
+
+import fs from 'node:fs/promises';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { runCertsCommand } from '../../../replication/security/certs-cli.js';
+import { loadConfig } from '../../../runtime/config.js';
+import { startNode, type RunningNode } from '../../../runtime/node.js';
+
+const test = suite<{ root: string; certs: string; other: string }>('http: TLS');
+
+test.before(async (ctx) => {
+  ctx.root = await fs.mkdtemp(path.join(os.tmpdir(), 'enoki-https-'));
+  ctx.certs = path.join(ctx.root, 'certs');
+  ctx.other = path.join(ctx.root, 'other');
+  await runCertsCommand({ dir: ctx.certs, nodes: [{ id: 'edge1', hosts: ['127.0.0.1'] }], clients: ['alice'] });
+  await runCertsCommand({ dir: ctx.other, clients: ['mallory'] });
+});
+test.after(async (ctx) => {
+  await fs.rm(ctx.root, { recursive: true, force: true });
+});
+
+async function start(root: string, certsDir: string, mode: 'tls' | 'mtls'): Promise<RunningNode> {
+  const config = loadConfig({ port: 0, host: '127.0.0.1', dataDir: path.join(root, mode), adminToken: 't', nodeId: 'edge1', httpTls: { mode, certsDir } }, {});
+  return startNode(config, pino({ level: 'silent' }));
+}
+
+function get(url: string, tls: https.RequestOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    https.get(`${url}/healthz`, { ...tls, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
+async function refused(request: Promise<number>, why: string): Promise<void> {
+  const outcome = await request.then((status) => `answered ${status}`, () => 'refused');
+  assert.is(outcome, 'refused', why);
+}
+
+const pem = async (dir: string, name: string) => fs.readFile(path.join(dir, `${name}.pem`));
+
+test('tls: the node serves HTTPS with its certificate, verified against the cluster CA', async ({ root, certs }) => {
+  const node = await start(root, certs, 'tls');
+  try {
+    assert.match(node.url, /^https:\/\//);
+    assert.is(await get(node.url, { ca: await pem(certs, 'ca') }), 200);
+    await refused(get(node.url, {}), 'a client that does not trust the cluster CA refuses the node');
+  } finally {
+    await node.close();
+  }
+});
+
+test('mtls: only clients with a certificate of the cluster CA get through', async ({ root, certs, other }) => {
+  const node = await start(root, certs, 'mtls');
+  try {
+    const ca = await pem(certs, 'ca');
+    assert.is(await get(node.url, { ca, cert: await pem(certs, 'alice'), key: await pem(certs, 'alice-key') }), 200);
+    await refused(get(node.url, { ca }), 'no client certificate');
+    await refused(get(node.url, { ca, cert: await pem(other, 'mallory'), key: await pem(other, 'mallory-key') }), 'another CA');
+  } finally {
+    await node.close();
+  }
+});
+
+test('ENOKI_HTTP_TLS is read from the environment and checked', () => {
+  const config = loadConfig({}, { ENOKI_HTTP_TLS: 'mtls', ENOKI_CERTS_DIR: '/certs' });
+  assert.equal(config.httpTls, { mode: 'mtls', certsDir: '/certs' });
+  assert.throws(() => loadConfig({}, { ENOKI_HTTP_TLS: 'yes' }), /ENOKI_HTTP_TLS must be off, tls or mtls/);
+});
+
+test.run();
