@@ -1,5 +1,6 @@
-// Promise-based unary calls with a deadline over a plain grpc.Client, shared by Enoki's gRPC
-// clients; failures become GrpcCallError carrying the status code and the remote address.
+// Promise-based unary calls over a plain grpc.Client, the one call helper of Enoki's gRPC clients
+// (peer transport, trigger client): a deadline and metadata per client, either overridable per
+// call; failures become GrpcCallError carrying the status code and the remote address.
 import * as grpc from '@grpc/grpc-js';
 
 export class GrpcCallError extends Error {
@@ -18,19 +19,31 @@ export class GrpcCallError extends Error {
   }
 }
 
-export interface UnaryClientOptions {
-  /** Deadline of each call in milliseconds; 5 s by default. */
+export interface CallOptions {
+  /** Deadline in milliseconds; 5 s by default. */
   deadlineMs?: number;
+  /** Sent with the call (copied, so a caller may reuse it). */
+  metadata?: grpc.Metadata;
+}
+
+export interface UnaryClientOptions extends CallOptions {
   /** Extra channel options (e.g. grpc.ssl_target_name_override, message size limits). */
   channelOptions?: grpc.ChannelOptions;
 }
 
 export const DEFAULT_DEADLINE_MS = 5_000;
 
-/** A grpc.Client for one address plus the deadline applied to each call. */
+/** Deadlines are checked when configured, so a typo fails at startup rather than on every call. */
+export function positiveMs(value: number, what: string): number {
+  if (!(value > 0)) throw new TypeError(`${what} must be positive, got ${value}`);
+  return value;
+}
+
+/** A grpc.Client (one channel) for one address plus the defaults applied to each call. */
 export class UnaryCaller {
   private readonly client: grpc.Client;
   private readonly deadlineMs: number;
+  private readonly metadata: grpc.Metadata;
 
   constructor(
     readonly address: string,
@@ -38,21 +51,22 @@ export class UnaryCaller {
     options: UnaryClientOptions = {},
     defaultChannelOptions: grpc.ChannelOptions = {},
   ) {
-    const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-    if (!(deadlineMs > 0)) throw new TypeError(`deadlineMs must be positive, got ${deadlineMs}`);
-    this.deadlineMs = deadlineMs;
+    this.deadlineMs = positiveMs(options.deadlineMs ?? DEFAULT_DEADLINE_MS, 'deadlineMs');
+    this.metadata = options.metadata ?? new grpc.Metadata();
     this.client = new grpc.Client(address, credentials, { ...defaultChannelOptions, ...options.channelOptions });
   }
 
-  call<Req, Res>(method: grpc.MethodDefinition<Req, Res>, request: Req): Promise<Res> {
+  call<Req, Res>(method: grpc.MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}): Promise<Res> {
+    const deadlineMs = options.deadlineMs === undefined ? this.deadlineMs : positiveMs(options.deadlineMs, 'deadlineMs');
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(
         method.path,
         method.requestSerialize,
         method.responseDeserialize,
         request,
-        new grpc.Metadata(),
-        { deadline: Date.now() + this.deadlineMs },
+        // Each call gets its own copy: the client's metadata is shared by all of its calls.
+        (options.metadata ?? this.metadata).clone(),
+        { deadline: Date.now() + deadlineMs },
         (error, response) => {
           if (error) reject(new GrpcCallError(error.code, this.address, method.path, error.details));
           else resolve(response as Res);

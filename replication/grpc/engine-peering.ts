@@ -1,6 +1,7 @@
-// Serves a node's replication engine (its PeerHandler) over gRPC: FReD's peering service
-// mcc.fred.peering.Node (with Enoki's age extension) and Enoki's AntiEntropy, on one server, to
-// callers identified by a node certificate.
+// The node's one peering server: serves the replication engine (its PeerHandler) over gRPC as
+// FReD's peering service mcc.fred.peering.Node (with Enoki's age extension) and Enoki's
+// AntiEntropy, on one server, to callers identified by a node certificate. FReD nodes and Enoki
+// nodes call the same service; engine-wire.ts validates what they send.
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type ReplicationLogger } from '../engine/logger.js';
 import type { PeerHandler } from '../engine/transport.js';
@@ -16,7 +17,6 @@ import {
   itemDataToWire,
   putItemFromWire,
 } from './engine-wire.js';
-import { PEERING_SERVER_OPTIONS } from './peering-server.js';
 import {
   antiEntropyService,
   peeringService,
@@ -44,10 +44,14 @@ export interface EnginePeeringOptions {
   insecureTrustPeerHeader?: boolean;
 }
 
-/** The status for a failed peering call, from the node's one table (status.ts). */
-export function peeringStatusOf(error: unknown, method: string): Partial<grpc.StatusObject> {
-  return toServiceError(error, method);
-}
+/**
+ * grpc-js refuses incoming messages above 4 MiB by default, but a PutItem may carry a value of the
+ * store's default maximum (4 MiB) plus framing. startPeeringServer uses these, merged under its
+ * serverOptions (pass larger limits if the store accepts larger values).
+ */
+export const PEERING_SERVER_OPTIONS: grpc.ServerOptions = {
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+};
 
 type IdentifiableCall = grpc.ServerUnaryCall<unknown, unknown>;
 
@@ -94,7 +98,7 @@ export function createEnginePeeringServices(handler: PeerHandler, options: Engin
           from = callerNodeId(call as IdentifiableCall, options);
           response = await run(call.request, from);
         } catch (error) {
-          const status = peeringStatusOf(error, method);
+          const status = toServiceError(error, method);
           const fields = { method, peer: from ?? call.getPeer(), err: error };
           if (status.code === grpc.status.INTERNAL) logger.error(fields, 'peering call failed');
           else logger.debug({ ...fields, status: grpc.status[status.code!] }, 'peering call refused');

@@ -12,7 +12,7 @@ import {
   type PeerMessage,
   type PeerTransport,
 } from '../engine/transport.js';
-import { DEFAULT_DEADLINE_MS, GrpcCallError } from './call.js';
+import { DEFAULT_DEADLINE_MS, GrpcCallError, positiveMs, UnaryCaller } from './call.js';
 import {
   appendItemToWire,
   createKeygroupToWire,
@@ -68,45 +68,6 @@ const GET_ALL_ITEMS = m.GetAllItems!;
 const EXCHANGE_DIGEST = antiEntropyService.ExchangeDigest!;
 
 /**
- * One grpc.Client (one channel) to one address; both services' methods go through it. Not a
- * GrpcPeerClient + UnaryCaller: those cannot carry the age extension, a per-call deadline
- * (GetAllItems needs a longer one) or metadata, so the few lines of makeUnaryRequest are here.
- */
-class PeerChannel {
-  private readonly client: grpc.Client;
-
-  constructor(
-    readonly address: string,
-    credentials: grpc.ChannelCredentials,
-    options: grpc.ChannelOptions,
-    private readonly metadata: grpc.Metadata,
-  ) {
-    this.client = new grpc.Client(address, credentials, options);
-  }
-
-  call<Res>(method: grpc.MethodDefinition<unknown, unknown>, request: unknown, deadlineMs: number): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        request,
-        this.metadata.clone(),
-        { deadline: Date.now() + deadlineMs },
-        (error, response) => {
-          if (error) reject(new GrpcCallError(error.code, this.address, method.path, error.details));
-          else resolve(response as Res);
-        },
-      );
-    });
-  }
-
-  close(): void {
-    this.client.close();
-  }
-}
-
-/**
  * Errors, as the engine expects them (engine/delivery.ts isUnavailable):
  * - PeerUnavailableError: no address known, connection refused or lost, deadline passed, TLS
  *   handshake refused, transport closed — the call may or may not have been applied.
@@ -116,7 +77,7 @@ class PeerChannel {
  * - StoreError ERR_INVALID_VALUE: the peer's answer held something Enoki cannot represent.
  */
 export class GrpcPeerTransport implements PeerTransport {
-  private readonly channels = new Map<string, PeerChannel>();
+  private readonly channels = new Map<string, UnaryCaller>();
   private readonly credentialsByPeer = new Map<string, Promise<grpc.ChannelCredentials>>();
   private readonly deadlineMs: number;
   private readonly fullCopyDeadlineMs: number;
@@ -125,8 +86,8 @@ export class GrpcPeerTransport implements PeerTransport {
   private closed = false;
 
   constructor(private readonly options: GrpcPeerTransportOptions) {
-    this.deadlineMs = positive(options.deadlineMs ?? DEFAULT_DEADLINE_MS, 'deadlineMs');
-    this.fullCopyDeadlineMs = positive(options.fullCopyDeadlineMs ?? 60_000, 'fullCopyDeadlineMs');
+    this.deadlineMs = positiveMs(options.deadlineMs ?? DEFAULT_DEADLINE_MS, 'deadlineMs');
+    this.fullCopyDeadlineMs = positiveMs(options.fullCopyDeadlineMs ?? 60_000, 'fullCopyDeadlineMs');
     this.channelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions };
     if (options.insecureClaimNodeId !== undefined) this.metadata.set(INSECURE_PEER_HEADER, options.insecureClaimNodeId);
   }
@@ -176,7 +137,7 @@ export class GrpcPeerTransport implements PeerTransport {
   ): Promise<Res> {
     const channel = await this.channel(peer);
     try {
-      return await channel.call<Res>(method, request, deadlineMs);
+      return (await channel.call(method, request, { deadlineMs })) as Res;
     } catch (error) {
       throw translate(peer, error);
     }
@@ -187,7 +148,7 @@ export class GrpcPeerTransport implements PeerTransport {
    * caches), so a node that moved is reached at its new address from the next call on; the old
    * channel is closed, and calls still on it fail as unavailable and are retried by the engine.
    */
-  private async channel(peer: string): Promise<PeerChannel> {
+  private async channel(peer: string): Promise<UnaryCaller> {
     if (this.closed) throw new PeerUnavailableError(peer, 'peer transport closed');
     let address: string | undefined;
     try {
@@ -204,7 +165,11 @@ export class GrpcPeerTransport implements PeerTransport {
     const now = this.channels.get(peer);
     if (now?.address === address) return now;
     now?.close();
-    const channel = new PeerChannel(address, credentials, this.channelOptions, this.metadata);
+    const channel = new UnaryCaller(address, credentials, {
+      deadlineMs: this.deadlineMs,
+      metadata: this.metadata,
+      channelOptions: this.channelOptions,
+    });
     this.channels.set(peer, channel);
     return channel;
   }
@@ -237,9 +202,4 @@ function translate(peer: string, error: unknown): unknown {
     return new PeerUnsupportedError(peer, `peer ${peer} at ${error.address} does not implement ${error.method}`, { cause: error });
   }
   return error;
-}
-
-function positive(value: number, what: string): number {
-  if (!(value > 0)) throw new TypeError(`${what} must be positive, got ${value}`);
-  return value;
 }

@@ -1,6 +1,5 @@
 // The one table from Enoki error codes to gRPC statuses, used by every gRPC server of the node
-// (FReD peering, engine peering, client API). Statuses come from an error's `code` property,
-// never from its message.
+// (peering, client API). Statuses come from an error's `code` property, never from its message.
 import * as grpc from '@grpc/grpc-js';
 import type { ClientApiErrorCode } from '../client-api/errors.js';
 import type { MembershipUnavailableError } from '../engine/membership.js';

@@ -7,9 +7,9 @@ import { PeerUnavailableError } from '../../../replication/engine/transport.js';
 import { GrpcCallError, UnaryCaller } from '../../../replication/grpc/call.js';
 import { INSECURE_PEER_HEADER, startPeeringServer } from '../../../replication/grpc/engine-peering.js';
 import { GrpcPeerTransport } from '../../../replication/grpc/grpc-transport.js';
-import { GrpcPeerClient } from '../../../replication/grpc/peering-client.js';
 import { antiEntropyService, peeringService } from '../../../replication/grpc/protos.js';
 import { clientCredentials } from '../../../replication/security/policy.js';
+import { FredPeer } from '../grpc/fred-peer.js';
 import { failure, GrpcCluster } from './harness.js';
 import { recordingHandler } from './recording.js';
 
@@ -24,7 +24,7 @@ test('a client certificate signed by the cluster CA may not use the peering API'
     await c.write('A', [{ kind: 'set', keygroup: 'kv', id: 'x', value: 'secret' }]);
     const credentials = await clientCredentials(c.certs.dir, 'alice');
     // FReD's peering calls, as a FReD client would make them...
-    const fred = new GrpcPeerClient(c.addresses.get('A')!, credentials, { deadlineMs: 2_000 });
+    const fred = new FredPeer(c.addresses.get('A')!, credentials, { deadlineMs: 2_000 });
     // ...and Enoki's anti-entropy.
     const enoki = new GrpcPeerTransport({ resolve: async () => c.addresses.get('A'), credentials, deadlineMs: 2_000 });
     try {

@@ -15,13 +15,12 @@ import {
   type PeerMessage,
 } from '../../../replication/engine/transport.js';
 import { GrpcCallError } from '../../../replication/grpc/call.js';
-import { startPeeringServer, type PeeringServer } from '../../../replication/grpc/engine-peering.js';
+import { createEnginePeeringServices, startPeeringServer, type PeeringServer } from '../../../replication/grpc/engine-peering.js';
 import { GrpcPeerTransport, PeerUnsupportedError } from '../../../replication/grpc/grpc-transport.js';
-import { GrpcPeerClient } from '../../../replication/grpc/peering-client.js';
-import { createPeeringService, peeringService } from '../../../replication/grpc/peering-server.js';
-import { StorePeeringHandler } from '../../../replication/grpc/store-peering-handler.js';
+import { peeringService } from '../../../replication/grpc/protos.js';
 import { clientCredentials, serverCredentials } from '../../../replication/security/policy.js';
 import { MemoryReplicaStore } from '../../../replication/store/memory-store.js';
+import { FredPeer } from '../grpc/fred-peer.js';
 import { failure, makeCerts, type TestCerts } from './harness.js';
 import { recordingHandler, type Recording } from './recording.js';
 
@@ -82,7 +81,7 @@ test('age is field 100, after FReD\'s fields, and absent unless set', () => {
 });
 
 test('a FReD sender\'s messages arrive without age', async ({ certs, recording, addresses }) => {
-  const fred = new GrpcPeerClient(addresses.get('A')!, await clientCredentials(certs.dir, 'C'), { deadlineMs: 2_000 });
+  const fred = new FredPeer(addresses.get('A')!, await clientCredentials(certs.dir, 'C'), { deadlineMs: 2_000 });
   try {
     await fred.putItem({ keygroup: 'kv', id: 'a', value: 'v', tombstone: false, version: { C: 1 } });
     await fred.appendItem({ keygroup: 'log', id: '1', value: 'x' });
@@ -157,18 +156,26 @@ test('unreachable, slow or impostor peers are unavailable; refusals are not', as
   assert.instance(await failure(() => closed.send('A', put('a'))), PeerUnavailableError);
 });
 
-test('a FReD node answers ExchangeDigest UNIMPLEMENTED; anti-entropy rounds skip it without counting a failure', async ({ certs }) => {
-  // A FReD-like node: the peering service only.
+test('a FReD node answers ExchangeDigest UNIMPLEMENTED; anti-entropy rounds skip it without counting a failure', async () => {
+  // A FReD-like node A: the peering service only (an engine behind it, no AntiEntropy). Without
+  // TLS, B names itself in the insecure header.
+  const registry = new MemoryMembershipRegistry();
   const fredStore = new MemoryReplicaStore({ nodeId: 'A' });
   await fredStore.open();
   await fredStore.createKeygroup({ name: 'kv', mutable: true, expiry: 0 });
+  const fredOutbox = new MemoryOutbox();
+  await fredOutbox.open();
+  const nowhere = new GrpcPeerTransport({ resolve: async () => undefined, credentials: grpc.credentials.createInsecure() });
+  const fredEngine = new ReplicationEngine({ store: fredStore, outbox: fredOutbox, transport: nowhere, membership: registry.view('A'), antiEntropyIntervalMs: 0 });
+  await fredEngine.start();
   const server = new grpc.Server();
-  server.addService(peeringService, createPeeringService(new StorePeeringHandler(fredStore)));
+  server.addService(peeringService, createEnginePeeringServices(fredEngine, { insecureTrustPeerHeader: true }).node);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
   );
-  const transport = new GrpcPeerTransport({ resolve: async () => `127.0.0.1:${port}`, credentials: grpc.credentials.createInsecure(), deadlineMs: 2_000 });
-  const registry = new MemoryMembershipRegistry();
+  const transport = new GrpcPeerTransport({
+    resolve: async () => `127.0.0.1:${port}`, credentials: grpc.credentials.createInsecure(), deadlineMs: 2_000, insecureClaimNodeId: 'B',
+  });
   const store = new MemoryReplicaStore({ nodeId: 'B' });
   await store.open();
   await store.createKeygroup({ name: 'kv', mutable: true, expiry: 0 });
@@ -190,7 +197,9 @@ test('a FReD node answers ExchangeDigest UNIMPLEMENTED; anti-entropy rounds skip
     assert.equal(await engine.runAntiEntropy('kv'), { exchanges: 0, equal: 0, failed: 0, pulled: 0, pushed: 0 });
   } finally {
     await engine.stop();
+    await fredEngine.stop();
     transport.close();
+    nowhere.close();
     server.forceShutdown();
   }
 });

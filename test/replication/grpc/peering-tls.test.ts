@@ -1,108 +1,104 @@
-// Peering over mutual TLS with certificates made by openssl: the handler sees the client
-// certificate's CN as the peer's name, and a certificate from another CA is refused.
+// The peering server over mutual TLS with node certificates: the engine sees the client
+// certificate's node id as the caller, and certificates from another CA, servers the client does
+// not trust and callers without a certificate are refused before the engine runs.
 import * as grpc from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { GrpcPeerClient } from '../../../replication/grpc/peering-client.js';
-import type { PeerIdentity, PeeringHandler } from '../../../replication/grpc/peering-handler.js';
-import { createPeeringService, peeringService } from '../../../replication/grpc/peering-server.js';
-import { StorePeeringHandler } from '../../../replication/grpc/store-peering-handler.js';
-import { MemoryReplicaStore } from '../../../replication/store/memory-store.js';
-import { makePki, rejectsWith, startServer, type TestPki } from './helpers.js';
+import { startPeeringServer, type PeeringServer } from '../../../replication/grpc/engine-peering.js';
+import { clientCredentials, readTlsMaterial, serverCredentials, type TlsMaterial } from '../../../replication/security/policy.js';
+import { recordingHandler, type Recording } from '../grpc-transport/recording.js';
+import { makeCerts, type TestCerts } from '../grpc-transport/harness.js';
+import { FredPeer } from './fred-peer.js';
+import { rejectsWith } from './helpers.js';
 
 interface Ctx {
-  pki: TestPki;
-  peers: PeerIdentity[];
-  handler: PeeringHandler;
+  certs: TestCerts;
+  /** Another cluster's CA, which signed another node A. */
+  other: TestCerts;
+  mine: TlsMaterial;
+  stranger: TlsMaterial;
+  recording: Recording;
 }
 
 const test = suite<Ctx>('grpc: peering over mutual TLS');
 
 test.before(async (ctx) => {
-  ctx.pki = makePki();
-  const store = new MemoryReplicaStore({ nodeId: 'node1' });
-  await store.open();
-  const inner = new StorePeeringHandler(store);
-  ctx.peers = [];
-  // Records who called, then does the real work.
-  ctx.handler = {
-    createKeygroup: (req, peer) => (ctx.peers.push(peer), inner.createKeygroup(req)),
-    deleteKeygroup: (req, peer) => (ctx.peers.push(peer), inner.deleteKeygroup(req)),
-    putItem: (req, peer) => (ctx.peers.push(peer), inner.putItem(req)),
-    appendItem: (req, peer) => (ctx.peers.push(peer), inner.appendItem(req)),
-    getItem: (req, peer) => (ctx.peers.push(peer), inner.getItem(req)),
-    getAllItems: (req, peer) => (ctx.peers.push(peer), inner.getAllItems(req)),
-  };
+  ctx.certs = await makeCerts(['A', 'B']);
+  ctx.other = await makeCerts(['A']);
+  ctx.mine = await readTlsMaterial(ctx.certs.dir, 'A');
+  ctx.stranger = await readTlsMaterial(ctx.other.dir, 'A');
+  ctx.recording = recordingHandler();
 });
 
-test.after(({ pki }) => pki.remove());
+test.before.each(({ recording }) => {
+  recording.calls.length = 0;
+});
 
-const serverCredentials = (pki: TestPki, requireClientCertificate: boolean) =>
-  grpc.ServerCredentials.createSsl(pki.ca, [{ private_key: pki.server.key, cert_chain: pki.server.cert }], requireClientCertificate);
+test.after(async ({ certs, other }) => {
+  await certs.remove();
+  await other.remove();
+});
 
-test('the handler sees the client certificate\'s CN', async ({ pki, peers, handler }) => {
-  const server = await startServer([[peeringService, createPeeringService(handler)]], serverCredentials(pki, true));
-  const client = new GrpcPeerClient(server.address, grpc.credentials.createSsl(pki.ca, pki.client.key, pki.client.cert));
+async function serveB(ctx: Ctx, credentials?: grpc.ServerCredentials): Promise<PeeringServer & { address: string }> {
+  const server = await startPeeringServer({
+    host: '127.0.0.1', port: 0, credentials: credentials ?? (await serverCredentials(ctx.certs.dir, 'B')), handler: ctx.recording.handler, shutdownGraceMs: 200,
+  });
+  return Object.assign(server, { address: `127.0.0.1:${server.port}` });
+}
+
+test('the engine sees the client certificate\'s node id as the caller', async (ctx) => {
+  const server = await serveB(ctx);
+  const client = new FredPeer(server.address, await clientCredentials(ctx.certs.dir, 'A', { serverNodeId: 'B' }));
   try {
     await client.createKeygroup({ keygroup: 'kv', expiry: 0 });
-    await client.putItem({ keygroup: 'kv', id: 'a', value: 'v', tombstone: false, version: { node2: 1 } });
-    assert.equal((await client.getItem({ keygroup: 'kv', id: 'a' })).map((i) => i.value), ['v']);
-    assert.is(peers.length, 3);
-    for (const peer of peers) {
-      assert.is(peer.commonName, 'node2');
-      assert.is(peer.certificate?.issuer.CN, 'ca');
-      assert.match(peer.address, /^127\.0\.0\.1:\d+$/);
-    }
+    await client.putItem({ keygroup: 'kv', id: 'a', value: 'v', tombstone: false, version: { A: 1 } });
+    await client.getItem({ keygroup: 'kv', id: 'a' });
+    assert.equal(ctx.recording.calls.map((call) => call.from), ['A', 'A', 'A']);
   } finally {
     client.close();
-    server.stop();
+    await server.close();
   }
 });
 
-test('a client certificate from another CA is refused before the handler runs', async ({ pki, peers, handler }) => {
-  peers.length = 0;
-  const server = await startServer([[peeringService, createPeeringService(handler)]], serverCredentials(pki, true));
-  const stranger = new GrpcPeerClient(server.address, grpc.credentials.createSsl(pki.ca, pki.stranger.key, pki.stranger.cert), { deadlineMs: 2000 });
-  const anonymous = new GrpcPeerClient(server.address, grpc.credentials.createSsl(pki.ca), { deadlineMs: 2000 });
+test('a client certificate from another CA, or none, is refused before the engine runs', async (ctx) => {
+  const server = await serveB(ctx);
+  const { mine, stranger: other } = ctx;
+  const stranger = new FredPeer(server.address, grpc.credentials.createSsl(mine.ca, other.key, other.cert), { deadlineMs: 2000 });
+  const anonymous = new FredPeer(server.address, grpc.credentials.createSsl(mine.ca), { deadlineMs: 2000 });
   try {
     await rejectsWith(() => stranger.getAllItems('kv'), grpc.status.UNAVAILABLE);
     await rejectsWith(() => anonymous.getAllItems('kv'), grpc.status.UNAVAILABLE);
-    assert.is(peers.length, 0);
+    assert.is(ctx.recording.calls.length, 0);
   } finally {
     stranger.close();
     anonymous.close();
-    server.stop();
+    await server.close();
   }
 });
 
-test('a server not trusted by the client is refused', async ({ pki, handler }) => {
-  const server = await startServer([[peeringService, createPeeringService(handler)]], serverCredentials(pki, true));
+test('a server not trusted by the client is refused', async (ctx) => {
+  const server = await serveB(ctx);
   // The client trusts only the other CA, not the one that signed the server's certificate.
-  const client = new GrpcPeerClient(
-    server.address,
-    grpc.credentials.createSsl(pki.otherCa, pki.client.key, pki.client.cert),
-    { deadlineMs: 2000 },
-  );
+  const client = new FredPeer(server.address, grpc.credentials.createSsl(ctx.stranger.ca, ctx.mine.key, ctx.mine.cert), { deadlineMs: 2000 });
   try {
     await rejectsWith(() => client.getAllItems('kv'), grpc.status.UNAVAILABLE);
+    assert.is(ctx.recording.calls.length, 0);
   } finally {
     client.close();
-    server.stop();
+    await server.close();
   }
 });
 
-test('without a verified client certificate there is no CN', async ({ pki, peers, handler }) => {
-  peers.length = 0;
-  const server = await startServer([[peeringService, createPeeringService(handler)]], serverCredentials(pki, false));
-  const anonymous = new GrpcPeerClient(server.address, grpc.credentials.createSsl(pki.ca));
+test('where TLS lets a caller in without a certificate, the server refuses it UNAUTHENTICATED', async (ctx) => {
+  const b = await readTlsMaterial(ctx.certs.dir, 'B');
+  const server = await serveB(ctx, grpc.ServerCredentials.createSsl(b.ca, [{ private_key: b.key, cert_chain: b.cert }], false));
+  const anonymous = new FredPeer(server.address, grpc.credentials.createSsl(ctx.mine.ca));
   try {
-    assert.equal(await anonymous.getAllItems('kv'), [{ id: 'a', value: 'v', tombstone: false, version: { node2: 1 } }]);
-    assert.is(peers.length, 1);
-    assert.is(peers[0]!.commonName, undefined);
-    assert.is(peers[0]!.certificate, undefined);
+    await rejectsWith(() => anonymous.getAllItems('kv'), grpc.status.UNAUTHENTICATED);
+    assert.is(ctx.recording.calls.length, 0);
   } finally {
     anonymous.close();
-    server.stop();
+    await server.close();
   }
 });
 

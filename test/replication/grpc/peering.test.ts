@@ -1,57 +1,88 @@
-// The peering service end to end over loopback: a GrpcPeerClient talks to a StorePeeringHandler over
-// a MemoryReplicaStore. Replicated puts follow FReD's merge rules, tombstones and appends travel,
-// malformed or failing calls get a clear status, and the server keeps serving.
+// The peering server end to end over loopback with mutual TLS: a FReD node A (FredPeer, with A's
+// node certificate) talks to node B's engine. Replicated puts follow FReD's merge rules,
+// tombstones and appends travel, malformed or failing calls get a clear status, and the server
+// keeps serving.
 import * as grpc from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ReplicationEngine } from '../../../replication/engine/engine.js';
+import type { ReplicationLogger } from '../../../replication/engine/logger.js';
+import { MemoryMembershipRegistry } from '../../../replication/engine/membership.js';
+import { MemoryOutbox } from '../../../replication/engine/outbox.js';
+import type { PeerHandler } from '../../../replication/engine/transport.js';
 import { UnaryCaller } from '../../../replication/grpc/call.js';
-import { GrpcPeerClient } from '../../../replication/grpc/peering-client.js';
-import type { PeerItem, PeeringHandler } from '../../../replication/grpc/peering-handler.js';
-import { createPeeringService, PEERING_SERVER_OPTIONS, peeringService } from '../../../replication/grpc/peering-server.js';
-import { StorePeeringHandler } from '../../../replication/grpc/store-peering-handler.js';
+import { INSECURE_PEER_HEADER, startPeeringServer, type PeeringServer } from '../../../replication/grpc/engine-peering.js';
+import { GrpcPeerTransport } from '../../../replication/grpc/grpc-transport.js';
+import { peeringService } from '../../../replication/grpc/protos.js';
+import { clientCredentials, serverCredentials } from '../../../replication/security/policy.js';
 import { MemoryReplicaStore } from '../../../replication/store/memory-store.js';
 import { DEFAULT_MAX_VALUE_BYTES } from '../../../replication/store/version.js';
-import { rejectsMatching, rejectsWith, startServer, type TestServer } from './helpers.js';
+import { makeCerts, type TestCerts } from '../grpc-transport/harness.js';
+import { FredPeer, type FredItem } from './fred-peer.js';
+import { rejectsMatching, rejectsWith, startServer } from './helpers.js';
 
 interface Ctx {
+  certs: TestCerts;
+  registry: MemoryMembershipRegistry;
   store: MemoryReplicaStore;
-  server: TestServer;
-  client: GrpcPeerClient;
+  transport: GrpcPeerTransport;
+  engine: ReplicationEngine;
+  server: PeeringServer;
+  client: FredPeer;
   raw: UnaryCaller;
-  internalErrors: unknown[];
 }
 
-const test = suite<Ctx>('grpc: peering over a store');
+const test = suite<Ctx>('grpc: FReD peering with the engine');
 const insecure = () => grpc.credentials.createInsecure();
+const members = [{ nodeId: 'A', expiry: 0 }, { nodeId: 'B', expiry: 0 }];
 
 test.before(async (ctx) => {
+  ctx.certs = await makeCerts(['A', 'B']);
+  // The naming service's records ('log' is immutable). B starts after they were announced, so
+  // only A's CreateKeygroup makes it a replica, as when the invitation outruns the watch.
+  ctx.registry = new MemoryMembershipRegistry();
+  for (const [name, mutable] of [['kv', true], ['log', false], ['big', true]] as const) {
+    ctx.registry.createKeygroup(name, { mutable, members });
+  }
+  await Promise.resolve();
   ctx.store = new MemoryReplicaStore({ nodeId: 'B' });
   await ctx.store.open();
-  ctx.internalErrors = [];
-  // 'log' is immutable, as the naming service would say.
-  const handler = new StorePeeringHandler(ctx.store, { mutabilityOf: (kg) => kg !== 'log' });
-  const service = createPeeringService(handler, { onInternalError: (error) => ctx.internalErrors.push(error) });
-  ctx.server = await startServer([[peeringService, service]], undefined, PEERING_SERVER_OPTIONS);
-  ctx.client = new GrpcPeerClient(ctx.server.address, insecure());
+  const outbox = new MemoryOutbox();
+  await outbox.open();
+  // A is a FReD node B never reaches: B's joins fail and are retried until the engine stops.
+  ctx.transport = new GrpcPeerTransport({ resolve: async () => undefined, credentials: insecure() });
+  ctx.engine = new ReplicationEngine({ store: ctx.store, outbox, transport: ctx.transport, membership: ctx.registry.view('B'), antiEntropyIntervalMs: 0 });
+  await ctx.engine.start();
+  ctx.server = await startPeeringServer({
+    host: '127.0.0.1', port: 0, credentials: await serverCredentials(ctx.certs.dir, 'B'), handler: ctx.engine, shutdownGraceMs: 200,
+  });
+  const address = `127.0.0.1:${ctx.server.port}`;
+  const credentials = await clientCredentials(ctx.certs.dir, 'A');
+  ctx.client = new FredPeer(address, credentials, { deadlineMs: 5_000 });
   // Sends wire messages the typed client would refuse to build.
-  ctx.raw = new UnaryCaller(ctx.server.address, insecure());
+  ctx.raw = new UnaryCaller(address, credentials);
 });
 
 test.after(async (ctx) => {
   ctx.client.close();
   ctx.raw.close();
-  ctx.server.stop();
+  await ctx.engine.stop();
+  ctx.transport.close();
+  await ctx.server.close();
   await ctx.store.close();
+  await ctx.certs.remove();
 });
 
-const brief = (items: PeerItem[]) => items.map((i) => ({ value: i.value, tombstone: i.tombstone, version: i.version }));
+const brief = (items: FredItem[]) => items.map((i) => ({ value: i.value, tombstone: i.tombstone, version: i.version }));
 
-test('CreateKeygroup creates the keygroup with the expiry and the mutability from the callback', async ({ client, store }) => {
+test('CreateKeygroup creates the keygroup with the expiry sent and the mutability the naming service records', async ({ client, store }) => {
   await client.createKeygroup({ keygroup: 'kv', expiry: 0 });
   await client.createKeygroup({ keygroup: 'log', expiry: 60 });
   assert.equal(await store.getKeygroup('kv'), { name: 'kv', mutable: true, expiry: 0 });
   assert.equal(await store.getKeygroup('log'), { name: 'log', mutable: false, expiry: 60 });
-  await rejectsWith(() => client.createKeygroup({ keygroup: 'kv', expiry: 0 }), grpc.status.ALREADY_EXISTS, /already exists/);
+  // An invitation is idempotent: a repeated one changes nothing.
+  await client.createKeygroup({ keygroup: 'kv', expiry: 30 });
+  assert.equal(await store.getKeygroup('kv'), { name: 'kv', mutable: true, expiry: 0 });
 });
 
 test('PutItem: newer replaces, older and equal are ignored, concurrent becomes a sibling', async ({ client }) => {
@@ -71,17 +102,16 @@ test('PutItem: newer replaces, older and equal are ignored, concurrent becomes a
   assert.equal(await read(), [{ value: 'merged', tombstone: false, version: { A: 2, C: 1 } }]);
 });
 
-test('a tombstone hides the item from GetItem and travels in GetAllItems', async ({ client }) => {
+test('a tombstone replaces the item and travels in GetItem and GetAllItems', async ({ client }) => {
+  const tombstone = { id: 'x', value: '', tombstone: true, version: { A: 3, C: 1 } };
   await client.putItem({ keygroup: 'kv', id: 'x', value: 'ignored', tombstone: true, version: { A: 3, C: 1 } });
   await client.putItem({ keygroup: 'kv', id: 'y', value: 'live', tombstone: false, version: { A: 1 } });
-  assert.equal(await client.getItem({ keygroup: 'kv', id: 'x' }), []);
-  assert.equal(await client.getAllItems('kv'), [
-    { id: 'x', value: '', tombstone: true, version: { A: 3, C: 1 } },
-    { id: 'y', value: 'live', tombstone: false, version: { A: 1 } },
-  ]);
+  // Peers read every sibling, tombstones included (a joining replica must learn of deletions).
+  assert.equal(await client.getItem({ keygroup: 'kv', id: 'x' }), [tombstone]);
+  assert.equal(await client.getAllItems('kv'), [tombstone, { id: 'y', value: 'live', tombstone: false, version: { A: 1 } }]);
   // An older write arriving after the delete stays deleted.
   await client.putItem({ keygroup: 'kv', id: 'x', value: 'late', tombstone: false, version: { A: 2 } });
-  assert.equal(await client.getItem({ keygroup: 'kv', id: 'x' }), []);
+  assert.equal(await client.getItem({ keygroup: 'kv', id: 'x' }), [tombstone]);
 });
 
 test('AppendItem stores an unversioned item once, in immutable keygroups only', async ({ client }) => {
@@ -97,14 +127,14 @@ test('AppendItem stores an unversioned item once, in immutable keygroups only', 
   await rejectsWith(() => client.appendItem({ keygroup: 'log', id: '07', value: 'v' }), grpc.status.INVALID_ARGUMENT, /append id/);
 });
 
-test('malformed input gets INVALID_ARGUMENT naming the problem, unknown keygroups NOT_FOUND', async ({ client, raw }) => {
+test('malformed input gets INVALID_ARGUMENT naming the problem; keygroups A does not share, PERMISSION_DENIED', async ({ client, raw }) => {
   const put = (request: object) => raw.call(peeringService.PutItem as grpc.MethodDefinition<object, object>, request);
   await rejectsWith(() => client.getItem({ keygroup: 'kv', id: 'a-b' }), grpc.status.INVALID_ARGUMENT, /item id "a-b"/);
   await rejectsWith(() => client.getAllItems('no_such'), grpc.status.INVALID_ARGUMENT, /keygroup name/);
-  await rejectsWith(() => client.getAllItems('nosuch'), grpc.status.NOT_FOUND, /nosuch does not exist/);
+  await rejectsWith(() => client.getAllItems('nosuch'), grpc.status.PERMISSION_DENIED, /A is not a replica of keygroup nosuch/);
   await rejectsWith(
     () => client.putItem({ keygroup: 'nosuch', id: 'a', value: 'v', tombstone: false, version: { A: 1 } }),
-    grpc.status.NOT_FOUND,
+    grpc.status.PERMISSION_DENIED,
   );
   await rejectsWith(
     () => put({ keygroup: 'kv', id: 'a', val: 'v', version: { A: '18446744073709551615' } }),
@@ -123,19 +153,22 @@ test('malformed input gets INVALID_ARGUMENT naming the problem, unknown keygroup
   assert.equal(await client.getItem({ keygroup: 'kv', id: 'y' }).then(brief), [{ value: 'live', tombstone: false, version: { A: 1 } }]);
 });
 
-test('a value of the store\'s maximum size replicates and comes back in GetAllItems', async ({ client }) => {
+test('a value of the store\'s maximum size replicates and comes back in GetAllItems', async ({ client, registry }) => {
   await client.createKeygroup({ keygroup: 'big', expiry: 0 });
   const value = 'x'.repeat(DEFAULT_MAX_VALUE_BYTES);
   await client.putItem({ keygroup: 'big', id: 'a', value, tombstone: false, version: { A: 1 } });
   const [item] = await client.getAllItems('big');
   assert.is(item?.value.length, value.length);
+  // DeleteKeygroup drops the copy only once the naming service no longer lists B.
+  await rejectsWith(() => client.deleteKeygroup('big'), grpc.status.FAILED_PRECONDITION, /still a replica/);
+  registry.removeReplica('big', 'B');
   await client.deleteKeygroup('big');
   await rejectsWith(() => client.getAllItems('big'), grpc.status.NOT_FOUND);
 });
 
-test('the client refuses versions it cannot send exactly, before calling', async ({ client }) => {
+test('the transport refuses versions it cannot send exactly, before calling', async ({ transport }) => {
   const error = await rejectsMatching(
-    () => client.putItem({ keygroup: 'kv', id: 'a', value: 'v', tombstone: false, version: { A: 2 ** 53 } }),
+    () => transport.send('A', { type: 'putItem', keygroup: 'kv', id: 'a', value: 'v', tombstone: false, version: { A: 2 ** 53 } }),
     /invalid version entry "A"/,
   );
   assert.is((error as { code?: string }).code, 'ERR_INVALID_VALUE');
@@ -147,39 +180,43 @@ test.run();
 
 const failing = suite('grpc: peering with failing handlers and peers');
 
-failing('a throwing or hanging handler gets a status, is reported, and never stops the server', async () => {
+failing('a throwing or hanging handler gets a status, is logged, and never stops the server', async () => {
   const reported: unknown[] = [];
+  const ignore = () => {};
+  const logger: ReplicationLogger = { debug: ignore, info: ignore, warn: ignore, error: (fields) => reported.push(fields) };
   const handler = {
-    async createKeygroup() {
-      throw new Error('disk on fire at /var/secret');
+    // Not async: throws synchronously for DeleteKeygroup.
+    handle(_from: string, message: { type: string }) {
+      if (message.type === 'createKeygroup') return Promise.reject(new Error('disk on fire at /var/secret'));
+      if (message.type === 'deleteKeygroup') throw Object.assign(new Error('no'), { code: 'ERR_PERMISSION_DENIED' });
+      return new Promise<void>(() => {});
     },
-    // Not async: throws synchronously.
-    deleteKeygroup() {
-      throw Object.assign(new Error('no'), { code: 'ERR_PERMISSION_DENIED' });
-    },
-    putItem: () => new Promise<void>(() => {}),
-    appendItem: async () => {},
     getItem: async () => [{ id: 'a', value: 'v', tombstone: false, version: { A: 1.5 } }],
     getAllItems: async () => [],
-  } as unknown as PeeringHandler;
-  const server = await startServer([[peeringService, createPeeringService(handler, { onInternalError: (e) => reported.push(e) })]]);
-  const client = new GrpcPeerClient(server.address, insecure(), { deadlineMs: 200 });
+  } as unknown as PeerHandler;
+  const server = await startPeeringServer({
+    host: '127.0.0.1', port: 0, credentials: grpc.ServerCredentials.createInsecure(), handler, logger, insecureTrustPeerHeader: true,
+  });
+  const address = `127.0.0.1:${server.port}`;
+  const metadata = new grpc.Metadata();
+  metadata.set(INSECURE_PEER_HEADER, 'A');
+  const client = new FredPeer(address, insecure(), { deadlineMs: 200, metadata });
   try {
     const internal = await rejectsWith(() => client.createKeygroup({ keygroup: 'kv', expiry: 0 }), grpc.status.INTERNAL);
     assert.not.match(internal.details, /secret/);
     await rejectsWith(() => client.deleteKeygroup('kv'), grpc.status.PERMISSION_DENIED, /no/);
     const late = await rejectsWith(
-      () => client.putItem({ keygroup: 'kv', id: 'a', value: 'v', tombstone: false, version: {} }),
+      () => client.putItem({ keygroup: 'kv', id: 'a', value: 'v', tombstone: false, version: { A: 1 } }),
       grpc.status.DEADLINE_EXCEEDED,
     );
-    assert.is(late.address, server.address);
+    assert.is(late.address, address);
     // A handler returning a version that cannot go on the wire is an internal error too.
     await rejectsWith(() => client.getItem({ keygroup: 'kv', id: 'a' }), grpc.status.INTERNAL);
     assert.is(reported.length, 2);
     assert.equal(await client.getAllItems('kv'), []);
   } finally {
     client.close();
-    server.stop();
+    await server.close();
   }
 });
 
@@ -189,26 +226,13 @@ failing('a peer answering with a counter above 2^53-1 is refused, naming the pee
       callback(null, { data: [{ id: 'a', val: 'v', version: { A: '9007199254740993' } }] }),
   };
   const server = await startServer([[peeringService, service]]);
-  const client = new GrpcPeerClient(server.address, insecure());
+  const transport = new GrpcPeerTransport({ resolve: async () => server.address, credentials: insecure() });
   try {
-    const error = await rejectsMatching(() => client.getItem({ keygroup: 'kv', id: 'a' }), /9007199254740993 is above/);
-    assert.match(error.message, `GetItem from ${server.address}`);
+    const error = await rejectsMatching(() => transport.getItem('A', { keygroup: 'kv', id: 'a' }), /9007199254740993 is above/);
+    assert.match(error.message, 'peer A, item a');
   } finally {
-    client.close();
+    transport.close();
     server.stop();
-  }
-});
-
-failing('an unreachable peer fails with UNAVAILABLE and its address', async () => {
-  // Bind and stop a server so the port is known to be closed.
-  const server = await startServer([]);
-  server.stop();
-  const client = new GrpcPeerClient(server.address, insecure(), { deadlineMs: 2000 });
-  try {
-    const error = await rejectsWith(() => client.getAllItems('kv'), grpc.status.UNAVAILABLE);
-    assert.match(error.message, server.address);
-  } finally {
-    client.close();
   }
 });
 
