@@ -90,7 +90,12 @@ export class Invoker {
         });
       }
       // Committed locally; the replicator decides whether peers must have it before we answer.
-      if (applied.length > 0) await this.deps.replicator.replicate(applied);
+      // Its failure cannot undo the commit: anti-entropy spreads the write, so the call succeeds.
+      if (applied.length > 0) {
+        await this.deps.replicator.replicate(applied).catch((err: unknown) => {
+          this.deps.logger.error({ fn: name, invocationId, err }, 'committed writes not handed to replication');
+        });
+      }
       status = result.response.status;
       this.#record(name, version.id, invocationId, started, status, cold, lines, truncated);
       return { invocationId, response: result.response, cold, version: version.id };
