@@ -1,0 +1,206 @@
+// What the suite's scenarios share: Enoki nodes and helper servers as child processes, deploys,
+// timed requests over one keep-alive connection, interleaved sequential measurements, and a
+// process's resident memory.
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnNode, type NodeProcess } from '../../runtime/cli/node-process.js';
+import { summarize, type Summary } from '../stats.js';
+
+/** The repository root, from dist/bench/suite/. */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** Example functions built by `npm run build:functions`. */
+export const EXAMPLES = path.join(ROOT, 'functions', 'build');
+/** The bench's own guests (bench/guests/), built by guests.ts; gitignored. */
+export const BENCH_BUILD = path.join(ROOT, 'bench', 'build');
+export const TOKEN = 'bench-token';
+
+export interface Request {
+  method?: string;
+  body?: string;
+}
+
+/** Requests over one keep-alive connection. node:http rather than fetch: undici's client costs
+ * ~0.7 ms per request here, more than much of the server work being measured. */
+export class HttpClient {
+  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+  constructor(readonly base: string) {}
+
+  send(route: string, init: Request = {}): Promise<{ ms: number; status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const t = performance.now();
+      const req = http.request(this.base + route, { method: init.method ?? 'GET', agent: this.#agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ ms: performance.now() - t, status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      req.end(init.body);
+    });
+  }
+
+  /** Milliseconds of one request; an error status is an error. */
+  async timed(route: string, init: Request = {}): Promise<number> {
+    const res = await this.send(route, init);
+    if (res.status >= 400) throw new Error(`${init.method ?? 'GET'} ${this.base}${route}: HTTP ${res.status}: ${res.body.slice(0, 300)}`);
+    return res.ms;
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+export interface BenchNode {
+  url: string;
+  pid: number;
+  client: HttpClient;
+  /** From spawn to "listening", ms. */
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+export async function startBenchNode(dataDir: string, env: Record<string, string> = {}): Promise<BenchNode> {
+  const t = performance.now();
+  const node: NodeProcess = await spawnNode({
+    name: 'bench',
+    args: ['--port', '0', '--data-dir', dataDir],
+    env: { ...process.env, ENOKI_ADMIN_TOKEN: TOKEN, ENOKI_HOST: '127.0.0.1', ENOKI_LOG_LEVEL: 'warn', ...env },
+    startTimeoutMs: 60_000,
+  });
+  const startMs = performance.now() - t;
+  const client = new HttpClient(node.url);
+  return {
+    url: node.url,
+    pid: node.pid,
+    client,
+    startMs,
+    async stop() {
+      client.close();
+      await node.stop();
+    },
+  };
+}
+
+/** PUT /functions/{name}; resolves to the deploy's duration in ms. */
+export async function deploy(node: BenchNode, name: string, wasmFile: string): Promise<number> {
+  const body = await fs.readFile(wasmFile);
+  const t = performance.now();
+  const res = await fetch(`${node.url}/functions/${name}`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}` }, body });
+  if (!res.ok) throw new Error(`deploy ${name}: HTTP ${res.status}: ${await res.text()}`);
+  await res.arrayBuffer();
+  return performance.now() - t;
+}
+
+/** A gauge or counter without labels from the node's /metrics. */
+export async function metric(node: BenchNode, name: string): Promise<number | undefined> {
+  const text = (await node.client.send('/metrics')).body;
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+export async function tempDir(label: string): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), `enoki-bench-${label}-`));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resident set size of a process in bytes (Linux /proc, otherwise ps). */
+export async function rssBytes(pid: number): Promise<number> {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    if (kb) return Number(kb[1]) * 1024;
+  } catch {
+    // no procfs
+  }
+  const out = await runChild('ps', ['-o', 'rss=', '-p', String(pid)]);
+  return Number(out.trim()) * 1024;
+}
+
+/** RSS once the process has been left alone for `settleMs`: the median of 5 readings 100 ms apart. */
+export async function settledRss(pid: number, settleMs = 1000): Promise<number> {
+  await sleep(settleMs);
+  const readings: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    readings.push(await rssBytes(pid));
+    await sleep(100);
+  }
+  return readings.sort((a, b) => a - b)[2];
+}
+
+export const MiB = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+
+export interface Target {
+  label: string;
+  client: HttpClient;
+  route: string;
+  init?: Request;
+}
+
+/**
+ * Sequential latency of several targets, interleaved: `rounds` rounds, each doing n/rounds
+ * requests to every target in turn, so drift of a shared machine spreads over all of them.
+ */
+export async function sequential(targets: Target[], n: number, rounds = 5, warmup = 100): Promise<Record<string, Summary>> {
+  const samples: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.label, []]));
+  for (const t of targets) for (let i = 0; i < warmup; i++) await t.client.timed(t.route, t.init);
+  const perRound = Math.ceil(n / rounds);
+  for (let r = 0; r < rounds; r++) {
+    for (const t of targets) for (let i = 0; i < perRound; i++) samples[t.label].push(await t.client.timed(t.route, t.init));
+  }
+  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
+}
+
+/** Runs a command to completion; resolves to its stdout, rejects with its stderr's tail. */
+export function runChild(command: string, args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    child.stderr.on('data', (c: Buffer) => (err = (err + c).slice(-4000)));
+    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${path.basename(command)} ${args.map((a) => path.basename(a)).join(' ')} failed (${code ?? signal}):\n${err.trim()}`));
+    });
+  });
+}
+
+/** Runs a script of the suite with this Node; resolves to the JSON on its stdout's last line. */
+export async function runScript<T>(script: string, args: string[], timeoutMs = 600_000): Promise<T> {
+  const out = await runChild(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], { timeoutMs });
+  return JSON.parse(out.trim().split('\n').pop() as string) as T;
+}
+
+/** A helper server of the suite (e.g. the plain-JS baseline) as a child process. */
+export async function startScriptServer(script: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (c: Buffer) => {
+      err += c;
+      const m = /listening on (\S+)/.exec(err);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited (${code}): ${err}`)));
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
