@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { summarize, type Summary } from '../stats.js';
-import { EXAMPLES, deploy, runScript, startBenchNode, tempDir, type BenchNode, type Request } from './harness.js';
+import { EXAMPLES, benchEnv, deploy, runScript, startBenchNode, tempDir, type BenchNode, type Request } from './harness.js';
 import type { NaiveResult } from './naive-instance.js';
 
 export interface ColdSettings {
@@ -28,7 +28,10 @@ export const COLD_FUNCTIONS: Array<{ name: string; kind: string; init: Request }
 ];
 
 export interface ColdResult {
+  /** `node -e 0`, spawn → exit, in the suite's environment (benchEnv). */
   emptyNodeStart: Summary;
+  /** The same with the caller's NODE_EXTRA_CA_CERTS, when it is set. */
+  emptyNodeStartWithExtraCaCerts?: Summary;
   /** `enoki start` from spawn to listening, functions deployed but not loaded. */
   nodeReady: Summary;
   afterRestart: Record<string, Summary>;
@@ -42,10 +45,10 @@ export interface ColdResult {
   };
 }
 
-function emptyNodeStart(): Promise<number> {
+function emptyNodeStart(env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore', env });
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`node -e 0 exited ${code}`))));
   });
@@ -63,7 +66,10 @@ export async function coldScenario(s: ColdSettings): Promise<ColdResult> {
   const perFunction = () => Object.fromEntries(names.map((n) => [n, [] as number[]]));
   const empty: number[] = [];
   process.stderr.write(`  empty node start ×${s.emptyStarts}\n`);
-  for (let i = 0; i < s.emptyStarts; i++) empty.push(await emptyNodeStart());
+  for (let i = 0; i < s.emptyStarts; i++) empty.push(await emptyNodeStart(benchEnv()));
+  // For the record: what this shell's own environment adds to a start (see benchEnv).
+  const inherited: number[] = [];
+  if (process.env.NODE_EXTRA_CA_CERTS) for (let i = 0; i < s.emptyStarts; i++) inherited.push(await emptyNodeStart(process.env));
 
   // Each deploy round uses a fresh node and data directory; the last one's directory is then
   // restarted from, function by function.
@@ -113,6 +119,7 @@ export async function coldScenario(s: ColdSettings): Promise<ColdResult> {
   const restartSummaries = summaries(afterRestart);
   return {
     emptyNodeStart: emptyNodeStartSummary,
+    emptyNodeStartWithExtraCaCerts: inherited.length > 0 ? summarize(inherited) : undefined,
     nodeReady: summarize(ready),
     afterRestart: restartSummaries,
     afterDeploy: summaries(afterDeploy),
@@ -143,6 +150,9 @@ export function coldTables(r: ColdResult): string[][][] {
   const baselines = [
     ['baseline', 'p50 ms', 'p95 ms'],
     ['empty `node -e 0` start (spawn → exit)', String(r.emptyNodeStart.p50), String(r.emptyNodeStart.p95)],
+    ...(r.emptyNodeStartWithExtraCaCerts
+      ? [['the same with this shell’s NODE_EXTRA_CA_CERTS (not used by the suite)', String(r.emptyNodeStartWithExtraCaCerts.p50), String(r.emptyNodeStartWithExtraCaCerts.p95)]]
+      : []),
     ['`enoki start` (spawn → listening)', String(r.nodeReady.p50), String(r.nodeReady.p95)],
   ];
   for (const [name, n] of Object.entries(r.naive)) {

@@ -20,6 +20,17 @@ export const EXAMPLES = path.join(ROOT, 'functions', 'build');
 export const BENCH_BUILD = path.join(ROOT, 'bench', 'build');
 export const TOKEN = 'bench-token';
 
+/**
+ * The environment of every process the suite starts: the caller's, without NODE_EXTRA_CA_CERTS,
+ * which makes Node parse a CA bundle at every start (~130 ms on the machine of the README's
+ * numbers) and would inflate the empty-node baseline and every node start alike.
+ */
+export function benchEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
 export interface Request {
   method?: string;
   body?: string;
@@ -71,7 +82,7 @@ export async function startBenchNode(dataDir: string, env: Record<string, string
   const node: NodeProcess = await spawnNode({
     name: 'bench',
     args: ['--port', '0', '--data-dir', dataDir],
-    env: { ...process.env, ENOKI_ADMIN_TOKEN: TOKEN, ENOKI_HOST: '127.0.0.1', ENOKI_LOG_LEVEL: 'warn', ...env },
+    env: benchEnv({ ENOKI_ADMIN_TOKEN: TOKEN, ENOKI_HOST: '127.0.0.1', ENOKI_LOG_LEVEL: 'warn', ...env }),
     startTimeoutMs: 60_000,
   });
   const startMs = performance.now() - t;
@@ -161,7 +172,7 @@ export async function sequential(targets: Target[], n: number, rounds = 5, warmu
 /** Runs a command to completion; resolves to its stdout, rejects with its stderr's tail. */
 export function runChild(command: string, args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: benchEnv() });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c));
@@ -184,7 +195,7 @@ export async function runScript<T>(script: string, args: string[], timeoutMs = 6
 
 /** A helper server of the suite (e.g. the plain-JS baseline) as a child process. */
 export async function startScriptServer(script: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url))], { stdio: ['ignore', 'ignore', 'pipe'], env: benchEnv() });
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr.on('data', (c: Buffer) => {
