@@ -120,7 +120,10 @@ export interface TlsMaterial {
 /** Reads ca.pem, <name>.pem and <name>-key.pem from a certificate directory. */
 export async function readTlsMaterial(dir: string, name: string): Promise<TlsMaterial> {
   const own = certificatePaths(dir, name);
-  const [ca, cert, key] = await Promise.all([caPaths(dir).cert, own.cert, own.key].map(readRequired));
+  // One after another, so a directory missing several files always names the CA first.
+  const ca = await readRequired(caPaths(dir).cert);
+  const cert = await readRequired(own.cert);
+  const key = await readRequired(own.key);
   return { ca, cert, key };
 }
 
