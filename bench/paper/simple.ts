@@ -1,0 +1,175 @@
+// The paper's "simple" experiment (experiment-simple.py, load-simple.py of OpenFogStack/enoki):
+// the moving-average function (4 KV operations a call) invoked by 10 client threads at 1 request
+// per second each, with the data at the edge or in the cloud, over emulated links (client ↔ edge
+// 1 ms, edge ↔ cloud 25 ms one-way). Paper, 3 × 5 min per mode: p50 21 ms at the edge, 218 ms
+// with the data in the cloud.
+//
+// Modes:
+//   direct  the edge's function without any emulated link: the runtime's own share (baseline).
+//   edge    function and data at edge1, client ↔ edge1 1 ms: the paper's edge mode.
+//   cloud   function and data in the cloud, reached through the edge (client → edge1 → cloud,
+//           26 ms each way). NOT the paper's cloud mode, where the function ran at the edge and
+//           each of its 4 KV operations crossed the 25 ms link to the cloud's FReD: this runtime
+//           serves a function's KV from the local replica only (see bench/paper/README.md).
+//           The table adds an estimate of the paper's mode: edge p50 + 4 × (edge ↔ cloud RTT).
+//
+//   node dist/bench/paper/simple.js [--duration 15] [--threads 10] [--frequency 1]
+//                                   [--modes direct,edge,cloud] [--full] [--out FILE]
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { machine, summarize, type Summary } from '../stats.js';
+import { builtFunction, startPaperCluster, type PaperCluster } from './cluster.js';
+import { HttpClient, loadAverage, pacedLoop, sleep, table, warmUp } from './load.js';
+import { PAPER_DELAYS, pathDelay, type Site } from './network.js';
+
+const MODES = ['direct', 'edge', 'cloud'] as const;
+type Mode = (typeof MODES)[number];
+
+/** From the original results.csv: movingaverage, 10 threads at 1/s, 3 repeats of 5 min (ms). */
+const PAPER = { edge: { p50: 21.0, p95: 25.1, p99: 27.9 }, cloud: { p50: 218.3, p95: 223.3, p99: 225.7 } };
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string' },
+      threads: { type: 'string', default: '10' },
+      frequency: { type: 'string', default: '1' },
+      modes: { type: 'string', default: MODES.join(',') },
+      full: { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
+  });
+  const modes = values.modes.split(',').filter(Boolean) as Mode[];
+  for (const m of modes) if (!MODES.includes(m)) throw new Error(`--modes: ${m} is not one of ${MODES.join(', ')}`);
+  const num = (raw: string, name: string) => {
+    const n = Number(raw);
+    if (!(n > 0)) throw new Error(`--${name} must be a positive number, got ${raw}`);
+    return n;
+  };
+  return {
+    // Quick: 15 s a mode (about 150 requests); --full: the paper's 5 minutes.
+    durationS: num(values.duration ?? (values.full ? '300' : '15'), 'duration'),
+    threads: num(values.threads, 'threads'),
+    frequency: num(values.frequency, 'frequency'),
+    modes,
+    out: values.out,
+  };
+}
+
+interface ModeResult {
+  mode: Mode;
+  route: string;
+  /** Round trip of the emulated links alone, ms. */
+  networkRttMs: number;
+  latency: Summary;
+  errors: number;
+  statuses: Record<string, number>;
+  /** [ms since the mode's start, latency ms] of each successful call, in completion order. */
+  samples: Array<[number, number]>;
+}
+
+async function runMode(cluster: PaperCluster, client: HttpClient, mode: Mode, opts: ReturnType<typeof options>): Promise<ModeResult> {
+  const route: Site[] = mode === 'cloud' ? ['client', 'edge1', 'cloud'] : ['client', 'edge1'];
+  const node = mode === 'cloud' ? 'cloud' : 'edge1';
+  const base = mode === 'direct' ? cluster.nodes.edge1.url : await cluster.url(node, route);
+  const url = `${base}/fn/movingaverage`;
+  await warmUp(client, url, (i) => `${i % opts.threads}-10`, { concurrency: opts.threads });
+  await cluster.network.stats(true);
+
+  const samples: Array<[number, number]> = [];
+  const statuses: Record<string, number> = {};
+  const began = performance.now();
+  const until = began + opts.durationS * 1000;
+  const period = 1000 / opts.frequency;
+  await Promise.all(
+    Array.from({ length: opts.threads }, async (_, thread) => {
+      await sleep((period / opts.threads) * thread); // staggered start, as load-simple.py
+      await pacedLoop(opts.frequency, until, async () => {
+        // The original's input: "{thread}-{parameter}" with parameter 10.
+        const reply = await client.request(url, `${thread}-10`).catch(() => undefined);
+        const status = String(reply?.status ?? 'failed');
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        if (reply?.status === 200) samples.push([round(reply.start - began), round(reply.end - reply.start)]);
+      });
+    }),
+  );
+  const errors = Object.entries(statuses).filter(([s]) => s !== '200').reduce((n, [, c]) => n + c, 0);
+  return {
+    mode,
+    route: mode === 'direct' ? 'client → edge1 (no emulated link)' : route.join(' → '),
+    networkRttMs: mode === 'direct' ? 0 : 2 * pathDelay(route),
+    latency: summarize(samples.map(([, ms]) => ms)),
+    errors,
+    statuses,
+    samples,
+  };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+async function main(): Promise<void> {
+  const opts = options();
+  const needsCloud = opts.modes.includes('cloud');
+  process.stderr.write(`starting etcd, ${needsCloud ? 'cloud and edge1' : 'edge1'} with the emulated links…\n`);
+  const cluster = await startPaperCluster({ nodes: needsCloud ? ['cloud', 'edge1'] : ['edge1'] });
+  const client = new HttpClient();
+  const results: ModeResult[] = [];
+  let proxy;
+  let overhead;
+  try {
+    const wasm = await builtFunction('movingaverage');
+    // Separate keygroups, so the edge and the cloud each hold only their own data (one replica,
+    // as FReD held it in the paper's runs).
+    await cluster.deploy('edge1', 'movingaverage', wasm, 'movingaverageedge');
+    if (needsCloud) await cluster.deploy('cloud', 'movingaverage', wasm, 'movingaveragecloud');
+    for (const mode of opts.modes) {
+      process.stderr.write(`${mode}: ${opts.threads} threads at ${opts.frequency}/s for ${opts.durationS} s…\n`);
+      results.push(await runMode(cluster, client, mode, opts));
+    }
+    proxy = await cluster.network.stats();
+    overhead = await cluster.linkOverhead('edge1', client);
+  } catch (err) {
+    client.close();
+    await cluster.stop({ keepFiles: true });
+    process.stderr.write(`node logs kept in ${cluster.dir}\n`);
+    throw err;
+  }
+  client.close();
+  await cluster.stop();
+
+  const edge = results.find((r) => r.mode === 'edge');
+  const kvRtt = 2 * PAPER_DELAYS.edgeCloud;
+  const estimate = edge ? Math.round((edge.latency.p50 + 4 * kvRtt) * 10) / 10 : undefined;
+  const rows = [['mode', 'route', 'link RTT', 'n', 'p50', 'p95', 'p99', 'mean', 'errors', 'paper p50 / p95 / p99']];
+  for (const r of results) {
+    const paper = r.mode === 'edge' ? PAPER.edge : undefined;
+    const l = r.latency;
+    rows.push([r.mode, r.route, String(r.networkRttMs), String(l.n), String(l.p50), String(l.p95), String(l.p99), String(l.mean), String(r.errors), paper ? `${paper.p50} / ${paper.p95} / ${paper.p99}` : '—']);
+  }
+  if (estimate !== undefined) {
+    rows.push(['(paper cloud)', 'edge function, 4 KV round trips to the cloud: estimate = edge p50 + 4 × 50', '—', '—', String(estimate), '—', '—', '—', '—', `${PAPER.cloud.p50} / ${PAPER.cloud.p95} / ${PAPER.cloud.p99}`]);
+  }
+  process.stdout.write('movingaverage latency, ms\n' + table(rows));
+  process.stdout.write(`a proxied link adds ${overhead.perDirectionMs} ms each way beyond its delay (GET /healthz p50: direct ${overhead.directP50}, through a 0 ms link ${overhead.proxiedP50})\n`);
+  process.stdout.write(`proxy delivery lateness: p50 ${proxy.p50.toFixed(3)} ms, p99 ${proxy.p99.toFixed(3)} ms, max ${proxy.max.toFixed(1)} ms over ${proxy.jobs} deliveries; load average ${loadAverage()}\n`);
+  const report = {
+    experiment: 'simple',
+    machine: { ...machine(), loadAverage: loadAverage() },
+    settings: { ...opts, delays: PAPER_DELAYS, unit: 'ms', keepAlive: true },
+    results,
+    paperCloudEstimateP50: estimate,
+    paper: PAPER,
+    proxyLateness: proxy,
+    linkOverhead: overhead,
+  };
+  const out = opts.out ?? path.join('bench', 'paper', 'results', 'simple.json');
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  await fs.writeFile(out, JSON.stringify(report, null, 2));
+  process.stdout.write(`JSON: ${out}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(String(err?.stack ?? err) + '\n');
+  process.exit(1);
+});
