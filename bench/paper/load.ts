@@ -1,8 +1,10 @@
 // Load generation for the paper experiments: an HTTP client over keep-alive connections, the
 // original load scripts' paced loop (send, then sleep what is left of 1/frequency) and a closed
 // loop of clients. Times are performance.now() ms of this process.
+import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
+import path from 'node:path';
 
 export interface Reply {
   status: number;
@@ -106,4 +108,29 @@ export function loadAverage(): string {
 /** | a | b | rows for the terminal. */
 export function table(rows: string[][]): string {
   return rows.map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
+}
+
+/** The proxies' own cost, printed after every experiment's table. */
+export function printProxyCost(
+  overhead: { perDirectionMs: number | string; directP50: number | string; proxiedP50: number | string },
+  proxy: { p50: number; p99: number; max: number; jobs: number },
+): void {
+  process.stdout.write(`a proxied link adds ${overhead.perDirectionMs} ms each way beyond its delay (GET /healthz p50: direct ${overhead.directP50}, through a 0 ms link ${overhead.proxiedP50})\n`);
+  process.stdout.write(`proxy delivery lateness: p50 ${proxy.p50.toFixed(3)} ms, p99 ${proxy.p99.toFixed(3)} ms, max ${proxy.max.toFixed(1)} ms over ${proxy.jobs} deliveries; load average ${loadAverage()}\n`);
+}
+
+/** Writes an experiment's JSON report (default bench/paper/results/<experiment>.json). */
+export async function writeReport(experiment: string, report: object, out?: string): Promise<void> {
+  const file = out ?? path.join('bench', 'paper', 'results', `${experiment}.json`);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, JSON.stringify({ experiment, ...report }, null, 2));
+  process.stdout.write(`JSON: ${file}\n`);
+}
+
+/** Runs an experiment's main, reporting a failure with its stack and exit code 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((err) => {
+    process.stderr.write(String(err?.stack ?? err) + '\n');
+    process.exit(1);
+  });
 }

@@ -20,12 +20,10 @@
 //   node dist/bench/paper/replication.js [--duration 15] [--frequency 10] [--modes edge,p2p,cloud]
 //                                        [--phase random|locked] [--full] [--out FILE]
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machine, summarize, type Summary } from '../stats.js';
 import { builtFunction, startPaperCluster, type NodeSite, type PaperCluster } from './cluster.js';
-import { HttpClient, loadAverage, pacedLoop, sleep, table, warmUp } from './load.js';
+import { HttpClient, loadAverage, pacedLoop, sleep, table, warmUp, printProxyCost, runMain, writeReport } from './load.js';
 import { PAPER_DELAYS, pathDelay, type Site } from './network.js';
 
 const MODES = ['edge', 'p2p', 'cloud'] as const;
@@ -215,10 +213,8 @@ async function main(): Promise<void> {
     ]);
   }
   process.stdout.write('replication function, ms\n' + table(rows));
-  process.stdout.write(`a proxied link adds ${overhead.perDirectionMs} ms each way beyond its delay (GET /healthz p50: direct ${overhead.directP50}, through a 0 ms link ${overhead.proxiedP50})\n`);
-  process.stdout.write(`proxy delivery lateness: p50 ${proxy.p50.toFixed(3)} ms, p99 ${proxy.p99.toFixed(3)} ms, max ${proxy.max.toFixed(1)} ms over ${proxy.jobs} deliveries; load average ${loadAverage()}\n`);
+  printProxyCost(overhead, proxy);
   const report = {
-    experiment: 'replication',
     machine: { ...machine(), loadAverage: loadAverage() },
     settings: { ...opts, delays: PAPER_DELAYS, replicationMode: 'async', unit: 'ms', keepAlive: true },
     results,
@@ -226,13 +222,7 @@ async function main(): Promise<void> {
     proxyLateness: proxy,
     linkOverhead: overhead,
   };
-  const out = opts.out ?? path.join('bench', 'paper', 'results', 'replication.json');
-  await fs.mkdir(path.dirname(out), { recursive: true });
-  await fs.writeFile(out, JSON.stringify(report, null, 2));
-  process.stdout.write(`JSON: ${out}\n`);
+  await writeReport('replication', report, opts.out);
 }
 
-main().catch((err) => {
-  process.stderr.write(String(err?.stack ?? err) + '\n');
-  process.exit(1);
-});
+runMain(main);

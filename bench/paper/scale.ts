@@ -17,12 +17,10 @@
 //
 //   node dist/bench/paper/scale.js [--clients 20] [--duration 3] [--sizes 1,1000,100000,1000000]
 //                                  [--functions read,write] [--modes edge] [--full] [--out FILE]
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machine, summarize, type Summary } from '../stats.js';
 import { builtFunction, startPaperCluster, writeWithRandom, type PaperCluster } from './cluster.js';
-import { HttpClient, closedLoop, loadAverage, table, warmUp } from './load.js';
+import { HttpClient, closedLoop, loadAverage, table, warmUp, printProxyCost, runMain, writeReport } from './load.js';
 import { PAPER_DELAYS, pathDelay, type Site } from './network.js';
 
 const MODES = ['edge', 'cloud', 'direct'] as const;
@@ -153,23 +151,15 @@ async function main(): Promise<void> {
     if (p.firstError) process.stderr.write(`${p.mode} ${p.fn} ${p.size}: first error ${p.firstError}\n`);
   }
   process.stdout.write(`throughput with ${opts.clients} closed-loop clients, ${opts.durationS} s a point; latency in ms\n` + table(rows));
-  process.stdout.write(`a proxied link adds ${overhead.perDirectionMs} ms each way beyond its delay (GET /healthz p50: direct ${overhead.directP50}, through a 0 ms link ${overhead.proxiedP50})\n`);
-  process.stdout.write(`proxy delivery lateness: p50 ${proxy.p50.toFixed(3)} ms, p99 ${proxy.p99.toFixed(3)} ms, max ${proxy.max.toFixed(1)} ms over ${proxy.jobs} deliveries; load average ${loadAverage()}\n`);
+  printProxyCost(overhead, proxy);
   const report = {
-    experiment: 'scale',
     machine: { ...machine(), loadAverage: loadAverage() },
     settings: { ...opts, delays: PAPER_DELAYS, unit: 'ms', keepAlive: true },
     points,
     proxyLateness: proxy,
     linkOverhead: overhead,
   };
-  const out = opts.out ?? path.join('bench', 'paper', 'results', 'scale.json');
-  await fs.mkdir(path.dirname(out), { recursive: true });
-  await fs.writeFile(out, JSON.stringify(report, null, 2));
-  process.stdout.write(`JSON: ${out}\n`);
+  await writeReport('scale', report, opts.out);
 }
 
-main().catch((err) => {
-  process.stderr.write(String(err?.stack ?? err) + '\n');
-  process.exit(1);
-});
+runMain(main);

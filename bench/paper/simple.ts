@@ -15,12 +15,10 @@
 //
 //   node dist/bench/paper/simple.js [--duration 15] [--threads 10] [--frequency 1]
 //                                   [--modes direct,edge,cloud] [--full] [--out FILE]
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { machine, summarize, type Summary } from '../stats.js';
 import { builtFunction, startPaperCluster, type PaperCluster } from './cluster.js';
-import { HttpClient, loadAverage, pacedLoop, sleep, table, warmUp } from './load.js';
+import { HttpClient, loadAverage, pacedLoop, sleep, table, warmUp, printProxyCost, runMain, writeReport } from './load.js';
 import { PAPER_DELAYS, pathDelay, type Site } from './network.js';
 
 const MODES = ['direct', 'edge', 'cloud'] as const;
@@ -151,10 +149,8 @@ async function main(): Promise<void> {
     rows.push(['(paper cloud)', 'edge function, 4 KV round trips to the cloud: estimate = edge p50 + 4 × 50', '—', '—', String(estimate), '—', '—', '—', '—', `${PAPER.cloud.p50} / ${PAPER.cloud.p95} / ${PAPER.cloud.p99}`]);
   }
   process.stdout.write('movingaverage latency, ms\n' + table(rows));
-  process.stdout.write(`a proxied link adds ${overhead.perDirectionMs} ms each way beyond its delay (GET /healthz p50: direct ${overhead.directP50}, through a 0 ms link ${overhead.proxiedP50})\n`);
-  process.stdout.write(`proxy delivery lateness: p50 ${proxy.p50.toFixed(3)} ms, p99 ${proxy.p99.toFixed(3)} ms, max ${proxy.max.toFixed(1)} ms over ${proxy.jobs} deliveries; load average ${loadAverage()}\n`);
+  printProxyCost(overhead, proxy);
   const report = {
-    experiment: 'simple',
     machine: { ...machine(), loadAverage: loadAverage() },
     settings: { ...opts, delays: PAPER_DELAYS, unit: 'ms', keepAlive: true },
     results,
@@ -163,13 +159,7 @@ async function main(): Promise<void> {
     proxyLateness: proxy,
     linkOverhead: overhead,
   };
-  const out = opts.out ?? path.join('bench', 'paper', 'results', 'simple.json');
-  await fs.mkdir(path.dirname(out), { recursive: true });
-  await fs.writeFile(out, JSON.stringify(report, null, 2));
-  process.stdout.write(`JSON: ${out}\n`);
+  await writeReport('simple', report, opts.out);
 }
 
-main().catch((err) => {
-  process.stderr.write(String(err?.stack ?? err) + '\n');
-  process.exit(1);
-});
+runMain(main);
