@@ -33,6 +33,8 @@ export interface NodeConfig {
   maxQueue: number;
   /** Log lines kept per function (each invocation's guest output and errors). */
   logEntriesPerFunction: number;
+  /** Load a warm instance of every function at start and after each deploy, in the background. */
+  prewarm: boolean;
   /** Async invocation results kept, and for how long, ms. */
   asyncResults: number;
   asyncResultTtlMs: number;
@@ -80,6 +82,7 @@ export const DEFAULTS: NodeConfig = {
   instanceMemoryBudgetMiB: 1024,
   maxQueue: 1000,
   logEntriesPerFunction: 200,
+  prewarm: true,
   asyncResults: 10_000,
   asyncResultTtlMs: 10 * 60_000,
   fsync: false,
@@ -102,6 +105,7 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_INSTANCE_MEMORY_BUDGET_MIB: { key: 'instanceMemoryBudgetMiB', type: 'int' },
   ENOKI_MAX_QUEUE: { key: 'maxQueue', type: 'int' },
   ENOKI_FSYNC: { key: 'fsync', type: 'bool' },
+  ENOKI_PREWARM: { key: 'prewarm', type: 'bool' },
   ENOKI_LOG_LEVEL: { key: 'logLevel', type: 'string' },
 };
 

@@ -13,6 +13,7 @@ import { readTlsMaterial } from '../replication/security/policy.js';
 import { LevelReplicaStore } from '../replication/store/level-store.js';
 import type { NodeConfig } from './config.js';
 import { CodeCache } from './exec/code-cache.js';
+import { applyWasmFlags } from './exec/wasm-flags.js';
 import { WorkerPool } from './exec/worker-pool.js';
 import { ArtifactStore } from './functions/artifact-store.js';
 import { FunctionService } from './functions/function-service.js';
@@ -21,6 +22,7 @@ import { Transpiler } from './functions/transpiler.js';
 import { createApp } from './http/app.js';
 import { AsyncInvocations } from './invoke/async-invocations.js';
 import { Invoker } from './invoke/invoker.js';
+import { Prewarmer } from './invoke/prewarmer.js';
 import { startCluster, type RunningCluster } from './cluster/start-cluster.js';
 import { LocalKeygroups, NO_REPLICATION } from './kv/keygroups.js';
 import { InvocationLogs } from './observe/invocation-logs.js';
@@ -39,6 +41,8 @@ export interface RunningNode {
   functions: FunctionService;
   /** Ports of the FReD peering and client APIs in cluster mode. */
   cluster?: { peeringPort: number; clientApiPort: number };
+  /** Resolves once the background prewarming scheduled so far is done (at once when disabled). */
+  prewarmed(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,6 +65,7 @@ async function persistentSecret(file: string, create: () => string): Promise<{ v
 }
 
 export async function startNode(config: NodeConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningNode> {
+  applyWasmFlags();
   await fs.mkdir(config.dataDir, { recursive: true });
   const nodeId = config.nodeId ?? (await persistentSecret(path.join(config.dataDir, 'node-id'), () => `node${randomBytes(6).toString('hex')}`)).value;
   const token = config.adminToken
@@ -97,6 +102,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     logs,
     limits: config,
     logger,
+    activated: (name) => prewarmer?.schedule(name),
   });
   const invoker = new Invoker({
     registry,
@@ -110,6 +116,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     replicator: cluster?.replicator ?? NO_REPLICATION,
     logger,
   });
+  const prewarmer = config.prewarm ? new Prewarmer(invoker, logger) : undefined;
   const asyncResults = new AsyncInvocations(config.asyncResults, config.asyncResultTtlMs);
   const app = createApp({
     nodeId,
@@ -146,6 +153,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const scheme = https ? 'https' : 'http';
   logger.info({ nodeId, port, dataDir: config.dataDir, functions: registry.list().length }, 'node started');
+  prewarmer?.schedule(...registry.list().map((record) => record.name));
 
   let closing: Promise<void> | undefined;
   return {
@@ -156,8 +164,10 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     adminTokenCreated: token.created,
     functions,
     cluster: cluster && { peeringPort: cluster.peeringPort, clientApiPort: cluster.clientApiPort },
+    prewarmed: () => prewarmer?.idle() ?? Promise.resolve(),
     close() {
       closing ??= (async () => {
+        prewarmer?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await pool.stop();
         await cluster?.close();

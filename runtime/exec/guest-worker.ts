@@ -155,6 +155,10 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<F
       }
       instances.set(message.codeKey, instance);
     }
+    if (!message.request) {
+      wasi.endCall();
+      return { type: 'done', id: message.id, cold, memoryBytes: memoryBytes(instance), logs, logsTruncated };
+    }
     const response = checkResponse(instance.handle({ ...message.request }));
     wasi.endCall();
     return { type: 'done', id: message.id, cold, memoryBytes: memoryBytes(instance), logs, logsTruncated, response };

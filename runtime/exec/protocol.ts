@@ -36,7 +36,8 @@ export type ToWorker =
       codeKey: string;
       /** Present when the worker has no warm instance of codeKey and must load it. */
       load?: LoadSpec;
-      request: GuestRequest;
+      /** Absent for a prewarm: load the instance, call nothing. */
+      request?: GuestRequest;
       env: [string, string][];
       /** The instance's linear memory cap (already compiled into the code), for diagnosis. */
       memoryLimitBytes: number;

@@ -14,7 +14,8 @@ export interface Job {
   codeKey: string;
   /** Called when the chosen worker is cold for codeKey. */
   loadSpec: () => Promise<LoadSpec>;
-  request: GuestRequest;
+  /** Absent for a prewarm job: the worker loads an instance and calls nothing. */
+  request?: GuestRequest;
   env: [string, string][];
   timeoutMs: number;
   memoryLimitBytes: number;
@@ -83,6 +84,21 @@ export class WorkerPool {
       this.#queue.push({ job, enqueuedAt: performance.now(), resolve });
       this.#pump();
     });
+  }
+
+  /**
+   * Loads a warm instance of the job's code on an idle worker, unless one exists. Prewarming waits
+   * behind invocations in the queue and never makes the queue overflow; resolves false when it
+   * was not done (no room, or the load failed).
+   */
+  async prewarm(job: Omit<Job, 'request'>): Promise<boolean> {
+    if (this.#stopped || this.#queue.length >= this.options.maxQueue) return false;
+    if (this.#slots.some((s) => s.warm.has(job.codeKey))) return true;
+    const result = await new Promise<JobResult>((resolve) => {
+      this.#queue.push({ job, enqueuedAt: performance.now(), resolve });
+      this.#pump();
+    });
+    return !result.failure;
   }
 
   /** Drops warm instances of code that will not run again (an old version, a deleted function). */

@@ -52,6 +52,8 @@ export interface FunctionServiceDeps {
   logs: InvocationLogs;
   limits: FunctionLimits;
   logger: Logger;
+  /** Told the name of a function whose active version changed (deploy, rollback). */
+  activated?: (name: string) => void;
 }
 
 /** The keygroup a function gets when none is named: its name without dashes. */
@@ -110,6 +112,7 @@ export class FunctionService {
     const version = await registry.addVersion(name, meta.digest, meta.size, options);
     if (previous) this.#retire(activeVersion(previous));
     logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12), keygroup: options.keygroup, keygroupOrigin: origin }, 'deployed');
+    this.deps.activated?.(name);
     return version;
   }
 
@@ -118,6 +121,7 @@ export class FunctionService {
     const target = await this.deps.registry.activate(name, versionId);
     if (before.id !== target.id) this.#retire(before);
     this.deps.logger.info({ fn: name, from: before.id, to: target.id }, 'rolled back');
+    this.deps.activated?.(name);
     return target;
   }
 

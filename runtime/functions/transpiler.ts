@@ -68,6 +68,11 @@ export class Transpiler {
     const coreFiles: string[] = [];
     for (const [name, contents] of Object.entries(out.files)) {
       if (name.endsWith('.wasm')) {
+        // Function bodies are compiled and validated lazily at run time (exec/wasm-flags.ts):
+        // the whole module is validated here, once, so a bad body fails the deploy, not a call.
+        if (!WebAssembly.validate(contents as Uint8Array<ArrayBuffer>)) {
+          throw new EnokiError('ERR_INVALID_COMPONENT', `the component is malformed: core module ${name} does not validate`);
+        }
         files.set(name, contents);
         coreFiles.push(name);
       } else if (name === `${GLUE_NAME}.js`) {

@@ -4,60 +4,31 @@
 
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { EnokiError } from '../errors.js';
-import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
+import type { GuestRequest } from '../exec/protocol.js';
 import type { AsyncInvocations } from '../invoke/async-invocations.js';
 import type { Invoker } from '../invoke/invoker.js';
-import { errorResponse, tooLarge } from './respond.js';
+import { guestRequest, httpResponse } from './guest-io.js';
+import { errorResponse } from './respond.js';
 
-async function guestRequest(c: Context, name: string): Promise<GuestRequest> {
-  const url = new URL(c.req.url);
-  const prefix = `/fn/${name}`;
-  const rest = url.pathname.slice(prefix.length);
-  const headers: [string, string][] = [];
-  c.req.raw.headers.forEach((value, key) => headers.push([key, value]));
-  return {
-    method: c.req.method,
-    path: rest === '' ? '/' : rest,
-    query: url.search.replace(/^\?/, ''),
-    headers,
-    body: new Uint8Array(await c.req.arrayBuffer()),
-  };
-}
-
-function httpResponse(response: GuestResponse, extra: Record<string, string>): Response {
-  let headers: Headers;
-  try {
-    headers = new Headers(response.headers);
-  } catch (err) {
-    throw new EnokiError('ERR_GUEST_BAD_RESPONSE', `the function returned an invalid header: ${(err as Error).message}`);
+/** "X-Enoki-Async: true" or "Prefer: respond-async", read from the guest's header list. */
+function wantsAsync(request: GuestRequest): boolean {
+  let async = false;
+  for (const [name, value] of request.headers) {
+    if (name === 'x-enoki-async') async ||= value === 'true' || value === '1';
+    else if (name === 'prefer') async ||= /\brespond-async\b/.test(value);
   }
-  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
-  const nullBody = response.status === 204 || response.status === 304 || response.status < 200;
-  return new Response(nullBody ? null : (response.body as Uint8Array<ArrayBuffer>), { status: response.status, headers });
-}
-
-function wantsAsync(c: Context): boolean {
-  const flag = c.req.header('x-enoki-async');
-  return flag === 'true' || flag === '1' || /\brespond-async\b/.test(c.req.header('prefer') ?? '');
+  return async;
 }
 
 export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocations; maxBodyBytes: number }): Hono {
   const { invoker } = deps;
   const app = new Hono();
-  const limit = bodyLimit({
-    maxSize: deps.maxBodyBytes,
-    onError: () => {
-      throw tooLarge(deps.maxBodyBytes, 'the request body');
-    },
-  });
-
   const handle = async (c: Context) => {
     const name = c.req.param('name') as string;
-    const request = await guestRequest(c, name);
+    const request = await guestRequest(c, name, deps.maxBodyBytes);
     const invocationId = randomUUID();
-    if (wantsAsync(c)) {
+    if (wantsAsync(request)) {
       const work = invoker.invoke(name, request, invocationId).then((r) => r.response);
       work.catch(() => undefined);
       if (!deps.async.track(invocationId, work)) {
@@ -67,15 +38,15 @@ export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocatio
       return c.json({ invocationId, status: `/invocations/${invocationId}` }, 202);
     }
     const result = await invoker.invoke(name, request, invocationId);
-    return httpResponse(result.response, {
+    return httpResponse(c, result.response, {
       'x-enoki-invocation-id': invocationId,
       'x-enoki-version': result.version,
       'x-enoki-cold-start': result.cold ? '1' : '0',
     });
   };
 
-  app.all('/fn/:name', limit, handle);
-  app.all('/fn/:name/*', limit, handle);
+  app.all('/fn/:name', handle);
+  app.all('/fn/:name/*', handle);
 
   app.get('/invocations/:id', (c) => {
     const id = c.req.param('id');
@@ -88,7 +59,7 @@ export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocatio
       for (const [k, v] of Object.entries(state)) res.headers.set(k, v);
       return res;
     }
-    return httpResponse(entry.response, state);
+    return httpResponse(c, entry.response, state);
   });
 
   return app;

@@ -32,6 +32,9 @@ const FAILURE_CODES: Record<NonNullable<JobResult['failure']>['kind'], ErrorCode
   timeout: 'ERR_TIMEOUT',
 };
 
+/** A prewarm may take as long as a cold call would, but no less than this. */
+const PREWARM_TIMEOUT_MS = 30_000;
+
 export interface InvokerDeps {
   registry: FunctionRegistry;
   artifacts: ArtifactStore;
@@ -104,6 +107,29 @@ export class Invoker {
       this.#record(name, version.id, invocationId, started, error.status, cold, lines, truncated, error);
       throw error;
     }
+  }
+
+  /**
+   * Loads a warm instance of the function's active version in the background, so its first call
+   * does not pay for compiling and instantiating. Failures only cost that: the call loads it again.
+   */
+  async prewarm(name: string): Promise<boolean> {
+    const record = this.deps.registry.get(name);
+    if (!record) return false;
+    const version = activeVersion(record);
+    const meta = await this.deps.artifacts.get(version.digest);
+    if (!meta) return false;
+    const memoryLimitBytes = version.options.memoryMiB * 1024 * 1024;
+    const warmed = await this.deps.pool.prewarm({
+      codeKey: codeKeyOf(version.digest, memoryLimitBytes),
+      loadSpec: () => this.deps.code.load(meta, memoryLimitBytes),
+      env: Object.entries(version.options.env),
+      timeoutMs: Math.max(version.options.timeoutMs, PREWARM_TIMEOUT_MS),
+      memoryLimitBytes,
+      kv: async () => ({ ok: false, error: { tag: 'unavailable', val: 'no key-value access while the instance is being loaded' } }),
+    });
+    this.deps.logger.debug({ fn: name, version: version.id, warmed }, 'prewarmed');
+    return warmed;
   }
 
   #record(

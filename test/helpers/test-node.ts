@@ -34,7 +34,7 @@ export interface TestNode {
 export async function startTestNode(overrides: Partial<NodeConfig> = {}, dataDir?: string): Promise<TestNode> {
   const dir = dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'enoki-test-')));
   const start = (o: Partial<NodeConfig>) =>
-    startNode(loadConfig({ port: 0, host: '127.0.0.1', dataDir: dir, adminToken: TOKEN, workers: 2, ...o }, {}), pino({ level: 'silent' }));
+    startNode(loadConfig({ port: 0, host: '127.0.0.1', dataDir: dir, adminToken: TOKEN, workers: 2, prewarm: false, ...o }, {}), pino({ level: 'silent' }));
   const handle: TestNode = {
     node: await start(overrides),
     get url() {

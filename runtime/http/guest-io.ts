@@ -1,0 +1,124 @@
+// Translation between HTTP and the guest's request/response records, on the invocation hot path.
+//
+// Under @hono/node-server the request is read straight from Node's IncomingMessage (raw header
+// list, body chunks) and the response is handed back with plain-object headers, which the server
+// writes without building a WHATWG Request, Headers or Response: together those cost more per call
+// than running a small guest. Other adapters (app.request in tests, other runtimes) take the Fetch
+// API path with the same results.
+
+import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
+import { EnokiError } from '../errors.js';
+import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
+import { tooLarge } from './respond.js';
+
+const EMPTY = new Uint8Array(0);
+/** RFC 9110 token characters. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Field values must not carry line breaks or NUL (header injection). */
+const BAD_VALUE = /[\r\n\0]/;
+/** What the Fetch API path gave a body without a content type; kept so both paths agree. */
+const DEFAULT_CONTENT_TYPE = 'text/plain; charset=UTF-8';
+
+function incomingOf(c: Context): IncomingMessage | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  return incoming && Array.isArray(incoming.rawHeaders) ? incoming : undefined;
+}
+
+function splitTarget(target: string, prefix: string): { path: string; query: string } {
+  // The URL parser normalizes dot segments and percent-encoding the same way for both paths.
+  const url = new URL(target, 'http://localhost');
+  const rest = url.pathname.slice(prefix.length);
+  return { path: rest === '' ? '/' : rest, query: url.search.slice(1) };
+}
+
+function readBody(incoming: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
+  const declared = incoming.headers['content-length'];
+  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge(maxBytes, 'the request body'));
+  if (incoming.readableEnded || (declared === undefined && incoming.headers['transfer-encoding'] === undefined) || declared === '0') {
+    return Promise.resolve(EMPTY);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        cleanup();
+        // The rest is read and dropped so the connection stays usable for the error response.
+        incoming.resume();
+        reject(tooLarge(maxBytes, 'the request body'));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new EnokiError('ERR_BAD_REQUEST', `the request body could not be read: ${err.message}`));
+    };
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+  });
+}
+
+/** The guest's view of an HTTP request to /fn/{name}/...; the body is capped at maxBodyBytes. */
+export async function guestRequest(c: Context, name: string, maxBodyBytes: number): Promise<GuestRequest> {
+  const prefix = `/fn/${name}`;
+  const incoming = incomingOf(c);
+  if (incoming) {
+    const raw = incoming.rawHeaders;
+    const headers: [string, string][] = new Array(raw.length / 2);
+    for (let i = 0; i < raw.length; i += 2) headers[i / 2] = [raw[i].toLowerCase(), raw[i + 1]];
+    const { path, query } = splitTarget(incoming.url ?? '/', prefix);
+    return { method: incoming.method ?? 'GET', path, query, headers, body: await readBody(incoming, maxBodyBytes) };
+  }
+  const request = c.req.raw;
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes, 'the request body');
+  const body = new Uint8Array(await request.arrayBuffer());
+  if (body.byteLength > maxBodyBytes) throw tooLarge(maxBodyBytes, 'the request body');
+  const headers: [string, string][] = [];
+  request.headers.forEach((value, key) => headers.push([key, value]));
+  return { method: request.method, ...splitTarget(request.url, prefix), headers, body };
+}
+
+/**
+ * The HTTP response for a guest's response plus the node's own headers. Header names and values
+ * are validated here (the guest is untrusted); a bad one fails the call with a clear code.
+ */
+export function httpResponse(c: Context, response: GuestResponse, extra: Record<string, string>): Response {
+  const headers: Record<string, string | string[]> = {};
+  for (const [rawName, value] of response.headers) {
+    if (!HEADER_NAME.test(rawName) || typeof value !== 'string' || BAD_VALUE.test(value)) {
+      throw new EnokiError('ERR_GUEST_BAD_RESPONSE', `the function returned an invalid header: ${JSON.stringify(rawName)}`);
+    }
+    const name = rawName.toLowerCase();
+    const seen = headers[name];
+    if (seen === undefined) headers[name] = value;
+    else if (name === 'set-cookie') headers[name] = Array.isArray(seen) ? [...seen, value] : [seen, value];
+    else headers[name] = `${seen as string}, ${value}`;
+  }
+  for (const [name, value] of Object.entries(extra)) headers[name] = value;
+  const nullBody = response.status === 204 || response.status === 304 || response.status < 200;
+  if (!nullBody && headers['content-type'] === undefined) headers['content-type'] = DEFAULT_CONTENT_TYPE;
+  const body = nullBody ? null : (response.body as Uint8Array<ArrayBuffer>);
+  // Under @hono/node-server, Response is its lightweight class: with a Uint8Array body and plain
+  // headers (arrays for repeated set-cookie) it is written to the socket as they are.
+  if (incomingOf(c)) return new Response(body, { status: response.status, headers: headers as unknown as HeadersInit });
+  const fetchHeaders = new Headers();
+  for (const [name, value] of Object.entries(headers)) {
+    for (const one of Array.isArray(value) ? value : [value]) fetchHeaders.append(name, one);
+  }
+  return new Response(body, { status: response.status, headers: fetchHeaders });
+}
