@@ -31,7 +31,7 @@ const warmN = Number(values.warm);
 
 async function startNode(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--data-dir', dataDir], {
-    env: { ...process.env, ENOKI_ADMIN_TOKEN: TOKEN, ENOKI_HOST: '127.0.0.1', ENOKI_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ENOKI_ADMIN_TOKEN: TOKEN, ENOKI_HOST: '127.0.0.1', ENOKI_LOG_LEVEL: 'warn', ENOKI_PREWARM: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let out = '';

@@ -9,7 +9,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
-import { readTlsMaterial } from '../replication/security/policy.js';
 import { LevelReplicaStore } from '../replication/store/level-store.js';
 import type { NodeConfig } from './config.js';
 import { CodeCache } from './exec/code-cache.js';
@@ -23,7 +22,7 @@ import { createApp } from './http/app.js';
 import { AsyncInvocations } from './invoke/async-invocations.js';
 import { Invoker } from './invoke/invoker.js';
 import { Prewarmer } from './invoke/prewarmer.js';
-import { startCluster, type RunningCluster } from './cluster/start-cluster.js';
+import type { RunningCluster } from './cluster/start-cluster.js';
 import { LocalKeygroups, NO_REPLICATION } from './kv/keygroups.js';
 import { InvocationLogs } from './observe/invocation-logs.js';
 import { Metrics } from './observe/metrics.js';
@@ -48,6 +47,7 @@ export interface RunningNode {
 
 /** The node certificate for the HTTP API; in 'mtls' mode clients must present one of the cluster CA. */
 async function httpsOptions(tls: NonNullable<NodeConfig['httpTls']>, nodeId: string): Promise<https.ServerOptions> {
+  const { readTlsMaterial } = await import('../replication/security/policy.js');
   const { ca, cert, key } = await readTlsMaterial(tls.certsDir, nodeId);
   return { ca, cert, key, requestCert: tls.mode === 'mtls', rejectUnauthorized: tls.mode === 'mtls' };
 }
@@ -74,8 +74,9 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
 
   const store = new LevelReplicaStore({ location: path.join(config.dataDir, 'replica'), nodeId, sync: config.fsync });
   await store.open();
+  // gRPC, etcd and the certificate code (~30 MB, ~0.5 s to load) only in cluster mode.
   const cluster: RunningCluster | undefined = config.cluster
-    ? await startCluster({ config: config.cluster, nodeId, dataDir: config.dataDir, store, logger })
+    ? await (await import('./cluster/start-cluster.js')).startCluster({ config: config.cluster, nodeId, dataDir: config.dataDir, store, logger })
     : undefined;
   const registry = new FunctionRegistry(path.join(config.dataDir, 'registry.json'));
   await registry.load();

@@ -1,6 +1,7 @@
 // Scenario 1, cold start. Per function: the first request after a node restart (artefact read,
 // compile, instantiate, call; the node process is fresh every time) and the first request right
-// after a deploy to a fresh node. Baselines in the same run: starting an empty `node -e 0`
+// after a deploy to a fresh node, both with prewarming off; then the first request after a restart
+// with prewarming on, once the node reports every function warm. Baselines in the same run: starting an empty `node -e 0`
 // process (spawn → exit), and a fresh component instance per request in-process (what
 // per-request isolation pays on every call, see naive-instance.ts).
 
@@ -35,6 +36,10 @@ export interface ColdResult {
   /** `enoki start` from spawn to listening, functions deployed but not loaded. */
   nodeReady: Summary;
   afterRestart: Record<string, Summary>;
+  /** With ENOKI_PREWARM on: spawn → every deployed function warm (the node loads them in the
+   * background after listening), and then the first request, which no longer pays the load. */
+  prewarmReady: Summary;
+  afterRestartPrewarmed: Record<string, Summary>;
   afterDeploy: Record<string, Summary>;
   deployMs: Record<string, Summary>;
   /** Fresh instance per request (hello, echo), in-process. */
@@ -43,6 +48,18 @@ export interface ColdResult {
     /** Cold after restart p50 over the empty node start p50. */
     afterRestartOverEmptyNode: Record<string, number>;
   };
+}
+
+/** Polls the node's gauges until `count` warm instances exist; resolves to the time it took. */
+async function untilWarm(node: BenchNode, count: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const { body } = await node.client.send('/metrics');
+    const warm = Number(/^enoki_warm_instances (\d+)/m.exec(body)?.[1] ?? 0);
+    if (warm >= count) return;
+    if (performance.now() > deadline) throw new Error(`only ${warm} of ${count} functions prewarmed after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }
 
 function emptyNodeStart(env: NodeJS.ProcessEnv): Promise<number> {
@@ -90,6 +107,8 @@ export async function coldScenario(s: ColdSettings): Promise<ColdResult> {
 
   const ready: number[] = [];
   const afterRestart = perFunction();
+  const prewarmReady: number[] = [];
+  const afterRestartPrewarmed = perFunction();
   try {
     process.stderr.write(`  first request after restart: ${s.restarts} restarts × ${names.length} functions\n`);
     for (let r = 0; r < s.restarts; r++) {
@@ -101,6 +120,15 @@ export async function coldScenario(s: ColdSettings): Promise<ColdResult> {
           afterRestart[fn.name].push(await node.client.timed(`/fn/${fn.name}`, fn.init));
         } finally {
           await node.stop();
+        }
+        const warmed = await startBenchNode(dirs[dirs.length - 1], { ENOKI_PREWARM: '1' });
+        try {
+          const t = performance.now();
+          await untilWarm(warmed, COLD_FUNCTIONS.length);
+          prewarmReady.push(warmed.startMs + performance.now() - t);
+          afterRestartPrewarmed[fn.name].push(await warmed.client.timed(`/fn/${fn.name}`, fn.init));
+        } finally {
+          await warmed.stop();
         }
       }
     }
@@ -122,6 +150,8 @@ export async function coldScenario(s: ColdSettings): Promise<ColdResult> {
     emptyNodeStartWithExtraCaCerts: inherited.length > 0 ? summarize(inherited) : undefined,
     nodeReady: summarize(ready),
     afterRestart: restartSummaries,
+    prewarmReady: summarize(prewarmReady),
+    afterRestartPrewarmed: summaries(afterRestartPrewarmed),
     afterDeploy: summaries(afterDeploy),
     deployMs: summaries(deployMs),
     naive,
@@ -134,7 +164,7 @@ export async function coldScenario(s: ColdSettings): Promise<ColdResult> {
 }
 
 export function coldTables(r: ColdResult): string[][][] {
-  const rows = [['function', 'kind', 'after restart p50 / p95 ms', '÷ empty node start', 'after deploy p50 ms', 'deploy p50 ms', 'fresh instance per request p50 ms']];
+  const rows = [['function', 'kind', 'after restart p50 / p95 ms', '÷ empty node start', 'after restart, prewarmed p50 ms', 'after deploy p50 ms', 'deploy p50 ms', 'fresh instance per request p50 ms']];
   for (const fn of COLD_FUNCTIONS) {
     const restart = r.afterRestart[fn.name];
     rows.push([
@@ -142,6 +172,7 @@ export function coldTables(r: ColdResult): string[][][] {
       fn.kind,
       `${restart.p50} / ${restart.p95}`,
       String(r.ratios.afterRestartOverEmptyNode[fn.name]),
+      String(r.afterRestartPrewarmed[fn.name].p50),
       String(r.afterDeploy[fn.name].p50),
       String(Math.round(r.deployMs[fn.name].p50)),
       r.naive[fn.name] ? String(r.naive[fn.name].freshInstance.p50) : '—',
@@ -154,6 +185,7 @@ export function coldTables(r: ColdResult): string[][][] {
       ? [['the same with this shell’s NODE_EXTRA_CA_CERTS (not used by the suite)', String(r.emptyNodeStartWithExtraCaCerts.p50), String(r.emptyNodeStartWithExtraCaCerts.p95)]]
       : []),
     ['`enoki start` (spawn → listening)', String(r.nodeReady.p50), String(r.nodeReady.p95)],
+    [`\`enoki start\` with ENOKI_PREWARM=1 (spawn → all ${COLD_FUNCTIONS.length} functions warm)`, String(r.prewarmReady.p50), String(r.prewarmReady.p95)],
   ];
   for (const [name, n] of Object.entries(r.naive)) {
     baselines.push([`${name}: fresh instance + call, in-process (compile once: ${n.compileMs} ms)`, String(n.freshInstance.p50), String(n.freshInstance.p95)]);

@@ -82,7 +82,8 @@ export async function startBenchNode(dataDir: string, env: Record<string, string
   const node: NodeProcess = await spawnNode({
     name: 'bench',
     args: ['--port', '0', '--data-dir', dataDir],
-    env: benchEnv({ ENOKI_ADMIN_TOKEN: TOKEN, ENOKI_HOST: '127.0.0.1', ENOKI_LOG_LEVEL: 'warn', ...env }),
+    // Prewarming is off unless a scenario asks for it: cold starts are measured as cold.
+    env: benchEnv({ ENOKI_ADMIN_TOKEN: TOKEN, ENOKI_HOST: '127.0.0.1', ENOKI_LOG_LEVEL: 'warn', ENOKI_PREWARM: '0', ...env }),
     startTimeoutMs: 60_000,
   });
   const startMs = performance.now() - t;

@@ -3,9 +3,11 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { componentEmbed, componentNew, transpile } from '@bytecodealliance/jco';
 import { EnokiError } from '../errors.js';
 import { checkWorld, type InterfaceTypes } from './component-check.js';
+
+/** jco (~12 MB of memory, ~0.1 s to load) is needed only by deploys: loaded on the first. */
+const loadJco = () => import('@bytecodealliance/jco');
 
 export interface TranspiledComponent {
   /** File name → contents, as written to the artefact directory. */
@@ -46,6 +48,7 @@ export class Transpiler {
   reference(): Promise<InterfaceTypes> {
     this.#reference ??= (async () => {
       const witSource = await fs.readFile(path.join(this.witDir, 'enoki.wit'), 'utf8');
+      const { componentEmbed, componentNew, transpile } = await loadJco();
       const core = await componentEmbed({ witSource, dummy: true, world: 'function' });
       const out = await transpile(await componentNew(core), { name: 'reference', instantiation: 'async' });
       return interfaceTypesOf(out.files);
@@ -54,6 +57,7 @@ export class Transpiler {
   }
 
   async transpile(bytes: Uint8Array): Promise<TranspiledComponent> {
+    const { transpile } = await loadJco();
     let out: Awaited<ReturnType<typeof transpile>>;
     try {
       out = await transpile(bytes, { name: GLUE_NAME, instantiation: 'async', nodejsCompat: false });
