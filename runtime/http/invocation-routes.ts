@@ -35,6 +35,8 @@ function httpResponse(response: GuestResponse, extra: Record<string, string>): R
     throw new EnokiError('ERR_GUEST_BAD_RESPONSE', `the function returned an invalid header: ${(err as Error).message}`);
   }
   for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+  // Reserved for the node's own errors, so that a node forwarding a call can tell them apart.
+  headers.delete('x-enoki-error-code');
   const nullBody = response.status === 204 || response.status === 304 || response.status < 200;
   return new Response(nullBody ? null : (response.body as Uint8Array<ArrayBuffer>), { status: response.status, headers });
 }
