@@ -71,8 +71,10 @@ export class Invoker {
       if (!keygroup) throw new EnokiError('ERR_KEYGROUP_NOT_FOUND', `keygroup ${options.keygroup} of ${name} does not exist`);
       const kv = new InvocationKv(store, keygroup, this.deps.kvLimits);
       const memoryLimitBytes = options.memoryMiB * 1024 * 1024;
+      // Rounded up: a callee capped by its caller's deadline never ends before the caller does, so
+      // the caller's own timeout, not a call-error, is what ends it.
       const timeoutMs =
-        context?.remainingMs === undefined ? options.timeoutMs : Math.max(1, Math.min(options.timeoutMs, Math.floor(context.remainingMs)));
+        context?.remainingMs === undefined ? options.timeoutMs : Math.max(1, Math.min(options.timeoutMs, Math.ceil(context.remainingMs)));
       const calls = this.deps.calls;
       const self = { fn: name, invocationId, depth: context?.depth ?? 0 };
       const result = await pool.run({
