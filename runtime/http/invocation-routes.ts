@@ -60,9 +60,10 @@ export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocatio
     const name = c.req.param('name') as string;
     const request = await guestRequest(c, name);
     const invocationId = randomUUID();
-    // Set when another node forwards a guest's call (see invoke/remote-functions.ts).
-    const context = callContextFromHeaders((h) => c.req.header(h), { maxDepth: deps.maxCallDepth, async: wantsAsync(c) });
-    if (wantsAsync(c)) {
+    // Set when another node forwards a guest's call (see invoke/http-remote-functions.ts).
+    const async = wantsAsync(c);
+    const context = callContextFromHeaders((h) => c.req.header(h), { maxDepth: deps.maxCallDepth, async });
+    if (async) {
       const work = invoker.invoke(name, request, invocationId, context).then((r) => r.response);
       work.catch(() => undefined);
       if (!deps.async.track(invocationId, work)) {

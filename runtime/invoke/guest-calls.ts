@@ -10,7 +10,7 @@ import type { AsyncInvocations } from './async-invocations.js';
 import type { CallContext, Caller, GuestCallHandler } from './call-context.js';
 import { toCallError } from './call-errors.js';
 
-/** Functions of other nodes (runtime/invoke/remote-functions.ts). */
+/** Functions of other nodes (runtime/invoke/http-remote-functions.ts). */
 export interface RemoteFunctions {
   /** Whether calls to `name` go to another node. */
   routes(name: string): boolean;
