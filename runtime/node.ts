@@ -20,6 +20,8 @@ import { FunctionRegistry } from './functions/registry.js';
 import { Transpiler } from './functions/transpiler.js';
 import { createApp } from './http/app.js';
 import { AsyncInvocations } from './invoke/async-invocations.js';
+import { GuestCalls } from './invoke/guest-calls.js';
+import { HttpRemoteFunctions } from './invoke/http-remote-functions.js';
 import { Invoker } from './invoke/invoker.js';
 import { Prewarmer } from './invoke/prewarmer.js';
 import type { RunningCluster } from './cluster/start-cluster.js';
@@ -45,10 +47,15 @@ export interface RunningNode {
   close(): Promise<void>;
 }
 
+/** The cluster CA and this node's certificate; the certificate code is loaded only when needed. */
+async function readTls(certsDir: string, nodeId: string) {
+  const { readTlsMaterial } = await import('../replication/security/policy.js');
+  return readTlsMaterial(certsDir, nodeId);
+}
+
 /** The node certificate for the HTTP API; in 'mtls' mode clients must present one of the cluster CA. */
 async function httpsOptions(tls: NonNullable<NodeConfig['httpTls']>, nodeId: string): Promise<https.ServerOptions> {
-  const { readTlsMaterial } = await import('../replication/security/policy.js');
-  const { ca, cert, key } = await readTlsMaterial(tls.certsDir, nodeId);
+  const { ca, cert, key } = await readTls(tls.certsDir, nodeId);
   return { ca, cert, key, requestCert: tls.mode === 'mtls', rejectUnauthorized: tls.mode === 'mtls' };
 }
 
@@ -87,6 +94,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     maxQueue: config.maxQueue,
     memoryBudgetBytes: config.instanceMemoryBudgetMiB * 1024 * 1024,
     logger,
+    callWorkers: config.callWorkers,
   });
   await pool.start();
   const metrics = new Metrics();
@@ -105,6 +113,27 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     logger,
     activated: (name) => prewarmer?.schedule(name),
   });
+  const asyncResults = new AsyncInvocations(config.asyncResults, config.asyncResultTtlMs);
+  // The callee of a guest's call runs through the same invoker as its caller (created below).
+  const routes = config.functionRoutes;
+  const certsDir = config.httpTls?.certsDir ?? config.cluster?.certsDir;
+  const remote =
+    routes.fallback !== undefined || Object.keys(routes.byName).length > 0
+      ? new HttpRemoteFunctions({
+          routes,
+          tls: certsDir ? await readTls(certsDir, nodeId) : undefined,
+          maxBodyBytes: config.maxBodyBytes,
+          asyncAnswerMs: config.defaultTimeoutMs,
+          logger,
+        })
+      : undefined;
+  const calls = new GuestCalls({
+    isLocal: (name) => registry.get(name) !== undefined,
+    invoke: (name, request, invocationId, context) => invoker.invoke(name, request, invocationId, context),
+    asyncResults,
+    remote,
+    maxDepth: config.maxCallDepth,
+  });
   const invoker = new Invoker({
     registry,
     artifacts,
@@ -116,9 +145,9 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     kvLimits: { maxValueBytes: 4 * 1024 * 1024, maxWriteBytes: 64 * 1024 * 1024, maxScanCount: 10_000 },
     replicator: cluster?.replicator ?? NO_REPLICATION,
     logger,
+    calls,
   });
   const prewarmer = config.prewarm ? new Prewarmer(invoker, logger) : undefined;
-  const asyncResults = new AsyncInvocations(config.asyncResults, config.asyncResultTtlMs);
   const app = createApp({
     nodeId,
     functions,
@@ -140,6 +169,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     adminToken: token.value,
     maxBodyBytes: config.maxBodyBytes,
     maxComponentBytes: config.maxComponentBytes,
+    maxCallDepth: config.maxCallDepth,
   });
 
   const https = config.httpTls && (await httpsOptions(config.httpTls, nodeId));
@@ -171,6 +201,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
         prewarmer?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await pool.stop();
+        remote?.close();
         await cluster?.close();
         await store.close();
       })();

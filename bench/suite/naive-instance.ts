@@ -16,6 +16,10 @@ import { WIT_DIR } from '../../runtime/node.js';
 import { summarize, type Summary } from '../stats.js';
 import { tempDir } from './harness.js';
 
+const noCalls = (): never => {
+  throw { payload: { tag: 'unavailable', val: 'calls between functions are not served here' } };
+};
+
 export interface NaiveResult {
   /** Compiling the core modules, once (ms). */
   compileMs: number;
@@ -62,6 +66,8 @@ async function main(): Promise<void> {
       },
       'enoki:faas/log': { write: () => undefined },
       'enoki:faas/env': { get: () => undefined, all: () => [] },
+      // JS guests import every interface of the world; these examples make no calls.
+      'enoki:faas/invoke': { call: noCalls, callAsync: noCalls },
       ...wasi.imports,
     };
     const fresh = async (): Promise<Handler> => {

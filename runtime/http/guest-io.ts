@@ -109,6 +109,8 @@ export function httpResponse(c: Context, response: GuestResponse, extra: Record<
     else if (name === 'set-cookie') headers[name] = Array.isArray(seen) ? [...seen, value] : [seen, value];
     else headers[name] = `${seen as string}, ${value}`;
   }
+  // Reserved for the node's own errors, so that a node forwarding a call can tell them apart.
+  delete headers['x-enoki-error-code'];
   for (const [name, value] of Object.entries(extra)) headers[name] = value;
   const nullBody = response.status === 204 || response.status === 304 || response.status < 200;
   if (!nullBody && headers['content-type'] === undefined) headers['content-type'] = DEFAULT_CONTENT_TYPE;

@@ -7,6 +7,7 @@ import { Hono, type Context } from 'hono';
 import { EnokiError } from '../errors.js';
 import type { GuestRequest } from '../exec/protocol.js';
 import type { AsyncInvocations } from '../invoke/async-invocations.js';
+import { callContextFromHeaders } from '../invoke/call-context.js';
 import type { Invoker } from '../invoke/invoker.js';
 import { guestRequest, httpResponse } from './guest-io.js';
 import { errorResponse } from './respond.js';
@@ -21,15 +22,19 @@ function wantsAsync(request: GuestRequest): boolean {
   return async;
 }
 
-export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocations; maxBodyBytes: number }): Hono {
+export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocations; maxBodyBytes: number; maxCallDepth: number }): Hono {
   const { invoker } = deps;
   const app = new Hono();
   const handle = async (c: Context) => {
     const name = c.req.param('name') as string;
     const request = await guestRequest(c, name, deps.maxBodyBytes);
     const invocationId = randomUUID();
-    if (wantsAsync(request)) {
-      const work = invoker.invoke(name, request, invocationId).then((r) => r.response);
+    // Set when another node forwards a guest's call (see invoke/http-remote-functions.ts).
+    const async = wantsAsync(request);
+    const header = (wanted: string) => request.headers.find(([key]) => key === wanted.toLowerCase())?.[1];
+    const context = callContextFromHeaders(header, { maxDepth: deps.maxCallDepth, async });
+    if (async) {
+      const work = invoker.invoke(name, request, invocationId, context).then((r) => r.response);
       work.catch(() => undefined);
       if (!deps.async.track(invocationId, work)) {
         throw new EnokiError('ERR_OVERLOADED', 'too many asynchronous invocations in flight');
@@ -37,7 +42,7 @@ export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocatio
       c.header('location', `/invocations/${invocationId}`);
       return c.json({ invocationId, status: `/invocations/${invocationId}` }, 202);
     }
-    const result = await invoker.invoke(name, request, invocationId);
+    const result = await invoker.invoke(name, request, invocationId, context);
     return httpResponse(c, result.response, {
       'x-enoki-invocation-id': invocationId,
       'x-enoki-version': result.version,

@@ -9,6 +9,10 @@ import { componentWit, transpile } from '@bytecodealliance/jco';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
+const noCalls = (): never => {
+  throw { payload: { tag: 'unavailable', val: 'calls between functions are not served here' } };
+};
+
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url)); // from dist/test/functions/
 const BUILD = path.join(ROOT, 'functions', 'build');
 const HANDLER = 'enoki:faas/handler@0.1.0';
@@ -145,6 +149,8 @@ async function instantiate(name: string, kv: object, logs: [string, string][] = 
     'enoki:faas/kv': kv,
     'enoki:faas/log': { write: (level: string, message: string) => void logs.push([level, message]) },
     'enoki:faas/env': { get: (): undefined => undefined, all: (): [string, string][] => [] },
+    // JS guests import every interface of the world; these examples make no calls.
+    'enoki:faas/invoke': { call: noCalls, callAsync: noCalls },
   });
   return instance.handler;
 }

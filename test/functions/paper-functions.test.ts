@@ -9,6 +9,10 @@ import { transpile } from '@bytecodealliance/jco';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
+const noCalls = (): never => {
+  throw { payload: { tag: 'unavailable', val: 'calls between functions are not served here' } };
+};
+
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url)); // from dist/test/functions/
 const BUILD = path.join(ROOT, 'functions', 'build');
 
@@ -85,6 +89,8 @@ async function instantiate(name: string, kv: MemoryKv): Promise<Handler> {
     'enoki:faas/kv': kv,
     'enoki:faas/log': { write: () => undefined },
     'enoki:faas/env': { get: (): undefined => undefined, all: (): [string, string][] => [] },
+    // JS guests import every interface of the world; these examples make no calls.
+    'enoki:faas/invoke': { call: noCalls, callAsync: noCalls },
   });
   return instance.handler as Handler;
 }
