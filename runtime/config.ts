@@ -31,6 +31,10 @@ export interface NodeConfig {
   instanceMemoryBudgetMiB: number;
   /** Invocations waiting for a worker before new ones get 503. */
   maxQueue: number;
+  /** Longest chain of function-to-function calls, counted from the function a request started. */
+  maxCallDepth: number;
+  /** Workers the pool may start beyond `workers` for callees whose callers wait on a worker. */
+  callWorkers: number;
   /** Log lines kept per function (each invocation's guest output and errors). */
   logEntriesPerFunction: number;
   /** Async invocation results kept, and for how long, ms. */
@@ -79,6 +83,8 @@ export const DEFAULTS: NodeConfig = {
   maxMemoryMiB: 2048,
   instanceMemoryBudgetMiB: 1024,
   maxQueue: 1000,
+  maxCallDepth: 8,
+  callWorkers: 8,
   logEntriesPerFunction: 200,
   asyncResults: 10_000,
   asyncResultTtlMs: 10 * 60_000,
@@ -101,6 +107,8 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_MAX_MEMORY_MIB: { key: 'maxMemoryMiB', type: 'int' },
   ENOKI_INSTANCE_MEMORY_BUDGET_MIB: { key: 'instanceMemoryBudgetMiB', type: 'int' },
   ENOKI_MAX_QUEUE: { key: 'maxQueue', type: 'int' },
+  ENOKI_MAX_CALL_DEPTH: { key: 'maxCallDepth', type: 'int' },
+  ENOKI_CALL_WORKERS: { key: 'callWorkers', type: 'int' },
   ENOKI_FSYNC: { key: 'fsync', type: 'bool' },
   ENOKI_LOG_LEVEL: { key: 'logLevel', type: 'string' },
 };

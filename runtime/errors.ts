@@ -28,6 +28,10 @@ export const ERROR_TABLE = {
   ERR_MEMORY_LIMIT: { status: 500, blame: 'guest' },
   ERR_TIMEOUT: { status: 504, blame: 'guest' },
   ERR_COMMIT_FAILED: { status: 500, blame: 'host' },
+  /** A chain of function calls went past the node's depth limit (508 Loop Detected). */
+  ERR_CALL_TOO_DEEP: { status: 508, blame: 'guest' },
+  /** A call routed to another node could not be made or answered (network, TLS, bad answer). */
+  ERR_CALL_UNAVAILABLE: { status: 502, blame: 'host' },
   ERR_INTERNAL: { status: 500, blame: 'host' },
   ERR_SHUTTING_DOWN: { status: 503, blame: 'host' },
 } as const satisfies Record<string, { status: number; blame: Blame }>;

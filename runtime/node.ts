@@ -20,6 +20,7 @@ import { FunctionRegistry } from './functions/registry.js';
 import { Transpiler } from './functions/transpiler.js';
 import { createApp } from './http/app.js';
 import { AsyncInvocations } from './invoke/async-invocations.js';
+import { GuestCalls } from './invoke/guest-calls.js';
 import { Invoker } from './invoke/invoker.js';
 import { startCluster, type RunningCluster } from './cluster/start-cluster.js';
 import { LocalKeygroups, NO_REPLICATION } from './kv/keygroups.js';
@@ -81,6 +82,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     maxQueue: config.maxQueue,
     memoryBudgetBytes: config.instanceMemoryBudgetMiB * 1024 * 1024,
     logger,
+    callWorkers: config.callWorkers,
   });
   await pool.start();
   const metrics = new Metrics();
@@ -98,6 +100,14 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     limits: config,
     logger,
   });
+  const asyncResults = new AsyncInvocations(config.asyncResults, config.asyncResultTtlMs);
+  // The callee of a guest's call runs through the same invoker as its caller (created below).
+  const calls = new GuestCalls({
+    isLocal: (name) => registry.get(name) !== undefined,
+    invoke: (name, request, invocationId, context) => invoker.invoke(name, request, invocationId, context),
+    asyncResults,
+    maxDepth: config.maxCallDepth,
+  });
   const invoker = new Invoker({
     registry,
     artifacts,
@@ -109,8 +119,8 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     kvLimits: { maxValueBytes: 4 * 1024 * 1024, maxWriteBytes: 64 * 1024 * 1024, maxScanCount: 10_000 },
     replicator: cluster?.replicator ?? NO_REPLICATION,
     logger,
+    calls,
   });
-  const asyncResults = new AsyncInvocations(config.asyncResults, config.asyncResultTtlMs);
   const app = createApp({
     nodeId,
     functions,
@@ -132,6 +142,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     adminToken: token.value,
     maxBodyBytes: config.maxBodyBytes,
     maxComponentBytes: config.maxComponentBytes,
+    maxCallDepth: config.maxCallDepth,
   });
 
   const https = config.httpTls && (await httpsOptions(config.httpTls, nodeId));

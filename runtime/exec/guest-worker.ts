@@ -6,6 +6,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { syncCaller } from './sync-channel.js';
 import { createWasiHost } from './wasi.js';
+import { invokeImports } from './invoke-imports.js';
 import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, KvCall, KvReply, LoadSpec, LogLine, ToWorker } from './protocol.js';
 
 interface Instance {
@@ -63,7 +64,7 @@ function hostImports(): Record<string, unknown> {
     get: (name: string) => callEnv.find(([key]) => key === name)?.[1],
     all: () => callEnv,
   };
-  return { 'enoki:faas/kv': kv, 'enoki:faas/log': log, 'enoki:faas/env': env };
+  return { 'enoki:faas/kv': kv, 'enoki:faas/log': log, 'enoki:faas/env': env, 'enoki:faas/invoke': invokeImports(workerData.calls) };
 }
 
 const wasi = await createWasiHost((stream, message) => capture({ stream, message }), () => callEnv);

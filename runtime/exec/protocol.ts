@@ -66,3 +66,18 @@ export interface KvCall {
 }
 
 export type KvReply = { ok: true; value: unknown } | { ok: false; error: { tag: string; val?: string } };
+
+/**
+ * A call of the `invoke` interface from a guest. It travels on a sync channel of its own, apart
+ * from KV calls: the worker blocks until the callee has answered.
+ */
+export interface InvokeCall {
+  op: 'call' | 'call-async';
+  function: string;
+  request: GuestRequest;
+}
+
+/** `call` answers a response, `call-async` an invocation id; errors are the WIT `call-error`. */
+export type InvokeReply =
+  | { ok: true; value: GuestResponse | string }
+  | { ok: false; error: { tag: 'not-found' | 'failed' | 'timeout' | 'overloaded' | 'too-deep' | 'unavailable'; val: string } };

@@ -3,11 +3,19 @@
 // worker that is warm for their code. A call past its timeout terminates its worker (the only way
 // to stop a wasm loop) and a fresh worker takes the slot. Warm instances' linear memory is kept
 // under a budget by evicting the least recently used.
+//
+// Calls between functions: a guest waiting for a callee blocks its worker. Jobs marked `nested`
+// (a callee someone waits for) go before other jobs and may start extra workers, up to
+// `callWorkers` beyond `size`, when every worker is taken; other jobs never occupy more than
+// `size` workers. So a chain of calls always finds a worker for its next callee until the extra
+// workers are used up, and when every worker is a caller waiting on a queued callee, those
+// callees are refused (ERR_OVERLOADED) instead of waiting forever. Extra workers stay for later
+// calls.
 
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { EnokiError } from '../errors.js';
-import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, KvCall, KvReply, LoadSpec, LogLine } from './protocol.js';
+import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine } from './protocol.js';
 import { createSyncChannel, serveSyncChannel } from './sync-channel.js';
 
 export interface Job {
@@ -19,6 +27,10 @@ export interface Job {
   timeoutMs: number;
   memoryLimitBytes: number;
   kv: (call: KvCall) => Promise<KvReply>;
+  /** Serves the guest's `invoke` calls; `remainingMs` is what is left of this job's timeout. */
+  invoke?: (call: InvokeCall, remainingMs: number) => Promise<InvokeReply>;
+  /** A callee whose caller waits on a worker: served first, may start extra workers. */
+  nested?: boolean;
 }
 
 export interface JobResult {
@@ -35,6 +47,7 @@ interface Pending {
   job: Job;
   enqueuedAt: number;
   resolve: (result: JobResult) => void;
+  reject: (err: EnokiError) => void;
 }
 
 interface Slot {
@@ -44,6 +57,8 @@ interface Slot {
   running?: Pending & { id: number; timer: NodeJS.Timeout; queuedMs: number; evicted?: boolean };
   /** codeKey → warm instance bookkeeping. */
   warm: Map<string, { lastUsed: number; memoryBytes: number }>;
+  /** The guest waits for a callee (an `invoke` call in progress). */
+  blocked: boolean;
 }
 
 export interface WorkerPoolOptions {
@@ -51,6 +66,8 @@ export interface WorkerPoolOptions {
   maxQueue: number;
   memoryBudgetBytes: number;
   logger: Logger;
+  /** Workers that may be started beyond `size` for nested calls (default 0). */
+  callWorkers?: number;
 }
 
 export class WorkerPool {
@@ -79,8 +96,8 @@ export class WorkerPool {
     if (this.#queue.length >= this.options.maxQueue) {
       return Promise.reject(new EnokiError('ERR_OVERLOADED', `too many invocations waiting (${this.options.maxQueue})`));
     }
-    return new Promise((resolve) => {
-      this.#queue.push({ job, enqueuedAt: performance.now(), resolve });
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ job, enqueuedAt: performance.now(), resolve, reject });
       this.#pump();
     });
   }
@@ -112,13 +129,14 @@ export class WorkerPool {
 
   #spawn(index: number): Slot {
     const channel = createSyncChannel();
+    const calls = createSyncChannel();
     const worker = new Worker(new URL('./guest-worker.js', import.meta.url), {
-      workerData: { kv: channel.workerEnd },
-      transferList: [channel.workerEnd.port],
+      workerData: { kv: channel.workerEnd, calls: calls.workerEnd },
+      transferList: [channel.workerEnd.port, calls.workerEnd.port],
       // Caps the JS heap of the worker; wasm linear memory is capped by the memory section.
       resourceLimits: { maxOldGenerationSizeMb: 512 },
     });
-    const slot: Slot = { index, worker, warm: new Map(), ready: Promise.resolve() };
+    const slot: Slot = { index, worker, warm: new Map(), ready: Promise.resolve(), blocked: false };
     slot.ready = new Promise((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
         if (message.type === 'ready') resolve();
@@ -131,6 +149,18 @@ export class WorkerPool {
       const running = slot.running;
       if (!running) return { ok: false, error: { tag: 'unavailable', val: 'no invocation in progress' } };
       return running.job.kv(call);
+    });
+    serveSyncChannel<InvokeCall, InvokeReply>(calls, async (call) => {
+      const running = slot.running;
+      if (!running?.job.invoke) return { ok: false, error: { tag: 'unavailable', val: 'calls are not served here' } };
+      // The job's timer started when it was dispatched.
+      const remainingMs = running.enqueuedAt + running.queuedMs + running.job.timeoutMs - performance.now();
+      slot.blocked = true;
+      try {
+        return await running.job.invoke(call, remainingMs);
+      } finally {
+        slot.blocked = false;
+      }
     });
     worker.on('error', (err: Error) => this.#replace(slot, `the worker failed: ${err.message}`));
     worker.on('exit', (code) => {
@@ -168,14 +198,49 @@ export class WorkerPool {
 
   #pump(): void {
     while (this.#queue.length > 0) {
-      const next = this.#queue[0];
+      const index = this.#nextIndex();
+      if (index < 0) return;
+      const next = this.#queue[index];
       const idle = this.#slots.filter((s) => !s.running);
-      if (idle.length === 0) return;
+      if (idle.length === 0) {
+        if (next.job.nested && this.#growForCall()) continue;
+        if (next.job.nested) this.#refuseStuckCalls();
+        return;
+      }
       const slot =
         idle.find((s) => s.warm.has(next.job.codeKey)) ??
         idle.reduce((best, s) => (s.warm.size < best.warm.size ? s : best));
-      this.#queue.shift();
+      this.#queue.splice(index, 1);
       this.#dispatch(slot, next);
+    }
+  }
+
+  /** The first nested job; else the oldest job while fewer than `size` workers run other jobs. */
+  #nextIndex(): number {
+    const nested = this.#queue.findIndex((p) => p.job.nested);
+    if (nested >= 0) return nested;
+    const outer = this.#slots.filter((s) => s.running && !s.running.job.nested).length;
+    return outer < this.options.size ? 0 : -1;
+  }
+
+  #growForCall(): boolean {
+    if (this.#stopped || this.#slots.length >= this.options.size + (this.options.callWorkers ?? 0)) return false;
+    const slot = this.#spawn(this.#slots.length);
+    this.#slots.push(slot);
+    slot.ready.then(() => this.#pump(), (err: unknown) => this.options.logger.error({ err }, 'worker failed to start'));
+    this.options.logger.debug({ workers: this.#slots.length }, 'started a worker for a nested call');
+    return true;
+  }
+
+  /** Every worker waits for a callee and none can be added: the queued callees would wait forever. */
+  #refuseStuckCalls(): void {
+    if (!this.#slots.every((s) => s.running && s.blocked)) return;
+    const limit = this.options.size + (this.options.callWorkers ?? 0);
+    for (let i = this.#queue.length - 1; i >= 0; i--) {
+      const pending = this.#queue[i];
+      if (!pending.job.nested) continue;
+      this.#queue.splice(i, 1);
+      pending.reject(new EnokiError('ERR_OVERLOADED', `all ${limit} workers hold callers waiting for callees`));
     }
   }
 

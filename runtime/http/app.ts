@@ -22,6 +22,7 @@ export interface AppDeps {
   adminToken: string;
   maxBodyBytes: number;
   maxComponentBytes: number;
+  maxCallDepth: number;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -32,6 +33,6 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok', nodeId: deps.nodeId, functions: deps.functions.list().length }));
   app.get('/metrics', (c) => c.text(deps.metrics.render(deps.gauges()), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   app.route('/functions', managementRoutes(deps));
-  app.route('/', invocationRoutes({ invoker: deps.invoker, async: deps.async, maxBodyBytes: deps.maxBodyBytes }));
+  app.route('/', invocationRoutes({ invoker: deps.invoker, async: deps.async, maxBodyBytes: deps.maxBodyBytes, maxCallDepth: deps.maxCallDepth }));
   return app;
 }

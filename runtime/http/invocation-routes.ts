@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { EnokiError } from '../errors.js';
 import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
 import type { AsyncInvocations } from '../invoke/async-invocations.js';
+import { callContextFromHeaders } from '../invoke/call-context.js';
 import type { Invoker } from '../invoke/invoker.js';
 import { errorResponse, tooLarge } from './respond.js';
 
@@ -43,7 +44,7 @@ function wantsAsync(c: Context): boolean {
   return flag === 'true' || flag === '1' || /\brespond-async\b/.test(c.req.header('prefer') ?? '');
 }
 
-export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocations; maxBodyBytes: number }): Hono {
+export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocations; maxBodyBytes: number; maxCallDepth: number }): Hono {
   const { invoker } = deps;
   const app = new Hono();
   const limit = bodyLimit({
@@ -57,8 +58,10 @@ export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocatio
     const name = c.req.param('name') as string;
     const request = await guestRequest(c, name);
     const invocationId = randomUUID();
+    // Set when another node forwards a guest's call (see invoke/remote-functions.ts).
+    const context = callContextFromHeaders((h) => c.req.header(h), { maxDepth: deps.maxCallDepth, async: wantsAsync(c) });
     if (wantsAsync(c)) {
-      const work = invoker.invoke(name, request, invocationId).then((r) => r.response);
+      const work = invoker.invoke(name, request, invocationId, context).then((r) => r.response);
       work.catch(() => undefined);
       if (!deps.async.track(invocationId, work)) {
         throw new EnokiError('ERR_OVERLOADED', 'too many asynchronous invocations in flight');
@@ -66,7 +69,7 @@ export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocatio
       c.header('location', `/invocations/${invocationId}`);
       return c.json({ invocationId, status: `/invocations/${invocationId}` }, 202);
     }
-    const result = await invoker.invoke(name, request, invocationId);
+    const result = await invoker.invoke(name, request, invocationId, context);
     return httpResponse(result.response, {
       'x-enoki-invocation-id': invocationId,
       'x-enoki-version': result.version,

@@ -6,7 +6,9 @@ import { EnokiError, toEnokiError } from '../errors.js';
 
 export function errorResponse(c: Context, err: unknown): Response {
   const error = toEnokiError(err);
-  return c.json(error.toJSON(), error.status as ContentfulStatusCode);
+  // The header tells a node forwarding a guest's call an error of Enoki's from a function's own
+  // response with the same status (see invoke/remote-functions.ts).
+  return c.json(error.toJSON(), error.status as ContentfulStatusCode, { 'x-enoki-error-code': error.code });
 }
 
 export function tooLarge(limit: number, what: string): EnokiError {

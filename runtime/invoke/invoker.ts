@@ -1,5 +1,7 @@
 // Runs one invocation end to end: resolve the active version, run it on the worker pool with a
 // fresh key-value overlay, commit the overlay before answering, and record metrics and logs.
+// A function called by another one is an invocation like any other; its CallContext caps its
+// timeout by the caller's remaining time and lets it use the pool's workers for nested calls.
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -14,6 +16,7 @@ import { InvocationKv, type InvocationKvLimits } from '../kv/invocation-kv.js';
 import type { WriteReplicator } from '../kv/keygroups.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
 import type { Metrics } from '../observe/metrics.js';
+import type { CallContext, GuestCallHandler } from './call-context.js';
 
 export interface Invocation {
   invocationId: string;
@@ -43,12 +46,14 @@ export interface InvokerDeps {
   kvLimits: InvocationKvLimits;
   replicator: WriteReplicator;
   logger: Logger;
+  /** Serves guests' `invoke` calls; without it every call fails as `unavailable`. */
+  calls?: GuestCallHandler;
 }
 
 export class Invoker {
   constructor(private readonly deps: InvokerDeps) {}
 
-  async invoke(name: string, request: GuestRequest, invocationId: string = randomUUID()): Promise<Invocation> {
+  async invoke(name: string, request: GuestRequest, invocationId: string = randomUUID(), context?: CallContext): Promise<Invocation> {
     const { registry, artifacts, code, pool, store, metrics, logs } = this.deps;
     const started = performance.now();
     const record = registry.require(name);
@@ -58,6 +63,7 @@ export class Invoker {
     let status = 500;
     let lines: JobResult['logs'] = [];
     let truncated = false;
+    const caller = context?.callerId;
     try {
       const meta = await artifacts.get(version.digest);
       if (!meta) throw new EnokiError('ERR_INTERNAL', `the artefact of ${name} ${version.id} is missing`);
@@ -65,14 +71,20 @@ export class Invoker {
       if (!keygroup) throw new EnokiError('ERR_KEYGROUP_NOT_FOUND', `keygroup ${options.keygroup} of ${name} does not exist`);
       const kv = new InvocationKv(store, keygroup, this.deps.kvLimits);
       const memoryLimitBytes = options.memoryMiB * 1024 * 1024;
+      const timeoutMs =
+        context?.remainingMs === undefined ? options.timeoutMs : Math.max(1, Math.min(options.timeoutMs, Math.floor(context.remainingMs)));
+      const calls = this.deps.calls;
+      const self = { fn: name, invocationId, depth: context?.depth ?? 0 };
       const result = await pool.run({
         codeKey: codeKeyOf(version.digest, memoryLimitBytes),
         loadSpec: () => code.load(meta, memoryLimitBytes),
         request,
         env: Object.entries(options.env),
-        timeoutMs: options.timeoutMs,
+        timeoutMs,
         memoryLimitBytes,
         kv: (call) => kv.handle(call),
+        invoke: calls && ((call, remainingMs) => calls.handle(call, self, remainingMs)),
+        nested: context?.nested,
       });
       cold = result.cold;
       lines = result.logs;
@@ -97,11 +109,11 @@ export class Invoker {
         });
       }
       status = result.response.status;
-      this.#record(name, version.id, invocationId, started, status, cold, lines, truncated);
+      this.#record(name, version.id, invocationId, started, status, cold, lines, truncated, caller);
       return { invocationId, response: result.response, cold, version: version.id };
     } catch (err) {
       const error = err instanceof EnokiError ? err : new EnokiError('ERR_INTERNAL', (err as Error).message);
-      this.#record(name, version.id, invocationId, started, error.status, cold, lines, truncated, error);
+      this.#record(name, version.id, invocationId, started, error.status, cold, lines, truncated, caller, error);
       throw error;
     }
   }
@@ -115,6 +127,7 @@ export class Invoker {
     cold: boolean,
     lines: JobResult['logs'],
     truncated: boolean,
+    caller: string | undefined,
     error?: EnokiError,
   ): void {
     const durationMs = performance.now() - started;
@@ -128,6 +141,7 @@ export class Invoker {
       cold,
       lines,
       truncated,
+      ...(caller !== undefined && { caller }),
       error: error && { code: error.code, message: error.message },
     });
     if (error?.blame === 'host') this.deps.logger.error({ fn, invocationId, err: error }, 'invocation failed');

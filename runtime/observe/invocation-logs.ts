@@ -12,6 +12,8 @@ export interface InvocationLog {
   cold: boolean;
   lines: LogLine[];
   truncated: boolean;
+  /** Invocation id of the function that called this one (absent when a request started it). */
+  caller?: string;
   error?: { code: string; message: string };
 }
 
