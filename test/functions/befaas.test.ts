@@ -117,7 +117,7 @@ test('the camera chain: objects answered, statistics stored, the ambulance makes
 
 // The tests run in order on one node: the first leaves an emergency recorded, so the lights
 // never wait (2–4 s) in the later ones, as in the experiment after its first camera image.
-test('the traffic sensor chain: plausible cars go to the front of the movement plan, once each', async () => {
+test('the traffic sensor chain: plausible cars go to the front of the movement plan, equal ones once', async () => {
   const lightCalls = await invocations('lightphasecalculation');
   const car = (plate: string, speed: number) => ({ carDirection: { plate, direction: 4, speed } });
   for (const data of [car('OD DI 98231', 10), car('AB CD 1', 20), car('OD DI 98231', 10), car('AB CD 2', 800), car('bad plate', 10)]) {
@@ -129,12 +129,14 @@ test('the traffic sensor chain: plausible cars go to the front of the movement p
   await until('the plans', async () => (await invocations('lightphasecalculation')) >= lightCalls + 3);
   const state = await keygroups();
   assert.equal(state.movementplan.movementplancars, {
+    // The repeated reading went to the front; its older copy was dropped.
     cars: [
-      { plate: 'AB CD 1', direction: 4, speed: 20 },
       { plate: 'OD DI 98231', direction: 4, speed: 10 },
+      { plate: 'AB CD 1', direction: 4, speed: 20 },
     ],
   });
-  assert.equal(state.lightphasecalculation.lightcalculationplates, ['AB CD 1', 'OD DI 98231'], 'the plan reached the lights');
+  // Asynchronous calls may finish out of order: the last plan committed is one of the two lists.
+  assert.equal([...(state.lightphasecalculation.lightcalculationplates as string[])].sort(), ['AB CD 1', 'OD DI 98231'], 'the plan reached the lights');
 });
 
 test('the weather chain: only rain reaches roadcondition, whose rating the lights keep', async () => {
