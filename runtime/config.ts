@@ -35,6 +35,8 @@ export interface NodeConfig {
   maxCallDepth: number;
   /** Workers the pool may start beyond `workers` for callees whose callers wait on a worker. */
   callWorkers: number;
+  /** Where a guest's call goes when the function is not deployed here (ENOKI_FUNCTION_ROUTES). */
+  functionRoutes: FunctionRoutes;
   /** Log lines kept per function (each invocation's guest output and errors). */
   logEntriesPerFunction: number;
   /** Async invocation results kept, and for how long, ms. */
@@ -47,6 +49,13 @@ export interface NodeConfig {
   cluster?: ClusterConfig;
   /** HTTPS for the HTTP API with the node's certificate; 'mtls' also requires client certificates of the CA. */
   httpTls?: { mode: 'tls' | 'mtls'; certsDir: string };
+}
+
+/** Base URLs (http(s)://host:port[/prefix]) of nodes that run functions this node does not have. */
+export interface FunctionRoutes {
+  byName: Record<string, string>;
+  /** For every other name (`*=url`). */
+  fallback?: string;
 }
 
 export interface ClusterConfig {
@@ -85,6 +94,7 @@ export const DEFAULTS: NodeConfig = {
   maxQueue: 1000,
   maxCallDepth: 8,
   callWorkers: 8,
+  functionRoutes: { byName: {} },
   logEntriesPerFunction: 200,
   asyncResults: 10_000,
   asyncResultTtlMs: 10 * 60_000,
@@ -112,6 +122,37 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_FSYNC: { key: 'fsync', type: 'bool' },
   ENOKI_LOG_LEVEL: { key: 'logLevel', type: 'string' },
 };
+
+const FUNCTION_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function routeUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new EnokiError('ERR_INVALID_OPTION', `ENOKI_FUNCTION_ROUTES: the route of ${name} is not a URL: "${raw}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username) {
+    throw new EnokiError('ERR_INVALID_OPTION', `ENOKI_FUNCTION_ROUTES: the route of ${name} must be http(s)://host[:port][/prefix], got "${raw}"`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** "name=url,other=url,*=url": a route per function name, `*` for every other name. */
+export function parseFunctionRoutes(text: string): FunctionRoutes {
+  const routes: FunctionRoutes = { byName: {} };
+  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const name = entry.slice(0, Math.max(eq, 0)).trim();
+    if (eq <= 0 || (name !== '*' && !FUNCTION_NAME.test(name))) {
+      throw new EnokiError('ERR_INVALID_OPTION', `ENOKI_FUNCTION_ROUTES entries are function=url (or *=url), got "${entry}"`);
+    }
+    const url = routeUrl(name, entry.slice(eq + 1).trim());
+    if (name === '*') routes.fallback = url;
+    else routes.byName[name] = url;
+  }
+  return routes;
+}
 
 const CLUSTER_ENV = ['ENOKI_ETCD', 'ENOKI_CERTS_DIR', 'ENOKI_PEERING_PORT', 'ENOKI_CLIENT_API_PORT', 'ENOKI_ADVERTISE_HOST', 'ENOKI_CLOUD_NODE', 'ENOKI_REPLICATION_MODE', 'ENOKI_ANTI_ENTROPY_SECONDS', 'ENOKI_KEYGROUP_OWNER'];
 
@@ -172,6 +213,7 @@ export function loadConfig(
     }
     if (mode !== 'off') config.httpTls = { mode, certsDir: path.resolve(env.ENOKI_CERTS_DIR ?? path.join(config.dataDir, 'certs')) };
   }
+  if (!('functionRoutes' in defined) && env.ENOKI_FUNCTION_ROUTES) config.functionRoutes = parseFunctionRoutes(env.ENOKI_FUNCTION_ROUTES);
   if (!('cluster' in defined)) {
     const cluster = clusterFromEnv(env, config.dataDir);
     if (cluster) config.cluster = cluster;
@@ -193,6 +235,7 @@ export const ENV_VARS = {
   ...Object.fromEntries(Object.entries(ENV).map(([name, { key }]) => [name, key])),
   ...Object.fromEntries(CLUSTER_ENV.map((name) => [name, 'cluster'])),
   ENOKI_HTTP_TLS: 'httpTls',
+  ENOKI_FUNCTION_ROUTES: 'functionRoutes',
 };
 
 export interface ClientConfig {

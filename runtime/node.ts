@@ -21,6 +21,7 @@ import { Transpiler } from './functions/transpiler.js';
 import { createApp } from './http/app.js';
 import { AsyncInvocations } from './invoke/async-invocations.js';
 import { GuestCalls } from './invoke/guest-calls.js';
+import { HttpRemoteFunctions } from './invoke/http-remote-functions.js';
 import { Invoker } from './invoke/invoker.js';
 import { startCluster, type RunningCluster } from './cluster/start-cluster.js';
 import { LocalKeygroups, NO_REPLICATION } from './kv/keygroups.js';
@@ -102,10 +103,23 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
   });
   const asyncResults = new AsyncInvocations(config.asyncResults, config.asyncResultTtlMs);
   // The callee of a guest's call runs through the same invoker as its caller (created below).
+  const routes = config.functionRoutes;
+  const certsDir = config.httpTls?.certsDir ?? config.cluster?.certsDir;
+  const remote =
+    routes.fallback !== undefined || Object.keys(routes.byName).length > 0
+      ? new HttpRemoteFunctions({
+          routes,
+          tls: certsDir ? await readTlsMaterial(certsDir, nodeId) : undefined,
+          maxBodyBytes: config.maxBodyBytes,
+          asyncAnswerMs: config.defaultTimeoutMs,
+          logger,
+        })
+      : undefined;
   const calls = new GuestCalls({
     isLocal: (name) => registry.get(name) !== undefined,
     invoke: (name, request, invocationId, context) => invoker.invoke(name, request, invocationId, context),
     asyncResults,
+    remote,
     maxDepth: config.maxCallDepth,
   });
   const invoker = new Invoker({
@@ -171,6 +185,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
       closing ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await pool.stop();
+        remote?.close();
         await cluster?.close();
         await store.close();
       })();

@@ -15,8 +15,8 @@ export interface RemoteFunctions {
   /** Whether calls to `name` go to another node. */
   routes(name: string): boolean;
   call(name: string, request: GuestRequest, context: CallContext): Promise<GuestResponse>;
-  /** Starts `name` asynchronously on its node; the id is that node's. */
-  callAsync(name: string, request: GuestRequest, context: CallContext): Promise<string>;
+  /** Starts `name` asynchronously on its node, waiting at most `waitMs` for it to accept; the id is that node's. */
+  callAsync(name: string, request: GuestRequest, context: CallContext, waitMs: number): Promise<string>;
 }
 
 export interface GuestCallsDeps {
@@ -35,7 +35,7 @@ export class GuestCalls implements GuestCallHandler {
 
   async handle(call: InvokeCall, caller: Caller, remainingMs: number): Promise<InvokeReply> {
     try {
-      const value = call.op === 'call' ? await this.#call(call, caller, remainingMs) : await this.#callAsync(call, caller);
+      const value = call.op === 'call' ? await this.#call(call, caller, remainingMs) : await this.#callAsync(call, caller, remainingMs);
       return { ok: true, value };
     } catch (err) {
       return { ok: false, error: toCallError(err) };
@@ -66,11 +66,11 @@ export class GuestCalls implements GuestCallHandler {
     return (await this.deps.invoke(call.function, call.request, randomUUID(), context)).response;
   }
 
-  async #callAsync(call: InvokeCall, caller: Caller): Promise<string> {
+  async #callAsync(call: InvokeCall, caller: Caller, remainingMs: number): Promise<string> {
     const { local, depth } = this.#target(call, caller);
     // Not waited for: the callee takes its own timeout and an ordinary worker.
     const context: CallContext = { callerId: caller.invocationId, depth, nested: false };
-    if (!local) return this.deps.remote!.callAsync(call.function, call.request, context);
+    if (!local) return this.deps.remote!.callAsync(call.function, call.request, context, remainingMs);
     const invocationId = randomUUID();
     let settle!: { resolve: (r: GuestResponse) => void; reject: (e: unknown) => void };
     const result = new Promise<GuestResponse>((resolve, reject) => (settle = { resolve, reject }));

@@ -76,4 +76,29 @@ test('invalid values are refused with the variable name', () => {
   invalid({ ENOKI_MEMORY_MIB: '4096' }, 'ENOKI_MEMORY_MIB');
 });
 
+
+test('calls between functions: depth, workers and routes from the environment', () => {
+  assert.is(DEFAULTS.maxCallDepth, 8);
+  const config = loadConfig({}, {
+    ENOKI_MAX_CALL_DEPTH: '3',
+    ENOKI_CALL_WORKERS: '0',
+    ENOKI_FUNCTION_ROUTES: ' sensor=http://10.0.0.2:8080/ , store-ab=https://cloud.example:8443/enoki,*=https://cloud.example:8443',
+  });
+  assert.is(config.maxCallDepth, 3);
+  assert.is(config.callWorkers, 0);
+  assert.equal(config.functionRoutes, {
+    byName: { sensor: 'http://10.0.0.2:8080', 'store-ab': 'https://cloud.example:8443/enoki' },
+    fallback: 'https://cloud.example:8443',
+  });
+  assert.equal(loadConfig({}, {}).functionRoutes, { byName: {} });
+});
+
+test('bad function routes are refused naming the entry', () => {
+  invalid({ ENOKI_FUNCTION_ROUTES: 'sensor' }, 'got "sensor"');
+  invalid({ ENOKI_FUNCTION_ROUTES: 'Sensor=http://a:1' }, 'Sensor');
+  invalid({ ENOKI_FUNCTION_ROUTES: 'sensor=not a url' }, 'not a URL');
+  invalid({ ENOKI_FUNCTION_ROUTES: 'sensor=ftp://a:1' }, 'http(s)://');
+  invalid({ ENOKI_FUNCTION_ROUTES: 'sensor=http://a:1/?x=1' }, 'http(s)://');
+  invalid({ ENOKI_MAX_CALL_DEPTH: '-1' }, 'ENOKI_MAX_CALL_DEPTH');
+});
 test.run();
