@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildGuest, guestKind, type GuestSpec } from '../runtime/build/build-guest.js';
+import type { WasiFeature } from '../runtime/build/componentize-js.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // from dist/functions/
 const WIT_DIR = path.join(ROOT, 'wit');
@@ -20,6 +21,26 @@ const FIXTURE_OVERRIDES: Record<string, Partial<GuestSpec>> = {
   'stdio.js': { features: ['stdio', 'random', 'clocks'] },
 };
 
+/**
+ * WASI features an example needs (JS guests are built with none unless asked, see
+ * functions/README.md): `random` for real random numbers, `clocks` for the time.
+ */
+const EXAMPLE_FEATURES: Record<string, WasiFeature[]> = {
+  write: ['random'],
+  // The BeFaaS functions that call others give each call a fresh uuid4 (its `xpair`);
+  // objectrecognition also draws the objects it "recognises".
+  emergencydetection: ['random'],
+  movementplan: ['random'],
+  objectrecognition: ['random'],
+  roadcondition: ['random'],
+  trafficsensorfilter: ['random'],
+  weathersensorfilter: ['random'],
+  // lightphasecalculation waits seconds between light changes; trafficstatistics keys its
+  // counts by the current second.
+  lightphasecalculation: ['clocks'],
+  trafficstatistics: ['clocks'],
+};
+
 interface Guest {
   name: string;
   spec: GuestSpec;
@@ -27,18 +48,42 @@ interface Guest {
 
 const SOURCE = /\.(js|mjs|wat)$/;
 
-/** functions/<name>/<name>.{js,wat} */
+/** The source named after `dir` (`<dir>/<basename>.{js,mjs,wat}`), if there is one. */
+async function ownSource(dir: string): Promise<string | undefined> {
+  const name = path.basename(dir);
+  const files = await fs.readdir(dir);
+  const source = files.find((f) => SOURCE.test(f) && f.replace(SOURCE, '') === name);
+  return source && path.join(dir, source);
+}
+
+/**
+ * functions/<name>/<name>.{js,wat}, and one level down for an application of several functions
+ * that share modules (functions/<app>/<name>/<name>.js, e.g. befaas-iot). Built to
+ * functions/build/<name>.wasm: names must be unique across applications.
+ */
 async function examples(): Promise<Guest[]> {
   const guests: Guest[] = [];
+  const add = (name: string, source: string) => {
+    if (guests.some((g) => g.name === name)) throw new Error(`two examples are named ${name}`);
+    const features = EXAMPLE_FEATURES[name];
+    guests.push({
+      name,
+      spec: { source, out: path.join(OUT_DIR, `${name}.wasm`), witDir: WIT_DIR, ...(features ? { features } : {}) },
+    });
+  };
   for (const entry of await fs.readdir(EXAMPLES_DIR, { withFileTypes: true })) {
     if (!entry.isDirectory() || entry.name === 'build') continue;
-    const files = await fs.readdir(path.join(EXAMPLES_DIR, entry.name));
-    const source = files.find((f) => SOURCE.test(f) && f.replace(SOURCE, '') === entry.name);
-    if (!source) continue;
-    guests.push({
-      name: entry.name,
-      spec: { source: path.join(EXAMPLES_DIR, entry.name, source), out: path.join(OUT_DIR, `${entry.name}.wasm`), witDir: WIT_DIR },
-    });
+    const dir = path.join(EXAMPLES_DIR, entry.name);
+    const source = await ownSource(dir);
+    if (source) {
+      add(entry.name, source);
+      continue;
+    }
+    for (const sub of await fs.readdir(dir, { withFileTypes: true })) {
+      if (!sub.isDirectory()) continue;
+      const nested = await ownSource(path.join(dir, sub.name));
+      if (nested) add(sub.name, nested);
+    }
   }
   return guests;
 }

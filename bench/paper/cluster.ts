@@ -42,6 +42,11 @@ export interface PaperClusterOptions {
   etcdDelayMs?: number;
   /** Extra environment for every node (e.g. ENOKI_WORKERS). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Extra environment for one node, computed just before it starts: `link(to)` is the URL of the
+   * HTTP API of `to` (a node started earlier) through the emulated link from this node.
+   */
+  nodeEnv?: (site: NodeSite, link: (to: NodeSite) => Promise<string>) => Promise<NodeJS.ProcessEnv>;
 }
 
 export interface PaperCluster {
@@ -61,6 +66,8 @@ export interface PaperCluster {
    */
   linkOverhead(node: NodeSite, client: HttpClient, samples?: number): Promise<{ directP50: number; proxiedP50: number; perDirectionMs: number }>;
   deploy(node: NodeSite, name: string, wasm: Uint8Array, keygroup: string): Promise<void>;
+  /** The node's record of the last invocations of `name` (GET /functions/{name}/logs). */
+  invocationLogs(node: NodeSite, name: string, limit?: number): Promise<Array<{ invocationId: string; at: string; durationMs: number; status: number }>>;
   remove(node: NodeSite, name: string): Promise<void>;
   stop(options?: { keepFiles?: boolean }): Promise<void>;
 }
@@ -124,6 +131,12 @@ export async function startPaperCluster(options: PaperClusterOptions): Promise<P
       }
       const egress = await network.egress(delaysByPort);
       const cloudNode = options.cloudNode?.[site];
+      const link = async (to: NodeSite) => {
+        if (!nodes[to]) throw new Error(`${to} must start before ${site} to be linked from it`);
+        const target = new URL(nodes[to].url);
+        return `http://127.0.0.1:${await network.link({ host: target.hostname, port: Number(target.port) }, oneWay(site, to, delays))}`;
+      };
+      const extra = options.nodeEnv ? await options.nodeEnv(site, link) : {};
       const node = await spawnNode({
         name: site,
         args: ['--port', '0', '--data-dir', path.join(dir, site)],
@@ -142,6 +155,7 @@ export async function startPaperCluster(options: PaperClusterOptions): Promise<P
           ENOKI_KEYGROUP_OWNER: 'admin',
           ...(cloudNode ? { ENOKI_CLOUD_NODE: cloudNode } : {}),
           ...options.env,
+          ...extra,
           // All of this node's gRPC (peering, etcd) leaves through its own egress proxy.
           grpc_proxy: `http://127.0.0.1:${egress}`,
         },
@@ -194,6 +208,11 @@ export async function startPaperCluster(options: PaperClusterOptions): Promise<P
           body: wasm as Uint8Array<ArrayBuffer>,
         });
         if (!res.ok) throw new Error(`deploy of ${name} on ${node}: ${res.status} ${await res.text()}`);
+      },
+      async invocationLogs(node, name, limit = 200) {
+        const res = await fetch(`${nodes[node].url}/functions/${name}/logs?limit=${limit}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        if (!res.ok) throw new Error(`logs of ${name} on ${node}: ${res.status} ${await res.text()}`);
+        return ((await res.json()) as { invocations: Array<{ invocationId: string; at: string; durationMs: number; status: number }> }).invocations;
       },
       async remove(node, name) {
         const res = await fetch(`${nodes[node].url}/functions/${name}?purge=true`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });

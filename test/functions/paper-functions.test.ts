@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transpile } from '@bytecodealliance/jco';
 import { suite } from 'uvu';
+import { createWasiHost } from '../../runtime/exec/wasi.js';
 import * as assert from 'uvu/assert';
 
 const noCalls = (): never => {
@@ -48,7 +49,7 @@ class MemoryKv {
     if (value === '') throw { tag: 'invalid-value', val: 'empty' };
     this.data.set(id, [value]);
   };
-  private unused = (): never => {
+  readonly unused = (): never => {
     throw new Error('not used by these functions');
   };
   getMany = this.unused;
@@ -85,7 +86,10 @@ async function instantiate(name: string, kv: MemoryKv): Promise<Handler> {
     if (file.endsWith('.wasm')) modules.set(file, await WebAssembly.compile(data as Uint8Array<ArrayBuffer>));
   }
   const glue = await import(pathToFileURL(path.join(dir, `${name}.js`)).href);
+  // write is built with WASI random (functions/build.ts), so the WASI imports are given too.
+  const wasi = await createWasiHost(() => undefined, () => []);
   const instance = await glue.instantiate((file: string) => modules.get(file)!, {
+    ...wasi.imports,
     'enoki:faas/kv': kv,
     'enoki:faas/log': { write: () => undefined },
     'enoki:faas/env': { get: (): undefined => undefined, all: (): [string, string][] => [] },
