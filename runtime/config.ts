@@ -19,8 +19,10 @@ export interface NodeConfig {
   maxBodyBytes: number;
   /** Largest component accepted by deploy, bytes. */
   maxComponentBytes: number;
-  /** Worker threads executing guests. */
+  /** Worker threads executing guests, at most. */
   workers: number;
+  /** Worker threads started with the node; the others start when concurrent calls need them. */
+  minWorkers: number;
   /** Default and ceiling for a function's timeout, ms. */
   defaultTimeoutMs: number;
   maxTimeoutMs: number;
@@ -88,6 +90,7 @@ export const DEFAULTS: NodeConfig = {
   maxBodyBytes: 6 * 1024 * 1024,
   maxComponentBytes: 64 * 1024 * 1024,
   workers: Math.max(1, Math.min(os.availableParallelism(), 4)),
+  minWorkers: 1,
   defaultTimeoutMs: 10_000,
   maxTimeoutMs: 300_000,
   defaultMemoryMiB: 128,
@@ -114,6 +117,7 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_MAX_BODY_BYTES: { key: 'maxBodyBytes', type: 'int' },
   ENOKI_MAX_COMPONENT_BYTES: { key: 'maxComponentBytes', type: 'int' },
   ENOKI_WORKERS: { key: 'workers', type: 'int' },
+  ENOKI_MIN_WORKERS: { key: 'minWorkers', type: 'int' },
   ENOKI_TIMEOUT_MS: { key: 'defaultTimeoutMs', type: 'int' },
   ENOKI_MAX_TIMEOUT_MS: { key: 'maxTimeoutMs', type: 'int' },
   ENOKI_MEMORY_MIB: { key: 'defaultMemoryMiB', type: 'int' },
@@ -225,6 +229,7 @@ export function loadConfig(
   const invalid = (message: string) => new EnokiError('ERR_INVALID_OPTION', message);
   if (config.port > 65535) throw invalid(`PORT must be at most 65535, got ${config.port}`);
   if (config.workers < 1) throw invalid('ENOKI_WORKERS must be at least 1');
+  if (config.minWorkers < 1 || config.minWorkers > config.workers) throw invalid('ENOKI_MIN_WORKERS must be between 1 and ENOKI_WORKERS');
   if (config.defaultTimeoutMs < 1 || config.defaultTimeoutMs > config.maxTimeoutMs) {
     throw invalid(`ENOKI_TIMEOUT_MS must be 1–${config.maxTimeoutMs} (ENOKI_MAX_TIMEOUT_MS), got ${config.defaultTimeoutMs}`);
   }

@@ -91,6 +91,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
   const code = new CodeCache(artifacts);
   const pool = new WorkerPool({
     size: config.workers,
+    minWorkers: config.minWorkers,
     maxQueue: config.maxQueue,
     memoryBudgetBytes: config.instanceMemoryBudgetMiB * 1024 * 1024,
     logger,

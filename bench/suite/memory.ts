@@ -5,7 +5,8 @@
 //
 // Tiny: N distinct tiny components (own digests: nothing shared but the node) are deployed; the
 // node is restarted (so the transpiler's heap from the deploys is not counted), then each is
-// called once. JS: echo on a node with WORKERS workers; one call (compile + first instance), then
+// called once (one worker: workers start on demand). JS: echo on a node with WORKERS workers, all
+// started up front (ENOKI_MIN_WORKERS); one call (compile + first instance), then
 // concurrent bursts until every worker holds a warm instance of it (further instances share the
 // compiled code).
 
@@ -82,7 +83,8 @@ async function tinyPart(tinyWasm: string[]): Promise<MemoryResult['tiny']> {
 
 async function jsPart(): Promise<MemoryResult['js']> {
   const dir = await tempDir('memory-js');
-  const env = { ENOKI_WORKERS: String(JS_WORKERS) };
+  // Every worker started up front, so that further instances are measured without a worker's own cost.
+  const env = { ENOKI_WORKERS: String(JS_WORKERS), ENOKI_MIN_WORKERS: String(JS_WORKERS) };
   let node = await startBenchNode(dir, env);
   try {
     await deploy(node, 'echo', path.join(EXAMPLES, 'echo.wasm'));

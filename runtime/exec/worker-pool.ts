@@ -64,6 +64,8 @@ interface Slot {
 
 export interface WorkerPoolOptions {
   size: number;
+  /** Workers started with the pool (default 1); the rest start when calls need them. */
+  minWorkers?: number;
   maxQueue: number;
   memoryBudgetBytes: number;
   logger: Logger;
@@ -79,8 +81,10 @@ export class WorkerPool {
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
+  /** Starts minWorkers workers; the others start when calls need them (an idle node stays small). */
   async start(): Promise<void> {
-    for (let i = 0; i < this.options.size; i++) this.#slots.push(this.#spawn(i));
+    const initial = Math.max(1, Math.min(this.options.minWorkers ?? 1, this.options.size));
+    for (let i = 0; i < initial; i++) this.#slots.push(this.#spawn(i));
     await Promise.all(this.#slots.map((s) => s.ready));
   }
 
@@ -219,7 +223,7 @@ export class WorkerPool {
       const next = this.#queue[index];
       const idle = this.#slots.filter((s) => !s.running);
       if (idle.length === 0) {
-        if (next.job.nested && this.#growForCall()) continue;
+        if (this.#grow(next.job.nested === true)) continue;
         if (next.job.nested) this.#refuseStuckCalls();
         return;
       }
@@ -239,12 +243,14 @@ export class WorkerPool {
     return outer < this.options.size ? 0 : -1;
   }
 
-  #growForCall(): boolean {
-    if (this.#stopped || this.#slots.length >= this.options.size + (this.options.callWorkers ?? 0)) return false;
+  /** Adds a worker: up to `size` for any call, and `callWorkers` more for nested calls only. */
+  #grow(nested: boolean): boolean {
+    const limit = this.options.size + (nested ? (this.options.callWorkers ?? 0) : 0);
+    if (this.#stopped || this.#slots.length >= limit) return false;
     const slot = this.#spawn(this.#slots.length);
     this.#slots.push(slot);
     slot.ready.then(() => this.#pump(), (err: unknown) => this.options.logger.error({ err }, 'worker failed to start'));
-    this.options.logger.debug({ workers: this.#slots.length }, 'started a worker for a nested call');
+    this.options.logger.debug({ workers: this.#slots.length, nested }, 'started a worker');
     return true;
   }
 

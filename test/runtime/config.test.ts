@@ -74,6 +74,8 @@ test('invalid values are refused with the variable name', () => {
   invalid({ PORT: '1e1' }, 'PORT');
   invalid({ ENOKI_TIMEOUT_MS: '900000' }, 'ENOKI_TIMEOUT_MS');
   invalid({ ENOKI_MEMORY_MIB: '4096' }, 'ENOKI_MEMORY_MIB');
+  invalid({ ENOKI_WORKERS: '2', ENOKI_MIN_WORKERS: '3' }, 'ENOKI_MIN_WORKERS');
+  invalid({ ENOKI_PREWARM: 'sometimes' }, 'ENOKI_PREWARM');
 });
 
 
