@@ -23,6 +23,7 @@ import { AsyncInvocations } from './invoke/async-invocations.js';
 import { Invoker } from './invoke/invoker.js';
 import { startCluster, type RunningCluster } from './cluster/start-cluster.js';
 import { LocalKeygroups, NO_REPLICATION } from './kv/keygroups.js';
+import { LocalKvBackends } from './kv/kv-backend.js';
 import { InvocationLogs } from './observe/invocation-logs.js';
 import { Metrics } from './observe/metrics.js';
 
@@ -103,10 +104,10 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     artifacts,
     code,
     pool,
-    store,
     metrics,
     logs,
     kvLimits: { maxValueBytes: 4 * 1024 * 1024, maxWriteBytes: 64 * 1024 * 1024, maxScanCount: 10_000 },
+    kvBackends: cluster?.kvBackends ?? new LocalKvBackends(store),
     replicator: cluster?.replicator ?? NO_REPLICATION,
     logger,
   });
