@@ -44,6 +44,10 @@ export class GrpcClientApiClient {
       // and notice a dead peer. grpc-js servers accept a ping per 5 min without calls by default.
       'grpc.keepalive_time_ms': 60_000,
       'grpc.keepalive_timeout_ms': 10_000,
+      // Calls fail at once while the node is unreachable (no waitForReady); a short reconnect
+      // backoff means they succeed again within a second of its return, not after up to 2 min.
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 1_000,
       'grpc.max_receive_message_length': 16 * 1024 * 1024,
     });
   }
