@@ -60,7 +60,12 @@ export interface PaperCluster {
    * of one direction (a loopback hop through the proxy thread).
    */
   linkOverhead(node: NodeSite, client: HttpClient, samples?: number): Promise<{ directP50: number; proxiedP50: number; perDirectionMs: number }>;
-  deploy(node: NodeSite, name: string, wasm: Uint8Array, keygroup: string): Promise<void>;
+  /**
+   * Deploys `name` on `node` with its data in `keygroup`; with kvNode the keygroup stays on that
+   * node and every KV call of the function crosses the link to it (the paper's dockerkv backend
+   * with DOCKERKV_HOST pointing at another node's FReD).
+   */
+  deploy(node: NodeSite, name: string, wasm: Uint8Array, keygroup: string, options?: { kvNode?: NodeSite }): Promise<void>;
   remove(node: NodeSite, name: string): Promise<void>;
   stop(options?: { keepFiles?: boolean }): Promise<void>;
 }
@@ -142,7 +147,7 @@ export async function startPaperCluster(options: PaperClusterOptions): Promise<P
           ENOKI_KEYGROUP_OWNER: 'admin',
           ...(cloudNode ? { ENOKI_CLOUD_NODE: cloudNode } : {}),
           ...options.env,
-          // All of this node's gRPC (peering, etcd) leaves through its own egress proxy.
+          // All of this node's gRPC (peering, client API of kvNodes, etcd) leaves through its own egress proxy.
           grpc_proxy: `http://127.0.0.1:${egress}`,
         },
         logFile: path.join(dir, `${site}.log`),
@@ -187,8 +192,9 @@ export async function startPaperCluster(options: PaperClusterOptions): Promise<P
         const r = (x: number) => Math.round(x * 1000) / 1000;
         return { directP50: r(directP50), proxiedP50: r(proxiedP50), perDirectionMs: r((proxiedP50 - directP50) / 2) };
       },
-      async deploy(node, name, wasm, keygroup) {
-        const res = await fetch(`${nodes[node].url}/functions/${name}?keygroup=${keygroup}`, {
+      async deploy(node, name, wasm, keygroup, { kvNode } = {}) {
+        const query = `keygroup=${keygroup}${kvNode ? `&kvNode=${kvNode}` : ''}`;
+        const res = await fetch(`${nodes[node].url}/functions/${name}?${query}`, {
           method: 'PUT',
           headers: { authorization: `Bearer ${TOKEN}` },
           body: wasm as Uint8Array<ArrayBuffer>,

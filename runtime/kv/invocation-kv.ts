@@ -192,14 +192,18 @@ export class InvocationKv {
   async #range(start: string, count: number, withValues: boolean): Promise<{ id: string; value: string }[]> {
     if (start !== '') validateId(start);
     const limit = Math.min(count, this.limits.maxScanCount);
-    if (start !== '' && !(await this.#exists(start))) {
+    const pending = start === '' ? undefined : this.#pending.get(start);
+    if (pending?.kind === 'delete' || (limit <= 0 && start !== '' && !(await this.#exists(start)))) {
       throw new KvFault('not-found', `scan start "${start}" does not exist`);
     }
     if (limit <= 0) return [];
     // Deleted-but-uncommitted items may hide stored ones: ask the store for that many more.
     let hidden = 0;
     for (const p of this.#pending.values()) if (p.kind === 'delete') hidden++;
-    const stored = await this.backend.scan(this.keygroup.name, { start, count: limit + hidden });
+    // A start this invocation did not write must exist in the backend, which checks it with the
+    // scan itself: one round trip, not two, when the keygroup is on another node.
+    const startMustExist = start !== '' && pending === undefined;
+    const stored = await this.backend.scan(this.keygroup.name, { start, count: limit + hidden, startMustExist });
     const merged = new Map<string, string>();
     for (const item of stored) merged.set(item.id, item.siblings[0].value);
     for (const [id, p] of this.#pending) {

@@ -4,6 +4,13 @@
 
 import type { AppliedWrite, KeygroupInfo, LocalWrite, ReplicaStore, Version } from '../../replication/store/port.js';
 import { EnokiError } from '../errors.js';
+import { KvFault } from './invocation-kv.js';
+
+export interface ScanRequest {
+  start: string;
+  count: number;
+  startMustExist?: boolean;
+}
 
 /** One live sibling of an item. */
 export interface KvSibling {
@@ -15,8 +22,11 @@ export interface KvBackend {
   /** Live siblings of an item; [] when it does not exist. */
   read(keygroup: string, id: string): Promise<KvSibling[]>;
   readMany(keygroup: string, ids: string[]): Promise<KvSibling[][]>;
-  /** Up to `count` live items from `start` ('' = the first) in code-unit order of ids. */
-  scan(keygroup: string, options: { start: string; count: number }): Promise<{ id: string; siblings: KvSibling[] }[]>;
+  /**
+   * Up to `count` live items from `start` ('' = the first) in code-unit order of ids. With
+   * startMustExist, a `start` that is not stored is a `not-found` KvFault.
+   */
+  scan(keygroup: string, options: ScanRequest): Promise<{ id: string; siblings: KvSibling[] }[]>;
   /**
    * Applies the invocation's writes in order. Returns the writes this node applied to its own
    * replica, which it must still hand to replication ([] when another node applied them).
@@ -41,8 +51,11 @@ export class StoreKvBackend implements KvBackend {
     return this.store.readMany(keygroup, ids);
   }
 
-  scan(keygroup: string, options: { start: string; count: number }): Promise<{ id: string; siblings: KvSibling[] }[]> {
-    return this.store.scan(keygroup, options);
+  async scan(keygroup: string, { start, count, startMustExist }: ScanRequest): Promise<{ id: string; siblings: KvSibling[] }[]> {
+    if (startMustExist && (await this.store.read(keygroup, start)).length === 0) {
+      throw new KvFault('not-found', `scan start "${start}" does not exist`);
+    }
+    return this.store.scan(keygroup, { start, count });
   }
 
   commit(writes: LocalWrite[]): Promise<AppliedWrite[]> {

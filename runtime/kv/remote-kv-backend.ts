@@ -5,7 +5,7 @@
 
 import type { AppliedWrite, LocalWrite } from '../../replication/store/port.js';
 import { KvFault } from './invocation-kv.js';
-import type { KvBackend, KvSibling } from './kv-backend.js';
+import type { KvBackend, KvSibling, ScanRequest } from './kv-backend.js';
 
 /**
  * One replica node, as the calls an invocation needs. Failures are KvFaults (`unavailable` when
@@ -35,7 +35,7 @@ export class RemoteKvBackend implements KvBackend {
     return Promise.all(ids.map((id) => this.replica.read(keygroup, id)));
   }
 
-  async scan(keygroup: string, { start, count }: { start: string; count: number }): Promise<{ id: string; siblings: KvSibling[] }[]> {
+  async scan(keygroup: string, { start, count, startMustExist }: ScanRequest): Promise<{ id: string; siblings: KvSibling[] }[]> {
     if (start === '') {
       // FReD's Scan and Keys start at an existing id; nothing in its client API lists from the top.
       throw new KvFault(
@@ -43,7 +43,15 @@ export class RemoteKvBackend implements KvBackend {
         `keygroup ${keygroup} is served by node ${this.replica.node}, whose client API cannot scan from the first item; start at an existing id`,
       );
     }
-    return this.replica.scan(keygroup, start, count);
+    if (startMustExist) return this.replica.scan(keygroup, start, count);
+    // A start only the invocation has written yet: the node cannot scan from it, so the scan
+    // shows the invocation's own items from there and none of the stored ones.
+    try {
+      return await this.replica.scan(keygroup, start, count);
+    } catch (err) {
+      if (err instanceof KvFault && err.tag === 'not-found') return [];
+      throw err;
+    }
   }
 
   async commit(writes: LocalWrite[]): Promise<AppliedWrite[]> {

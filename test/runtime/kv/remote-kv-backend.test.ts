@@ -36,6 +36,8 @@ class FakeNode implements RemoteReplica {
 
   async scan(keygroup: string, start: string, count: number) {
     this.#enter(`scan ${start}`);
+    // As FReD's Scan: the start must exist.
+    if ((await this.store.read(keygroup, start)).length === 0) throw new KvFault('not-found', `scan start "${start}" does not exist on node cloud`);
     return this.store.scan(keygroup, { start, count });
   }
 
@@ -114,6 +116,16 @@ test('a commit cut short says which write failed and how many were applied (no a
     assert.match((err as Error).message, /write 2 of 3 \(set y\) failed on node cloud, the first 1 applied/);
   }
   assert.equal([await value(node, 'x'), await value(node, 'y'), await value(node, 'z')], ['1', undefined, undefined]);
+});
+
+test('a scan is one call to the node; from an id only the invocation wrote it shows the invocation’s items', async () => {
+  const node = await fakeNode({ b: '2', c: '3' });
+  const kv = new InvocationKv(new RemoteKvBackend(node), KG, LIMITS);
+  assert.equal(await call(kv, 'scan', 'b', 10), { ok: [{ id: 'b', value: '2' }, { id: 'c', value: '3' }] });
+  assert.equal(node.calls, ['scan b']);
+  assert.is((await call(kv, 'scan', 'a', 10)).error, 'not-found');
+  await call(kv, 'set', 'a', '1');
+  assert.equal(await call(kv, 'scan', 'a', 10), { ok: [{ id: 'a', value: '1' }] });
 });
 
 test('a scan from the first item is refused with a reason: FReD scans start at an existing id', async () => {
