@@ -81,7 +81,11 @@ export interface ClusterConfig {
   antiEntropySeconds: number;
   /** User (client certificate CN) given every role on keygroups this node creates for functions. */
   keygroupOwner?: string;
+  /** Deadline of each key-value call a function makes on another node's replica (kvNode), ms. Default 2000. */
+  remoteKvDeadlineMs?: number;
 }
+
+export const DEFAULT_REMOTE_KV_DEADLINE_MS = 2000;
 
 export const DEFAULTS: NodeConfig = {
   port: 8080,
@@ -162,7 +166,7 @@ export function parseFunctionRoutes(text: string): FunctionRoutes {
   return routes;
 }
 
-const CLUSTER_ENV = ['ENOKI_ETCD', 'ENOKI_CERTS_DIR', 'ENOKI_PEERING_PORT', 'ENOKI_CLIENT_API_PORT', 'ENOKI_ADVERTISE_HOST', 'ENOKI_CLOUD_NODE', 'ENOKI_REPLICATION_MODE', 'ENOKI_ANTI_ENTROPY_SECONDS', 'ENOKI_KEYGROUP_OWNER'];
+const CLUSTER_ENV = ['ENOKI_ETCD', 'ENOKI_CERTS_DIR', 'ENOKI_PEERING_PORT', 'ENOKI_CLIENT_API_PORT', 'ENOKI_ADVERTISE_HOST', 'ENOKI_CLOUD_NODE', 'ENOKI_REPLICATION_MODE', 'ENOKI_ANTI_ENTROPY_SECONDS', 'ENOKI_KEYGROUP_OWNER', 'ENOKI_REMOTE_KV_DEADLINE_MS'];
 
 function clusterFromEnv(env: NodeJS.ProcessEnv, dataDir: string): ClusterConfig | undefined {
   const etcd = (env.ENOKI_ETCD ?? '').split(',').map((e) => e.trim()).filter(Boolean);
@@ -185,6 +189,7 @@ function clusterFromEnv(env: NodeJS.ProcessEnv, dataDir: string): ClusterConfig 
     replicationMode: mode,
     antiEntropySeconds: int('ENOKI_ANTI_ENTROPY_SECONDS', 30),
     keygroupOwner: env.ENOKI_KEYGROUP_OWNER || undefined,
+    remoteKvDeadlineMs: int('ENOKI_REMOTE_KV_DEADLINE_MS', DEFAULT_REMOTE_KV_DEADLINE_MS),
   };
 }
 
@@ -233,6 +238,7 @@ export function loadConfig(
   if (config.defaultTimeoutMs < 1 || config.defaultTimeoutMs > config.maxTimeoutMs) {
     throw invalid(`ENOKI_TIMEOUT_MS must be 1–${config.maxTimeoutMs} (ENOKI_MAX_TIMEOUT_MS), got ${config.defaultTimeoutMs}`);
   }
+  if (config.cluster?.remoteKvDeadlineMs !== undefined && !(config.cluster.remoteKvDeadlineMs >= 1)) throw invalid('ENOKI_REMOTE_KV_DEADLINE_MS must be at least 1');
   if (config.defaultMemoryMiB < 1 || config.defaultMemoryMiB > config.maxMemoryMiB) {
     throw invalid(`ENOKI_MEMORY_MIB must be 1–${config.maxMemoryMiB} (ENOKI_MAX_MEMORY_MIB), got ${config.defaultMemoryMiB}`);
   }

@@ -34,6 +34,8 @@ export const ERROR_TABLE = {
   ERR_CALL_UNAVAILABLE: { status: 502, blame: 'host' },
   ERR_INTERNAL: { status: 500, blame: 'host' },
   ERR_SHUTTING_DOWN: { status: 503, blame: 'host' },
+  /** Another node the request needs (a function's kvNode) did not answer. */
+  ERR_NODE_UNAVAILABLE: { status: 503, blame: 'host' },
 } as const satisfies Record<string, { status: number; blame: Blame }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

@@ -26,6 +26,7 @@ import { Invoker } from './invoke/invoker.js';
 import { Prewarmer } from './invoke/prewarmer.js';
 import type { RunningCluster } from './cluster/start-cluster.js';
 import { LocalKeygroups, NO_REPLICATION } from './kv/keygroups.js';
+import { LocalKvBackends } from './kv/kv-backend.js';
 import { InvocationLogs } from './observe/invocation-logs.js';
 import { Metrics } from './observe/metrics.js';
 
@@ -140,10 +141,10 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     artifacts,
     code,
     pool,
-    store,
     metrics,
     logs,
     kvLimits: { maxValueBytes: 4 * 1024 * 1024, maxWriteBytes: 64 * 1024 * 1024, maxScanCount: 10_000 },
+    kvBackends: cluster?.kvBackends ?? new LocalKvBackends(store),
     replicator: cluster?.replicator ?? NO_REPLICATION,
     logger,
     calls,

@@ -13,7 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCertsCommand } from '../../replication/security/certs-cli.js';
-import { buildGuest } from '../../runtime/build/build-guest.js';
 import { findOrInstallEtcd, freePorts, startLocalEtcd, type LocalEtcd } from '../../runtime/cluster/local-etcd.js';
 import { spawnNode, type NodeProcess } from '../../runtime/cli/node-process.js';
 import { summarize } from '../stats.js';
@@ -65,7 +64,12 @@ export interface PaperCluster {
    * of one direction (a loopback hop through the proxy thread).
    */
   linkOverhead(node: NodeSite, client: HttpClient, samples?: number): Promise<{ directP50: number; proxiedP50: number; perDirectionMs: number }>;
-  deploy(node: NodeSite, name: string, wasm: Uint8Array, keygroup: string): Promise<void>;
+  /**
+   * Deploys `name` on `node` with its data in `keygroup`; with kvNode the keygroup stays on that
+   * node and every KV call of the function crosses the link to it (the paper's dockerkv backend
+   * with DOCKERKV_HOST pointing at another node's FReD).
+   */
+  deploy(node: NodeSite, name: string, wasm: Uint8Array, keygroup: string, options?: { kvNode?: NodeSite }): Promise<void>;
   /** The node's record of the last invocations of `name` (GET /functions/{name}/logs). */
   invocationLogs(node: NodeSite, name: string, limit?: number): Promise<Array<{ invocationId: string; at: string; durationMs: number; status: number }>>;
   remove(node: NodeSite, name: string): Promise<void>;
@@ -79,20 +83,6 @@ export async function builtFunction(name: string): Promise<Uint8Array> {
   } catch {
     throw new Error(`functions/build/${name}.wasm is missing: run \`npm run build:functions\``);
   }
-}
-
-/**
- * `write` built with WASI random: the examples are built without it, and then every instance
- * draws the same "random" ids (see functions/write/write.js). Cached next to the examples.
- */
-export async function writeWithRandom(): Promise<Uint8Array> {
-  const built = await buildGuest({
-    source: path.join(ROOT, 'functions', 'write', 'write.js'),
-    out: path.join(BUILT, 'bench-paper', 'write-random.wasm'),
-    witDir: path.join(ROOT, 'wit'),
-    features: ['random'],
-  });
-  return built.bytes;
 }
 
 export async function startPaperCluster(options: PaperClusterOptions): Promise<PaperCluster> {
@@ -156,7 +146,7 @@ export async function startPaperCluster(options: PaperClusterOptions): Promise<P
           ...(cloudNode ? { ENOKI_CLOUD_NODE: cloudNode } : {}),
           ...options.env,
           ...extra,
-          // All of this node's gRPC (peering, etcd) leaves through its own egress proxy.
+          // All of this node's gRPC (peering, client API of kvNodes, etcd) leaves through its own egress proxy.
           grpc_proxy: `http://127.0.0.1:${egress}`,
         },
         logFile: path.join(dir, `${site}.log`),
@@ -201,8 +191,9 @@ export async function startPaperCluster(options: PaperClusterOptions): Promise<P
         const r = (x: number) => Math.round(x * 1000) / 1000;
         return { directP50: r(directP50), proxiedP50: r(proxiedP50), perDirectionMs: r((proxiedP50 - directP50) / 2) };
       },
-      async deploy(node, name, wasm, keygroup) {
-        const res = await fetch(`${nodes[node].url}/functions/${name}?keygroup=${keygroup}`, {
+      async deploy(node, name, wasm, keygroup, { kvNode } = {}) {
+        const query = `keygroup=${keygroup}${kvNode ? `&kvNode=${kvNode}` : ''}`;
+        const res = await fetch(`${nodes[node].url}/functions/${name}?${query}`, {
           method: 'PUT',
           headers: { authorization: `Bearer ${TOKEN}` },
           body: wasm as Uint8Array<ArrayBuffer>,

@@ -6,14 +6,14 @@
 // was acknowledged. Replication is asynchronous, as FReD's was (--peer-async-replication).
 // Paper: read at the edge with a replica, p50 9.7 ms; staleness p50 2.3 ms.
 //
-// Modes (the paper's labels in brackets):
+// Modes (the paper's labels in brackets), as run-replication.sh set them up: the writer's
+// function always runs at edge1 and the reader's at edge2, each client 1 ms from its edge; what
+// changes is where the keygroup lives.
 //   edge   [Edge (Repl.)] the keygroup on edge1 and edge2: both functions use a local replica.
-//   p2p    [Edge (No Repl.)] the keygroup on edge1 only. In the paper the reader's function ran
-//          at edge2 and read edge1's FReD across the 10 ms link. This runtime has no remote KV, so
-//          the reader's request goes client → edge2 → edge1 to edge1's function instead: the
-//          same links crossed once each way, since the function makes exactly one KV call.
-//   cloud  [Cloud] the keygroup in the cloud only; by the same argument both clients' requests
-//          go through their edge to the cloud's function (client → edge → cloud).
+//   p2p    [Edge (No Repl.)] the keygroup on edge1 only: the reader's function at edge2 is
+//          deployed with kvNode=edge1, so its read crosses the 10 ms edge ↔ edge link.
+//   cloud  [Cloud] the keygroup in the cloud only: both functions are deployed with kvNode=cloud,
+//          so every read and write crosses a 25 ms edge ↔ cloud link.
 //
 // The reader calls at a random point of each period unless --phase locked (see randomPhaseLoop).
 //
@@ -33,17 +33,25 @@ const PAPER = { edge: { readP50: 9.7, stalenessP50: 2.3 } };
 
 interface Route {
   keygroup: string;
-  /** Nodes the function is deployed on, in order (the first creates the keygroup). */
-  deployOn: NodeSite[];
+  /** Where the keygroup lives: the writer's and reader's functions use it there. */
+  data: NodeSite[];
   writer: Site[];
   reader: Site[];
 }
 
+const WRITER: Site[] = ['client', 'edge1'];
+const READER: Site[] = ['client', 'edge2'];
+
 const ROUTES: Record<Mode, Route> = {
-  edge: { keygroup: 'replicationedge', deployOn: ['edge1', 'edge2'], writer: ['client', 'edge1'], reader: ['client', 'edge2'] },
-  p2p: { keygroup: 'replicationp2p', deployOn: ['edge1'], writer: ['client', 'edge1'], reader: ['client', 'edge2', 'edge1'] },
-  cloud: { keygroup: 'replicationcloud', deployOn: ['cloud'], writer: ['client', 'edge1', 'cloud'], reader: ['client', 'edge2', 'cloud'] },
+  edge: { keygroup: 'replicationedge', data: ['edge1', 'edge2'], writer: WRITER, reader: READER },
+  p2p: { keygroup: 'replicationp2p', data: ['edge1'], writer: WRITER, reader: READER },
+  cloud: { keygroup: 'replicationcloud', data: ['cloud'], writer: WRITER, reader: READER },
 };
+
+/** The node whose replica serves a function at `node`: its own if it holds one, else the first holder. */
+function kvNodeFor(route: Route, node: NodeSite): NodeSite | undefined {
+  return route.data.includes(node) ? undefined : route.data[0];
+}
 
 function options() {
   const { values } = parseArgs({
@@ -93,7 +101,8 @@ async function runMode(cluster: PaperCluster, client: HttpClient, mode: Mode, op
   const route = ROUTES[mode];
   const fn = `replication-${mode}`;
   const wasm = await builtFunction('replication');
-  for (const node of route.deployOn) await cluster.deploy(node, fn, wasm, route.keygroup);
+  const sites: NodeSite[] = ['edge1', 'edge2'];
+  for (const node of sites) await cluster.deploy(node, fn, wasm, route.keygroup, { kvNode: kvNodeFor(route, node) });
   const writeUrl = `${await cluster.url(route.writer[route.writer.length - 1] as NodeSite, route.writer)}/fn/${fn}`;
   const readUrl = `${await cluster.url(route.reader[route.reader.length - 1] as NodeSite, route.reader)}/fn/${fn}`;
   const warm = { calls: 150, maxMs: 3000 };
@@ -138,7 +147,7 @@ async function runMode(cluster: PaperCluster, client: HttpClient, mode: Mode, op
     strict.push(stale && at < reply.start ? reply.end - at : 0);
   });
   await Promise.all([writer, reader]);
-  for (const node of route.deployOn) await cluster.remove(node, fn).catch(() => undefined);
+  for (const node of sites) await cluster.remove(node, fn).catch(() => undefined);
   return {
     mode,
     writerRoute: route.writer.join(' → '),
@@ -195,14 +204,19 @@ async function main(): Promise<void> {
   client.close();
   await cluster.stop();
 
-  const rows = [['mode', 'reader route', 'link RTT w / r', 'write p50 / p99', 'read p50 / p95 / p99', 'staleness p50 / p95 / p99', 'strict staleness p50 / p99', 'stale reads (strict)', 'errors w / r', 'paper read p50, staleness p50']];
+  const rows = [['mode', 'keygroup on', 'KV link RTT w / r', 'write p50 / p99', 'read p50 / p95 / p99', 'staleness p50 / p95 / p99', 'strict staleness p50 / p99', 'stale reads (strict)', 'errors w / r', 'paper read p50, staleness p50']];
   for (const r of results) {
-    const rtt = (sites: string) => 2 * pathDelay(sites.split(' → ') as Site[]);
+    // What each call's one KV operation crosses: nothing with a local replica.
+    const route = ROUTES[r.mode];
+    const rtt = (node: NodeSite) => {
+      const kvNode = kvNodeFor(route, node);
+      return kvNode ? 2 * pathDelay([node, kvNode]) : 0;
+    };
     const paper = r.mode === 'edge' ? `${PAPER.edge.readP50}, ${PAPER.edge.stalenessP50}` : '—';
     rows.push([
       r.mode,
-      r.readerRoute,
-      `${rtt(r.writerRoute)} / ${rtt(r.readerRoute)}`,
+      route.data.join(', '),
+      `${rtt('edge1')} / ${rtt('edge2')}`,
       `${r.write.p50} / ${r.write.p99}`,
       `${r.read.p50} / ${r.read.p95} / ${r.read.p99}`,
       `${r.staleness.p50} / ${r.staleness.p95} / ${r.staleness.p99}`,

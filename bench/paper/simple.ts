@@ -5,24 +5,37 @@
 // with the data in the cloud.
 //
 // Modes:
-//   direct  the edge's function without any emulated link: the runtime's own share (baseline).
-//   edge    function and data at edge1, client ↔ edge1 1 ms: the paper's edge mode.
-//   cloud   function and data in the cloud, reached through the edge (client → edge1 → cloud,
-//           26 ms each way). NOT the paper's cloud mode, where the function ran at the edge and
-//           each of its 4 KV operations crossed the 25 ms link to the cloud's FReD: this runtime
-//           serves a function's KV from the local replica only (see bench/paper/README.md).
-//           The table adds an estimate of the paper's mode: edge p50 + 4 × (edge ↔ cloud RTT).
+//   direct    the edge's function without any emulated link: the runtime's own share (baseline).
+//   edge      function and data at edge1, client ↔ edge1 1 ms: the paper's edge mode.
+//   cloud     the paper's cloud mode: the function at edge1 (client ↔ edge1 1 ms), its keygroup
+//             only in the cloud (deployed with kvNode=cloud), so each of its KV calls crosses the
+//             25 ms edge ↔ cloud link through edge1's egress proxy: get and scan during the call,
+//             then the two sets when the call commits (one Update each, in order).
+//   cloud-fn  function and data in the cloud, reached through the edge (client → edge1 → cloud):
+//             one wide-area round trip per call; not a mode of the paper (not run by default).
 //
 //   node dist/bench/paper/simple.js [--duration 15] [--threads 10] [--frequency 1]
 //                                   [--modes direct,edge,cloud] [--full] [--out FILE]
 import { parseArgs } from 'node:util';
 import { machine, summarize, type Summary } from '../stats.js';
-import { builtFunction, startPaperCluster, type PaperCluster } from './cluster.js';
+import { builtFunction, startPaperCluster, type NodeSite, type PaperCluster } from './cluster.js';
 import { HttpClient, loadAverage, pacedLoop, sleep, table, warmUp, printProxyCost, runMain, writeReport } from './load.js';
 import { PAPER_DELAYS, pathDelay, type Site } from './network.js';
 
-const MODES = ['direct', 'edge', 'cloud'] as const;
+const MODES = ['direct', 'edge', 'cloud', 'cloud-fn'] as const;
 type Mode = (typeof MODES)[number];
+const DEFAULT_MODES: Mode[] = ['direct', 'edge', 'cloud'];
+
+/** Where the client sends each mode's requests, and the function's name there. */
+const ROUTES: Record<Mode, { route: Site[]; fn: string }> = {
+  direct: { route: ['client', 'edge1'], fn: 'movingaverage' },
+  edge: { route: ['client', 'edge1'], fn: 'movingaverage' },
+  cloud: { route: ['client', 'edge1'], fn: 'movingaverage-remote' },
+  'cloud-fn': { route: ['client', 'edge1', 'cloud'], fn: 'movingaverage' },
+};
+
+/** KV round trips of one call that cross a link: get, scan, and the commit's two Updates. */
+const KV_ROUND_TRIPS: Partial<Record<Mode, number>> = { cloud: 4 };
 
 /** From the original results.csv: movingaverage, 10 threads at 1/s, 3 repeats of 5 min (ms). */
 const PAPER = { edge: { p50: 21.0, p95: 25.1, p99: 27.9 }, cloud: { p50: 218.3, p95: 223.3, p99: 225.7 } };
@@ -33,7 +46,7 @@ function options() {
       duration: { type: 'string' },
       threads: { type: 'string', default: '10' },
       frequency: { type: 'string', default: '1' },
-      modes: { type: 'string', default: MODES.join(',') },
+      modes: { type: 'string', default: DEFAULT_MODES.join(',') },
       full: { type: 'boolean', default: false },
       out: { type: 'string' },
     },
@@ -68,10 +81,10 @@ interface ModeResult {
 }
 
 async function runMode(cluster: PaperCluster, client: HttpClient, mode: Mode, opts: ReturnType<typeof options>): Promise<ModeResult> {
-  const route: Site[] = mode === 'cloud' ? ['client', 'edge1', 'cloud'] : ['client', 'edge1'];
-  const node = mode === 'cloud' ? 'cloud' : 'edge1';
+  const { route, fn } = ROUTES[mode];
+  const node = route[route.length - 1] as NodeSite;
   const base = mode === 'direct' ? cluster.nodes.edge1.url : await cluster.url(node, route);
-  const url = `${base}/fn/movingaverage`;
+  const url = `${base}/fn/${fn}`;
   await warmUp(client, url, (i) => `${i % opts.threads}-10`, { concurrency: opts.threads });
   await cluster.network.stats(true);
 
@@ -95,8 +108,9 @@ async function runMode(cluster: PaperCluster, client: HttpClient, mode: Mode, op
   const errors = Object.entries(statuses).filter(([s]) => s !== '200').reduce((n, [, c]) => n + c, 0);
   return {
     mode,
-    route: mode === 'direct' ? 'client → edge1 (no emulated link)' : route.join(' → '),
-    networkRttMs: mode === 'direct' ? 0 : 2 * pathDelay(route),
+    route: mode === 'direct' ? 'client → edge1 (no emulated link)' : mode === 'cloud' ? 'client → edge1, KV edge1 → cloud' : route.join(' → '),
+    // The client's path, plus each KV call's round trip across the edge ↔ cloud link.
+    networkRttMs: mode === 'direct' ? 0 : 2 * pathDelay(route) + (KV_ROUND_TRIPS[mode] ?? 0) * 2 * PAPER_DELAYS.edgeCloud,
     latency: summarize(samples.map(([, ms]) => ms)),
     errors,
     statuses,
@@ -108,7 +122,7 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 
 async function main(): Promise<void> {
   const opts = options();
-  const needsCloud = opts.modes.includes('cloud');
+  const needsCloud = opts.modes.some((m) => m === 'cloud' || m === 'cloud-fn');
   process.stderr.write(`starting etcd, ${needsCloud ? 'cloud and edge1' : 'edge1'} with the emulated links…\n`);
   const cluster = await startPaperCluster({ nodes: needsCloud ? ['cloud', 'edge1'] : ['edge1'] });
   const client = new HttpClient();
@@ -117,10 +131,11 @@ async function main(): Promise<void> {
   let overhead;
   try {
     const wasm = await builtFunction('movingaverage');
-    // Separate keygroups, so the edge and the cloud each hold only their own data (one replica,
-    // as FReD held it in the paper's runs).
+    // Separate keygroups, each held by one node only (one replica, as FReD held it in the
+    // paper's runs): edge1's own, and the cloud's, which edge1's second function uses remotely.
     await cluster.deploy('edge1', 'movingaverage', wasm, 'movingaverageedge');
-    if (needsCloud) await cluster.deploy('cloud', 'movingaverage', wasm, 'movingaveragecloud');
+    if (opts.modes.includes('cloud')) await cluster.deploy('edge1', 'movingaverage-remote', wasm, 'movingaverageremote', { kvNode: 'cloud' });
+    if (opts.modes.includes('cloud-fn')) await cluster.deploy('cloud', 'movingaverage', wasm, 'movingaveragecloud');
     for (const mode of opts.modes) {
       process.stderr.write(`${mode}: ${opts.threads} threads at ${opts.frequency}/s for ${opts.durationS} s…\n`);
       results.push(await runMode(cluster, client, mode, opts));
@@ -136,17 +151,11 @@ async function main(): Promise<void> {
   client.close();
   await cluster.stop();
 
-  const edge = results.find((r) => r.mode === 'edge');
-  const kvRtt = 2 * PAPER_DELAYS.edgeCloud;
-  const estimate = edge ? Math.round((edge.latency.p50 + 4 * kvRtt) * 10) / 10 : undefined;
   const rows = [['mode', 'route', 'link RTT', 'n', 'p50', 'p95', 'p99', 'mean', 'errors', 'paper p50 / p95 / p99']];
   for (const r of results) {
-    const paper = r.mode === 'edge' ? PAPER.edge : undefined;
+    const paper = r.mode === 'edge' ? PAPER.edge : r.mode === 'cloud' ? PAPER.cloud : undefined;
     const l = r.latency;
     rows.push([r.mode, r.route, String(r.networkRttMs), String(l.n), String(l.p50), String(l.p95), String(l.p99), String(l.mean), String(r.errors), paper ? `${paper.p50} / ${paper.p95} / ${paper.p99}` : '—']);
-  }
-  if (estimate !== undefined) {
-    rows.push(['(paper cloud)', 'edge function, 4 KV round trips to the cloud: estimate = edge p50 + 4 × 50', '—', '—', String(estimate), '—', '—', '—', '—', `${PAPER.cloud.p50} / ${PAPER.cloud.p95} / ${PAPER.cloud.p99}`]);
   }
   process.stdout.write('movingaverage latency, ms\n' + table(rows));
   printProxyCost(overhead, proxy);
@@ -154,7 +163,6 @@ async function main(): Promise<void> {
     machine: { ...machine(), loadAverage: loadAverage() },
     settings: { ...opts, delays: PAPER_DELAYS, unit: 'ms', keepAlive: true },
     results,
-    paperCloudEstimateP50: estimate,
     paper: PAPER,
     proxyLateness: proxy,
     linkOverhead: overhead,

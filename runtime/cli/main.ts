@@ -14,7 +14,7 @@ const USAGE = `enoki — stateful WebAssembly functions from edge to cloud
 
 Usage:
   enoki start [--port N] [--data-dir DIR] [--examples]    run a node (Ctrl-C stops it)
-  enoki deploy <file.wasm> --name NAME [--keygroup KG] [--immutable]
+  enoki deploy <file.wasm> --name NAME [--keygroup KG] [--immutable] [--kv-node NODE]
                [--timeout MS] [--memory MIB] [--env KEY=VALUE]...
   enoki invoke <name> [-d DATA | -d @file] [-X METHOD] [--path /sub/path] [--async]
   enoki ls                       list functions
@@ -41,6 +41,7 @@ const OPTIONS = {
   name: { type: 'string' },
   keygroup: { type: 'string' },
   immutable: { type: 'boolean' },
+  'kv-node': { type: 'string' },
   timeout: { type: 'string' },
   memory: { type: 'string' },
   env: { type: 'string', multiple: true },
@@ -174,6 +175,7 @@ async function main(argv: string[]): Promise<void> {
       const query = new URLSearchParams();
       if (values.keygroup) query.set('keygroup', values.keygroup);
       if (values.immutable) query.set('immutable', 'true');
+      if (values['kv-node']) query.set('kvNode', values['kv-node']);
       if (values.timeout) query.set('timeoutMs', values.timeout);
       if (values.memory) query.set('memoryMiB', values.memory);
       for (const e of values.env ?? []) query.append('env', e);

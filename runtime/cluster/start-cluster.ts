@@ -18,13 +18,18 @@ import { GrpcTriggerClient } from '../../replication/grpc/trigger-client.js';
 import { EtcdNaming } from '../../replication/naming/etcd-naming.js';
 import { certificateOfCall, checkUser, clientCredentials, readTlsMaterial, serverCredentials } from '../../replication/security/policy.js';
 import type { AppliedWrite, ReplicaStore } from '../../replication/store/port.js';
-import type { ClusterConfig } from '../config.js';
+import { DEFAULT_REMOTE_KV_DEADLINE_MS, type ClusterConfig } from '../config.js';
 import type { KeygroupProvider, WriteReplicator } from '../kv/keygroups.js';
+import { LocalKvBackends, type KvBackends } from '../kv/kv-backend.js';
 import { ClusterKeygroups } from './cluster-keygroups.js';
+import { ClusterKvBackends } from './cluster-kv-backends.js';
 import { NamingMembership } from './naming-membership.js';
+import { RemoteNodes } from './remote-nodes.js';
 
 export interface RunningCluster {
   keygroups: KeygroupProvider;
+  /** The local replica, or for functions deployed with kvNode that node's. */
+  kvBackends: KvBackends;
   replicator: WriteReplicator;
   peeringPort: number;
   clientApiPort: number;
@@ -158,8 +163,10 @@ export async function startCluster(options: {
   });
   logger.info({ nodeId, peeringPort: peering.port, clientApiPort, etcd: config.etcd }, 'cluster services started');
 
+  const remotes = new RemoteNodes({ nodeId, certsDir: config.certsDir, naming, deadlineMs: config.remoteKvDeadlineMs ?? DEFAULT_REMOTE_KV_DEADLINE_MS, logger });
   return {
-    keygroups: new ClusterKeygroups({ nodeId, store, naming, engine, cloudNode: config.cloudNode, owner: config.keygroupOwner }),
+    keygroups: new ClusterKeygroups({ nodeId, store, naming, engine, cloudNode: config.cloudNode, owner: config.keygroupOwner, remotes }),
+    kvBackends: new ClusterKvBackends({ nodeId, naming, local: new LocalKvBackends(store), remotes }),
     replicator: {
       async replicate(applied) {
         await engine.replicateLocal(applied, config.replicationMode);
@@ -171,6 +178,7 @@ export async function startCluster(options: {
     async close() {
       await new Promise<void>((resolve) => clientApi.tryShutdown(() => resolve()));
       await peering.close();
+      remotes.close();
       await engine.stop();
       await outbox.close();
       await transport.close();

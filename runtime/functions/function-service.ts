@@ -27,6 +27,11 @@ export interface DeployOptions {
   keygroup?: string;
   /** Create the keygroup immutable (append-only) if it does not exist yet. */
   immutable?: boolean;
+  /**
+   * Serve the function's key-value calls from this node's replica of the keygroup, over FReD's
+   * client API, instead of replicating the keygroup here (cluster mode).
+   */
+  kvNode?: string;
   timeoutMs?: number;
   memoryMiB?: number;
   env?: Record<string, string>;
@@ -90,7 +95,13 @@ export class FunctionService {
     }
     const env = requested.env ?? {};
     checkEnv(env);
-    return { keygroup, timeoutMs, memoryMiB, env };
+    const { kvNode } = requested;
+    // FReD's naming keys forbid '|' and control characters in node ids.
+    // eslint-disable-next-line no-control-regex
+    if (kvNode !== undefined && (kvNode === '' || kvNode.length > 256 || /[|\x00-\x1f]/.test(kvNode))) {
+      throw new EnokiError('ERR_INVALID_OPTION', `invalid kvNode ${JSON.stringify(kvNode.slice(0, 80))}: a node id, non-empty, without '|' or control characters`);
+    }
+    return { keygroup, ...(kvNode !== undefined ? { kvNode } : {}), timeoutMs, memoryMiB, env };
   }
 
   async deploy(name: string, bytes: Uint8Array, requested: DeployOptions = {}): Promise<FunctionVersion> {
@@ -104,14 +115,14 @@ export class FunctionService {
     const digest = digestOf(bytes);
     const meta = (await artifacts.get(digest)) ?? (await artifacts.put(bytes, await transpiler.transpile(bytes)));
     // An existing keygroup (here or, in a cluster, elsewhere) is joined rather than created again.
-    const { info, origin } = await this.deps.keygroups.ensure(options.keygroup, { mutable: !requested.immutable });
+    const { info, origin } = await this.deps.keygroups.ensure(options.keygroup, { mutable: !requested.immutable, kvNode: options.kvNode });
     if (origin !== 'created' && requested.immutable !== undefined && info.mutable === requested.immutable) {
       throw new EnokiError('ERR_INVALID_OPTION', `keygroup ${options.keygroup} already exists and is ${info.mutable ? 'mutable' : 'immutable'}`);
     }
     const previous = registry.get(name);
     const version = await registry.addVersion(name, meta.digest, meta.size, options);
     if (previous) this.#retire(activeVersion(previous));
-    logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12), keygroup: options.keygroup, keygroupOrigin: origin }, 'deployed');
+    logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12), keygroup: options.keygroup, kvNode: options.kvNode, keygroupOrigin: origin }, 'deployed');
     this.deps.activated?.(name);
     return version;
   }

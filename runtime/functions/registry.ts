@@ -8,6 +8,8 @@ import { EnokiError } from '../errors.js';
 
 export interface FunctionOptions {
   keygroup: string;
+  /** Node whose replica serves the keygroup; absent: this node's own replica. */
+  kvNode?: string;
   timeoutMs: number;
   memoryMiB: number;
   env: Record<string, string>;

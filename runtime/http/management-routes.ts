@@ -15,7 +15,7 @@ function intOption(value: string | undefined, name: string): number | undefined 
   return n;
 }
 
-/** Deploy options come as query parameters: keygroup, immutable, timeoutMs, memoryMiB, env=K=V. */
+/** Deploy options come as query parameters: keygroup, immutable, kvNode, timeoutMs, memoryMiB, env=K=V. */
 function deployOptions(query: (name: string) => string | undefined, queries: (name: string) => string[] | undefined): DeployOptions {
   const env: Record<string, string> = {};
   for (const pair of queries('env') ?? []) {
@@ -26,6 +26,7 @@ function deployOptions(query: (name: string) => string | undefined, queries: (na
   const immutable = query('immutable');
   return {
     keygroup: query('keygroup'),
+    kvNode: query('kvNode'),
     immutable: immutable === undefined ? undefined : immutable === 'true' || immutable === '1',
     timeoutMs: intOption(query('timeoutMs'), 'timeoutMs'),
     memoryMiB: intOption(query('memoryMiB'), 'memoryMiB'),

@@ -5,7 +5,6 @@
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ReplicaStore } from '../../replication/store/port.js';
 import { EnokiError, type ErrorCode } from '../errors.js';
 import { codeKeyOf, type CodeCache } from '../exec/code-cache.js';
 import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
@@ -14,6 +13,7 @@ import type { ArtifactStore } from '../functions/artifact-store.js';
 import { activeVersion, type FunctionRegistry } from '../functions/registry.js';
 import { InvocationKv, type InvocationKvLimits } from '../kv/invocation-kv.js';
 import type { WriteReplicator } from '../kv/keygroups.js';
+import type { KvBackends } from '../kv/kv-backend.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { CallContext, GuestCallHandler } from './call-context.js';
@@ -43,10 +43,11 @@ export interface InvokerDeps {
   artifacts: ArtifactStore;
   code: CodeCache;
   pool: WorkerPool;
-  store: ReplicaStore;
   metrics: Metrics;
   logs: InvocationLogs;
   kvLimits: InvocationKvLimits;
+  /** Where each function's keygroup is served from: the local replica or another node's. */
+  kvBackends: KvBackends;
   replicator: WriteReplicator;
   logger: Logger;
   /** Serves guests' `invoke` calls; without it every call fails as `unavailable`. */
@@ -57,7 +58,7 @@ export class Invoker {
   constructor(private readonly deps: InvokerDeps) {}
 
   async invoke(name: string, request: GuestRequest, invocationId: string = randomUUID(), context?: CallContext): Promise<Invocation> {
-    const { registry, artifacts, code, pool, store, metrics, logs } = this.deps;
+    const { registry, artifacts, code, pool, metrics, logs } = this.deps;
     const started = performance.now();
     const record = registry.require(name);
     const version = activeVersion(record);
@@ -70,9 +71,8 @@ export class Invoker {
     try {
       const meta = await artifacts.get(version.digest);
       if (!meta) throw new EnokiError('ERR_INTERNAL', `the artefact of ${name} ${version.id} is missing`);
-      const keygroup = await store.getKeygroup(options.keygroup);
-      if (!keygroup) throw new EnokiError('ERR_KEYGROUP_NOT_FOUND', `keygroup ${options.keygroup} of ${name} does not exist`);
-      const kv = new InvocationKv(store, keygroup, this.deps.kvLimits);
+      const { backend, keygroup } = await this.deps.kvBackends.open(options);
+      const kv = new InvocationKv(backend, keygroup, this.deps.kvLimits);
       const memoryLimitBytes = options.memoryMiB * 1024 * 1024;
       // Rounded up: a callee capped by its caller's deadline never ends before the caller does, so
       // the caller's own timeout, not a call-error, is what ends it.

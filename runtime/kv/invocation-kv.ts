@@ -1,12 +1,13 @@
-// The host side of the `kv` WIT interface for one invocation: reads see the store plus the
-// invocation's own uncommitted writes; writes collect in an overlay that commit() applies to the
-// replica as one atomic batch, before the response leaves the node. Every failure is a typed
-// kv-error for the guest, never a trap.
+// The host side of the `kv` WIT interface for one invocation: reads see the backend plus the
+// invocation's own uncommitted writes; writes collect in an overlay that commit() hands to the
+// backend (the local replica applies it as one atomic batch; a remote replica item by item)
+// before the response leaves the node. Every failure is a typed kv-error for the guest, never a trap.
 
-import type { AppliedWrite, KeygroupInfo, LocalWrite, ReplicaStore, Sibling } from '../../replication/store/port.js';
+import type { AppliedWrite, KeygroupInfo, LocalWrite } from '../../replication/store/port.js';
 import { StoreError } from '../../replication/store/port.js';
 import { validateAppendId, validateId, validateValue } from '../../replication/store/version.js';
 import type { KvCall, KvReply } from '../exec/protocol.js';
+import type { KvBackend, KvSibling } from './kv-backend.js';
 
 export type KvErrorTag =
   | 'invalid-key'
@@ -54,7 +55,7 @@ export interface InvocationKvLimits {
 /** A version as the WIT `version` type: list<tuple<string, u64>>. */
 type WitVersion = [string, bigint][];
 
-function witVersion(sibling: Sibling): WitVersion {
+function witVersion(sibling: KvSibling): WitVersion {
   return Object.entries(sibling.version)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([node, n]) => [node, BigInt(n)]);
@@ -66,7 +67,7 @@ export class InvocationKv {
   #writeBytes = 0;
 
   constructor(
-    private readonly store: ReplicaStore,
+    private readonly backend: KvBackend,
     private readonly keygroup: KeygroupInfo,
     private readonly limits: InvocationKvLimits,
   ) {}
@@ -115,7 +116,7 @@ export class InvocationKv {
     const pending = this.#pending.get(id);
     // An uncommitted write has no version yet: it is assigned at commit.
     if (pending) return pending.kind === 'delete' ? [] : [{ id, value: pending.value, version: [] }];
-    const siblings = await this.store.read(this.keygroup.name, id);
+    const siblings = await this.backend.read(this.keygroup.name, id);
     return siblings.map((s) => ({ id, value: s.value, version: witVersion(s) }));
   }
 
@@ -126,7 +127,7 @@ export class InvocationKv {
   async getMany(ids: string[]): Promise<(string | undefined)[]> {
     ids.forEach((id) => validateId(id));
     const missing = ids.filter((id) => !this.#pending.has(id));
-    const stored = missing.length > 0 ? await this.store.readMany(this.keygroup.name, missing) : [];
+    const stored = missing.length > 0 ? await this.backend.readMany(this.keygroup.name, missing) : [];
     const fromStore = new Map(missing.map((id, i) => [id, stored[i][0]?.value]));
     return ids.map((id) => {
       const pending = this.#pending.get(id);
@@ -180,22 +181,29 @@ export class InvocationKv {
     return (await this.#range(start, count, false)).map((e) => e.id);
   }
 
-  /** Applies the overlay to the replica atomically. Called once, after a successful call. */
+  /**
+   * Applies the overlay through the backend. Called once, after a successful call; returns the
+   * writes this node applied itself and must hand to replication.
+   */
   async commit(): Promise<AppliedWrite[]> {
-    return this.#writes.length > 0 ? this.store.applyLocal(this.#writes) : [];
+    return this.#writes.length > 0 ? this.backend.commit(this.#writes) : [];
   }
 
   async #range(start: string, count: number, withValues: boolean): Promise<{ id: string; value: string }[]> {
     if (start !== '') validateId(start);
     const limit = Math.min(count, this.limits.maxScanCount);
-    if (start !== '' && !(await this.#exists(start))) {
+    const pending = start === '' ? undefined : this.#pending.get(start);
+    if (pending?.kind === 'delete' || (limit <= 0 && start !== '' && !(await this.#exists(start)))) {
       throw new KvFault('not-found', `scan start "${start}" does not exist`);
     }
     if (limit <= 0) return [];
     // Deleted-but-uncommitted items may hide stored ones: ask the store for that many more.
     let hidden = 0;
     for (const p of this.#pending.values()) if (p.kind === 'delete') hidden++;
-    const stored = await this.store.scan(this.keygroup.name, { start, count: limit + hidden });
+    // A start this invocation did not write must exist in the backend, which checks it with the
+    // scan itself: one round trip, not two, when the keygroup is on another node.
+    const startMustExist = start !== '' && pending === undefined;
+    const stored = await this.backend.scan(this.keygroup.name, { start, count: limit + hidden, startMustExist });
     const merged = new Map<string, string>();
     for (const item of stored) merged.set(item.id, item.siblings[0].value);
     for (const [id, p] of this.#pending) {
@@ -210,7 +218,7 @@ export class InvocationKv {
   async #exists(id: string): Promise<boolean> {
     const pending = this.#pending.get(id);
     if (pending) return pending.kind !== 'delete';
-    return (await this.store.read(this.keygroup.name, id)).length > 0;
+    return (await this.backend.read(this.keygroup.name, id)).length > 0;
   }
 
   #requireMutable(op: string): void {

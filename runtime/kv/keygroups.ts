@@ -4,15 +4,24 @@
 // implementations backed by the naming service and the replication engine.
 
 import type { AppliedWrite, KeygroupInfo, ReplicaStore } from '../../replication/store/port.js';
+import { EnokiError } from '../errors.js';
 
-export type KeygroupOrigin = 'local' | 'created' | 'joined';
+/** 'remote': the keygroup stays on another node, which serves the function's key-value calls. */
+export type KeygroupOrigin = 'local' | 'created' | 'joined' | 'remote';
+
+export interface EnsureOptions {
+  mutable: boolean;
+  /** Serve the keygroup from this node's replica instead of a local one (cluster mode). */
+  kvNode?: string;
+}
 
 export interface KeygroupProvider {
   /**
    * Makes `name` available in the local replica: already here ('local'), new ('created'), or an
-   * existing keygroup of the cluster that this node now replicates ('joined').
+   * existing keygroup of the cluster that this node now replicates ('joined'). With kvNode, makes
+   * sure that node holds it and this node may read and write it there ('remote').
    */
-  ensure(name: string, options: { mutable: boolean }): Promise<{ info: KeygroupInfo; origin: KeygroupOrigin }>;
+  ensure(name: string, options: EnsureOptions): Promise<{ info: KeygroupInfo; origin: KeygroupOrigin }>;
   /** Drops the keygroup from this node (and from the cluster when this was its last replica). */
   drop(name: string): Promise<void>;
 }
@@ -26,7 +35,10 @@ export interface WriteReplicator {
 export class LocalKeygroups implements KeygroupProvider {
   constructor(private readonly store: ReplicaStore) {}
 
-  async ensure(name: string, options: { mutable: boolean }): Promise<{ info: KeygroupInfo; origin: KeygroupOrigin }> {
+  async ensure(name: string, options: EnsureOptions): Promise<{ info: KeygroupInfo; origin: KeygroupOrigin }> {
+    if (options.kvNode !== undefined) {
+      throw new EnokiError('ERR_INVALID_OPTION', `kvNode needs a cluster node (ENOKI_ETCD); this node is standalone`);
+    }
     const existing = await this.store.getKeygroup(name);
     if (existing) return { info: existing, origin: 'local' };
     const info = { name, mutable: options.mutable, expiry: 0 };

@@ -186,8 +186,9 @@ export class TestCluster {
     return client;
   }
 
-  async deploy(node: NodeName, name: string, bytes: Uint8Array): Promise<Response> {
-    return fetch(`${this.node(node).url}/functions/${name}`, {
+  /** `query` carries deploy options, e.g. '?kvNode=cloud'. */
+  async deploy(node: NodeName, name: string, bytes: Uint8Array, query = ''): Promise<Response> {
+    return fetch(`${this.node(node).url}/functions/${name}${query}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${TOKEN}` },
       body: bytes as Uint8Array<ArrayBuffer>,

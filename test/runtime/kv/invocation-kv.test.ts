@@ -8,6 +8,7 @@ import type { KeygroupInfo } from '../../../replication/store/port.js';
 import { pickWinner } from '../../../replication/store/version.js';
 import type { KvReply } from '../../../runtime/exec/protocol.js';
 import { InvocationKv, type InvocationKvLimits } from '../../../runtime/kv/invocation-kv.js';
+import { StoreKvBackend } from '../../../runtime/kv/kv-backend.js';
 
 const MUTABLE: KeygroupInfo = { name: 'kv', mutable: true, expiry: 0 };
 const IMMUTABLE: KeygroupInfo = { name: 'log', mutable: false, expiry: 0 };
@@ -42,7 +43,7 @@ const storedValue = async (store: MemoryReplicaStore, id: string, keygroup = 'kv
 
 test('reads see the invocation’s own sets and deletes before commit', async () => {
   const store = await freshStore({ a: '1', b: '2', d: '4' });
-  const kv = new InvocationKv(store, MUTABLE, LIMITS);
+  const kv = new InvocationKv(new StoreKvBackend(store), MUTABLE, LIMITS);
   await ok(kv, 'set', 'a', '10');
   await ok(kv, 'delete', 'b');
   await ok(kv, 'set', 'c', '3');
@@ -63,7 +64,7 @@ test('reads see the invocation’s own sets and deletes before commit', async ()
 
 test('nothing reaches the replica before commit(), everything after', async () => {
   const store = await freshStore({ a: '1', b: '2' });
-  const kv = new InvocationKv(store, MUTABLE, LIMITS);
+  const kv = new InvocationKv(new StoreKvBackend(store), MUTABLE, LIMITS);
   await ok(kv, 'set', 'a', '10');
   await ok(kv, 'delete', 'b');
   await ok(kv, 'setMany', [{ id: 'c', value: '3' }, { id: 'e', value: '5' }]);
@@ -84,7 +85,7 @@ test('nothing reaches the replica before commit(), everything after', async () =
 });
 
 test('bad ids and values come back as typed errors, never as exceptions', async () => {
-  const kv = new InvocationKv(await freshStore({ a: '1' }), MUTABLE, LIMITS);
+  const kv = new InvocationKv(new StoreKvBackend(await freshStore({ a: '1' })), MUTABLE, LIMITS);
   const reply = await kv.handle({ op: 'set', args: ['bad key!', 'x'] });
   assert.is(reply.ok, false);
   if (!reply.ok) {
@@ -102,7 +103,7 @@ test('bad ids and values come back as typed errors, never as exceptions', async 
 });
 
 test('delete of a missing item is not-found, also once deleted in this invocation', async () => {
-  const kv = new InvocationKv(await freshStore({ a: '1' }), MUTABLE, LIMITS);
+  const kv = new InvocationKv(new StoreKvBackend(await freshStore({ a: '1' })), MUTABLE, LIMITS);
   assert.is(await fails(kv, 'delete', 'nothere'), 'not-found');
   await ok(kv, 'delete', 'a');
   assert.is(await fails(kv, 'delete', 'a'), 'not-found');
@@ -110,7 +111,7 @@ test('delete of a missing item is not-found, also once deleted in this invocatio
 
 test('scan: a start id that does not exist is not-found; an empty start begins at the first id', async () => {
   const store = await freshStore({ b: '2', c: '3' });
-  const kv = new InvocationKv(store, MUTABLE, LIMITS);
+  const kv = new InvocationKv(new StoreKvBackend(store), MUTABLE, LIMITS);
   assert.is(await fails(kv, 'scan', 'a', 5), 'not-found');
   assert.is(await fails(kv, 'keys', 'bb', 5), 'not-found');
   assert.equal(await ok(kv, 'keys', '', 5), ['b', 'c']);
@@ -124,7 +125,7 @@ test('scan: a start id that does not exist is not-found; an empty start begins a
 
 test('scan merges pending writes in id order and honours count when deletes hide stored items', async () => {
   const store = await freshStore({ b: '2', d: '4', f: '6', h: '8', j: '10' });
-  const kv = new InvocationKv(store, MUTABLE, LIMITS);
+  const kv = new InvocationKv(new StoreKvBackend(store), MUTABLE, LIMITS);
   await ok(kv, 'set', 'e', '5');
   await ok(kv, 'set', 'a', '1');
   await ok(kv, 'set', 'd', '40');
@@ -148,15 +149,15 @@ test('scan merges pending writes in id order and honours count when deletes hide
 
 test('scan returns at most maxScanCount items whatever count the guest asks for', async () => {
   const items = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`k${i}`, String(i)]));
-  const kv = new InvocationKv(await freshStore(items), MUTABLE, { ...LIMITS, maxScanCount: 5 });
+  const kv = new InvocationKv(new StoreKvBackend(await freshStore(items)), MUTABLE, { ...LIMITS, maxScanCount: 5 });
   assert.equal(await ok(kv, 'keys', '', 1000), ['k0', 'k1', 'k2', 'k3', 'k4']);
 });
 
 test('mutability: append needs an immutable keygroup, set and delete a mutable one', async () => {
   const store = await freshStore({ a: '1' });
-  const mutable = new InvocationKv(store, MUTABLE, LIMITS);
+  const mutable = new InvocationKv(new StoreKvBackend(store), MUTABLE, LIMITS);
   assert.is(await fails(mutable, 'append', 1n, 'x'), 'wrong-mutability');
-  const immutable = new InvocationKv(store, IMMUTABLE, LIMITS);
+  const immutable = new InvocationKv(new StoreKvBackend(store), IMMUTABLE, LIMITS);
   assert.is(await fails(immutable, 'set', '1', 'x'), 'wrong-mutability');
   assert.is(await fails(immutable, 'setMany', [{ id: '1', value: 'x' }]), 'wrong-mutability');
   assert.is(await fails(immutable, 'delete', '1'), 'wrong-mutability');
@@ -165,7 +166,7 @@ test('mutability: append needs an immutable keygroup, set and delete a mutable o
 
 test('append returns the decimal id and refuses an id that is taken', async () => {
   const store = await freshStore();
-  const first = new InvocationKv(store, IMMUTABLE, LIMITS);
+  const first = new InvocationKv(new StoreKvBackend(store), IMMUTABLE, LIMITS);
   assert.is(await ok(first, 'append', 7n, 'seven'), '7');
   assert.is(await ok(first, 'append', 18446744073709551615n, 'max'), '18446744073709551615');
   assert.is(await fails(first, 'append', 7n, 'again'), 'already-exists');
@@ -173,14 +174,14 @@ test('append returns the decimal id and refuses an id that is taken', async () =
   await first.commit();
   assert.is(await storedValue(store, '7', 'log'), 'seven');
 
-  const second = new InvocationKv(store, IMMUTABLE, LIMITS);
+  const second = new InvocationKv(new StoreKvBackend(store), IMMUTABLE, LIMITS);
   assert.is(await fails(second, 'append', 7n, 'later'), 'already-exists');
   assert.is(await storedValue(store, '7', 'log'), 'seven');
 });
 
 test('writing more than maxWriteBytes in one invocation is too-large and the write is dropped', async () => {
   const store = await freshStore({ a: 'old' });
-  const kv = new InvocationKv(store, MUTABLE, LIMITS);
+  const kv = new InvocationKv(new StoreKvBackend(store), MUTABLE, LIMITS);
   await ok(kv, 'set', 'a', 'x'.repeat(40));
   assert.is(await fails(kv, 'set', 'b', 'y'.repeat(40)), 'too-large');
   assert.is(await ok(kv, 'get', 'b'), undefined);
@@ -201,16 +202,16 @@ test('writing more than maxWriteBytes in one invocation is too-large and the wri
 
 test('read returns every sibling with bigint versions; get returns the replicas’ common winner', async () => {
   const store = await freshStore();
-  const writer = new InvocationKv(store, MUTABLE, LIMITS);
+  const writer = new InvocationKv(new StoreKvBackend(store), MUTABLE, LIMITS);
   await ok(writer, 'set', 'a', 'local');
   await writer.commit();
 
-  const reader = new InvocationKv(store, MUTABLE, LIMITS);
+  const reader = new InvocationKv(new StoreKvBackend(store), MUTABLE, LIMITS);
   assert.equal(await ok(reader, 'read', 'a'), [{ id: 'a', value: 'local', version: [['n1', 1n]] }]);
 
   // A concurrent write from another node arrives by replication: the item now has two siblings.
   assert.ok(await store.mergeRemote('kv', 'a', { value: 'remote', version: { n2: 1 }, tombstone: false }));
-  const after = new InvocationKv(store, MUTABLE, LIMITS);
+  const after = new InvocationKv(new StoreKvBackend(store), MUTABLE, LIMITS);
   const siblings = (await ok(after, 'read', 'a')) as { value: string; version: [string, bigint][] }[];
   assert.is(siblings.length, 2);
   assert.equal(siblings.map((s) => s.value).sort(), ['local', 'remote']);
@@ -223,7 +224,7 @@ test('read returns every sibling with bigint versions; get returns the replicas�
 });
 
 test('an unknown operation is unavailable', async () => {
-  const kv = new InvocationKv(await freshStore(), MUTABLE, LIMITS);
+  const kv = new InvocationKv(new StoreKvBackend(await freshStore()), MUTABLE, LIMITS);
   assert.is(await fails(kv, 'increment', 'a'), 'unavailable');
 });
 
