@@ -101,11 +101,9 @@ export class LevelOutbox implements Outbox {
     validatePeer(peer);
     validateCount(n);
     const prefix = peerPrefix(peer);
-    const records: OutboxRecord[] = [];
-    for await (const [key, value] of this.db.iterator({ gt: this.lowerBound(peer), lt: `${prefix}~`, limit: n })) {
-      records.push({ seq: parseInt(key.slice(prefix.length), 16), entry: JSON.parse(value) as OutboxEntry });
-    }
-    return records;
+    // One native call for the whole batch rather than an async step per entry.
+    const entries = await this.db.iterator({ gt: this.lowerBound(peer), lt: `${prefix}~`, limit: n }).all();
+    return entries.map(([key, value]) => ({ seq: parseInt(key.slice(prefix.length), 16), entry: JSON.parse(value) as OutboxEntry }));
   }
 
   ack(peer: string, upToSeq: number): Promise<void> {

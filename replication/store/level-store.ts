@@ -188,12 +188,21 @@ export class LevelReplicaStore implements ReplicaStore {
     const range = itemRange(keygroup);
     const prefixLength = range.gte.length;
     const now = this.clock();
-    // Deleted and expired items still have keys, so no LevelDB limit: stop after `count` live ones.
-    for await (const [key, value] of this.db.iterator({ gte: range.gte + options.start, lt: range.lt })) {
-      const siblings = liveSiblings(decode(value), info, now);
-      if (siblings.length === 0) continue;
-      result.push({ id: key.slice(prefixLength), siblings });
-      if (result.length >= options.count) break;
+    // Deleted and expired items still have keys, so no LevelDB limit: batches of exactly the
+    // entries still wanted (one native call each; a plain async iteration reads ahead far more,
+    // ~1 ms for a scan of 10 in a keygroup of a few hundred items) until `count` live ones.
+    const iterator = this.db.iterator({ gte: range.gte + options.start, lt: range.lt });
+    try {
+      while (result.length < options.count) {
+        const batch = await iterator.nextv(options.count - result.length);
+        if (batch.length === 0) break;
+        for (const [key, value] of batch) {
+          const siblings = liveSiblings(decode(value), info, now);
+          if (siblings.length > 0) result.push({ id: key.slice(prefixLength), siblings });
+        }
+      }
+    } finally {
+      await iterator.close();
     }
     return result;
   }
