@@ -19,6 +19,7 @@ export function plots(r: SuiteResults, machineNote: string): Record<string, stri
       categories: COLD_FUNCTIONS.map((f) => `${f.name} (${f.kind})`),
       series: [
         { name: 'first request after node restart', values: names.map((n) => c.afterRestart[n].p50) },
+        { name: 'first request after restart, prewarmed', values: names.map((n) => c.afterRestartPrewarmed[n]?.p50) },
         { name: 'first request after deploy', values: names.map((n) => c.afterDeploy[n].p50) },
         { name: 'fresh instance per request, in-process', values: names.map((n) => c.naive[n]?.freshInstance.p50) },
       ],
