@@ -25,11 +25,11 @@
 //   node dist/bench/paper/befaas.js [--duration 20] [--repeats 1] [--workers 10] [--node-workers 8]
 //                                   [--modes edge,cloud] [--intended-images] [--full] [--out FILE]
 import { parseArgs } from 'node:util';
-import { machine, summarize, type Summary } from '../stats.js';
+import { summarize, type Summary } from '../stats.js';
 import { ENTRY_FUNCTIONS, befaasBody, runBefaasLoad, type EntryFunction, type Sent } from './befaas-load.js';
 import { builtFunction, startPaperCluster, type NodeSite, type PaperCluster } from './cluster.js';
-import { HttpClient, loadAverage, printProxyCost, runMain, table, writeReport } from './load.js';
-import { PAPER_DELAYS } from './network.js';
+import { measureOn, report, parseModes, positive } from './experiment.js';
+import { HttpClient, runMain, table } from './load.js';
 
 const EDGE_FUNCTIONS = ['emergencydetection', 'movementplan', 'objectrecognition', 'trafficsensorfilter', 'weathersensorfilter'];
 const CLOUD_FUNCTIONS = ['roadcondition', 'lightphasecalculation', 'trafficstatistics'];
@@ -57,19 +57,13 @@ function options() {
       out: { type: 'string' },
     },
   });
-  const modes = values.modes.split(',').filter(Boolean) as Mode[];
-  for (const m of modes) if (!MODES.includes(m)) throw new Error(`--modes: ${m} is not one of ${MODES.join(', ')}`);
-  const num = (raw: string, name: string) => {
-    const n = Number(raw);
-    if (!(n > 0)) throw new Error(`--${name} must be a positive number, got ${raw}`);
-    return n;
-  };
+  const modes = parseModes(values.modes, MODES);
   return {
     // Quick: 20 s a mode (~650 requests); --full: the paper's 3 repeats of 10 minutes.
-    durationS: num(values.duration ?? (values.full ? '600' : '20'), 'duration'),
-    repeats: num(values.repeats ?? (values.full ? '3' : '1'), 'repeats'),
-    workers: num(values.workers, 'workers'),
-    nodeWorkers: num(values['node-workers'], 'node-workers'),
+    durationS: positive(values.duration ?? (values.full ? '600' : '20'), 'duration'),
+    repeats: positive(values.repeats ?? (values.full ? '3' : '1'), 'repeats'),
+    workers: positive(values.workers, 'workers'),
+    nodeWorkers: positive(values['node-workers'], 'node-workers'),
     intendedImages: values['intended-images'],
     modes,
     out: values.out,
@@ -214,40 +208,17 @@ async function main(): Promise<void> {
   });
   const client = new HttpClient();
   const results: ModeResult[] = [];
-  let proxy;
-  let overhead;
-  try {
+  const cost = await measureOn(cluster, client, 'edge1', async () => {
     for (let repeat = 1; repeat <= opts.repeats; repeat++) {
       for (const mode of opts.modes) {
         process.stderr.write(`${mode} #${repeat}: ${opts.workers} workers for ${opts.durationS} s…\n`);
         results.push(await runMode(cluster, client, mode, repeat, opts));
       }
     }
-    proxy = await cluster.network.stats();
-    overhead = await cluster.linkOverhead('edge1', client);
-  } catch (err) {
-    client.close();
-    await cluster.stop({ keepFiles: true });
-    process.stderr.write(`node logs kept in ${cluster.dir}\n`);
-    throw err;
-  }
-  client.close();
-  await cluster.stop();
+  });
 
   printTables(results);
-  printProxyCost(overhead, proxy);
-  await writeReport(
-    'befaas',
-    {
-      machine: { ...machine(), loadAverage: loadAverage() },
-      settings: { ...opts, delays: PAPER_DELAYS, unit: 'ms', keepAlive: true },
-      results,
-      paper: PAPER,
-      proxyLateness: proxy,
-      linkOverhead: overhead,
-    },
-    opts.out,
-  );
+  await report('befaas', opts, { results, paper: PAPER }, cost, opts.out);
 }
 
 runMain(main);

@@ -116,7 +116,9 @@ export function printProxyCost(
   proxy: { p50: number; p99: number; max: number; jobs: number },
 ): void {
   process.stdout.write(`a proxied link adds ${overhead.perDirectionMs} ms each way beyond its delay (GET /healthz p50: direct ${overhead.directP50}, through a 0 ms link ${overhead.proxiedP50})\n`);
-  process.stdout.write(`proxy delivery lateness: p50 ${proxy.p50.toFixed(3)} ms, p99 ${proxy.p99.toFixed(3)} ms, max ${proxy.max.toFixed(1)} ms over ${proxy.jobs} deliveries; load average ${loadAverage()}\n`);
+  const lateness =
+    proxy.jobs === 0 ? 'no deliveries (no measured request crossed a link)' : `p50 ${proxy.p50.toFixed(3)} ms, p99 ${proxy.p99.toFixed(3)} ms, max ${proxy.max.toFixed(1)} ms over ${proxy.jobs} deliveries`;
+  process.stdout.write(`proxy delivery lateness: ${lateness}; load average ${loadAverage()}\n`);
 }
 
 /** Writes an experiment's JSON report (default bench/paper/results/<experiment>.json). */

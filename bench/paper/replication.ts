@@ -21,10 +21,11 @@
 //                                        [--phase random|locked] [--full] [--out FILE]
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { machine, summarize, type Summary } from '../stats.js';
+import { summarize, type Summary } from '../stats.js';
 import { builtFunction, startPaperCluster, type NodeSite, type PaperCluster } from './cluster.js';
-import { HttpClient, loadAverage, pacedLoop, sleep, table, warmUp, printProxyCost, runMain, writeReport } from './load.js';
-import { PAPER_DELAYS, pathDelay, type Site } from './network.js';
+import { measureOn, report, parseModes, positive } from './experiment.js';
+import { HttpClient, pacedLoop, sleep, table, warmUp, runMain } from './load.js';
+import { pathDelay, type Site } from './network.js';
 
 const MODES = ['edge', 'p2p', 'cloud'] as const;
 type Mode = (typeof MODES)[number];
@@ -64,17 +65,11 @@ function options() {
       out: { type: 'string' },
     },
   });
-  const modes = values.modes.split(',').filter(Boolean) as Mode[];
-  for (const m of modes) if (!MODES.includes(m)) throw new Error(`--modes: ${m} is not one of ${MODES.join(', ')}`);
-  const num = (raw: string, name: string) => {
-    const n = Number(raw);
-    if (!(n > 0)) throw new Error(`--${name} must be a positive number, got ${raw}`);
-    return n;
-  };
+  const modes = parseModes(values.modes, MODES);
   if (values.phase !== 'random' && values.phase !== 'locked') throw new Error(`--phase must be random or locked, got ${values.phase}`);
   return {
-    durationS: num(values.duration ?? (values.full ? '300' : '15'), 'duration'),
-    frequency: num(values.frequency, 'frequency'),
+    durationS: positive(values.duration ?? (values.full ? '300' : '15'), 'duration'),
+    frequency: positive(values.frequency, 'frequency'),
     phase: values.phase as 'random' | 'locked',
     modes,
     out: values.out,
@@ -186,23 +181,12 @@ async function main(): Promise<void> {
   const cluster = await startPaperCluster({ nodes, replicationMode: 'async' });
   const client = new HttpClient();
   const results: ModeResult[] = [];
-  let proxy;
-  let overhead;
-  try {
+  const cost = await measureOn(cluster, client, 'edge2', async () => {
     for (const mode of opts.modes) {
       process.stderr.write(`${mode}: writer and reader at ${opts.frequency}/s each for ${opts.durationS} s…\n`);
       results.push(await runMode(cluster, client, mode, opts));
     }
-    proxy = await cluster.network.stats();
-    overhead = await cluster.linkOverhead('edge2', client);
-  } catch (err) {
-    client.close();
-    await cluster.stop({ keepFiles: true });
-    process.stderr.write(`node logs kept in ${cluster.dir}\n`);
-    throw err;
-  }
-  client.close();
-  await cluster.stop();
+  });
 
   const rows = [['mode', 'keygroup on', 'KV link RTT w / r', 'write p50 / p99', 'read p50 / p95 / p99', 'staleness p50 / p95 / p99', 'strict staleness p50 / p99', 'stale reads (strict)', 'errors w / r', 'paper read p50, staleness p50']];
   for (const r of results) {
@@ -227,16 +211,7 @@ async function main(): Promise<void> {
     ]);
   }
   process.stdout.write('replication function, ms\n' + table(rows));
-  printProxyCost(overhead, proxy);
-  const report = {
-    machine: { ...machine(), loadAverage: loadAverage() },
-    settings: { ...opts, delays: PAPER_DELAYS, replicationMode: 'async', unit: 'ms', keepAlive: true },
-    results,
-    paper: PAPER,
-    proxyLateness: proxy,
-    linkOverhead: overhead,
-  };
-  await writeReport('replication', report, opts.out);
+  await report('replication', { ...opts, replicationMode: 'async' }, { results, paper: PAPER }, cost, opts.out);
 }
 
 runMain(main);

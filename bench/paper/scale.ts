@@ -17,10 +17,11 @@
 //   node dist/bench/paper/scale.js [--clients 20] [--duration 3] [--sizes 1,1000,100000,1000000]
 //                                  [--functions read,write] [--modes edge] [--full] [--out FILE]
 import { parseArgs } from 'node:util';
-import { machine, summarize, type Summary } from '../stats.js';
+import { summarize, type Summary } from '../stats.js';
 import { builtFunction, startPaperCluster, type PaperCluster } from './cluster.js';
-import { HttpClient, closedLoop, loadAverage, table, warmUp, printProxyCost, runMain, writeReport } from './load.js';
-import { PAPER_DELAYS, pathDelay, type Site } from './network.js';
+import { measureOn, report, positive } from './experiment.js';
+import { HttpClient, closedLoop, table, warmUp, runMain } from './load.js';
+import { pathDelay, type Site } from './network.js';
 
 const MODES = ['edge', 'cloud', 'direct'] as const;
 type Mode = (typeof MODES)[number];
@@ -45,17 +46,12 @@ function options() {
     for (const item of items) if (!allowed.includes(item as T)) throw new Error(`--${name}: ${item} is not one of ${allowed.join(', ')}`);
     return items as T[];
   };
-  const num = (raw: string, name: string) => {
-    const n = Number(raw);
-    if (!(n > 0)) throw new Error(`--${name} must be a positive number, got ${raw}`);
-    return n;
-  };
   const full = values.full;
   return {
     // Quick: 20 clients, 4 sizes, 3 s a point, the edge only. --full: the paper's settings.
-    clients: num(values.clients ?? (full ? '100' : '20'), 'clients'),
-    durationS: num(values.duration ?? (full ? '150' : '3'), 'duration'),
-    sizes: (values.sizes ?? (full ? PAPER_SIZES.join(',') : '1,1000,100000,1000000')).split(',').map((s) => num(s, 'sizes')),
+    clients: positive(values.clients ?? (full ? '100' : '20'), 'clients'),
+    durationS: positive(values.duration ?? (full ? '150' : '3'), 'duration'),
+    sizes: (values.sizes ?? (full ? PAPER_SIZES.join(',') : '1,1000,100000,1000000')).split(',').map((s) => positive(s, 'sizes')),
     functions: list(values.functions, FUNCTIONS, 'functions'),
     modes: list(values.modes ?? (full ? 'edge,cloud' : 'edge'), MODES, 'modes'),
     out: values.out,
@@ -122,9 +118,7 @@ async function main(): Promise<void> {
   const cluster = await startPaperCluster({ nodes: [...nodes] });
   const client = new HttpClient(opts.clients + 8);
   const points: Point[] = [];
-  let proxy;
-  let overhead;
-  try {
+  const cost = await measureOn(cluster, client, 'edge1', async () => {
     for (const mode of opts.modes) {
       for (const fn of opts.functions) {
         for (const size of opts.sizes) {
@@ -133,16 +127,7 @@ async function main(): Promise<void> {
         }
       }
     }
-    proxy = await cluster.network.stats();
-    overhead = await cluster.linkOverhead('edge1', client);
-  } catch (err) {
-    client.close();
-    await cluster.stop({ keepFiles: true });
-    process.stderr.write(`node logs kept in ${cluster.dir}\n`);
-    throw err;
-  }
-  client.close();
-  await cluster.stop();
+  });
 
   const rows = [['mode', 'link RTT', 'function', 'item bytes', 'calls/s', 'MB/s', 'p50', 'p99', 'errors']];
   for (const p of points) {
@@ -153,15 +138,7 @@ async function main(): Promise<void> {
     if (p.firstError) process.stderr.write(`${p.mode} ${p.fn} ${p.size}: first error ${p.firstError}\n`);
   }
   process.stdout.write(`throughput with ${opts.clients} closed-loop clients, ${opts.durationS} s a point; latency in ms\n` + table(rows));
-  printProxyCost(overhead, proxy);
-  const report = {
-    machine: { ...machine(), loadAverage: loadAverage() },
-    settings: { ...opts, delays: PAPER_DELAYS, unit: 'ms', keepAlive: true },
-    points,
-    proxyLateness: proxy,
-    linkOverhead: overhead,
-  };
-  await writeReport('scale', report, opts.out);
+  await report('scale', opts, { points }, cost, opts.out);
 }
 
 runMain(main);

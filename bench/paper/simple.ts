@@ -17,9 +17,10 @@
 //   node dist/bench/paper/simple.js [--duration 15] [--threads 10] [--frequency 1]
 //                                   [--modes direct,edge,cloud] [--full] [--out FILE]
 import { parseArgs } from 'node:util';
-import { machine, summarize, type Summary } from '../stats.js';
+import { summarize, type Summary } from '../stats.js';
 import { builtFunction, startPaperCluster, type NodeSite, type PaperCluster } from './cluster.js';
-import { HttpClient, loadAverage, pacedLoop, sleep, table, warmUp, printProxyCost, runMain, writeReport } from './load.js';
+import { measureOn, report, parseModes, positive } from './experiment.js';
+import { HttpClient, pacedLoop, sleep, table, warmUp, runMain } from './load.js';
 import { PAPER_DELAYS, pathDelay, type Site } from './network.js';
 
 const MODES = ['direct', 'edge', 'cloud', 'cloud-fn'] as const;
@@ -51,18 +52,12 @@ function options() {
       out: { type: 'string' },
     },
   });
-  const modes = values.modes.split(',').filter(Boolean) as Mode[];
-  for (const m of modes) if (!MODES.includes(m)) throw new Error(`--modes: ${m} is not one of ${MODES.join(', ')}`);
-  const num = (raw: string, name: string) => {
-    const n = Number(raw);
-    if (!(n > 0)) throw new Error(`--${name} must be a positive number, got ${raw}`);
-    return n;
-  };
+  const modes = parseModes(values.modes, MODES);
   return {
     // Quick: 15 s a mode (about 150 requests); --full: the paper's 5 minutes.
-    durationS: num(values.duration ?? (values.full ? '300' : '15'), 'duration'),
-    threads: num(values.threads, 'threads'),
-    frequency: num(values.frequency, 'frequency'),
+    durationS: positive(values.duration ?? (values.full ? '300' : '15'), 'duration'),
+    threads: positive(values.threads, 'threads'),
+    frequency: positive(values.frequency, 'frequency'),
     modes,
     out: values.out,
   };
@@ -127,9 +122,7 @@ async function main(): Promise<void> {
   const cluster = await startPaperCluster({ nodes: needsCloud ? ['cloud', 'edge1'] : ['edge1'] });
   const client = new HttpClient();
   const results: ModeResult[] = [];
-  let proxy;
-  let overhead;
-  try {
+  const cost = await measureOn(cluster, client, 'edge1', async () => {
     const wasm = await builtFunction('movingaverage');
     // Separate keygroups, each held by one node only (one replica, as FReD held it in the
     // paper's runs): edge1's own, and the cloud's, which edge1's second function uses remotely.
@@ -140,16 +133,7 @@ async function main(): Promise<void> {
       process.stderr.write(`${mode}: ${opts.threads} threads at ${opts.frequency}/s for ${opts.durationS} s…\n`);
       results.push(await runMode(cluster, client, mode, opts));
     }
-    proxy = await cluster.network.stats();
-    overhead = await cluster.linkOverhead('edge1', client);
-  } catch (err) {
-    client.close();
-    await cluster.stop({ keepFiles: true });
-    process.stderr.write(`node logs kept in ${cluster.dir}\n`);
-    throw err;
-  }
-  client.close();
-  await cluster.stop();
+  });
 
   const rows = [['mode', 'route', 'link RTT', 'n', 'p50', 'p95', 'p99', 'mean', 'errors', 'paper p50 / p95 / p99']];
   for (const r of results) {
@@ -158,16 +142,7 @@ async function main(): Promise<void> {
     rows.push([r.mode, r.route, String(r.networkRttMs), String(l.n), String(l.p50), String(l.p95), String(l.p99), String(l.mean), String(r.errors), paper ? `${paper.p50} / ${paper.p95} / ${paper.p99}` : '—']);
   }
   process.stdout.write('movingaverage latency, ms\n' + table(rows));
-  printProxyCost(overhead, proxy);
-  const report = {
-    machine: { ...machine(), loadAverage: loadAverage() },
-    settings: { ...opts, delays: PAPER_DELAYS, unit: 'ms', keepAlive: true },
-    results,
-    paper: PAPER,
-    proxyLateness: proxy,
-    linkOverhead: overhead,
-  };
-  await writeReport('simple', report, opts.out);
+  await report('simple', opts, { results, paper: PAPER }, cost, opts.out);
 }
 
 runMain(main);
