@@ -11,6 +11,11 @@
 // workers are used up, and when every worker is a caller waiting on a queued callee, those
 // callees are refused (ERR_OVERLOADED) instead of waiting forever. Extra workers stay for later
 // calls.
+//
+// A call whose code is warm only on busy workers does not take an idle cold worker at once:
+// that worker (or a new one) loads an instance in the background while the call waits, and the
+// call runs on whichever is free and warm first, so it pays min(the wait, the load) rather than
+// a cold start every time it spreads to another worker.
 
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -49,7 +54,12 @@ interface Pending {
   enqueuedAt: number;
   resolve: (result: JobResult) => void;
   reject: (err: EnokiError) => void;
+  /** A worker is loading this call's code for it while it waits for a warm one. */
+  warming?: boolean;
 }
+
+/** A background load may take as long as a cold call's would, but no less than this. */
+const WARMING_TIMEOUT_MS = 30_000;
 
 interface Slot {
   index: number;
@@ -217,30 +227,63 @@ export class WorkerPool {
   }
 
   #pump(): void {
-    while (this.#queue.length > 0) {
-      const index = this.#nextIndex();
+    // Calls waiting for a warm worker in this round; the ones behind them may go first.
+    const waiting = new Set<Pending>();
+    for (;;) {
+      const index = this.#nextIndex(waiting);
       if (index < 0) return;
       const next = this.#queue[index];
       const idle = this.#slots.filter((s) => !s.running);
+      const warm = idle.find((s) => s.warm.has(next.job.codeKey));
+      if (!warm && this.#warmsElsewhere(next, idle)) {
+        waiting.add(next);
+        continue;
+      }
       if (idle.length === 0) {
         if (this.#grow(next.job.nested === true)) continue;
         if (next.job.nested) this.#refuseStuckCalls();
         return;
       }
-      const slot =
-        idle.find((s) => s.warm.has(next.job.codeKey)) ??
-        idle.reduce((best, s) => (s.warm.size < best.warm.size ? s : best));
+      const slot = warm ?? idle.reduce((best, s) => (s.warm.size < best.warm.size ? s : best));
       this.#queue.splice(index, 1);
       this.#dispatch(slot, next);
     }
   }
 
-  /** The first nested job; else the oldest job while fewer than `size` workers run other jobs. */
-  #nextIndex(): number {
-    const nested = this.#queue.findIndex((p) => p.job.nested);
+  /**
+   * Whether `pending` should wait for a warm worker rather than load its code on an idle one:
+   * only a call (not a nested one, whose warm worker may be its own caller waiting for it) whose
+   * code is warm on a busy worker. Makes sure some worker loads the code meanwhile: an idle one,
+   * or one started for it; when neither is possible the call simply waits for a worker.
+   */
+  #warmsElsewhere(pending: Pending, idle: Slot[]): boolean {
+    const { job } = pending;
+    if (job.nested || !job.request) return false;
+    if (!this.#slots.some((s) => s.running && !s.blocked && s.warm.has(job.codeKey))) return false;
+    if (pending.warming) return true;
+    if (idle.length === 0) {
+      // A new worker becomes idle when ready and is then given the load.
+      this.#grow(false);
+      return true;
+    }
+    pending.warming = true;
+    const slot = idle.reduce((best, s) => (s.warm.size < best.warm.size ? s : best));
+    const load: Job = { ...job, request: undefined, timeoutMs: Math.max(job.timeoutMs, WARMING_TIMEOUT_MS) };
+    // Its outcome only matters to later dispatches: a failed load leaves the worker cold.
+    this.#dispatch(slot, { job: load, enqueuedAt: performance.now(), resolve: () => undefined, reject: () => undefined });
+    return true;
+  }
+
+  /**
+   * The first nested job; else the oldest job while fewer than `size` workers run other jobs.
+   * Skips the jobs in `waiting`.
+   */
+  #nextIndex(waiting: Set<Pending>): number {
+    const nested = this.#queue.findIndex((p) => p.job.nested && !waiting.has(p));
     if (nested >= 0) return nested;
     const outer = this.#slots.filter((s) => s.running && !s.running.job.nested).length;
-    return outer < this.options.size ? 0 : -1;
+    if (outer >= this.options.size) return -1;
+    return this.#queue.findIndex((p) => !waiting.has(p));
   }
 
   /** Adds a worker: up to `size` for any call, and `callWorkers` more for nested calls only. */
