@@ -27,23 +27,24 @@ export class GrpcRemoteReplica implements RemoteReplica {
     return new KvFault('unavailable', `${what} on node ${this.node} failed: ${reason}`);
   }
 
-  async read(keygroup: string, id: string): Promise<KvSibling[]> {
+  /** One client-API call; a NOT_FOUND answer is `notFound`'s to handle when given. */
+  async #call<T>(what: string, call: (client: GrpcClientApiClient) => Promise<T>, notFound?: () => T): Promise<T> {
     try {
-      return await (await this.client()).read(keygroup, id);
+      return await call(await this.client());
     } catch (err) {
-      if (isNotFound(err)) return [];
-      throw this.#fault(err, `read of ${id}`);
+      if (notFound && isNotFound(err)) return notFound();
+      throw this.#fault(err, what);
     }
   }
 
+  read(keygroup: string, id: string): Promise<KvSibling[]> {
+    return this.#call(`read of ${id}`, (c) => c.read(keygroup, id), () => []);
+  }
+
   async scan(keygroup: string, start: string, count: number): Promise<{ id: string; siblings: KvSibling[] }[]> {
-    let items;
-    try {
-      items = await (await this.client()).scan(keygroup, start, count);
-    } catch (err) {
-      if (isNotFound(err)) throw new KvFault('not-found', `scan start "${start}" does not exist on node ${this.node}`);
-      throw this.#fault(err, `scan from ${start}`);
-    }
+    const items = await this.#call(`scan from ${start}`, (c) => c.scan(keygroup, start, count), () => {
+      throw new KvFault('not-found', `scan start "${start}" does not exist on node ${this.node}`);
+    });
     // The client API sends one entry per sibling, in id order.
     const grouped: { id: string; siblings: KvSibling[] }[] = [];
     for (const { id, value, version } of items) {
@@ -55,27 +56,15 @@ export class GrpcRemoteReplica implements RemoteReplica {
   }
 
   async update(keygroup: string, id: string, value: string): Promise<void> {
-    try {
-      await (await this.client()).update(keygroup, id, value);
-    } catch (err) {
-      throw this.#fault(err, `update of ${id}`);
-    }
+    await this.#call(`update of ${id}`, (c) => c.update(keygroup, id, value));
   }
 
+  /** An item already gone is the state the delete asked for. */
   async delete(keygroup: string, id: string): Promise<void> {
-    try {
-      await (await this.client()).delete(keygroup, id);
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw this.#fault(err, `delete of ${id}`);
-    }
+    await this.#call(`delete of ${id}`, (c) => c.delete(keygroup, id), () => undefined);
   }
 
   async append(keygroup: string, id: string, value: string): Promise<void> {
-    try {
-      await (await this.client()).append(keygroup, id, value);
-    } catch (err) {
-      throw this.#fault(err, `append of ${id}`);
-    }
+    await this.#call(`append of ${id}`, (c) => c.append(keygroup, id, value));
   }
 }

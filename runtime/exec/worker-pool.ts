@@ -30,6 +30,7 @@ export interface Job {
   /** Absent for a prewarm job: the worker loads an instance and calls nothing. */
   request?: GuestRequest;
   env: [string, string][];
+  /** A job without a request (a load only) gets at least LOAD_TIMEOUT_MS. */
   timeoutMs: number;
   memoryLimitBytes: number;
   kv: (call: KvCall) => Promise<KvReply>;
@@ -58,8 +59,8 @@ interface Pending {
   warming?: boolean;
 }
 
-/** A background load may take as long as a cold call's would, but no less than this. */
-const WARMING_TIMEOUT_MS = 30_000;
+/** A load-only job (prewarm, warming) may take as long as a cold call would, but no less than this. */
+const LOAD_TIMEOUT_MS = 30_000;
 
 interface Slot {
   index: number;
@@ -70,6 +71,11 @@ interface Slot {
   warm: Map<string, { lastUsed: number; memoryBytes: number }>;
   /** The guest waits for a callee (an `invoke` call in progress). */
   blocked: boolean;
+}
+
+/** The idle worker with the fewest warm instances: the one a cold load costs least. */
+function leastWarm(idle: Slot[]): Slot {
+  return idle.reduce((best, s) => (s.warm.size < best.warm.size ? s : best));
 }
 
 export interface WorkerPoolOptions {
@@ -244,7 +250,7 @@ export class WorkerPool {
         if (next.job.nested) this.#refuseStuckCalls();
         return;
       }
-      const slot = warm ?? idle.reduce((best, s) => (s.warm.size < best.warm.size ? s : best));
+      const slot = warm ?? leastWarm(idle);
       this.#queue.splice(index, 1);
       this.#dispatch(slot, next);
     }
@@ -267,10 +273,9 @@ export class WorkerPool {
       return true;
     }
     pending.warming = true;
-    const slot = idle.reduce((best, s) => (s.warm.size < best.warm.size ? s : best));
-    const load: Job = { ...job, request: undefined, timeoutMs: Math.max(job.timeoutMs, WARMING_TIMEOUT_MS) };
     // Its outcome only matters to later dispatches: a failed load leaves the worker cold.
-    this.#dispatch(slot, { job: load, enqueuedAt: performance.now(), resolve: () => undefined, reject: () => undefined });
+    const load: Job = { ...job, request: undefined };
+    this.#dispatch(leastWarm(idle), { job: load, enqueuedAt: performance.now(), resolve: () => undefined, reject: () => undefined });
     return true;
   }
 
@@ -312,9 +317,10 @@ export class WorkerPool {
   #dispatch(slot: Slot, pending: Pending): void {
     const id = this.#nextId++;
     const { job } = pending;
+    const timeoutMs = job.request ? job.timeoutMs : Math.max(job.timeoutMs, LOAD_TIMEOUT_MS);
     const timer = setTimeout(
-      () => this.#replace(slot, `the function ran longer than its timeout of ${job.timeoutMs} ms`, 'timeout'),
-      job.timeoutMs,
+      () => this.#replace(slot, `the function ran longer than its timeout of ${timeoutMs} ms`, 'timeout'),
+      timeoutMs,
     );
     slot.running = { ...pending, id, timer, queuedMs: performance.now() - pending.enqueuedAt };
     const cold = !slot.warm.has(job.codeKey);

@@ -35,9 +35,6 @@ const FAILURE_CODES: Record<NonNullable<JobResult['failure']>['kind'], ErrorCode
   timeout: 'ERR_TIMEOUT',
 };
 
-/** A prewarm may take as long as a cold call would, but no less than this. */
-const PREWARM_TIMEOUT_MS = 30_000;
-
 export interface InvokerDeps {
   registry: FunctionRegistry;
   artifacts: ArtifactStore;
@@ -138,7 +135,7 @@ export class Invoker {
       codeKey: codeKeyOf(version.digest, memoryLimitBytes),
       loadSpec: () => this.deps.code.load(meta, memoryLimitBytes),
       env: Object.entries(version.options.env),
-      timeoutMs: Math.max(version.options.timeoutMs, PREWARM_TIMEOUT_MS),
+      timeoutMs: version.options.timeoutMs,
       memoryLimitBytes,
       kv: async () => ({ ok: false, error: { tag: 'unavailable', val: 'no key-value access while the instance is being loaded' } }),
     });

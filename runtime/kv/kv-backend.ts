@@ -52,10 +52,10 @@ export class StoreKvBackend implements KvBackend {
   }
 
   async scan(keygroup: string, { start, count, startMustExist }: ScanRequest): Promise<{ id: string; siblings: KvSibling[] }[]> {
-    if (startMustExist && (await this.store.read(keygroup, start)).length === 0) {
-      throw new KvFault('not-found', `scan start "${start}" does not exist`);
-    }
-    return this.store.scan(keygroup, { start, count });
+    // The scan starts at `start` and returns live items only: a live start is its first item.
+    const items = await this.store.scan(keygroup, { start, count: startMustExist ? Math.max(count, 1) : count });
+    if (startMustExist && items[0]?.id !== start) throw new KvFault('not-found', `scan start "${start}" does not exist`);
+    return items.length > count ? items.slice(0, count) : items;
   }
 
   commit(writes: LocalWrite[]): Promise<AppliedWrite[]> {
