@@ -28,12 +28,17 @@ const us = (ms: number[]) => summarize(ms.map((x) => x * 1000));
 /** Round trips of the worker → main synchronous channel, timed inside the worker. */
 async function syncRoundTrip(): Promise<number[]> {
   const channel = createSyncChannel();
-  serveSyncChannel<{ n: number }, KvReply>(channel, async ({ n }) => ({ ok: true, value: n }));
+  serveSyncChannel<{ n: number }, KvReply>(
+    channel,
+    async ({ n }) => ({ ok: true, value: n }),
+    () => ({ ok: false, error: { tag: 'unavailable' } }),
+  );
   const channelUrl = new URL('../runtime/exec/sync-channel.js', import.meta.url).href;
   const worker = new Worker(
     `const { workerData, parentPort } = require('node:worker_threads');
-     import(${JSON.stringify(channelUrl)}).then(({ syncCaller }) => {
-       const call = syncCaller(workerData.end);
+     import(${JSON.stringify(channelUrl)}).then(({ SyncCaller }) => {
+       const caller = new SyncCaller(workerData.end);
+       const call = (request) => caller.call(request);
        const samples = [];
        for (let i = 0; i < workerData.calls; i++) { const t = performance.now(); call({ n: i }); samples.push(performance.now() - t); }
        parentPort.postMessage(samples);

@@ -165,6 +165,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
         enoki_queue_length: s.queued,
         enoki_warm_instances: s.warmInstances,
         enoki_warm_instance_memory_bytes: s.warmMemoryBytes,
+        enoki_channel_faults_total: s.channelFaults,
         enoki_functions: registry.list().length,
       };
     },

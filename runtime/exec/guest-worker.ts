@@ -4,10 +4,10 @@
 // a trap); an infinite loop is ended from outside by terminating this worker.
 
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { syncCaller } from './sync-channel.js';
+import { SyncCaller } from './sync-channel.js';
 import { createWasiHost } from './wasi.js';
 import { invokeImports } from './invoke-imports.js';
-import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, KvCall, KvReply, LoadSpec, LogLine, ToWorker } from './protocol.js';
+import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine, ToWorker } from './protocol.js';
 
 interface Instance {
   handle: (request: GuestRequest) => unknown;
@@ -26,10 +26,13 @@ const KV_OPS = ['read', 'get', 'getMany', 'set', 'setMany', 'delete', 'scan', 'k
 const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 
 const port = parentPort as MessagePort;
-const kvCall = syncCaller<KvCall, KvReply>(workerData.kv);
+const kvChannel = new SyncCaller<HostCall<KvCall>, KvReply>(workerData.kv);
+const callChannel = new SyncCaller<HostCall<InvokeCall>, InvokeReply>(workerData.calls);
 const instances = new Map<string, Instance>();
 
-// Per-call state: the guest's log lines.
+// Per-call state: the call's id (sent with each host call, checked by the main thread) and the
+// guest's log lines.
+let callId = 0;
 let logs: LogLine[] = [];
 let logBytes = 0;
 let logsTruncated = false;
@@ -49,7 +52,7 @@ function hostImports(): Record<string, unknown> {
   const kv: Record<string, (...args: unknown[]) => unknown> = {};
   for (const op of KV_OPS) {
     kv[op] = (...args: unknown[]) => {
-      const reply = kvCall({ op, args });
+      const reply = kvChannel.call({ callId, op, args });
       if (reply.ok) return reply.value;
       // jco turns a thrown object with `payload` into the `err` case of the import's result.
       throw { payload: reply.error };
@@ -64,7 +67,7 @@ function hostImports(): Record<string, unknown> {
     get: (name: string) => callEnv.find(([key]) => key === name)?.[1],
     all: () => callEnv,
   };
-  return { 'enoki:faas/kv': kv, 'enoki:faas/log': log, 'enoki:faas/env': env, 'enoki:faas/invoke': invokeImports(workerData.calls) };
+  return { 'enoki:faas/kv': kv, 'enoki:faas/log': log, 'enoki:faas/env': env, 'enoki:faas/invoke': invokeImports((call) => callChannel.call({ ...call, callId })) };
 }
 
 const wasi = await createWasiHost((stream, message) => capture({ stream, message }), () => callEnv);
@@ -138,7 +141,14 @@ function describeThrown(err: unknown, instance: Instance | undefined, memoryLimi
   return failure;
 }
 
-async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<FromWorker> {
+/** Replies dropped by this worker's channels: any at all means their state is in doubt. */
+const channelFaults = () => kvChannel.dropped + callChannel.dropped;
+
+/** A call's outcome; the channel state is added when it is posted. */
+type Done = Omit<Extract<FromWorker, { type: 'done' }>, 'channelFaults'>;
+
+async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<Done> {
+  callId = message.id;
   logs = [];
   logBytes = 0;
   logsTruncated = false;
@@ -181,6 +191,6 @@ port.on('message', (message: ToWorker) => {
     instances.delete(message.codeKey);
     return;
   }
-  invoke(message).then((reply) => port.postMessage(reply));
+  invoke(message).then((reply) => port.postMessage({ ...reply, channelFaults: channelFaults() }));
 });
 port.postMessage({ type: 'ready' } satisfies FromWorker);

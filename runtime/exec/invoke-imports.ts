@@ -1,9 +1,7 @@
 // The guest side of the `invoke` interface, inside a guest worker: each call blocks the worker on
 // its own sync channel until the main thread has run (or routed) the callee.
 
-import type { MessagePort } from 'node:worker_threads';
 import type { GuestRequest, GuestResponse, InvokeCall, InvokeReply } from './protocol.js';
-import { syncCaller } from './sync-channel.js';
 
 /**
  * jco lifts `list<u8>` into a Uint8Array that may be a view on a larger buffer; posting it would
@@ -19,8 +17,7 @@ function ownRequest(req: GuestRequest): GuestRequest {
   };
 }
 
-export function invokeImports(end: { port: MessagePort; flag: SharedArrayBuffer }): Record<string, unknown> {
-  const hostCall = syncCaller<InvokeCall, InvokeReply>(end);
+export function invokeImports(hostCall: (call: InvokeCall) => InvokeReply): Record<string, unknown> {
   const send = (op: InvokeCall['op'], fn: string, req: GuestRequest) => {
     const reply = hostCall({ op, function: fn, request: ownRequest(req) });
     if (reply.ok) return reply.value;

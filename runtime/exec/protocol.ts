@@ -58,7 +58,15 @@ export type FromWorker =
       logsTruncated: boolean;
       response?: GuestResponse;
       failure?: { kind: GuestFailure; message: string };
+      /** Replies the worker's channels dropped as not its own, since it started (see sync-channel.ts). */
+      channelFaults: number;
     };
+
+/**
+ * A host call as a worker sends it: tagged with the id of the invoke message it belongs to, so the
+ * main thread serves it only while that call is the one running on the worker.
+ */
+export type HostCall<T> = T & { callId: number };
 
 /** A key-value call from a guest, forwarded synchronously to the main thread. */
 export interface KvCall {

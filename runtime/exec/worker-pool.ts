@@ -20,7 +20,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { EnokiError } from '../errors.js';
-import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine } from './protocol.js';
+import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine } from './protocol.js';
 import { createSyncChannel, serveSyncChannel } from './sync-channel.js';
 
 export interface Job {
@@ -71,6 +71,8 @@ interface Slot {
   warm: Map<string, { lastUsed: number; memoryBytes: number }>;
   /** The guest waits for a callee (an `invoke` call in progress). */
   blocked: boolean;
+  /** Its channels misbehaved (see sync-channel.ts): replaced once its running call ends. */
+  inDoubt?: boolean;
 }
 
 /** The idle worker with the fewest warm instances: the one a cold load costs least. */
@@ -94,6 +96,7 @@ export class WorkerPool {
   readonly #queue: Pending[] = [];
   #nextId = 1;
   #stopped = false;
+  #channelFaults = 0;
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
@@ -147,7 +150,7 @@ export class WorkerPool {
     }
   }
 
-  stats(): { workers: number; busy: number; queued: number; warmInstances: number; warmMemoryBytes: number } {
+  stats(): { workers: number; busy: number; queued: number; warmInstances: number; warmMemoryBytes: number; channelFaults: number } {
     let warmInstances = 0;
     let warmMemoryBytes = 0;
     for (const slot of this.#slots) {
@@ -160,7 +163,17 @@ export class WorkerPool {
       queued: this.#queue.length,
       warmInstances,
       warmMemoryBytes,
+      channelFaults: this.#channelFaults,
     };
+  }
+
+  /** Counts a channel fault and marks the worker for retirement (at once when it is idle). */
+  #channelFault(slot: Slot, reason: string): void {
+    if (this.#slots[slot.index] !== slot) return;
+    this.#channelFaults++;
+    this.options.logger.warn({ worker: slot.index, reason }, 'host-call channel fault: retiring the worker');
+    slot.inDoubt = true;
+    if (!slot.running) this.#replace(slot, reason);
   }
 
   #spawn(index: number): Slot {
@@ -181,23 +194,42 @@ export class WorkerPool {
       worker.on('message', onMessage);
       worker.once('error', (err) => reject(err));
     });
-    serveSyncChannel<KvCall, KvReply>(channel, async (call) => {
+    // A host call is served only for the call running on the worker, identified by its id: a
+    // call arriving for another one means the worker's view of its calls is in doubt.
+    const current = (call: HostCall<unknown>) => {
       const running = slot.running;
-      if (!running) return { ok: false, error: { tag: 'unavailable', val: 'no invocation in progress' } };
-      return running.job.kv(call);
-    });
-    serveSyncChannel<InvokeCall, InvokeReply>(calls, async (call) => {
-      const running = slot.running;
-      if (!running?.job.invoke) return { ok: false, error: { tag: 'unavailable', val: 'calls are not served here' } };
-      // The job's timer started when it was dispatched.
-      const remainingMs = running.enqueuedAt + running.queuedMs + running.job.timeoutMs - performance.now();
-      slot.blocked = true;
-      try {
-        return await running.job.invoke(call, remainingMs);
-      } finally {
-        slot.blocked = false;
-      }
-    });
+      if (running?.id === call.callId) return running;
+      this.#channelFault(slot, `a host call for call ${call.callId} arrived while ${running ? `call ${running.id}` : 'no call'} runs`);
+      return undefined;
+    };
+    const malformed = () => this.#channelFault(slot, 'a malformed message arrived on a host-call channel');
+    serveSyncChannel<HostCall<KvCall>, KvReply>(
+      channel,
+      async (call) => {
+        const running = current(call);
+        if (!running) return { ok: false, error: { tag: 'unavailable', val: 'no such invocation in progress' } };
+        return running.job.kv(call);
+      },
+      (err) => ({ ok: false, error: { tag: 'unavailable', val: String(err) } }),
+      malformed,
+    );
+    serveSyncChannel<HostCall<InvokeCall>, InvokeReply>(
+      calls,
+      async (call) => {
+        const running = current(call);
+        if (!running?.job.invoke) return { ok: false, error: { tag: 'unavailable', val: 'calls are not served here' } };
+        // The job's timer started when it was dispatched.
+        const remainingMs = running.enqueuedAt + running.queuedMs + running.job.timeoutMs - performance.now();
+        slot.blocked = true;
+        try {
+          return await running.job.invoke(call, remainingMs);
+        } finally {
+          slot.blocked = false;
+        }
+      },
+      (err) => ({ ok: false, error: { tag: 'unavailable', val: String(err) } }),
+      malformed,
+    );
     worker.on('error', (err: Error) => this.#replace(slot, `the worker failed: ${err.message}`));
     worker.on('exit', (code) => {
       if (!this.#stopped && this.#slots[index] === slot) this.#replace(slot, `the worker exited with code ${code}`);
@@ -353,10 +385,19 @@ export class WorkerPool {
   }
 
   #finish(slot: Slot, message: Extract<FromWorker, { type: 'done' }>): void {
+    // A worker already replaced (timed out, crashed) may still deliver: nobody waits for it.
+    if (this.#slots[slot.index] !== slot) return;
     const running = slot.running;
-    if (!running || running.id !== message.id) return;
+    if (!running || running.id !== message.id) {
+      this.#channelFault(slot, `the worker finished call ${message.id} while ${running ? `call ${running.id}` : 'no call'} runs`);
+      return;
+    }
     clearTimeout(running.timer);
     slot.running = undefined;
+    // Every reply the call used was its own (sequence-checked), so its result stands; but a
+    // channel that dropped a foreign reply, or saw a call for another id, is not trusted again.
+    if (message.channelFaults > 0 && !slot.inDoubt) this.#channelFault(slot, `the worker dropped ${message.channelFaults} foreign replies`);
+    else if (slot.inDoubt) this.#replace(slot, 'its host-call channel is in doubt');
     if ((message.failure && message.failure.kind !== 'error') || running.evicted) slot.warm.delete(running.job.codeKey);
     else slot.warm.set(running.job.codeKey, { lastUsed: performance.now(), memoryBytes: message.memoryBytes });
     running.resolve({

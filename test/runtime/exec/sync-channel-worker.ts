@@ -1,10 +1,11 @@
 // Test-only worker for sync-channel.test.ts: makes each request in workerData.requests as a
-// blocking call, one after another, and posts the replies back in order.
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { syncCaller } from '../../../runtime/exec/sync-channel.js';
+// blocking call, one after another, and posts the replies back in order with the number of
+// foreign replies the channel dropped.
+import { parentPort, workerData } from 'node:worker_threads';
+import { SyncCaller, type SyncChannelEnd } from '../../../runtime/exec/sync-channel.js';
 
-const { end, requests } = workerData as { end: { port: MessagePort; flag: SharedArrayBuffer }; requests: unknown[] };
-const call = syncCaller<unknown, unknown>(end);
+const { end, requests } = workerData as { end: SyncChannelEnd; requests: unknown[] };
+const caller = new SyncCaller<unknown, unknown>(end);
 const replies: unknown[] = [];
-for (const request of requests) replies.push(call(request));
-parentPort!.postMessage(replies);
+for (const request of requests) replies.push(caller.call(request));
+parentPort!.postMessage({ replies, dropped: caller.dropped });
