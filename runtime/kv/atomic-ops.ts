@@ -4,7 +4,7 @@
 
 import type { AppliedWrite, Version } from '../../replication/store/port.js';
 import { pickWinner } from '../../replication/store/version.js';
-import { KvFault } from './invocation-kv.js';
+import { KvFault } from './kv-fault.js';
 import type { KvSibling } from './kv-backend.js';
 
 const MIN_S64 = -(2n ** 63n);

@@ -6,44 +6,14 @@
 // the guest, never a trap.
 
 import type { AppliedWrite, KeygroupInfo, LocalWrite, Version } from '../../replication/store/port.js';
-import { StoreError } from '../../replication/store/port.js';
 import { validateAppendId, validateId, validateValue, validateVersion } from '../../replication/store/version.js';
-import { addChecked, parseCounter } from './atomic-ops.js';
 import type { KvCall, KvReply } from '../exec/protocol.js';
+import { addChecked, parseCounter } from './atomic-ops.js';
 import type { KvBackend, KvSibling } from './kv-backend.js';
+import { KvFault, toKvFault } from './kv-fault.js';
 
-export type KvErrorTag =
-  | 'invalid-key'
-  | 'invalid-value'
-  | 'not-found'
-  | 'wrong-mutability'
-  | 'already-exists'
-  | 'too-large'
-  | 'unavailable';
-
-export class KvFault extends Error {
-  constructor(
-    readonly tag: KvErrorTag,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const STORE_TO_KV: Record<string, KvErrorTag> = {
-  ERR_INVALID_KEY: 'invalid-key',
-  ERR_INVALID_VALUE: 'invalid-value',
-  ERR_ITEM_NOT_FOUND: 'not-found',
-  ERR_ITEM_EXISTS: 'already-exists',
-  ERR_WRONG_MUTABILITY: 'wrong-mutability',
-};
-
-/** The one place where store failures become guest-visible kv-errors. */
-export function toKvFault(err: unknown): KvFault {
-  if (err instanceof KvFault) return err;
-  if (err instanceof StoreError) return new KvFault(STORE_TO_KV[err.code] ?? 'unavailable', err.message);
-  return new KvFault('unavailable', err instanceof Error ? err.message : String(err));
-}
+// Re-exported: the fault type is part of what this module's callers see.
+export { KvFault, toKvFault, type KvErrorTag } from './kv-fault.js';
 
 type Pending = { kind: 'set' | 'append'; value: string } | { kind: 'delete' };
 

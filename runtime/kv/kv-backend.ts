@@ -7,7 +7,7 @@ import type { AppliedWrite, KeygroupInfo, LocalWrite, ReplicaStore, Version } fr
 import { StoreError } from '../../replication/store/port.js';
 import { EnokiError } from '../errors.js';
 import { incrementByRetry, type RetryPolicy } from './atomic-ops.js';
-import { KvFault } from './invocation-kv.js';
+import { KvFault } from './kv-fault.js';
 
 export interface ScanRequest {
   start: string;
@@ -122,8 +122,13 @@ export class StoreKvBackend implements KvBackend {
     const recreated = hidden.length > 0 ? await this.#conditional(write, hidden) : undefined;
     if (recreated) return recreated;
     if ((await this.store.read(keygroup, id)).length > 0) return undefined;
-    // Left: an expired sibling newer than the write, which dump does not show either.
-    throw new KvFault('unavailable', `item "${id}" has an expired version newer than a new write; try again after it is purged`);
+    // Still absent and still refused: an expired sibling newer than the write (dump does not show
+    // those either), or the item was re-created and deleted again meanwhile.
+    throw new KvFault(
+      'unavailable',
+      `item "${id}" cannot be created now: a version reads do not show (a deletion or an expired write) is newer; ` +
+        'retrying may help once expired versions are purged',
+    );
   }
 
   /** Every stored version of the item, tombstones included (expired siblings excepted). */

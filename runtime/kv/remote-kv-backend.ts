@@ -7,7 +7,7 @@
 
 import type { AppliedWrite, LocalWrite, Version } from '../../replication/store/port.js';
 import { incrementByRetry, type RetryPolicy } from './atomic-ops.js';
-import { KvFault } from './invocation-kv.js';
+import { KvFault } from './kv-fault.js';
 import type { KvBackend, KvSibling, ScanRequest } from './kv-backend.js';
 
 /**

@@ -270,3 +270,30 @@ for (const kind of Object.keys(stores)) {
 
   test.run();
 }
+
+const expiry = suite('kv atomics: expired items');
+
+expiry('an item expired on this replica counts as absent until a newer version is hidden; then the call says why', async () => {
+  let now = 1_000_000;
+  const store = new MemoryReplicaStore({ nodeId: 'n1', clock: () => now });
+  await store.open();
+  const info: KeygroupInfo = { name: 'kv', mutable: true, expiry: 10 };
+  await store.createKeygroup(info);
+  const kv = () => new InvocationKv(new StoreKvBackend(store), info, LIMITS);
+  // Written by a peer (its version has no tick of this node): a new write here is concurrent
+  // with it, so the expired sibling does not stand in the way.
+  await store.mergeRemote('kv', 'peer', { value: '5', version: { n2: 1 }, tombstone: false });
+  assert.is(await ok(kv(), 'increment', 'mine', 1n), 1n);
+  now += 11_000;
+  assert.equal(await ok(kv(), 'get', 'peer'), undefined);
+  assert.is(await ok(kv(), 'increment', 'peer', 1n), 1n, 'the expired 5 is not counted');
+  // Written here: its expired version is newer than any first write of this node, and the store
+  // shows it to nobody, so no condition can supersede it until it is purged.
+  const error = await fails(kv(), 'increment', 'mine', 1n);
+  assert.is(error.tag, 'unavailable');
+  assert.match(String(error.val), /cannot be created now.*expired/);
+  assert.is(await store.purgeExpired() > 0, true);
+  assert.is(await ok(kv(), 'increment', 'mine', 1n), 1n, 'after the purge it counts from 0 again');
+});
+
+expiry.run();
