@@ -66,6 +66,11 @@ async function poolCalls(pool: WorkerPool, code: CodeCache, artifacts: ArtifactS
     kv: async ({ op, args }: KvCall): Promise<KvReply> => {
       if (op === 'get') return { ok: true, value: kv.get(args[0] as string) };
       if (op === 'set') kv.set(args[0] as string, args[1] as string);
+      if (op === 'increment') {
+        const value = BigInt(kv.get(args[0] as string) ?? '0') + (args[1] as bigint);
+        kv.set(args[0] as string, value.toString());
+        return { ok: true, value };
+      }
       return { ok: true, value: undefined };
     },
   };
@@ -89,7 +94,7 @@ async function main(): Promise<void> {
     'sync KV round trip (worker → main → worker)': us(await syncRoundTrip()),
     'pool call: hello (WAT)': us(await poolCalls(pool, code, artifacts, 'hello')),
     'pool call: echo (JS)': us(await poolCalls(pool, code, artifacts, 'echo')),
-    'pool call: counter (JS, get+set on a Map)': us(await poolCalls(pool, code, artifacts, 'counter')),
+    'pool call: counter (JS, an increment on a Map)': us(await poolCalls(pool, code, artifacts, 'counter')),
   };
   await pool.stop();
   await fs.rm(dir, { recursive: true, force: true });

@@ -19,7 +19,7 @@ const TOKEN = 'bench-token';
 const FUNCTIONS = [
   { name: 'hello', kind: 'WAT (tiny)', init: {} as RequestInit },
   { name: 'echo', kind: 'JS', init: { method: 'POST', body: 'hi' } as RequestInit },
-  { name: 'counter', kind: 'JS, get+set', init: {} as RequestInit },
+  { name: 'counter', kind: 'JS, increment', init: {} as RequestInit },
   { name: 'movingaverage', kind: 'JS, 4 KV ops', init: { method: 'POST', body: '0-42' } as RequestInit },
 ];
 

@@ -24,7 +24,7 @@ export interface ColdSettings {
 export const COLD_FUNCTIONS: Array<{ name: string; kind: string; init: Request }> = [
   { name: 'hello', kind: 'WAT, tiny', init: {} },
   { name: 'echo', kind: 'JS', init: { method: 'POST', body: 'hi' } },
-  { name: 'counter', kind: 'JS, get+set', init: {} },
+  { name: 'counter', kind: 'JS, increment', init: {} },
   { name: 'movingaverage', kind: 'JS, 4 KV ops', init: { method: 'POST', body: '0-42' } },
 ];
 

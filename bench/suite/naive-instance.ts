@@ -64,6 +64,10 @@ async function main(): Promise<void> {
         keys: (start: string, count: number) => [...kv.keys()].sort().filter((id) => id >= start).slice(0, count),
         append: (id: bigint, value: string) => (kv.set(String(id), value), String(id)),
       },
+      'enoki:faas/atomics': {
+        increment: (id: string, delta: bigint) => (kv.set(id, String(BigInt(kv.get(id) ?? '0') + delta)), BigInt(kv.get(id)!)),
+        compareAndSwap: (id: string, expected: unknown[], value: string) => (expected.length > 0 || !kv.has(id)) && (kv.set(id, value), true),
+      },
       'enoki:faas/log': { write: () => undefined },
       'enoki:faas/env': { get: () => undefined, all: () => [] },
       // JS guests import every interface of the world; these examples make no calls.

@@ -1,6 +1,9 @@
 // counter: a persistent counter in the function's keygroup; GET or POST adds one, DELETE resets it.
+// The increment is atomic (one call that reads and writes on the replica), so concurrent calls
+// never lose a count, and it is stored before the call returns.
 
-import { delete as remove, get, set } from 'enoki:faas/kv@0.1.0';
+import { increment } from 'enoki:faas/atomics@0.1.0';
+import { delete as remove } from 'enoki:faas/kv@0.1.0';
 
 const encoder = new TextEncoder();
 const KEY = 'count';
@@ -12,11 +15,9 @@ function text(status, body, headers = []) {
 function route(req) {
   switch (req.method) {
     case 'GET':
-    case 'POST': {
-      const count = Number(get(KEY) ?? '0') + 1;
-      set(KEY, String(count));
-      return text(200, String(count));
-    }
+    case 'POST':
+      // s64 arguments and results are BigInts in JS.
+      return text(200, String(increment(KEY, 1n)));
     case 'DELETE':
       try {
         remove(KEY);

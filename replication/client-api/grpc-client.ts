@@ -4,7 +4,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { UnaryCaller, type CallOptions, type UnaryClientOptions } from '../grpc/call.js';
 import { clientService, type WireEmpty, type WireLong, type WireVersion } from '../grpc/protos.js';
-import { versionFromWire } from '../grpc/wire.js';
+import { versionFromWire, versionToWire } from '../grpc/wire.js';
 import type { Version } from '../store/port.js';
 import type { WireAppend, WireCreateKeygroup, WireDelete, WireRange, WireRead, WireUpdate } from './requests.js';
 
@@ -64,6 +64,15 @@ export class GrpcClientApiClient {
 
   async update(keygroup: string, id: string, value: string, options?: CallOptions): Promise<Version> {
     return versionFromWire((await this.caller.call(UPDATE, { keygroup, id, data: value, versions: [] }, options)).version.version);
+  }
+
+  /**
+   * FReD's conditional Update: stored only if every live version there equals or is an ancestor
+   * of one of `versions` (non-empty). A refusal is FAILED_PRECONDITION from Enoki, UNKNOWN from FReD.
+   */
+  async updateIf(keygroup: string, id: string, value: string, versions: Version[], options?: CallOptions): Promise<Version> {
+    const wire = versions.map((version) => ({ version: versionToWire(version) }));
+    return versionFromWire((await this.caller.call(UPDATE, { keygroup, id, data: value, versions: wire }, options)).version.version);
   }
 
   async delete(keygroup: string, id: string, options?: CallOptions): Promise<Version> {

@@ -6,9 +6,16 @@ import type { GrpcClientApiClient } from '../../replication/client-api/grpc-clie
 import { GrpcCallError } from '../../replication/grpc/call.js';
 import { KvFault } from '../kv/invocation-kv.js';
 import type { KvSibling } from '../kv/kv-backend.js';
+import type { Version } from '../../replication/store/port.js';
 import type { RemoteReplica } from '../kv/remote-kv-backend.js';
 
 const isNotFound = (err: unknown) => err instanceof GrpcCallError && err.code === grpc.status.NOT_FOUND;
+/**
+ * A refused conditional Update: FAILED_PRECONDITION from an Enoki node; a FReD node answers
+ * every failure with UNKNOWN, so from it any UNKNOWN counts as a refusal.
+ */
+const isRefused = (err: unknown) =>
+  err instanceof GrpcCallError && (err.code === grpc.status.FAILED_PRECONDITION || err.code === grpc.status.UNKNOWN);
 
 export class GrpcRemoteReplica implements RemoteReplica {
   constructor(
@@ -66,5 +73,15 @@ export class GrpcRemoteReplica implements RemoteReplica {
 
   async append(keygroup: string, id: string, value: string): Promise<void> {
     await this.#call(`append of ${id}`, (c) => c.append(keygroup, id, value));
+  }
+
+  async updateIf(keygroup: string, id: string, value: string, versions: Version[]): Promise<boolean> {
+    try {
+      await (await this.client()).updateIf(keygroup, id, value, versions);
+      return true;
+    } catch (err) {
+      if (isRefused(err)) return false;
+      throw this.#fault(err, `conditional update of ${id}`);
+    }
   }
 }

@@ -23,6 +23,8 @@ type Instantiate = (
 const MAX_LOG_BYTES_PER_CALL = 64 * 1024;
 const HANDLER = 'enoki:faas/handler@0.1.0';
 const KV_OPS = ['read', 'get', 'getMany', 'set', 'setMany', 'delete', 'scan', 'keys', 'append'];
+// `atomics` calls travel as KV calls: the main thread's InvocationKv serves both interfaces.
+const ATOMICS_OPS = ['increment', 'compareAndSwap'];
 const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 
 const port = parentPort as MessagePort;
@@ -50,7 +52,7 @@ function capture(line: LogLine): void {
 /** Host imports, shared by all instances of this worker: the call state is per worker. */
 function hostImports(): Record<string, unknown> {
   const kv: Record<string, (...args: unknown[]) => unknown> = {};
-  for (const op of KV_OPS) {
+  for (const op of [...KV_OPS, ...ATOMICS_OPS]) {
     kv[op] = (...args: unknown[]) => {
       const reply = kvChannel.call({ callId, op, args });
       if (reply.ok) return reply.value;
@@ -67,7 +69,9 @@ function hostImports(): Record<string, unknown> {
     get: (name: string) => callEnv.find(([key]) => key === name)?.[1],
     all: () => callEnv,
   };
-  return { 'enoki:faas/kv': kv, 'enoki:faas/log': log, 'enoki:faas/env': env, 'enoki:faas/invoke': invokeImports((call) => callChannel.call({ ...call, callId })) };
+  const atomics = Object.fromEntries(ATOMICS_OPS.map((op) => [op, kv[op]]));
+  const invoke = invokeImports((call) => callChannel.call({ ...call, callId }));
+  return { 'enoki:faas/kv': kv, 'enoki:faas/atomics': atomics, 'enoki:faas/log': log, 'enoki:faas/env': env, 'enoki:faas/invoke': invoke };
 }
 
 const wasi = await createWasiHost((stream, message) => capture({ stream, message }), () => callEnv);

@@ -31,7 +31,15 @@ export const HANDLER_EXPORT = 'enoki:faas/handler@0.1.0';
  * Host imports a component may use, by exact name: Enoki's own interfaces and the sandboxed WASI
  * subset of exec/wasi.ts (no sockets, no HTTP, no files).
  */
-const PROVIDED_IMPORTS = new Set(['enoki:faas/kv', 'enoki:faas/log', 'enoki:faas/env', 'enoki:faas/invoke', 'enoki:faas/types', ...WASI_PROVIDED]);
+const PROVIDED_IMPORTS = new Set([
+  'enoki:faas/kv',
+  'enoki:faas/atomics',
+  'enoki:faas/log',
+  'enoki:faas/env',
+  'enoki:faas/invoke',
+  'enoki:faas/types',
+  ...WASI_PROVIDED,
+]);
 
 /** Interface type text as jco renders it, for comparing a component's types with Enoki's. */
 export type InterfaceTypes = Map<string, string>;

@@ -69,7 +69,12 @@ export class Invoker {
       const meta = await artifacts.get(version.digest);
       if (!meta) throw new EnokiError('ERR_INTERNAL', `the artefact of ${name} ${version.id} is missing`);
       const { backend, keygroup } = await this.deps.kvBackends.open(options);
-      const kv = new InvocationKv(backend, keygroup, this.deps.kvLimits);
+      // Atomic operations are applied during the call; their writes go to replication at once.
+      const kv = new InvocationKv(backend, keygroup, this.deps.kvLimits, (applied) =>
+        this.deps.replicator.replicate(applied).catch((err: unknown) => {
+          this.deps.logger.error({ fn: name, invocationId, err }, 'atomic writes not handed to replication');
+        }),
+      );
       const memoryLimitBytes = options.memoryMiB * 1024 * 1024;
       // Rounded up: a callee capped by its caller's deadline never ends before the caller does, so
       // the caller's own timeout, not a call-error, is what ends it.

@@ -1,46 +1,19 @@
-// The host side of the `kv` WIT interface for one invocation: reads see the backend plus the
-// invocation's own uncommitted writes; writes collect in an overlay that commit() hands to the
-// backend (the local replica applies it as one atomic batch; a remote replica item by item)
-// before the response leaves the node. Every failure is a typed kv-error for the guest, never a trap.
+// The host side of the `kv` and `atomics` WIT interfaces for one invocation: reads see the
+// backend plus the invocation's own uncommitted writes; writes collect in an overlay that commit()
+// hands to the backend (the local replica applies it as one atomic batch; a remote replica item by
+// item) before the response leaves the node. Atomic operations skip the overlay: the backend
+// applies them at once and they go to replication at once. Every failure is a typed kv-error for
+// the guest, never a trap.
 
-import type { AppliedWrite, KeygroupInfo, LocalWrite } from '../../replication/store/port.js';
-import { StoreError } from '../../replication/store/port.js';
-import { validateAppendId, validateId, validateValue } from '../../replication/store/version.js';
+import type { AppliedWrite, KeygroupInfo, LocalWrite, Version } from '../../replication/store/port.js';
+import { validateAppendId, validateId, validateValue, validateVersion } from '../../replication/store/version.js';
 import type { KvCall, KvReply } from '../exec/protocol.js';
+import { addChecked, parseCounter } from './atomic-ops.js';
 import type { KvBackend, KvSibling } from './kv-backend.js';
+import { KvFault, toKvFault } from './kv-fault.js';
 
-export type KvErrorTag =
-  | 'invalid-key'
-  | 'invalid-value'
-  | 'not-found'
-  | 'wrong-mutability'
-  | 'already-exists'
-  | 'too-large'
-  | 'unavailable';
-
-export class KvFault extends Error {
-  constructor(
-    readonly tag: KvErrorTag,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const STORE_TO_KV: Record<string, KvErrorTag> = {
-  ERR_INVALID_KEY: 'invalid-key',
-  ERR_INVALID_VALUE: 'invalid-value',
-  ERR_ITEM_NOT_FOUND: 'not-found',
-  ERR_ITEM_EXISTS: 'already-exists',
-  ERR_WRONG_MUTABILITY: 'wrong-mutability',
-};
-
-/** The one place where store failures become guest-visible kv-errors. */
-export function toKvFault(err: unknown): KvFault {
-  if (err instanceof KvFault) return err;
-  if (err instanceof StoreError) return new KvFault(STORE_TO_KV[err.code] ?? 'unavailable', err.message);
-  return new KvFault('unavailable', err instanceof Error ? err.message : String(err));
-}
+// Re-exported: the fault type is part of what this module's callers see.
+export { KvFault, toKvFault, type KvErrorTag } from './kv-fault.js';
 
 type Pending = { kind: 'set' | 'append'; value: string } | { kind: 'delete' };
 
@@ -61,6 +34,29 @@ function witVersion(sibling: KvSibling): WitVersion {
     .map(([node, n]) => [node, BigInt(n)]);
 }
 
+/** A version given by the guest; `invalid-value` unless the store could keep it exactly. */
+function storeVersion(version: WitVersion): Version {
+  const entries = version.map(([node, n]): [string, number] => {
+    if (typeof n !== 'bigint' || n > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new KvFault('invalid-value', `version counter ${String(n)} of node ${JSON.stringify(node)} is beyond any stored version`);
+    }
+    return [node, Number(n)];
+  });
+  const result: Version = Object.fromEntries(entries);
+  if (Object.keys(result).length !== entries.length) {
+    const twice = entries.find(([node], i) => entries.findIndex(([other]) => other === node) !== i)![0];
+    throw new KvFault('invalid-value', `a version names node ${JSON.stringify(twice)} more than once`);
+  }
+  validateVersion(result);
+  return result;
+}
+
+/**
+ * Hands the writes of an atomic operation to replication, as the invoker does with a commit's.
+ * It must not reject: the write is applied whatever replication makes of it.
+ */
+export type AppliedHook = (applied: AppliedWrite[]) => Promise<void>;
+
 export class InvocationKv {
   readonly #pending = new Map<string, Pending>();
   readonly #writes: LocalWrite[] = [];
@@ -70,6 +66,7 @@ export class InvocationKv {
     private readonly backend: KvBackend,
     private readonly keygroup: KeygroupInfo,
     private readonly limits: InvocationKvLimits,
+    private readonly onAtomicWrite: AppliedHook = async () => undefined,
   ) {}
 
   get writeCount(): number {
@@ -106,6 +103,10 @@ export class InvocationKv {
         return this.keys(args[0] as string, Number(args[1]));
       case 'append':
         return this.append(args[0] as bigint, args[1] as string);
+      case 'increment':
+        return this.increment(args[0] as string, args[1] as bigint);
+      case 'compareAndSwap':
+        return this.compareAndSwap(args[0] as string, args[1] as WitVersion[], args[2] as string);
       default:
         throw new KvFault('unavailable', `unknown key-value operation ${op}`);
     }
@@ -173,6 +174,48 @@ export class InvocationKv {
     return key;
   }
 
+  /**
+   * `atomics.increment`: applied at once. On an id with an uncommitted write of this invocation,
+   * the sum is over that write's value (reads see own writes) and is applied in its place.
+   */
+  async increment(id: string, delta: bigint): Promise<bigint> {
+    this.#requireMutable('increment');
+    validateId(id);
+    if (typeof delta !== 'bigint') throw new KvFault('invalid-value', `increment needs an s64 delta, got ${typeof delta}`);
+    const pending = this.#pending.get(id);
+    if (pending) {
+      const value = addChecked(id, pending.kind === 'delete' ? 0n : parseCounter(id, pending.value), delta);
+      await this.#applyOverPending(id, value.toString());
+      return value;
+    }
+    const { value, applied } = await this.backend.increment(this.keygroup.name, id, delta);
+    await this.#handOn(applied);
+    return value;
+  }
+
+  /**
+   * `atomics.compare-and-swap`: FReD's conditional update, applied at once. An uncommitted write
+   * of this invocation is what `read` showed for the id: a value with the empty version, which
+   * every non-empty `expected` covers, or (a pending delete) no item at all.
+   */
+  async compareAndSwap(id: string, expected: WitVersion[], value: string): Promise<boolean> {
+    this.#requireMutable('compare-and-swap');
+    validateId(id);
+    validateValue(value, this.limits.maxValueBytes);
+    if (!Array.isArray(expected)) throw new KvFault('invalid-value', 'expected must be a list of versions');
+    const given = expected.map(storeVersion);
+    const pending = this.#pending.get(id);
+    if (pending) {
+      if (pending.kind !== 'delete' && given.length === 0) return false;
+      await this.#applyOverPending(id, value);
+      return true;
+    }
+    const applied = await this.backend.compareAndSwap(this.keygroup.name, id, value, given);
+    if (!applied) return false;
+    await this.#handOn(applied);
+    return true;
+  }
+
   async scan(start: string, count: number): Promise<{ id: string; value: string }[]> {
     return this.#range(start, count, true);
   }
@@ -213,6 +256,22 @@ export class InvocationKv {
     }
     const ids = [...merged.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit);
     return ids.map((id) => ({ id, value: withValues ? (merged.get(id) as string) : '' }));
+  }
+
+  /**
+   * An atomic operation on an id this invocation has written: that write would have superseded
+   * everything stored at commit, so the result is written the same way (unconditionally), now,
+   * and the id leaves the overlay so that the commit does not put the older value back.
+   */
+  async #applyOverPending(id: string, value: string): Promise<void> {
+    const applied = await this.backend.commit([{ kind: 'set', keygroup: this.keygroup.name, id, value }]);
+    this.#pending.delete(id);
+    for (let i = this.#writes.length - 1; i >= 0; i--) if (this.#writes[i].id === id) this.#writes.splice(i, 1);
+    await this.#handOn(applied);
+  }
+
+  async #handOn(applied: AppliedWrite[]): Promise<void> {
+    if (applied.length > 0) await this.onAtomicWrite(applied);
   }
 
   async #exists(id: string): Promise<boolean> {

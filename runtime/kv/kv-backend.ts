@@ -1,10 +1,13 @@
-// The port behind an invocation's key-value calls: where its reads go and where its buffered
-// writes are applied on success. The local adapter is the node's own replica (one atomic batch);
-// RemoteKvBackend (remote-kv-backend.ts) serves a keygroup held by another node.
+// The port behind an invocation's key-value calls: where its reads go, where its buffered
+// writes are applied on success, and where atomic operations are applied at once. The local
+// adapter is the node's own replica (one atomic batch); RemoteKvBackend (remote-kv-backend.ts)
+// serves a keygroup held by another node.
 
 import type { AppliedWrite, KeygroupInfo, LocalWrite, ReplicaStore, Version } from '../../replication/store/port.js';
+import { StoreError } from '../../replication/store/port.js';
 import { EnokiError } from '../errors.js';
-import { KvFault } from './invocation-kv.js';
+import { incrementByRetry, type RetryPolicy } from './atomic-ops.js';
+import { KvFault } from './kv-fault.js';
 
 export interface ScanRequest {
   start: string;
@@ -32,6 +35,15 @@ export interface KvBackend {
    * replica, which it must still hand to replication ([] when another node applied them).
    */
   commit(writes: LocalWrite[]): Promise<AppliedWrite[]>;
+  /**
+   * FReD's conditional update of a mutable item, applied at once and durably: `value` is written
+   * only if every live sibling's version equals or is an ancestor of one of `given` (with `given`
+   * empty: only if the item has no live sibling). Resolves to the writes to hand to replication,
+   * as commit(), or to undefined when the condition failed and nothing was written.
+   */
+  compareAndSwap(keygroup: string, id: string, value: string, given: Version[]): Promise<AppliedWrite[] | undefined>;
+  /** Adds `delta` to the item's integer atomically (atomic-ops.ts), applied at once and durably. */
+  increment(keygroup: string, id: string, delta: bigint): Promise<{ value: bigint; applied: AppliedWrite[] }>;
 }
 
 /** Finds the backend for a function's keygroup at the start of each invocation. */
@@ -39,7 +51,19 @@ export interface KvBackends {
   open(options: { keygroup: string; kvNode?: string }): Promise<{ backend: KvBackend; keygroup: KeygroupInfo }>;
 }
 
-/** The node's own replica: reads are local, the commit is one atomic batch. */
+const isConflict = (err: unknown) => err instanceof StoreError && err.code === 'ERR_VERSION_CONFLICT';
+
+/**
+ * On the local replica a lost race costs microseconds and means that another write succeeded:
+ * retry at once. The bound only turns a pathological storm into an error instead of a hang.
+ */
+const LOCAL_RETRY: RetryPolicy = { attempts: 1000, delayMs: () => 0 };
+
+/**
+ * The node's own replica: reads are local, the commit is one atomic batch, and atomic operations
+ * are the store's conditional write (checked and applied in one step, serialised with every
+ * other write to the replica, the client API's and replication's included).
+ */
 export class StoreKvBackend implements KvBackend {
   constructor(private readonly store: ReplicaStore) {}
 
@@ -60,6 +84,60 @@ export class StoreKvBackend implements KvBackend {
 
   commit(writes: LocalWrite[]): Promise<AppliedWrite[]> {
     return writes.length > 0 ? this.store.applyLocal(writes) : Promise.resolve([]);
+  }
+
+  async compareAndSwap(keygroup: string, id: string, value: string, given: Version[]): Promise<AppliedWrite[] | undefined> {
+    const write = { kind: 'set' as const, keygroup, id, value };
+    const applied = given.length > 0 ? await this.#conditional(write, given) : await this.#createIfAbsent(write);
+    return applied && [applied];
+  }
+
+  increment(keygroup: string, id: string, delta: bigint): Promise<{ value: bigint; applied: AppliedWrite[] }> {
+    return incrementByRetry(this, keygroup, id, delta, LOCAL_RETRY);
+  }
+
+  async #conditional(write: { kind: 'set'; keygroup: string; id: string; value: string }, given: Version[]): Promise<AppliedWrite | undefined> {
+    try {
+      return await this.store.applyConditional(write, given);
+    } catch (err) {
+      if (isConflict(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * "Only if absent". The store's conditional write needs a given version, and the empty one
+   * serves while nothing of the item is stored. A deleted item keeps its tombstone, which reads
+   * never show but which is newer than a fresh version: the write must supersede it, so it is
+   * given the tombstone's version. The port has no read of one item's tombstones; `dump` is the
+   * only way to them, so this path costs a walk of the keygroup up to the id, once per re-creation
+   * of a deleted item.
+   */
+  async #createIfAbsent(write: { kind: 'set'; keygroup: string; id: string; value: string }): Promise<AppliedWrite | undefined> {
+    const { keygroup, id } = write;
+    const fresh = await this.#conditional(write, [{}]);
+    if (fresh) return fresh;
+    if ((await this.store.read(keygroup, id)).length > 0) return undefined;
+    const hidden = await this.#storedVersions(keygroup, id);
+    const recreated = hidden.length > 0 ? await this.#conditional(write, hidden) : undefined;
+    if (recreated) return recreated;
+    if ((await this.store.read(keygroup, id)).length > 0) return undefined;
+    // Still absent and still refused: an expired sibling newer than the write (dump does not show
+    // those either), or the item was re-created and deleted again meanwhile.
+    throw new KvFault(
+      'unavailable',
+      `item "${id}" cannot be created now: a version reads do not show (a deletion or an expired write) is newer; ` +
+        'retrying may help once expired versions are purged',
+    );
+  }
+
+  /** Every stored version of the item, tombstones included (expired siblings excepted). */
+  async #storedVersions(keygroup: string, id: string): Promise<Version[]> {
+    for await (const item of this.store.dump(keygroup)) {
+      if (item.id === id) return item.siblings.map((s) => s.version);
+      if (item.id > id) break;
+    }
+    return [];
   }
 }
 

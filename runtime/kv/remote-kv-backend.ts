@@ -2,9 +2,12 @@
 // its buffered writes are sent there one by one, in the order the guest made them, when the
 // invocation succeeds. FReD's client API has no multi-item write, so a commit is not atomic
 // across items: if the node fails part-way, the writes before the failure stay applied.
+// Atomic operations are FReD's conditional Update (the versions the caller has seen), which that
+// node checks and applies in one step; increment retries a Read + conditional Update.
 
-import type { AppliedWrite, LocalWrite } from '../../replication/store/port.js';
-import { KvFault } from './invocation-kv.js';
+import type { AppliedWrite, LocalWrite, Version } from '../../replication/store/port.js';
+import { incrementByRetry, type RetryPolicy } from './atomic-ops.js';
+import { KvFault } from './kv-fault.js';
 import type { KvBackend, KvSibling, ScanRequest } from './kv-backend.js';
 
 /**
@@ -21,7 +24,22 @@ export interface RemoteReplica {
   /** Resolves also when the item is already gone: the state the write asked for holds. */
   delete(keygroup: string, id: string): Promise<void>;
   append(keygroup: string, id: string, value: string): Promise<void>;
+  /**
+   * FReD's Update with versions (non-empty): true when the node stored it, false when it refused
+   * the condition (another write got there first).
+   */
+  updateIf(keygroup: string, id: string, value: string, versions: Version[]): Promise<boolean>;
 }
+
+/**
+ * Each attempt costs two round trips, and the writers it races with may be on other nodes of
+ * that replica's cluster: back off with jitter (up to ~0.2 s) rather than hammer it, and give up
+ * after a few seconds' worth of lost races.
+ */
+const REMOTE_RETRY: RetryPolicy = {
+  attempts: 16,
+  delayMs: (attempt) => Math.random() * Math.min(200, 5 * 2 ** attempt),
+};
 
 export class RemoteKvBackend implements KvBackend {
   constructor(private readonly replica: RemoteReplica) {}
@@ -67,5 +85,25 @@ export class RemoteKvBackend implements KvBackend {
     }
     // The replica node replicates what it applied; nothing is left for this node to send.
     return [];
+  }
+
+  async compareAndSwap(keygroup: string, id: string, value: string, given: Version[]): Promise<AppliedWrite[] | undefined> {
+    // FReD reads an Update without versions as unconditional; "only if absent" is the empty
+    // version, which covers no stored version, so any live sibling refuses the write.
+    if (await this.replica.updateIf(keygroup, id, value, given.length > 0 ? given : [{}])) return [];
+    if (given.length === 0 && (await this.replica.read(keygroup, id)).length === 0) {
+      // Refused while absent: the node keeps the version of a deletion, which the client API never
+      // shows, so no condition a client can send covers it.
+      throw new KvFault(
+        'unavailable',
+        `item "${id}" was deleted on node ${this.replica.node}, and FReD's client API cannot re-create a deleted item ` +
+          `conditionally: \`set\` it first`,
+      );
+    }
+    return undefined;
+  }
+
+  increment(keygroup: string, id: string, delta: bigint): Promise<{ value: bigint; applied: AppliedWrite[] }> {
+    return incrementByRetry(this, keygroup, id, delta, REMOTE_RETRY);
   }
 }

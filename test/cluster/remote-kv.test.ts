@@ -52,6 +52,30 @@ test('a new keygroup is created on the kvNode, with the configured owner', async
   assert.is(only(await (await c.client('cloud', 'alice')).read('visits', 'count')).val, '1');
 });
 
+test('a counter on two nodes with one kvNode is one cluster-wide counter: concurrent increments lose nothing', async () => {
+  const c = await cluster.get();
+  await (await c.client('edge2', 'alice')).createKeygroup('shared');
+  for (const node of ['edge1', 'cloud'] as const) {
+    const res = await c.deploy(node, `shared${node}`, await guest('counter'), '?keygroup=shared&kvNode=edge2');
+    assert.is(res.status, 201, await res.text());
+  }
+  // Two clients per node, every increment a conditional update on edge2 racing the other node's.
+  const perClient = 15;
+  const clients = (['edge1', 'edge1', 'cloud', 'cloud'] as const).map(async (node) => {
+    const values: number[] = [];
+    for (let i = 0; i < perClient; i++) {
+      const res = await c.invoke(node, `shared${node}`);
+      const body = await res.text();
+      assert.is(res.status, 200, body);
+      values.push(Number(body));
+    }
+    return values;
+  });
+  const answers = (await Promise.all(clients)).flat();
+  assert.equal([...answers].sort((a, b) => a - b), Array.from({ length: 4 * perClient }, (_, i) => i + 1));
+  assert.is(only(await (await c.client('edge2', 'alice')).read('shared', 'count')).val, String(4 * perClient));
+});
+
 test('deploy refuses a kvNode that is unknown, holds no replica, or is malformed', async () => {
   const c = await cluster.get();
   const wasm = await guest('counter');

@@ -100,9 +100,17 @@ class MemoryKv {
       .slice(0, count)
       .map((id) => ({ id, value: this.data.get(id)! }));
   };
+  increment = (id: string, delta: bigint): bigint => {
+    this.calls.push('increment');
+    this.check(id);
+    const value = BigInt(this.data.get(id) ?? '0') + delta;
+    this.data.set(id, value.toString());
+    return value;
+  };
   private unused = (): never => {
     throw new Error('not used by the examples');
   };
+  compareAndSwap = this.unused;
   read = this.unused;
   getMany = this.unused;
   setMany = this.unused;
@@ -143,10 +151,11 @@ function load(name: string): Promise<Loaded> {
 }
 
 /** A fresh instance of a built example with the given host imports. */
-async function instantiate(name: string, kv: object, logs: [string, string][] = []): Promise<Handler> {
+async function instantiate(name: string, kv: MemoryKv, logs: [string, string][] = []): Promise<Handler> {
   const { glue, modules } = await load(name);
   const instance = await glue.instantiate((file) => modules.get(file)!, {
     'enoki:faas/kv': kv,
+    'enoki:faas/atomics': { increment: kv.increment, compareAndSwap: kv.compareAndSwap },
     'enoki:faas/log': { write: (level: string, message: string) => void logs.push([level, message]) },
     'enoki:faas/env': { get: (): undefined => undefined, all: (): [string, string][] => [] },
     // JS guests import every interface of the world; these examples make no calls.
@@ -209,12 +218,13 @@ test('hello takes large requests (its allocator grows memory)', async () => {
   assert.is(res.status, 200);
 });
 
-test('counter counts per call and resets on DELETE', async () => {
+test('counter counts per call with one atomic increment and resets on DELETE', async () => {
   const kv = new MemoryKv();
   const handler = await instantiate('counter', kv);
   assert.is(bodyText(handler.handle(request())), '1');
   assert.is(bodyText(handler.handle(request({ path: '/anything' }))), '2');
   assert.is(kv.data.get('count'), '2');
+  assert.equal(kv.calls, ['increment', 'increment']);
   const reset = handler.handle(request({ method: 'DELETE' }));
   assert.is(reset.status, 200);
   assert.not.ok(kv.data.has('count'));

@@ -93,8 +93,9 @@ async function instantiate(name: string, kv: MemoryKv): Promise<Handler> {
     'enoki:faas/kv': kv,
     'enoki:faas/log': { write: () => undefined },
     'enoki:faas/env': { get: (): undefined => undefined, all: (): [string, string][] => [] },
-    // JS guests import every interface of the world; these examples make no calls.
+    // JS guests import every interface of the world; these examples make no calls and no atomic operations.
     'enoki:faas/invoke': { call: noCalls, callAsync: noCalls },
+    'enoki:faas/atomics': { increment: kv.unused, compareAndSwap: kv.unused },
   });
   return instance.handler as Handler;
 }

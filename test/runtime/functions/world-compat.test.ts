@@ -1,5 +1,5 @@
 // The function world grows by new imports without breaking components built before: a component
-// importing any subset of the world deploys. The old WIT is kept as a fixture.
+// importing any subset of the world deploys. The old WITs are kept as fixtures.
 
 import fs from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,12 @@ test('a component built against the WIT before `invoke` existed still deploys', 
   assert.ok(res.ok, await res.text());
 });
 
-test('a component importing `invoke` deploys', async ({ n }) => {
+test('a component built against the WIT before `atomics` existed still deploys', async ({ n }) => {
+  const res = await n.deploy('beforeatomics', await dummyComponent(`${FIXTURES}wit-before-atomics/enoki.wit`));
+  assert.ok(res.ok, await res.text());
+});
+
+test('a component importing `invoke` and `atomics` deploys', async ({ n }) => {
   const res = await n.deploy('new', await dummyComponent(`${FIXTURES}../../wit/enoki.wit`));
   assert.ok(res.ok, await res.text());
 });

@@ -225,7 +225,7 @@ test('read returns every sibling with bigint versions; get returns the replicasâ
 
 test('an unknown operation is unavailable', async () => {
   const kv = new InvocationKv(new StoreKvBackend(await freshStore()), MUTABLE, LIMITS);
-  assert.is(await fails(kv, 'increment', 'a'), 'unavailable');
+  assert.is(await fails(kv, 'frobnicate', 'a'), 'unavailable');
 });
 
 test.run();

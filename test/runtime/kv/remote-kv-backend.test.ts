@@ -1,10 +1,11 @@
 // InvocationKv over RemoteKvBackend, with the replica node played by an in-memory store: the
 // invocation's writes stay on this side until commit, then reach the node one by one in order;
 // a node that is down is an `unavailable` kv-error, and a commit cut short says what was applied.
+// Atomic operations are conditional updates on the node, retried when another write got in.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryReplicaStore } from '../../../replication/store/memory-store.js';
-import type { KeygroupInfo } from '../../../replication/store/port.js';
+import { StoreError, type KeygroupInfo, type Version } from '../../../replication/store/port.js';
 import { InvocationKv, KvFault } from '../../../runtime/kv/invocation-kv.js';
 import type { KvSibling } from '../../../runtime/kv/kv-backend.js';
 import { RemoteKvBackend, type RemoteReplica } from '../../../runtime/kv/remote-kv-backend.js';
@@ -54,6 +55,24 @@ class FakeNode implements RemoteReplica {
   async append(keygroup: string, id: string, value: string): Promise<void> {
     this.#enter(`append ${id}`, true);
     await this.store.applyLocal([{ kind: 'append', keygroup, id, value }]);
+  }
+
+  /** Runs once before the next conditional update is checked: another client's write. */
+  beforeUpdateIf?: () => Promise<void>;
+
+  /** As the node's client API: the store checks and applies in one step; a conflict is a refusal. */
+  async updateIf(keygroup: string, id: string, value: string, versions: Version[]): Promise<boolean> {
+    this.#enter(`updateIf ${id}`, true);
+    const interloper = this.beforeUpdateIf;
+    this.beforeUpdateIf = undefined;
+    await interloper?.();
+    try {
+      await this.store.applyConditional({ kind: 'set', keygroup, id, value }, versions);
+      return true;
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'ERR_VERSION_CONFLICT') return false;
+      throw err;
+    }
   }
 }
 
@@ -135,6 +154,60 @@ test('a scan from the first item is refused with a reason: FReD scans start at a
   assert.is(reply.error, 'unavailable');
   assert.match(String(reply.message), /cannot scan from the first item/);
   assert.equal(await call(kv, 'keys', 'a', 10), { ok: ['a'] });
+});
+
+test('increment is a read and a conditional update on the node, applied at once, not at commit', async () => {
+  const node = await fakeNode();
+  const kv = new InvocationKv(new RemoteKvBackend(node), KG, LIMITS);
+  assert.equal(await call(kv, 'increment', 'n', 5n), { ok: 5n });
+  assert.equal(await call(kv, 'increment', 'n', -2n), { ok: 3n });
+  assert.is(await value(node, 'n'), '3', 'on the node before any commit');
+  assert.equal(node.calls, ['read n', 'updateIf n', 'read n', 'updateIf n']);
+  assert.equal(await kv.commit(), [], 'nothing left to commit, and the node replicates it');
+});
+
+test('an update landing on the node between the read and the conditional update is not lost: increment retries', async () => {
+  const node = await fakeNode({ n: '10' });
+  const kv = new InvocationKv(new RemoteKvBackend(node), KG, LIMITS);
+  node.beforeUpdateIf = () => node.store.applyLocal([{ kind: 'set', keygroup: 'kv', id: 'n', value: '100' }]).then(() => undefined);
+  assert.equal(await call(kv, 'increment', 'n', 1n), { ok: 101n });
+  assert.is(await value(node, 'n'), '101');
+  assert.equal(node.calls, ['read n', 'updateIf n', 'read n', 'updateIf n']);
+});
+
+test('compare-and-swap on the node: the version read succeeds once, a stale one is refused, an empty one only creates', async () => {
+  const node = await fakeNode({ k: 'a' });
+  const kv = new InvocationKv(new RemoteKvBackend(node), KG, LIMITS);
+  const [read] = (await call(kv, 'read', 'k')).ok as { version: [string, bigint][] }[];
+  assert.equal(await call(kv, 'compareAndSwap', 'k', [read!.version], 'b'), { ok: true });
+  assert.equal(await call(kv, 'compareAndSwap', 'k', [read!.version], 'c'), { ok: false });
+  assert.equal(await call(kv, 'compareAndSwap', 'k', [], 'c'), { ok: false });
+  assert.is(await value(node, 'k'), 'b');
+  assert.equal(await call(kv, 'compareAndSwap', 'fresh', [], 'new'), { ok: true });
+  assert.is(await value(node, 'fresh'), 'new');
+});
+
+test('a deleted item cannot be re-created conditionally through the client API: the guest is told to set it', async () => {
+  const node = await fakeNode({ n: '7' });
+  await node.store.applyLocal([{ kind: 'delete', keygroup: 'kv', id: 'n' }]);
+  const kv = new InvocationKv(new RemoteKvBackend(node), KG, LIMITS);
+  const reply = await call(kv, 'increment', 'n', 1n);
+  assert.is(reply.error, 'unavailable');
+  assert.match(String(reply.message), /"n" was deleted on node cloud.*set.* it first/);
+  assert.is(await value(node, 'n'), undefined);
+  // After a set (committed), increments work again.
+  await call(kv, 'set', 'n', '0');
+  await kv.commit();
+  const next = new InvocationKv(new RemoteKvBackend(node), KG, LIMITS);
+  assert.equal(await call(next, 'increment', 'n', 1n), { ok: 1n });
+});
+
+test('atomic operations on a node that is down are unavailable kv-errors', async () => {
+  const node = await fakeNode({ n: '1' });
+  node.down = true;
+  const kv = new InvocationKv(new RemoteKvBackend(node), KG, LIMITS);
+  assert.is((await call(kv, 'increment', 'n', 1n)).error, 'unavailable');
+  assert.is((await call(kv, 'compareAndSwap', 'n', [], 'x')).error, 'unavailable');
 });
 
 test.run();
