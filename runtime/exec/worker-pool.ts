@@ -33,7 +33,7 @@ export interface Job {
   /** A job without a request (a load only) gets at least LOAD_TIMEOUT_MS. */
   timeoutMs: number;
   memoryLimitBytes: number;
-  kv: (call: KvCall) => Promise<KvReply>;
+  kv: (call: KvCall) => KvReply | Promise<KvReply>;
   /** Serves the guest's `invoke` calls; `remainingMs` is what is left of this job's timeout. */
   invoke?: (call: InvokeCall, remainingMs: number) => Promise<InvokeReply>;
   /** A callee whose caller waits on a worker: served first, may start extra workers. */
