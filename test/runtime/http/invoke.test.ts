@@ -173,6 +173,19 @@ test("logs list each invocation with the guest's lines and errors", async ({ n }
   assert.ok(invocations.some((i) => i.error?.code === 'ERR_TIMEOUT'));
 });
 
+test('a function log is read in pages, newest first, each entry numbered', async ({ n }) => {
+  for (let i = 0; i < 5; i++) assert.is((await n.call('hello')).status, 200);
+  type Page = { invocations: { seq: number; invocationId: string }[]; next?: number; kept: number };
+  const page = async (query: string) => (await (await n.admin('GET', `/functions/hello/logs${query}`)).json()) as Page;
+  const all = await page('');
+  const newest = await page('?limit=2');
+  assert.equal(newest.invocations.map((e) => e.seq), all.invocations.slice(-2).map((e) => e.seq));
+  assert.is(newest.kept, 200);
+  const older = await page(`?limit=2&before=${newest.next}`);
+  assert.equal(older.invocations.map((e) => e.seq), all.invocations.slice(-4, -2).map((e) => e.seq));
+  assert.is((await n.admin('GET', '/functions/hello/logs?before=0')).status, 400);
+});
+
 test('metrics count invocations, errors and cold starts per function', async ({ n }) => {
   const text = await (await fetch(`${n.url}/metrics`)).text();
   assert.match(text, /enoki_invocations_total\{fn="counter"\} \d+/);
