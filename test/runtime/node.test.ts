@@ -8,10 +8,12 @@ import path from 'node:path';
 import pino from 'pino';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { runCertsCommand } from '../../replication/security/certs-cli.js';
 import { LevelReplicaStore } from '../../replication/store/level-store.js';
 import { loadConfig, type NodeConfig } from '../../runtime/config.js';
 import { startNode, type StartOptions } from '../../runtime/node.js';
-import { TOKEN } from '../helpers/test-node.js';
+import { guest, TOKEN } from '../helpers/test-node.js';
+import { startEtcd, type TestEtcd } from '../support/etcd.js';
 
 const test = suite<{ root: string }>('node: start, readiness, cleanup');
 test.before.each(async (ctx) => {
@@ -87,6 +89,27 @@ test('a start that fails on a taken port releases its LevelDB lock', async ({ ro
   await first.close();
 });
 
+test("a guest's trap is in the node's own log with the function and the code", async ({ root }) => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const node = await startNode(loadConfig({ port: 0, host: '127.0.0.1', dataDir: root, adminToken: TOKEN, workers: 1, prewarm: false }, {}), logger);
+  try {
+    await node.functions.deploy('misbehave', await guest('fixtures/misbehave.wasm'));
+    const res = await fetch(`${node.url}/fn/misbehave/trap`);
+    assert.is(res.status, 500);
+    const id = res.headers.get('x-enoki-invocation-id') ?? ((await res.json()) as { error: { invocationId: string } }).error.invocationId;
+    const logged = lines.find((l) => l.invocationId === id);
+    assert.ok(logged, 'the trap is logged');
+    assert.equal([logged!.level, logged!.fn, logged!.code], [40, 'misbehave', 'ERR_GUEST_TRAP']);
+    // A guest's own err result is its business: not in the node's log at info.
+    const err = await fetch(`${node.url}/fn/misbehave/err`);
+    const errId = ((await err.json()) as { error: { invocationId: string } }).error.invocationId;
+    assert.not.ok(lines.some((l) => l.invocationId === errId));
+  } finally {
+    await node.close();
+  }
+});
+
 test('expired items are purged from disk on a schedule', async ({ root }) => {
   // An item written "an hour ago" into a keygroup whose items expire after a second.
   const location = path.join(root, 'replica');
@@ -112,3 +135,46 @@ test('expired items are purged from disk on a schedule', async ({ root }) => {
 });
 
 test.run();
+
+const cluster = suite<{ root: string; etcd: TestEtcd }>('node: a cluster start that fails part-way');
+cluster.before(async (ctx) => {
+  ctx.root = await fs.mkdtemp(path.join(os.tmpdir(), 'enoki-node-cluster-'));
+  await runCertsCommand({ dir: path.join(ctx.root, 'certs'), nodes: [{ id: 'edge1', hosts: ['127.0.0.1'] }] });
+  ctx.etcd = await startEtcd();
+});
+cluster.after(async (ctx) => {
+  await ctx.etcd?.stop();
+  await fs.rm(ctx.root, { recursive: true, force: true });
+});
+
+cluster('a taken client API port fails the start; the peering port, the outbox and the replica are free again', async ({ root, etcd }) => {
+  const peeringPort = await freePort();
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '0.0.0.0', resolve));
+  const taken = (blocker.address() as net.AddressInfo).port;
+  const clusterConfig = (clientApiPort: number) => ({
+    etcd: [etcd.endpoint],
+    certsDir: path.join(root, 'certs'),
+    peeringPort,
+    clientApiPort,
+    advertiseHost: '127.0.0.1',
+    replicationMode: 'sync' as const,
+    antiEntropySeconds: 30,
+  });
+  const dataDir = path.join(root, 'edge1');
+  try {
+    await start(dataDir, { nodeId: 'edge1', cluster: clusterConfig(taken) });
+    assert.unreachable('started on a taken port');
+  } catch (err) {
+    assert.match(String((err as Error).message), /EADDRINUSE|address already in use|No address added/i);
+  } finally {
+    await new Promise((resolve) => blocker.close(resolve));
+  }
+  // Same data directory (replica and outbox LevelDB locks) and same peering port.
+  const node = await start(dataDir, { nodeId: 'edge1', cluster: clusterConfig(0) });
+  assert.is(node.cluster?.peeringPort, peeringPort);
+  assert.is((await fetch(`${node.url}/readyz`)).status, 200);
+  await node.close();
+});
+
+cluster.run();
