@@ -49,13 +49,28 @@ export interface NodeConfig {
   callWorkers: number;
   /** Where a guest's call goes when the function is not deployed here (ENOKI_FUNCTION_ROUTES). */
   functionRoutes: FunctionRoutes;
-  /** Log lines kept per function (each invocation's guest output and errors). */
+  /** Invocation log entries kept per function (each with the guest's output and any error). */
   logEntriesPerFunction: number;
   /** Load a warm instance of every function at start and after each deploy, in the background. */
   prewarm: boolean;
-  /** Async invocation results kept, and for how long, ms. */
+  /** Async invocations tracked at once (running and finished); beyond it the oldest finished go. */
   asyncResults: number;
+  /** How long a finished async result is kept, ms. */
   asyncResultTtlMs: number;
+  /** Largest response body an async invocation may leave as its result, bytes. */
+  asyncResultMaxBytes: number;
+  /** Disk space of all async results together (under <dataDir>/async-results), bytes. */
+  asyncResultsDiskBytes: number;
+  /**
+   * Secret shared by the nodes that route calls to each other: a node signs the call headers it
+   * sends (X-Enoki-Call-*) with it, and honours those headers only when signed with it (or sent
+   * over mTLS with a node certificate). Unset: nothing is signed.
+   */
+  callSecret?: string;
+  /** How old (or how far ahead) a call signature may be, ms; a signature is accepted once. */
+  callSignatureWindowMs: number;
+  /** Interval of the purge of expired key-value items, ms; 0 turns it off. */
+  purgeIntervalMs: number;
   /** fsync every commit (power-loss durability) instead of relying on the OS page cache. */
   fsync: boolean;
   logLevel: string;
@@ -121,6 +136,10 @@ export const DEFAULTS: NodeConfig = {
   prewarm: true,
   asyncResults: 10_000,
   asyncResultTtlMs: 10 * 60_000,
+  asyncResultMaxBytes: 64 * 1024 * 1024,
+  asyncResultsDiskBytes: 1024 * 1024 * 1024,
+  callSignatureWindowMs: 30_000,
+  purgeIntervalMs: 60_000,
   fsync: false,
   logLevel: 'info',
 };
@@ -149,6 +168,14 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_FSYNC: { key: 'fsync', type: 'bool' },
   ENOKI_PREWARM: { key: 'prewarm', type: 'bool' },
   ENOKI_LOG_LEVEL: { key: 'logLevel', type: 'string' },
+  ENOKI_LOG_ENTRIES_PER_FUNCTION: { key: 'logEntriesPerFunction', type: 'int' },
+  ENOKI_ASYNC_RESULTS: { key: 'asyncResults', type: 'int' },
+  ENOKI_ASYNC_RESULT_TTL_MS: { key: 'asyncResultTtlMs', type: 'int' },
+  ENOKI_ASYNC_RESULT_MAX_BYTES: { key: 'asyncResultMaxBytes', type: 'int' },
+  ENOKI_ASYNC_RESULTS_DISK_BYTES: { key: 'asyncResultsDiskBytes', type: 'int' },
+  ENOKI_CALL_SECRET: { key: 'callSecret', type: 'string' },
+  ENOKI_CALL_SIGNATURE_WINDOW_MS: { key: 'callSignatureWindowMs', type: 'int' },
+  ENOKI_PURGE_INTERVAL_MS: { key: 'purgeIntervalMs', type: 'int' },
 };
 
 const FUNCTION_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -261,6 +288,16 @@ export function loadConfig(
   if (config.defaultMemoryMiB < 1 || config.defaultMemoryMiB > config.maxMemoryMiB) {
     throw invalid(`ENOKI_MEMORY_MIB must be 1–${config.maxMemoryMiB} (ENOKI_MAX_MEMORY_MIB), got ${config.defaultMemoryMiB}`);
   }
+  if (config.logEntriesPerFunction < 1) throw invalid('ENOKI_LOG_ENTRIES_PER_FUNCTION must be at least 1');
+  if (config.asyncResults < 1) throw invalid('ENOKI_ASYNC_RESULTS must be at least 1');
+  if (config.asyncResultTtlMs < 1) throw invalid('ENOKI_ASYNC_RESULT_TTL_MS must be at least 1');
+  // Evicting every finished result must always make room for one more of the largest size.
+  if (config.asyncResultsDiskBytes < config.asyncResultMaxBytes) {
+    throw invalid(`ENOKI_ASYNC_RESULTS_DISK_BYTES (${config.asyncResultsDiskBytes}) must be at least ENOKI_ASYNC_RESULT_MAX_BYTES (${config.asyncResultMaxBytes})`);
+  }
+  // A short secret is one an attacker can guess, and guessing it lets any client steer scheduling.
+  if (config.callSecret !== undefined && config.callSecret.length < 16) throw invalid('ENOKI_CALL_SECRET must be at least 16 characters');
+  if (config.callSignatureWindowMs < 1) throw invalid('ENOKI_CALL_SIGNATURE_WINDOW_MS must be at least 1');
   return config;
 }
 

@@ -36,6 +36,14 @@ export const ERROR_TABLE = {
   ERR_SHUTTING_DOWN: { status: 503, blame: 'host' },
   /** Another node the request needs (a function's kvNode) did not answer. */
   ERR_NODE_UNAVAILABLE: { status: 503, blame: 'host' },
+  /** An async invocation's response is larger than ENOKI_ASYNC_RESULT_MAX_BYTES: not kept. */
+  ERR_ASYNC_RESULT_TOO_LARGE: { status: 502, blame: 'guest' },
+  /** The node stopped while an accepted async invocation ran; its outcome is unknown. */
+  ERR_INVOCATION_INTERRUPTED: { status: 503, blame: 'host' },
+  /** An async invocation's result could not be written to the node's disk. */
+  ERR_RESULT_STORE_FAILED: { status: 500, blame: 'host' },
+  /** X-Enoki-Call-Signature present but stale, replayed, tampered with or made with another secret. */
+  ERR_CALL_SIGNATURE_INVALID: { status: 401, blame: 'client' },
 } as const satisfies Record<string, { status: number; blame: Blame }>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

@@ -25,7 +25,10 @@ import { FunctionService } from './functions/function-service.js';
 import { FunctionRegistry } from './functions/registry.js';
 import { Transpiler } from './functions/transpiler.js';
 import { createApp } from './http/app.js';
+import type { CallTrust } from './http/call-trust.js';
+import { ResultAccess } from './http/result-access.js';
 import { AsyncInvocations } from './invoke/async-invocations.js';
+import { CallSigner } from './invoke/call-signature.js';
 import { GuestCalls } from './invoke/guest-calls.js';
 import { HttpRemoteFunctions } from './invoke/http-remote-functions.js';
 import { Invoker } from './invoke/invoker.js';
@@ -53,6 +56,17 @@ export interface RunningNode {
   prewarmed(): Promise<void>;
   close(): Promise<void>;
 }
+
+export interface StartOptions {
+  /**
+   * Work the node must finish before it is ready (GET /readyz), run once it listens: e.g.
+   * deploying the examples. If it fails, the node stops and startNode rejects.
+   */
+  startup?: (functions: FunctionService) => Promise<void>;
+}
+
+/** Undo steps of a start, run newest first if the start fails part-way. */
+type Undo = (() => unknown)[];
 
 /** The cluster CA and this node's certificate; the certificate code is loaded only when needed. */
 async function readTls(certsDir: string, nodeId: string) {
@@ -96,7 +110,37 @@ async function persistentSecret(file: string, create: () => string): Promise<{ v
   return { value, created: true };
 }
 
-export async function startNode(config: NodeConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningNode> {
+/** Runs `task` every `ms` (never two at once) until the returned stop is called. */
+function every(ms: number, task: () => Promise<unknown>): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void task().finally(() => (running = false));
+  }, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export async function startNode(config: NodeConfig, logger: Logger = pino({ level: config.logLevel }), options: StartOptions = {}): Promise<RunningNode> {
+  const undo: Undo = [];
+  try {
+    return await assemble(config, logger, options, undo);
+  } catch (err) {
+    // A start that failed part-way gives back what it took: ports, workers, LevelDB locks, the
+    // cluster's servers and connections, in the reverse order of taking them.
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch (cleanupErr) {
+        logger.warn({ err: cleanupErr }, 'cleanup after a failed start');
+      }
+    }
+    throw err;
+  }
+}
+
+async function assemble(config: NodeConfig, logger: Logger, options: StartOptions, undo: Undo): Promise<RunningNode> {
   applyWasmFlags();
   await fs.mkdir(config.dataDir, { recursive: true });
   const nodeId = config.nodeId ?? (await persistentSecret(path.join(config.dataDir, 'node-id'), () => `node${randomBytes(6).toString('hex')}`)).value;
@@ -104,12 +148,16 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     ? { value: config.adminToken, created: false }
     : await persistentSecret(path.join(config.dataDir, 'admin-token'), () => randomBytes(24).toString('base64url'));
 
+  const resultKey = await persistentSecret(path.join(config.dataDir, 'result-key'), () => randomBytes(32).toString('base64url'));
+
   const store = new LevelReplicaStore({ location: path.join(config.dataDir, 'replica'), nodeId, sync: config.fsync });
   await store.open();
+  undo.push(() => store.close());
   // gRPC, etcd and the certificate code (~30 MB, ~0.5 s to load) only in cluster mode.
   const cluster: RunningCluster | undefined = config.cluster
     ? await (await import('./cluster/start-cluster.js')).startCluster({ config: config.cluster, nodeId, dataDir: config.dataDir, store, logger })
     : undefined;
+  if (cluster) undo.push(() => cluster.close());
   const registry = new FunctionRegistry(path.join(config.dataDir, 'registry.json'));
   await registry.load();
   const artifacts = new ArtifactStore(path.join(config.dataDir, 'components'));
@@ -124,8 +172,11 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
       callWorkers: config.callWorkers,
     }),
   );
+  undo.push(() => pool.stop());
   await pool.start();
   const metrics = new Metrics();
+  /** Expired key-value items removed by the scheduled purge since the start. */
+  let purged = 0;
   const logs = new InvocationLogs(config.logEntriesPerFunction);
   const functions = new FunctionService({
     registry,
@@ -141,7 +192,20 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     logger,
     activated: (name) => prewarmer?.schedule(name),
   });
-  const asyncResults = new AsyncInvocations(config.asyncResults, config.asyncResultTtlMs);
+  const asyncResults = new AsyncInvocations({
+    dir: path.join(config.dataDir, 'async-results'),
+    maxEntries: config.asyncResults,
+    ttlMs: config.asyncResultTtlMs,
+    maxResultBytes: config.asyncResultMaxBytes,
+    diskBytes: config.asyncResultsDiskBytes,
+    sync: config.fsync,
+    logger,
+  });
+  await asyncResults.open();
+  undo.push(() => asyncResults.close(0));
+  const access = new ResultAccess(resultKey.value, token.value);
+  const hasRoom = () => pool.stats().queued < config.maxQueue;
+  const signer = config.callSecret ? new CallSigner(config.callSecret, config.callSignatureWindowMs) : undefined;
   // The callee of a guest's call runs through the same invoker as its caller (created below).
   const routes = config.functionRoutes;
   const certsDir = config.httpTls?.certsDir ?? config.cluster?.certsDir;
@@ -152,13 +216,20 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
           tls: certsDir ? await readTls(certsDir, nodeId) : undefined,
           maxBodyBytes: config.maxBodyBytes,
           asyncAnswerMs: config.defaultTimeoutMs,
+          signer,
           logger,
         })
       : undefined;
+  if (remote) undo.push(() => remote.close());
+  if (remote && !signer) {
+    logger.warn('ENOKI_FUNCTION_ROUTES without ENOKI_CALL_SECRET: routed calls carry their depth, caller and deadline only to nodes that serve mTLS');
+  }
   const calls = new GuestCalls({
     isLocal: (name) => registry.get(name) !== undefined,
     invoke: (name, request, invocationId, context) => invoker.invoke(name, request, invocationId, context),
     asyncResults,
+    resultOwner: (request) => access.ownerOf({ authorization: request.headers.find(([k]) => k.toLowerCase() === 'authorization')?.[1] }, false).owner,
+    hasRoom,
     remote,
     maxDepth: config.maxCallDepth,
   });
@@ -176,11 +247,27 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     calls,
   });
   const prewarmer = config.prewarm ? new Prewarmer(invoker, logger) : undefined;
+  if (prewarmer) undo.push(() => prewarmer.stop());
+  const trust: CallTrust = { signer };
+  if (config.httpTls?.mode === 'mtls') {
+    // Requests from another node over mTLS (a node certificate of the cluster CA) are its calls.
+    const { isNodeCertificate } = await import('../replication/security/policy.js');
+    trust.fromNode = (c) => {
+      const socket = (c.env as { incoming?: { socket?: import('node:tls').TLSSocket } } | undefined)?.incoming?.socket;
+      return socket?.authorized === true && isNodeCertificate(socket.getPeerCertificate());
+    };
+  }
+  const waitingFor = new Set<string>(['start']);
+  if (options.startup) waitingFor.add('startup');
   const app = createApp({
     nodeId,
     functions,
     invoker,
     async: asyncResults,
+    access,
+    trust,
+    hasRoom,
+    readiness: () => [...waitingFor],
     logs,
     metrics,
     gauges: () => {
@@ -193,6 +280,9 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
         enoki_warm_instance_memory_bytes: s.warmMemoryBytes,
         enoki_channel_faults_total: s.channelFaults,
         enoki_functions: registry.list().length,
+        enoki_async_invocations: asyncResults.stats().tracked,
+        enoki_async_results_disk_bytes: asyncResults.stats().diskBytes,
+        enoki_expired_items_purged: purged,
       };
     },
     adminToken: token.value,
@@ -209,11 +299,33 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     );
     s.once('error', reject);
   });
+  undo.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const scheme = https ? 'https' : 'http';
   logger.info({ nodeId, port, dataDir: config.dataDir, functions: registry.list().length }, 'node started');
   prewarmer?.schedule(...registry.list().map((record) => record.name));
+
+  // Items of keygroups with an expiry are hidden once expired, and removed from disk here.
+  const stopPurging =
+    config.purgeIntervalMs > 0
+      ? every(config.purgeIntervalMs, async () => {
+          try {
+            const n = await store.purgeExpired();
+            purged += n;
+            if (n > 0) logger.debug({ purged: n }, 'expired items purged');
+          } catch (err) {
+            logger.warn({ err }, 'purge of expired items failed');
+          }
+        })
+      : () => undefined;
+  undo.push(stopPurging);
+  waitingFor.delete('start');
+  if (options.startup) {
+    await options.startup(functions);
+    waitingFor.delete('startup');
+  }
+  logger.info({ nodeId }, 'node ready');
 
   let closing: Promise<void> | undefined;
   return {
@@ -227,9 +339,13 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     prewarmed: () => prewarmer?.idle() ?? Promise.resolve(),
     close() {
       closing ??= (async () => {
+        waitingFor.add('stopping');
+        stopPurging();
         prewarmer?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await pool.stop();
+        // Invocations end with the pool; their results are written before the store closes.
+        await asyncResults.close();
         remote?.close();
         await cluster?.close();
         await store.close();

@@ -8,7 +8,7 @@ import { buildCoreModule, buildWatGuest } from './componentize-wat.js';
 import { GuestBuildError } from './guest-build-error.js';
 
 /** Bump when this library changes what it produces from the same inputs. */
-const RECIPE = 1;
+const RECIPE = 2;
 
 /** `js`: componentize-js; `wat`: WAT core module wrapped as a component; `core`: WAT left a core module. */
 export type GuestKind = 'js' | 'wat' | 'core';

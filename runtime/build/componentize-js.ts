@@ -1,5 +1,9 @@
 // Builds a JavaScript guest into a component with componentize-js (SpiderMonkey), WASI off by default.
+// The guest's exported `handler` is wrapped so that an uncaught exception becomes the `err` of its
+// result, carrying the error's name, message and stack: componentize-js can only lower a string
+// there, and anything else (an Error object) ends in a bare "unreachable" trap.
 
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -46,20 +50,89 @@ export async function buildJsGuest(options: JsGuestOptions): Promise<Uint8Array>
     grantWitAccess(witDir),
     installSpliceMemo(),
   ]);
+  const entry = exportsHandler(text) ? await writeEntry(source) : undefined;
   let component: Uint8Array;
   try {
     ({ component } = await componentize({
-      sourcePath: path.resolve(source),
+      sourcePath: entry ?? path.resolve(source),
       witPath,
       worldName: world,
       // fetch-event is componentize-js's wasi:http incoming handler; a guest exports `handler`.
       disableFeatures: [...WASI_FEATURES.filter((f) => !features.includes(f)), 'fetch-event'],
     }));
   } catch (err) {
-    throw await explain(source, text, world, err);
+    throw await explain(source, text, world, err, entry);
+  } finally {
+    if (entry) await fs.rm(entry, { force: true });
   }
   if (out) await writeOutput(out, component);
   return component;
+}
+
+/** Whether the module exports `handler` itself (the world's export); other modules are built as they are. */
+function exportsHandler(text: string): boolean {
+  return /\bexport\s+(?:const|let|var|function\*?|class)\s+handler\b/.test(text) || /\bexport\s*\{[^}]*\bhandler\b[^}]*\}/.test(text);
+}
+
+/**
+ * The module componentize-js builds instead of the guest's: it re-exports the guest's module
+ * with `handler.handle` wrapped. It is written beside the guest's file (relative imports resolve
+ * from there) under a hidden, unique name, and removed after the build. A string thrown, or a
+ * `{ payload }` (how a guest passes on an import's error), already is an `err` and passes as it is.
+ */
+async function writeEntry(source: string): Promise<string | undefined> {
+  const file = path.join(path.dirname(path.resolve(source)), `.${path.basename(source)}.${randomBytes(4).toString('hex')}.enoki-entry.js`);
+  const guest = JSON.stringify(`./${path.basename(source)}`);
+  const code = `import * as guest from ${guest};
+export * from ${guest};
+
+// Frames of this wrapper and of componentize-js's bindings say nothing about the guest.
+const OURS = /enoki-entry\\.js|initializer\\.js/;
+const MAX_FRAMES = 40;
+
+function stackOf(e) {
+  if (typeof e.stack !== 'string') return '';
+  const frames = e.stack.split('\\n').filter((line) => line.trim() !== '' && !OURS.test(line));
+  const kept = frames.slice(0, MAX_FRAMES);
+  if (frames.length > kept.length) kept.push(\`… \${frames.length - kept.length} more frames\`);
+  return kept.join('\\n');
+}
+
+function describe(e) {
+  if (e instanceof Error) {
+    const stack = stackOf(e);
+    return \`\${e.name}: \${e.message}\${stack ? '\\n' + stack : ''}\`;
+  }
+  let text;
+  try {
+    text = JSON.stringify(e);
+  } catch {}
+  return 'uncaught exception: ' + (text ?? String(e));
+}
+
+const inner = guest.handler;
+export const handler = {
+  handle(req) {
+    try {
+      return inner.handle(req);
+    } catch (e) {
+      if (typeof e === 'string') throw e;
+      // An import's error ({ payload: { tag, val } }) the guest did not catch.
+      if (e !== null && typeof e === 'object' && Object.hasOwn(e, 'payload')) {
+        throw typeof e.payload === 'string' ? e.payload : 'uncaught error of an import: ' + describe(e.payload).replace(/^uncaught exception: /, '');
+      }
+      throw describe(e);
+    }
+  },
+};
+`;
+  try {
+    await fs.writeFile(file, code, { flag: 'wx' });
+    return file;
+  } catch {
+    // A read-only source folder: built unwrapped, uncaught errors then trap.
+    return undefined;
+  }
 }
 
 async function readSource(source: string): Promise<string> {
@@ -75,9 +148,10 @@ async function readSource(source: string): Promise<string> {
 }
 
 /** Turns componentize-js's failures into messages about the user's file. */
-async function explain(source: string, text: string, world: string, err: unknown): Promise<GuestBuildError> {
-  // componentize-js calls the entry module "source.js" in some messages.
-  const message = String((err as Error)?.message ?? err).replaceAll('"source.js"', `"${path.basename(source)}"`);
+async function explain(source: string, text: string, world: string, err: unknown, entry?: string): Promise<GuestBuildError> {
+  // componentize-js calls the entry module "source.js" in some messages; the wrapper is ours.
+  let message = String((err as Error)?.message ?? err).replaceAll('"source.js"', `"${path.basename(source)}"`);
+  if (entry) message = message.replaceAll(path.basename(entry), path.basename(source));
   if (message.startsWith('failed to parse JS source')) {
     const details = await syntaxErrors(source, text);
     return new GuestBuildError(source, `JavaScript syntax error${details ? `\n${details}` : ''}`, { cause: err });

@@ -9,6 +9,10 @@ export class CliError extends Error {}
 export class NodeClient {
   constructor(private readonly config: ClientConfig) {}
 
+  get url(): string {
+    return this.config.url;
+  }
+
   async #token(): Promise<string> {
     if (this.config.token) return this.config.token;
     try {
@@ -31,6 +35,35 @@ export class NodeClient {
       throw new CliError(`cannot reach the node at ${this.config.url} (${cause}); is it running? (enoki start)`);
     }
     return res;
+  }
+
+  /** Polls GET /readyz until the node answers 200; a node not listening yet is waited for too. */
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    let last = 'no answer';
+    for (;;) {
+      try {
+        const res = await fetch(`${this.config.url}/readyz`, { signal: AbortSignal.timeout(5000) });
+        const text = await res.text();
+        if (res.status === 200) return;
+        last = `HTTP ${res.status} ${text.slice(0, 200)}`;
+      } catch (err) {
+        last = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      }
+      if (performance.now() >= deadline) throw new CliError(`${this.config.url} not ready after ${Math.round(timeoutMs / 1000)} s (${last})`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  /** GET /invocations/{id} with the result token if given, else with the admin token when there is one. */
+  async result(id: string, resultToken?: string): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (resultToken) headers['x-enoki-result-token'] = resultToken;
+    else {
+      const token = await this.#token().catch(() => undefined);
+      if (token) headers.authorization = `Bearer ${token}`;
+    }
+    return this.request('GET', `/invocations/${encodeURIComponent(id)}`, { headers });
   }
 
   /** A management call that must succeed; returns its JSON. */

@@ -13,15 +13,20 @@ import { withProgress } from './progress.js';
 const USAGE = `enoki — stateful WebAssembly functions from edge to cloud
 
 Usage:
-  enoki start [--port N] [--data-dir DIR] [--examples]    run a node (Ctrl-C stops it)
+  enoki start [--port N] [--data-dir DIR] [--examples]    run a node (Ctrl-C stops it); prints
+                                 "ready … listening on URL" once it serves what it started with
+  enoki wait [--timeout S]       wait until the node at --url is ready (GET /readyz); exit 1 on timeout
   enoki deploy <file.wasm> --name NAME [--keygroup KG] [--immutable] [--kv-node NODE]
                [--timeout MS] [--memory MIB] [--env KEY=VALUE]...
   enoki invoke <name> [-d DATA | -d @file] [-X METHOD] [--path /sub/path] [--async]
+  enoki result <id> [--result-token T] [--wait]
+                                 the result of an --async invocation (admin token, or its result token)
   enoki ls                       list functions
   enoki info <name>              versions, options and stats of a function
   enoki rm <name> [--purge]      delete a function (--purge also deletes its keygroup)
   enoki rollback <name> [--version vN]
-  enoki logs <name> [--limit N]  recent invocations with the guest's log lines
+  enoki logs <name> [--limit N] [--before SEQ]
+                                 recent invocations with the guest's log lines (older: --before)
   enoki build <guest.js|guest.wat> [-o out.wasm] [--feature stdio|random|clocks]...
   enoki certs --dir DIR [--node ID=HOST[,HOST…]]... [--client USER]...
                                  cluster CA plus node and client certificates (never overwrites)
@@ -52,6 +57,9 @@ const OPTIONS = {
   purge: { type: 'boolean' },
   version: { type: 'string' },
   limit: { type: 'string' },
+  before: { type: 'string' },
+  'result-token': { type: 'string' },
+  wait: { type: 'boolean' },
   output: { type: 'string', short: 'o' },
   feature: { type: 'string', multiple: true },
   dir: { type: 'string' },
@@ -74,16 +82,21 @@ function need(value: string | undefined, what: string): string {
 
 async function start(values: Values): Promise<void> {
   const config = loadConfig({ port: values.port === undefined ? undefined : Number(values.port), dataDir: values['data-dir'] });
-  const node = await startNode(config);
-  if (values.examples) {
-    const names = await withProgress('deploying example functions', () => deployExamples(node.functions));
-    process.stderr.write(`examples: ${names.map((n) => `${node.url}/fn/${n}`).join('  ')}\n`);
-  }
+  let examples: string[] = [];
+  // The examples are deployed before the node says it is ready (GET /readyz answers 503 meanwhile).
+  const startup = values.examples
+    ? async (functions: Parameters<typeof deployExamples>[0]) => {
+        examples = await withProgress('deploying example functions', () => deployExamples(functions));
+      }
+    : undefined;
+  const node = await startNode(config, undefined, { startup });
+  if (examples.length > 0) process.stderr.write(`examples: ${examples.map((n) => `${node.url}/fn/${n}`).join('  ')}\n`);
   if (node.cluster && config.cluster) {
     const host = config.cluster.advertiseHost;
     process.stderr.write(`FReD client API on ${host}:${node.cluster.clientApiPort}, peering on ${host}:${node.cluster.peeringPort}\n`);
   }
-  process.stderr.write(`enoki node ${node.nodeId} listening on ${node.url}\n`);
+  // Printed only now: scripts (and node-process.ts) take this line to mean the node is ready.
+  process.stderr.write(`enoki node ${node.nodeId} ready, listening on ${node.url}\n`);
   if (node.adminTokenCreated) {
     process.stderr.write(`admin token (shown once, kept in ${path.join(config.dataDir, 'admin-token')}): ${node.adminToken}\n`);
   }
@@ -208,8 +221,35 @@ async function main(argv: string[]): Promise<void> {
       return print(
         await client.admin('POST', `/functions/${encodeURIComponent(need(arg, 'the function name'))}/rollback`, values.version ? JSON.stringify({ version: values.version }) : undefined),
       );
-    case 'logs':
-      return print(await client.admin('GET', `/functions/${encodeURIComponent(need(arg, 'the function name'))}/logs${values.limit ? `?limit=${values.limit}` : ''}`));
+    case 'logs': {
+      const query = new URLSearchParams();
+      if (values.limit) query.set('limit', values.limit);
+      if (values.before) query.set('before', values.before);
+      return print(await client.admin('GET', `/functions/${encodeURIComponent(need(arg, 'the function name'))}/logs${query.size > 0 ? `?${query}` : ''}`));
+    }
+    case 'wait': {
+      const timeoutS = values.timeout === undefined ? 300 : Number(values.timeout);
+      if (!(timeoutS > 0)) throw new CliError(`--timeout must be a number of seconds, got "${values.timeout}"`);
+      await client.waitReady(timeoutS * 1000);
+      process.stderr.write(`${client.url} is ready\n`);
+      return;
+    }
+    case 'result': {
+      const id = need(arg, 'the invocation id');
+      for (;;) {
+        const res = await client.result(id, values['result-token']);
+        if (res.status === 202 && values.wait) {
+          await res.arrayBuffer();
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          continue;
+        }
+        const body = new Uint8Array(await res.arrayBuffer());
+        process.stdout.write(body);
+        if (body.length > 0 && body[body.length - 1] !== 10 && process.stdout.isTTY) process.stdout.write('\n');
+        if (!res.ok) process.exitCode = 1;
+        return;
+      }
+    }
     default:
       throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
   }

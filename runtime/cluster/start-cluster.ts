@@ -82,13 +82,20 @@ function withTriggers(store: ReplicaStore, notify: NotifyTriggers): ReplicaStore
   });
 }
 
-export async function startCluster(options: {
-  config: ClusterConfig;
-  nodeId: string;
-  dataDir: string;
-  store: ReplicaStore;
-  logger: Logger;
-}): Promise<RunningCluster> {
+type ClusterOptions = { config: ClusterConfig; nodeId: string; dataDir: string; store: ReplicaStore; logger: Logger };
+
+/** A start that fails part-way closes what it opened (etcd client, outbox lock, servers), newest first. */
+export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
+  const undo: (() => unknown)[] = [];
+  try {
+    return await startClusterSteps(options, undo);
+  } catch (err) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startClusterSteps(options: ClusterOptions, undo: (() => unknown)[]): Promise<RunningCluster> {
   const { config, nodeId, dataDir, store } = options;
   const logger = options.logger.child({ component: 'cluster' });
   const tls = await readTlsMaterial(config.certsDir, nodeId);
@@ -96,17 +103,21 @@ export async function startCluster(options: {
   // FReD talks to etcd with the node's own certificate; a plain-http etcd (development) gets none.
   const etcdTls = config.etcd.every((e) => e.startsWith('https:')) ? { ca: tls.ca, cert: tls.cert, key: tls.key } : undefined;
   const naming = new EtcdNaming({ endpoints: config.etcd, tls: etcdTls, logger });
+  undo.push(() => naming.close());
   await naming.start();
   const triggers = await FileTriggerStore.open(path.join(dataDir, 'triggers.json'));
   const caller = triggerCaller(config.certsDir, nodeId);
+  undo.push(() => caller.close());
   const notify = createTriggerNotifier({ triggers, callTrigger: caller.call, logger });
 
   const outbox = new LevelOutbox({ location: path.join(dataDir, 'outbox') });
   await outbox.open();
+  undo.push(() => outbox.close());
   const transport = new GrpcPeerTransport({
     resolve: async (id) => (await naming.getNode(id))?.address,
     credentials: (id) => clientCredentials(config.certsDir, nodeId, { serverNodeId: id }),
   });
+  undo.push(() => transport.close());
   const engine = new ReplicationEngine({
     store: withTriggers(store, notify),
     transport,
@@ -115,6 +126,7 @@ export async function startCluster(options: {
     antiEntropyIntervalMs: config.antiEntropySeconds * 1000,
     logger,
   });
+  undo.push(() => engine.stop());
   await engine.start();
 
   const peering = await startPeeringServer({
@@ -124,8 +136,10 @@ export async function startCluster(options: {
     handler: engine,
     logger,
   });
+  undo.push(() => peering.close());
 
   const clientApi = new grpc.Server(CLIENT_API_SERVER_OPTIONS);
+  undo.push(() => clientApi.forceShutdown());
   clientApi.addService(
     clientService,
     createClientService({

@@ -104,7 +104,11 @@ export class FunctionService {
     return { keygroup, ...(kvNode !== undefined ? { kvNode } : {}), timeoutMs, memoryMiB, env };
   }
 
-  async deploy(name: string, bytes: Uint8Array, requested: DeployOptions = {}): Promise<FunctionVersion> {
+  /**
+   * Deploys `bytes` as the new active version of `name`. The same bytes with the same options as
+   * the active version change nothing: that version is returned with `unchanged: true`.
+   */
+  async deploy(name: string, bytes: Uint8Array, requested: DeployOptions = {}): Promise<FunctionVersion & { unchanged: boolean }> {
     const { artifacts, transpiler, registry, logger } = this.deps;
     checkFunctionName(name);
     if (bytes.length > this.deps.limits.maxComponentBytes) {
@@ -120,11 +124,15 @@ export class FunctionService {
       throw new EnokiError('ERR_INVALID_OPTION', `keygroup ${options.keygroup} already exists and is ${info.mutable ? 'mutable' : 'immutable'}`);
     }
     const previous = registry.get(name);
-    const version = await registry.addVersion(name, meta.digest, meta.size, options);
+    const { version, created } = await registry.deployVersion(name, meta.digest, meta.size, options);
+    if (!created) {
+      logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12) }, 'redeployed unchanged: the active version stays');
+      return { ...version, unchanged: true };
+    }
     if (previous) this.#retire(activeVersion(previous));
     logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12), keygroup: options.keygroup, kvNode: options.kvNode, keygroupOrigin: origin }, 'deployed');
     this.deps.activated?.(name);
-    return version;
+    return { ...version, unchanged: false };
   }
 
   async rollback(name: string, versionId?: string): Promise<FunctionVersion> {
@@ -161,6 +169,10 @@ export class FunctionService {
 
   list(): FunctionRecord[] {
     return this.deps.registry.list();
+  }
+
+  exists(name: string): boolean {
+    return this.deps.registry.get(name) !== undefined;
   }
 
   describe(name: string): FunctionRecord & { stats: ReturnType<Metrics['summary']> } {

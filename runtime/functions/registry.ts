@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { EnokiError } from '../errors.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 export interface FunctionOptions {
   keygroup: string;
@@ -42,6 +43,20 @@ export function checkFunctionName(name: string): void {
       `invalid function name "${name.slice(0, 80)}": use 1–63 lowercase letters, digits and dashes, starting with a letter or digit`,
     );
   }
+}
+
+/** Two versions' options are the same deploy: same keygroup, kvNode, limits and environment. */
+export function sameOptions(a: FunctionOptions, b: FunctionOptions): boolean {
+  const envA = Object.entries(a.env).sort(([x], [y]) => x.localeCompare(y));
+  const envB = Object.entries(b.env).sort(([x], [y]) => x.localeCompare(y));
+  return (
+    a.keygroup === b.keygroup &&
+    a.kvNode === b.kvNode &&
+    a.timeoutMs === b.timeoutMs &&
+    a.memoryMiB === b.memoryMiB &&
+    envA.length === envB.length &&
+    envA.every(([key, value], i) => envB[i][0] === key && envB[i][1] === value)
+  );
 }
 
 export function activeVersion(record: FunctionRecord): FunctionVersion {
@@ -99,15 +114,36 @@ export class FunctionRegistry {
       const now = new Date().toISOString();
       const record = current ?? { name, createdAt: now, active: '', versions: [], nextVersion: 1 };
       version = { id: `v${record.nextVersion}`, digest, size, deployedAt: now, options };
-      const versions = [...record.versions, version];
-      return {
-        ...record,
-        active: version.id,
-        nextVersion: record.nextVersion + 1,
-        versions: versions.slice(Math.max(0, versions.length - this.history)),
-      };
+      return this.#withVersion(record, version);
     });
     return version;
+  }
+
+  #withVersion(record: FunctionRecord, version: FunctionVersion): FunctionRecord {
+    const versions = [...record.versions, version];
+    return { ...record, active: version.id, nextVersion: record.nextVersion + 1, versions: versions.slice(Math.max(0, versions.length - this.history)) };
+  }
+
+  /**
+   * addVersion, unless the active version has the same digest and options: then that version
+   * stays, nothing is written, and `created` is false (a repeated deploy is not a new version).
+   */
+  async deployVersion(name: string, digest: string, size: number, options: FunctionOptions): Promise<{ version: FunctionVersion; created: boolean }> {
+    let version!: FunctionVersion;
+    let created = false;
+    await this.#update(name, (current) => {
+      const active = current?.versions.find((v) => v.id === current.active);
+      if (current && active && active.digest === digest && sameOptions(active.options, options)) {
+        version = active;
+        return current;
+      }
+      const now = new Date().toISOString();
+      const record = current ?? { name, createdAt: now, active: '', versions: [], nextVersion: 1 };
+      version = { id: `v${record.nextVersion}`, digest, size, deployedAt: now, options };
+      created = true;
+      return this.#withVersion(record, version);
+    });
+    return { version, created };
   }
 
   /** Activates `versionId`, or the version deployed before the active one. */
@@ -145,7 +181,10 @@ export class FunctionRegistry {
    */
   #update(name: string, change: (current: FunctionRecord | undefined) => FunctionRecord | undefined): Promise<void> {
     const run = async () => {
-      const record = change(this.#functions.get(name));
+      const current = this.#functions.get(name);
+      const record = change(current);
+      // Unchanged: nothing to write.
+      if (record !== undefined && record === current) return;
       const next = new Map(this.#functions);
       if (record) next.set(name, record);
       else next.delete(name);
@@ -160,20 +199,6 @@ export class FunctionRegistry {
 
   async #persist(functions: FunctionRecord[]): Promise<void> {
     await fs.mkdir(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    const handle = await fs.open(tmp, 'w');
-    try {
-      await handle.writeFile(JSON.stringify({ functions }, null, 1));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, this.file);
-    const dir = await fs.open(path.dirname(this.file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeFileAtomic(this.file, JSON.stringify({ functions }, null, 1), { sync: true });
   }
 }

@@ -7,15 +7,23 @@ import type { AsyncInvocations } from '../invoke/async-invocations.js';
 import type { Invoker } from '../invoke/invoker.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
 import type { Metrics } from '../observe/metrics.js';
+import type { CallTrust } from './call-trust.js';
 import { invocationRoutes } from './invocation-routes.js';
 import { managementRoutes } from './management-routes.js';
 import { errorResponse } from './respond.js';
+import type { ResultAccess } from './result-access.js';
 
 export interface AppDeps {
   nodeId: string;
   functions: FunctionService;
   invoker: Invoker;
   async: AsyncInvocations;
+  access: ResultAccess;
+  trust: CallTrust;
+  /** Whether the worker queue takes another invocation now. */
+  hasRoom: () => boolean;
+  /** What the node still waits for before it can serve what it was started with (empty: ready). */
+  readiness: () => string[];
   logs: InvocationLogs;
   metrics: Metrics;
   gauges: () => Record<string, number>;
@@ -30,9 +38,27 @@ export function createApp(deps: AppDeps): Hono {
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => errorResponse(c, new EnokiError('ERR_ROUTE_NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
 
+  // Liveness: the process answers. Readiness: it can serve what it was started with.
   app.get('/healthz', (c) => c.json({ status: 'ok', nodeId: deps.nodeId, functions: deps.functions.list().length }));
+  app.get('/readyz', (c) => {
+    const waiting = deps.readiness();
+    const body = { status: waiting.length === 0 ? 'ready' : 'not ready', nodeId: deps.nodeId, functions: deps.functions.list().length };
+    return waiting.length === 0 ? c.json(body) : c.json({ ...body, waitingFor: waiting }, 503);
+  });
   app.get('/metrics', (c) => c.text(deps.metrics.render(deps.gauges()), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   app.route('/functions', managementRoutes(deps));
-  app.route('/', invocationRoutes({ invoker: deps.invoker, async: deps.async, maxBodyBytes: deps.maxBodyBytes, maxCallDepth: deps.maxCallDepth }));
+  app.route(
+    '/',
+    invocationRoutes({
+      invoker: deps.invoker,
+      async: deps.async,
+      access: deps.access,
+      trust: deps.trust,
+      exists: (name) => deps.functions.exists(name),
+      hasRoom: deps.hasRoom,
+      maxBodyBytes: deps.maxBodyBytes,
+      maxCallDepth: deps.maxCallDepth,
+    }),
+  );
   return app;
 }

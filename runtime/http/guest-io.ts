@@ -72,6 +72,14 @@ function readBody(incoming: IncomingMessage, maxBytes: number): Promise<Uint8Arr
   });
 }
 
+/** The request target as it came on the request line: path and query. */
+export function requestTarget(c: Context): string {
+  const incoming = incomingOf(c);
+  if (incoming?.url !== undefined) return incoming.url;
+  const url = new URL(c.req.url);
+  return url.pathname + url.search;
+}
+
 /** The guest's view of an HTTP request to /fn/{name}/...; the body is capped at maxBodyBytes. */
 export async function guestRequest(c: Context, name: string, maxBodyBytes: number): Promise<GuestRequest> {
   const prefix = `/fn/${name}`;
@@ -98,9 +106,22 @@ export async function guestRequest(c: Context, name: string, maxBodyBytes: numbe
  * are validated here (the guest is untrusted); a bad one fails the call with a clear code.
  */
 export function httpResponse(c: Context, response: GuestResponse, extra: Record<string, string>): Response {
+  return guestHttpResponse(c, response.status, response.headers, response.body, extra);
+}
+
+/** httpResponse for a response whose body is a stream (an async result read from disk). */
+export function guestHttpResponse(
+  c: Context,
+  status: number,
+  guestHeaders: [string, string][],
+  guestBody: Uint8Array | ReadableStream<Uint8Array>,
+  extra: Record<string, string>,
+): Response {
   const headers: Record<string, string | string[]> = {};
-  for (const [rawName, value] of response.headers) {
+  for (const [rawName, value] of guestHeaders) {
     if (!HEADER_NAME.test(rawName) || typeof value !== 'string' || BAD_VALUE.test(value)) {
+      // A stream holds an open file: release it.
+      if (!(guestBody instanceof Uint8Array)) void guestBody.cancel();
       throw new EnokiError('ERR_GUEST_BAD_RESPONSE', `the function returned an invalid header: ${JSON.stringify(rawName)}`);
     }
     const name = rawName.toLowerCase();
@@ -112,15 +133,16 @@ export function httpResponse(c: Context, response: GuestResponse, extra: Record<
   // Reserved for the node's own errors, so that a node forwarding a call can tell them apart.
   delete headers['x-enoki-error-code'];
   for (const [name, value] of Object.entries(extra)) headers[name] = value;
-  const nullBody = response.status === 204 || response.status === 304 || response.status < 200;
+  const nullBody = status === 204 || status === 304 || status < 200;
   if (!nullBody && headers['content-type'] === undefined) headers['content-type'] = DEFAULT_CONTENT_TYPE;
-  const body = nullBody ? null : (response.body as Uint8Array<ArrayBuffer>);
+  if (nullBody && !(guestBody instanceof Uint8Array)) void guestBody.cancel();
+  const body = nullBody ? null : (guestBody as Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>);
   // Under @hono/node-server, Response is its lightweight class: with a Uint8Array body and plain
   // headers (arrays for repeated set-cookie) it is written to the socket as they are.
-  if (incomingOf(c)) return new Response(body, { status: response.status, headers: headers as unknown as HeadersInit });
+  if (incomingOf(c)) return new Response(body, { status, headers: headers as unknown as HeadersInit });
   const fetchHeaders = new Headers();
   for (const [name, value] of Object.entries(headers)) {
     for (const one of Array.isArray(value) ? value : [value]) fetchHeaders.append(name, one);
   }
-  return new Response(body, { status: response.status, headers: fetchHeaders });
+  return new Response(body, { status, headers: fetchHeaders });
 }

@@ -1,6 +1,7 @@
 // Invocation: any method on /fn/{name} and /fn/{name}/* runs the function with that request.
 // With "X-Enoki-Async: true" (or "Prefer: respond-async") the call answers 202 at once and its
-// result is fetched from /invocations/{id}, where it is replayed as the function's own response.
+// result is fetched from /invocations/{id}, where it is replayed as the function's own response
+// to whoever presents the invoking request's credentials (see result-access.ts).
 
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
@@ -9,8 +10,23 @@ import type { GuestRequest } from '../exec/protocol.js';
 import type { AsyncInvocations } from '../invoke/async-invocations.js';
 import { callContextFromHeaders } from '../invoke/call-context.js';
 import type { Invoker } from '../invoke/invoker.js';
-import { guestRequest, httpResponse } from './guest-io.js';
+import { takeCallHeaders, type CallTrust } from './call-trust.js';
+import { guestHttpResponse, guestRequest, httpResponse } from './guest-io.js';
 import { errorResponse } from './respond.js';
+import { credentialsOf, readerOf, type ResultAccess } from './result-access.js';
+
+export interface InvocationRouteDeps {
+  invoker: Invoker;
+  async: AsyncInvocations;
+  access: ResultAccess;
+  trust: CallTrust;
+  /** Whether a function of that name is deployed here. */
+  exists(name: string): boolean;
+  /** Whether the worker queue takes another invocation now (else an async request gets 503). */
+  hasRoom(): boolean;
+  maxBodyBytes: number;
+  maxCallDepth: number;
+}
 
 /** "X-Enoki-Async: true" or "Prefer: respond-async", read from the guest's header list. */
 function wantsAsync(request: GuestRequest): boolean {
@@ -22,25 +38,29 @@ function wantsAsync(request: GuestRequest): boolean {
   return async;
 }
 
-export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocations; maxBodyBytes: number; maxCallDepth: number }): Hono {
+/** The same answer for an unknown, expired or unreadable id: the answer tells nobody which. */
+const notFound = (id: string) =>
+  new EnokiError('ERR_INVOCATION_NOT_FOUND', `no invocation ${id.slice(0, 80)} readable with these credentials (unknown, expired, or started with other credentials)`);
+
+export function invocationRoutes(deps: InvocationRouteDeps): Hono {
   const { invoker } = deps;
   const app = new Hono();
   const handle = async (c: Context) => {
     const name = c.req.param('name') as string;
     const request = await guestRequest(c, name, deps.maxBodyBytes);
     const invocationId = randomUUID();
-    // Set when another node forwards a guest's call (see invoke/http-remote-functions.ts).
     const async = wantsAsync(request);
-    const header = (wanted: string) => request.headers.find(([key]) => key === wanted.toLowerCase())?.[1];
-    const context = callContextFromHeaders(header, { maxDepth: deps.maxCallDepth, async });
+    // Set when another node forwards a guest's call (see invoke/http-remote-functions.ts).
+    const callHeader = takeCallHeaders(c, request, async, deps.trust);
+    const context = callHeader && callContextFromHeaders(callHeader, { maxDepth: deps.maxCallDepth, async });
     if (async) {
-      const work = invoker.invoke(name, request, invocationId, context).then((r) => r.response);
-      work.catch(() => undefined);
-      if (!deps.async.track(invocationId, work)) {
-        throw new EnokiError('ERR_OVERLOADED', 'too many asynchronous invocations in flight');
-      }
+      // Refused requests run nothing: the checks and the claim of a place come before the start.
+      if (!deps.exists(name)) throw new EnokiError('ERR_FUNCTION_NOT_FOUND', `no function named "${name}"`);
+      if (!deps.hasRoom()) throw new EnokiError('ERR_OVERLOADED', 'too many invocations waiting for a worker');
+      const { owner, resultToken } = deps.access.ownerOf(credentialsOf(c), true);
+      await deps.async.submit(invocationId, name, owner, async () => (await invoker.invoke(name, request, invocationId, context)).response);
       c.header('location', `/invocations/${invocationId}`);
-      return c.json({ invocationId, status: `/invocations/${invocationId}` }, 202);
+      return c.json({ invocationId, status: `/invocations/${invocationId}`, ...(resultToken !== undefined && { resultToken }) }, 202);
     }
     const result = await invoker.invoke(name, request, invocationId, context);
     return httpResponse(c, result.response, {
@@ -53,18 +73,21 @@ export function invocationRoutes(deps: { invoker: Invoker; async: AsyncInvocatio
   app.all('/fn/:name', handle);
   app.all('/fn/:name/*', handle);
 
-  app.get('/invocations/:id', (c) => {
+  app.get('/invocations/:id', async (c) => {
     const id = c.req.param('id');
-    const entry = deps.async.get(id);
-    if (!entry) throw new EnokiError('ERR_INVOCATION_NOT_FOUND', `no invocation ${id} (unknown, or its result expired)`);
-    if (entry.state === 'running') return c.json({ invocationId: id, state: 'running' }, 202);
-    const state = { 'x-enoki-invocation-id': id, 'x-enoki-invocation-state': entry.state };
-    if (entry.state === 'failed') {
-      const res = errorResponse(c, entry.error);
+    const view = deps.async.get(id);
+    if (!view || !deps.access.mayRead(view.owner, readerOf(c))) throw notFound(id);
+    if (view.state === 'running') return c.json({ invocationId: id, state: 'running' }, 202);
+    const result = await deps.async.result(id);
+    // Expired or evicted between the two looks.
+    if (!result) throw notFound(id);
+    const state = { 'x-enoki-invocation-id': id, 'x-enoki-invocation-state': result.state };
+    if (result.state === 'failed') {
+      const res = errorResponse(c, result.error);
       for (const [k, v] of Object.entries(state)) res.headers.set(k, v);
       return res;
     }
-    return httpResponse(c, entry.response, state);
+    return guestHttpResponse(c, result.status, result.headers, result.body, state);
   });
 
   return app;

@@ -59,7 +59,10 @@ export function managementRoutes(deps: {
       if (bytes.length === 0) throw new EnokiError('ERR_BAD_REQUEST', 'send the component bytes as the request body');
       const isNew = !functions.list().some((f) => f.name === name);
       const version = await functions.deploy(name, bytes, options);
-      return c.json({ name, version: version.id, digest: version.digest, size: version.size, options: version.options }, isNew ? 201 : 200);
+      return c.json(
+        { name, version: version.id, digest: version.digest, size: version.size, options: version.options, unchanged: version.unchanged },
+        isNew ? 201 : 200,
+      );
     },
   );
 
@@ -95,11 +98,17 @@ export function managementRoutes(deps: {
     return c.json({ name: c.req.param('name'), version: version.id });
   });
 
+  // Newest entries first page; `next` is the `before` of the page of older ones.
   app.get('/:name/logs', (c) => {
     const name = c.req.param('name');
     functions.describe(name);
     const limit = intOption(c.req.query('limit'), 'limit');
-    return c.json({ name, invocations: logs.list(name, limit) });
+    const before = intOption(c.req.query('before'), 'before');
+    if ((limit !== undefined && limit < 0) || (before !== undefined && before < 1)) {
+      throw new EnokiError('ERR_INVALID_OPTION', 'limit must be ≥ 0 and before ≥ 1');
+    }
+    const page = logs.page(name, { limit, before });
+    return c.json({ name, kept: logs.perFunction, ...page });
   });
 
   return app;

@@ -42,9 +42,9 @@ export function callHeaders(context: CallContext): Record<string, string> {
 }
 
 /**
- * The context of a call that arrived over HTTP from another node, or undefined for an ordinary
- * request. A client can only shorten its own call with these headers (a lower timeout, an earlier
- * depth limit), never lengthen it. A depth above `maxDepth` is refused here, before anything runs.
+ * The context of a call another node forwarded over HTTP, from its X-Enoki-Call-* headers, which
+ * http/call-trust.ts has found to be that node's own (signed, or over mTLS); undefined without
+ * a depth. A depth above `maxDepth` is refused here, before anything runs.
  */
 export function callContextFromHeaders(
   header: (name: string) => string | undefined,

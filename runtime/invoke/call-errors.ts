@@ -14,6 +14,8 @@ const TAGS: Partial<Record<ErrorCode, CallError['tag']>> = {
   ERR_CALL_TOO_DEEP: 'too-deep',
   ERR_SHUTTING_DOWN: 'unavailable',
   ERR_CALL_UNAVAILABLE: 'unavailable',
+  // The other node does not trust this one's call headers: a configuration fault, not the callee's.
+  ERR_CALL_SIGNATURE_INVALID: 'unavailable',
 };
 
 /**

@@ -25,6 +25,13 @@ export interface GuestCallsDeps {
   /** Runs a local invocation (Invoker.invoke). */
   invoke(name: string, request: GuestRequest, invocationId: string, context: CallContext): Promise<{ response: GuestResponse }>;
   asyncResults: AsyncInvocations;
+  /**
+   * The owner tag of a call-async's result, from the call's own request (its Authorization
+   * header): who may read it besides the admin token (http/result-access.ts).
+   */
+  resultOwner(request: GuestRequest): string;
+  /** Whether the worker queue takes another invocation now. */
+  hasRoom(): boolean;
   remote?: RemoteFunctions;
   /** Longest chain of calls, counted from the function a request started. */
   maxDepth: number;
@@ -71,14 +78,12 @@ export class GuestCalls implements GuestCallHandler {
     // Not waited for: the callee takes its own timeout and an ordinary worker.
     const context: CallContext = { callerId: caller.invocationId, depth, nested: false };
     if (!local) return this.deps.remote!.callAsync(call.function, call.request, context, remainingMs);
+    if (!this.deps.hasRoom()) throw new EnokiError('ERR_OVERLOADED', 'too many invocations waiting for a worker');
     const invocationId = randomUUID();
-    let settle!: { resolve: (r: GuestResponse) => void; reject: (e: unknown) => void };
-    const result = new Promise<GuestResponse>((resolve, reject) => (settle = { resolve, reject }));
-    // Claim the result's place first, so that a refused call runs nothing.
-    if (!this.deps.asyncResults.track(invocationId, result)) {
-      throw new EnokiError('ERR_OVERLOADED', 'too many asynchronous invocations in flight');
-    }
-    this.deps.invoke(call.function, call.request, invocationId, context).then((r) => settle.resolve(r.response), settle.reject);
+    // The place is claimed before the callee starts, so a refused call runs nothing.
+    await this.deps.asyncResults.submit(invocationId, call.function, this.deps.resultOwner(call.request), async () => {
+      return (await this.deps.invoke(call.function, call.request, invocationId, context)).response;
+    });
     return invocationId;
   }
 }

@@ -1,7 +1,9 @@
 // Calls to functions of other nodes over their HTTP API (`/fn/{name}`), for names this node routes
 // (ENOKI_FUNCTION_ROUTES). Connections are kept alive per node; https uses the node's CA and
 // presents its certificate, so a node serving mtls accepts the call. The call's context travels as
-// X-Enoki-Call-* headers; an Enoki error of the other node comes back under its own code.
+// X-Enoki-Call-* headers, signed with the nodes' shared secret when there is one (the other node
+// honours them only then, or over mTLS: see call-signature.ts); an Enoki error of the other node
+// comes back under its own code.
 
 import http from 'node:http';
 import https from 'node:https';
@@ -9,7 +11,8 @@ import type { Logger } from 'pino';
 import type { FunctionRoutes } from '../config.js';
 import { EnokiError, ERROR_TABLE, type ErrorCode } from '../errors.js';
 import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
-import { callHeaders, type CallContext } from './call-context.js';
+import { CALL_HEADERS, callHeaders, type CallContext } from './call-context.js';
+import { SIGNATURE_HEADER, type CallSigner } from './call-signature.js';
 import type { RemoteFunctions } from './guest-calls.js';
 
 export interface HttpRemoteFunctionsOptions {
@@ -20,6 +23,8 @@ export interface HttpRemoteFunctionsOptions {
   maxBodyBytes: number;
   /** How long a call-async may wait for the other node's 202, ms. */
   asyncAnswerMs: number;
+  /** Signs the call headers (ENOKI_CALL_SECRET); without it they travel unsigned. */
+  signer?: CallSigner;
   logger: Logger;
 }
 
@@ -100,10 +105,22 @@ export class HttpRemoteFunctions implements RemoteFunctions {
     const headers: Record<string, string | string[]> = {};
     for (const [key, value] of request.headers) {
       const k = key.toLowerCase();
-      if (NOT_FORWARDED.has(k) || k.startsWith('x-enoki-call-') || k === 'x-enoki-caller') continue;
+      // The guest's own X-Enoki-Call* headers (x-enoki-caller too) would pass for this node's.
+      if (NOT_FORWARDED.has(k) || k.startsWith('x-enoki-call')) continue;
       headers[k] = headers[k] === undefined ? value : [...[headers[k]].flat(), value];
     }
-    Object.assign(headers, callHeaders(context), async ? { 'x-enoki-async': 'true' } : {});
+    const call = callHeaders(context);
+    Object.assign(headers, call, async ? { 'x-enoki-async': 'true' } : {});
+    if (this.options.signer) {
+      headers[SIGNATURE_HEADER] = this.options.signer.sign({
+        method: request.method,
+        target: url.pathname + url.search,
+        depth: call[CALL_HEADERS.depth],
+        caller: call[CALL_HEADERS.caller],
+        timeoutMs: call[CALL_HEADERS.remainingMs],
+        async,
+      });
+    }
     headers['content-length'] = String(request.body.byteLength);
     const answer = await this.#exchange(url, request.method, headers, request.body, waitMs, name);
     const code = answer.headers.find(([k]) => k === 'x-enoki-error-code')?.[1];

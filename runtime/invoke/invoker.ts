@@ -177,6 +177,9 @@ export class Invoker {
       error: error && { code: error.code, message: error.message },
     });
     if (error?.blame === 'host') this.deps.logger.error({ fn, invocationId, err: error }, 'invocation failed');
+    // Traps, timeouts and memory exhaustion are the operator's business too; an `err` the
+    // function returned on purpose is its own (in its log, not the node's).
+    else if (error?.blame === 'guest' && error.code !== 'ERR_GUEST_ERROR') this.deps.logger.warn({ fn, invocationId, code: error.code, message: error.message }, 'guest failed');
     else if (error) this.deps.logger.debug({ fn, invocationId, code: error.code }, 'invocation failed');
   }
 }

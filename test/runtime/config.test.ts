@@ -40,6 +40,29 @@ test('environment variables override defaults', () => {
   assert.is(config.maxQueue, DEFAULTS.maxQueue);
 });
 
+test('log, async-result, call-signature and purge settings come from the environment', () => {
+  const config = loadConfig({}, {
+    ENOKI_LOG_ENTRIES_PER_FUNCTION: '50',
+    ENOKI_ASYNC_RESULTS: '7',
+    ENOKI_ASYNC_RESULT_TTL_MS: '1000',
+    ENOKI_ASYNC_RESULT_MAX_BYTES: '2048',
+    ENOKI_ASYNC_RESULTS_DISK_BYTES: '4096',
+    ENOKI_CALL_SECRET: 'sixteen chars at least',
+    ENOKI_CALL_SIGNATURE_WINDOW_MS: '5000',
+    ENOKI_PURGE_INTERVAL_MS: '0',
+  });
+  assert.equal(
+    [config.logEntriesPerFunction, config.asyncResults, config.asyncResultTtlMs, config.asyncResultMaxBytes, config.asyncResultsDiskBytes],
+    [50, 7, 1000, 2048, 4096],
+  );
+  assert.equal([config.callSecret, config.callSignatureWindowMs, config.purgeIntervalMs], ['sixteen chars at least', 5000, 0]);
+  assert.is(loadConfig({}, {}).callSecret, undefined);
+  invalid({ ENOKI_LOG_ENTRIES_PER_FUNCTION: '0' }, 'ENOKI_LOG_ENTRIES_PER_FUNCTION');
+  invalid({ ENOKI_ASYNC_RESULTS: '0' }, 'ENOKI_ASYNC_RESULTS');
+  invalid({ ENOKI_ASYNC_RESULT_MAX_BYTES: '5000', ENOKI_ASYNC_RESULTS_DISK_BYTES: '4096' }, 'ENOKI_ASYNC_RESULTS_DISK_BYTES');
+  invalid({ ENOKI_CALL_SECRET: 'short' }, 'ENOKI_CALL_SECRET');
+});
+
 test('boolean variables take the usual spellings', () => {
   for (const yes of ['1', 'TRUE', 'yes', 'on']) assert.is(loadConfig({}, { ENOKI_FSYNC: yes }).fsync, true, yes);
   for (const no of ['0', 'false', 'No', 'off']) assert.is(loadConfig({}, { ENOKI_FSYNC: no }).fsync, false, no);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { checkFunctionName, FunctionRegistry, type FunctionOptions } from '../../../runtime/functions/registry.js';
+import { checkFunctionName, FunctionRegistry, sameOptions, type FunctionOptions } from '../../../runtime/functions/registry.js';
 
 const OPTIONS: FunctionOptions = { keygroup: 'counter', timeoutMs: 1000, memoryMiB: 64, env: { MODE: 'test' } };
 
@@ -142,6 +142,29 @@ test('checkFunctionName accepts lowercase names with dashes and rejects the rest
       continue;
     }
     assert.unreachable(`accepted ${JSON.stringify(name)}`);
+  }
+});
+
+test('deployVersion keeps the active version for the same digest and options, even when racing', async () => {
+  const file = await registryFile();
+  const registry = new FunctionRegistry(file);
+  const first = await registry.deployVersion('counter', 'sha256-a', 10, OPTIONS);
+  assert.equal([first.version.id, first.created], ['v1', true]);
+  const stamp = (await fs.stat(file)).mtimeMs;
+  const same = await Promise.all([1, 2, 3].map(() => registry.deployVersion('counter', 'sha256-a', 10, { ...OPTIONS, env: { MODE: 'test' } })));
+  assert.equal(same.map((r) => [r.version.id, r.created]), [['v1', false], ['v1', false], ['v1', false]]);
+  assert.is((await fs.stat(file)).mtimeMs, stamp, 'nothing rewritten');
+  const racing = await Promise.all([1, 2].map(() => registry.deployVersion('counter', 'sha256-b', 10, OPTIONS)));
+  assert.equal(racing.map((r) => [r.version.id, r.created]), [['v2', true], ['v2', false]]);
+  assert.equal(registry.get('counter')?.versions.map((v) => v.id), ['v1', 'v2']);
+});
+
+test('sameOptions compares every option, the environment regardless of order', () => {
+  const base: FunctionOptions = { keygroup: 'kg', timeoutMs: 100, memoryMiB: 64, env: { A: '1', B: '2' } };
+  assert.ok(sameOptions(base, { ...base, env: { B: '2', A: '1' } }));
+  const others: Partial<FunctionOptions>[] = [{ keygroup: 'other' }, { kvNode: 'cloud' }, { timeoutMs: 101 }, { memoryMiB: 65 }, { env: { A: '1' } }, { env: { A: '1', B: '3' } }];
+  for (const other of others) {
+    assert.not.ok(sameOptions(base, { ...base, ...other }), JSON.stringify(other));
   }
 });
 

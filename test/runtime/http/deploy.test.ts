@@ -111,6 +111,27 @@ test('deploy, list, describe; redeploy makes v2; rollback restores v1', async ({
   assert.is(((await byId.json()) as { version: string }).version, 'v2');
 });
 
+test('redeploying the same bytes with the same options keeps the active version', async ({ n }) => {
+  const bytes = await guest('hello');
+  const first = await n.deploy('same', bytes, '?timeoutMs=3000&env=A=1');
+  assert.is(first.status, 201);
+  const again = await n.deploy('same', bytes, '?timeoutMs=3000&env=A=1');
+  assert.is(again.status, 200);
+  const body = (await again.json()) as { version: string; unchanged: boolean };
+  assert.equal([body.version, body.unchanged], ['v1', true]);
+  // Other options, or other bytes, are a new version.
+  const options = (await (await n.deploy('same', bytes, '?timeoutMs=4000&env=A=1')).json()) as { version: string; unchanged: boolean };
+  assert.equal([options.version, options.unchanged], ['v2', false]);
+  const other = (await (await n.deploy('same', await guest('echo'), '?timeoutMs=4000&env=A=1')).json()) as { version: string; unchanged: boolean };
+  assert.equal([other.version, other.unchanged], ['v3', false]);
+  const info = (await (await n.admin('GET', '/functions/same')).json()) as { versions: { id: string }[] };
+  assert.equal(info.versions.map((v) => v.id), ['v1', 'v2', 'v3']);
+  // Compared with the active version: after a rollback, the bytes of v3 are a new version again.
+  await n.admin('POST', '/functions/same/rollback');
+  const back = (await (await n.deploy('same', await guest('echo'), '?timeoutMs=4000&env=A=1')).json()) as { version: string; unchanged: boolean };
+  assert.equal([back.version, back.unchanged], ['v4', false]);
+});
+
 test('functions and their data answer again after a restart', async ({ n }) => {
   await n.deploy('persisted', await guest('counter'));
   await n.call('persisted');

@@ -94,6 +94,19 @@ test('a trap is a 500 and the function keeps working', async ({ n }) => {
   assert.is(await (await n.call('misbehave', { path: '/ok' })).text(), 'ok');
 });
 
+test("a JS guest's uncaught Error returns its name, message and stack, to the caller and to the log", async ({ n }) => {
+  const res = await n.call('misbehave', { path: '/throw' });
+  assert.is(res.status, 500);
+  const error = await errorOf(res);
+  assert.is(error.code, 'ERR_GUEST_ERROR');
+  // SpiderMonkey's stack: function@file:line:column, the guest's own frames only.
+  assert.match(error.message, /^misbehave: Error: boom\nhandle@(?:\S*\/)?misbehave\.js:\d+:\d+/);
+  assert.not.match(error.message, /enoki-entry|initializer/);
+  const logs = (await (await n.admin('GET', '/functions/misbehave/logs?limit=1')).json()) as { invocations: { error?: { message: string } }[] };
+  assert.match(logs.invocations[0].error?.message ?? '', /Error: boom\nhandle@\S*misbehave\.js/);
+  assert.is(await (await n.call('misbehave', { path: '/ok' })).text(), 'ok', 'the instance stays usable');
+});
+
 test('an infinite loop is stopped at the timeout with 504; the node stays up', async ({ n }) => {
   const started = performance.now();
   const res = await n.call('misbehave', { path: '/loop' });
@@ -128,21 +141,25 @@ test('writes of a call that traps are not committed', async ({ n }) => {
   assert.is(await check.text(), 'absent');
 });
 
-test('async invocation: 202 with an id, then the result', async ({ n }) => {
+test('async invocation: 202 with an id and a result token, then the result for the token only', async ({ n }) => {
   const res = await n.call('counter', { headers: { 'x-enoki-async': 'true' } });
   assert.is(res.status, 202);
-  const { invocationId } = (await res.json()) as { invocationId: string };
+  const { invocationId, resultToken } = (await res.json()) as { invocationId: string; resultToken: string };
   assert.is(res.headers.get('location'), `/invocations/${invocationId}`);
+  assert.type(resultToken, 'string');
+  const headers = { 'x-enoki-result-token': resultToken };
   let result: Response;
   for (;;) {
-    result = await fetch(`${n.url}/invocations/${invocationId}`);
+    result = await fetch(`${n.url}/invocations/${invocationId}`, { headers });
     if (result.status !== 202) break;
     await new Promise((r) => setTimeout(r, 20));
   }
   assert.is(result.status, 200);
   assert.match(await result.text(), /^\d+$/);
   assert.is(result.headers.get('x-enoki-invocation-state'), 'done');
-  assert.is((await fetch(`${n.url}/invocations/00000000-0000-0000-0000-000000000000`)).status, 404);
+  assert.is((await fetch(`${n.url}/invocations/${invocationId}`)).status, 404, 'the id alone is not enough');
+  assert.is((await fetch(`${n.url}/invocations/${invocationId}`, { headers: { 'x-enoki-result-token': 'guess' } })).status, 404);
+  assert.is((await fetch(`${n.url}/invocations/00000000-0000-0000-0000-000000000000`, { headers })).status, 404);
 });
 
 test("logs list each invocation with the guest's lines and errors", async ({ n }) => {
@@ -154,6 +171,19 @@ test("logs list each invocation with the guest's lines and errors", async ({ n }
   const withLines = invocations.find((i) => i.lines.some((l) => l.stream === 'warn'));
   assert.ok(withLines, 'the /log call shows its warn line');
   assert.ok(invocations.some((i) => i.error?.code === 'ERR_TIMEOUT'));
+});
+
+test('a function log is read in pages, newest first, each entry numbered', async ({ n }) => {
+  for (let i = 0; i < 5; i++) assert.is((await n.call('hello')).status, 200);
+  type Page = { invocations: { seq: number; invocationId: string }[]; next?: number; kept: number };
+  const page = async (query: string) => (await (await n.admin('GET', `/functions/hello/logs${query}`)).json()) as Page;
+  const all = await page('');
+  const newest = await page('?limit=2');
+  assert.equal(newest.invocations.map((e) => e.seq), all.invocations.slice(-2).map((e) => e.seq));
+  assert.is(newest.kept, 200);
+  const older = await page(`?limit=2&before=${newest.next}`);
+  assert.equal(older.invocations.map((e) => e.seq), all.invocations.slice(-4, -2).map((e) => e.seq));
+  assert.is((await n.admin('GET', '/functions/hello/logs?before=0')).status, 400);
 });
 
 test('metrics count invocations, errors and cold starts per function', async ({ n }) => {

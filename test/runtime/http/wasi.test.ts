@@ -30,13 +30,13 @@ test('stdout and stderr land in the invocation log; random and clocks work', asy
   assert.ok(lines.some((l) => l.stream === 'stderr' && l.message === 'to stderr'));
 });
 
-test("an uncaught exception is a trap whose message carries the guest's stderr", async ({ n }) => {
+test("an uncaught exception returns the error's message and stack, as without stdio", async ({ n }) => {
   const res = await n.call('stdio', { path: '/throw' });
   assert.is(res.status, 500);
   const { error } = (await res.json()) as { error: { code: string; message: string } };
-  assert.is(error.code, 'ERR_GUEST_TRAP');
-  assert.match(error.message, /stderr:/);
-  assert.is((await n.call('stdio', { path: '/print' })).status, 200, 'a fresh instance serves the next call');
+  assert.is(error.code, 'ERR_GUEST_ERROR');
+  assert.match(error.message, /^stdio: Error: thrown on purpose\nhandle@(?:\S*\/)?stdio\.js:\d+:\d+/);
+  assert.is((await n.call('stdio', { path: '/print' })).status, 200, 'the instance serves the next call');
 });
 
 test.run();

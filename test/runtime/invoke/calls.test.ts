@@ -136,13 +136,14 @@ test("the caller's timeout ends the caller while its callee loops, and caps the 
   assert.is((await n.call('caller', { path: '/to/echo' })).status, 200);
 });
 
-test('call-async returns an id at once; the result is at /invocations/{id}', async ({ n }) => {
-  const res = await n.call('caller', { method: 'POST', path: '/async/echo/later', body: 'payload' });
+test('call-async returns an id at once; the result is at /invocations/{id} for the same credentials', async ({ n }) => {
+  const auth = { authorization: 'Bearer reader-1' };
+  const res = await n.call('caller', { method: 'POST', path: '/async/echo/later', body: 'payload', headers: auth });
   assert.is(res.status, 202);
   const id = await res.text();
   let result: Response | undefined;
   for (let i = 0; i < 100; i++) {
-    result = await fetch(`${n.url}/invocations/${id}`);
+    result = await fetch(`${n.url}/invocations/${id}`, { headers: auth });
     if (result.status !== 202) break;
     await result.arrayBuffer();
     await new Promise((r) => setTimeout(r, 50));
@@ -153,8 +154,27 @@ test('call-async returns an id at once; the result is at /invocations/{id}', asy
   assert.is(echoed.path, '/later');
   assert.is(echoed.body, 'payload');
   assert.ok((await logsOf(n, 'echo')).some((e) => e.invocationId === id && e.caller !== undefined));
+  // The id alone, or other credentials, read nothing; the admin token reads everything.
+  assert.is((await fetch(`${n.url}/invocations/${id}`)).status, 404);
+  assert.is((await fetch(`${n.url}/invocations/${id}`, { headers: { authorization: 'Bearer reader-2' } })).status, 404);
+  assert.is((await n.admin('GET', `/invocations/${id}`)).status, 200);
   const missing = await callError(await n.call('caller', { path: '/async/nope' }));
   assert.is(missing.tag, 'not-found');
+});
+
+test("a call-async without credentials is the admin's to read", async ({ n }) => {
+  const res = await n.call('caller', { method: 'POST', path: '/async/echo/quiet', body: 'x' });
+  assert.is(res.status, 202);
+  const id = await res.text();
+  let admin: Response | undefined;
+  for (let i = 0; i < 100; i++) {
+    admin = await n.admin('GET', `/invocations/${id}`);
+    if (admin.status !== 202) break;
+    await admin.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.is(admin?.status, 200);
+  assert.is((await fetch(`${n.url}/invocations/${id}`)).status, 404);
 });
 
 test.run();

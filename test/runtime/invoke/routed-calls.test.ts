@@ -1,5 +1,6 @@
 // Calls to functions of another node (ENOKI_FUNCTION_ROUTES): forwarded over HTTP with the call's
-// context, local functions first, the other node's errors as call-errors; and over mutual TLS.
+// context (signed with the nodes' shared secret), local functions first, the other node's errors
+// as call-errors; and over mutual TLS, where the node certificate vouches for the context.
 
 import fs from 'node:fs/promises';
 import https from 'node:https';
@@ -10,14 +11,16 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCertsCommand } from '../../../replication/security/certs-cli.js';
 import { loadConfig } from '../../../runtime/config.js';
+import { CallSigner } from '../../../runtime/invoke/call-signature.js';
 import { startNode, type RunningNode } from '../../../runtime/node.js';
 import { guest, startTestNode, TOKEN, type TestNode } from '../../helpers/test-node.js';
 
 const test = suite<{ edge: TestNode; far: TestNode }>('invoke: calls routed to another node');
+const SECRET = 'the secret these two nodes share';
 
 test.before(async (ctx) => {
   // The far node allows chains of one call only, to show that the depth travels with the call.
-  ctx.far = await startTestNode({ workers: 1, maxCallDepth: 1 });
+  ctx.far = await startTestNode({ workers: 1, maxCallDepth: 1, callSecret: SECRET });
   const farDeploys: [string, string][] = [
     ['far', 'echo'],
     ['echo', 'hello'],
@@ -28,6 +31,7 @@ test.before(async (ctx) => {
   const far = ctx.far.url;
   ctx.edge = await startTestNode({
     workers: 2,
+    callSecret: SECRET,
     functionRoutes: { byName: { far, ghost: far, echo: far, bouncer: far, dead: 'http://127.0.0.1:9' } },
   });
   assert.ok((await ctx.edge.deploy('caller', await guest('fixtures/caller.wasm'))).ok);
@@ -82,21 +86,32 @@ test('the call depth travels between nodes', async ({ edge, far }) => {
   // bouncer (depth 1 on the far node, its limit) calls localecho there: depth 2 is refused.
   const error = await callError(await edge.call('caller', { path: '/to/bouncer/to/localecho' }));
   assert.is(error.tag, 'too-deep');
-  // Said directly to the far node: a call already too deep runs nothing.
-  const res = await far.call('localecho', { headers: { 'x-enoki-call-depth': '2' } });
+  // Said directly to the far node with a node's signature: a call already too deep runs nothing.
+  const signer = new CallSigner(SECRET, 30_000);
+  const signed = (depth: string) => ({
+    'x-enoki-call-depth': depth,
+    'x-enoki-caller': 'inv-x',
+    'x-enoki-call-signature': signer.sign({ method: 'GET', target: '/fn/localecho', depth, caller: 'inv-x', async: false }),
+  });
+  const res = await far.call('localecho', { headers: signed('2') });
   assert.is(res.status, 508);
   assert.is(res.headers.get('x-enoki-error-code'), 'ERR_CALL_TOO_DEEP');
-  const bad = await far.call('localecho', { headers: { 'x-enoki-call-depth': 'deep' } });
+  const bad = await far.call('localecho', { headers: signed('deep') });
   assert.is(bad.status, 400);
+  // The same headers unsigned are a client's: removed, and the call runs as an ordinary one.
+  const plain = await far.call('localecho', { headers: { 'x-enoki-call-depth': '2' } });
+  assert.is(plain.status, 200);
 });
 
 test("a routed call-async answers the other node's invocation id", async ({ edge, far }) => {
-  const res = await edge.call('caller', { method: 'POST', path: '/async/far/later', body: 'payload' });
+  const auth = { authorization: 'Bearer someone' };
+  const res = await edge.call('caller', { method: 'POST', path: '/async/far/later', body: 'payload', headers: auth });
   assert.is(res.status, 202);
   const id = await res.text();
+  assert.is((await fetch(`${far.url}/invocations/${id}`)).status, 404, 'not without the credentials the call carried');
   let result: Response | undefined;
   for (let i = 0; i < 100; i++) {
-    result = await fetch(`${far.url}/invocations/${id}`);
+    result = await fetch(`${far.url}/invocations/${id}`, { headers: auth });
     if (result.status !== 202) break;
     await result.arrayBuffer();
     await new Promise((r) => setTimeout(r, 50));
@@ -150,7 +165,10 @@ tls('a call routed to an mtls node is made with the node certificate', async ({ 
   const ca = await fs.readFile(path.join(root, 'certs', 'ca.pem'));
   const res = await httpsCall(`${edge!.url}/fn/caller/to/far/secure`, ca);
   assert.is(res.status, 200, res.body);
-  assert.is((JSON.parse(res.body) as { path: string }).path, '/secure');
+  const echoed = JSON.parse(res.body) as { path: string; headers: [string, string][] };
+  assert.is(echoed.path, '/secure');
+  // No shared secret here: the node certificate is what makes the far node honour the context.
+  assert.is(echoed.headers.find(([k]) => k === 'x-enoki-call-depth')?.[1], '1');
 });
 
 tls.run();

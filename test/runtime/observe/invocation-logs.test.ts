@@ -1,4 +1,4 @@
-// InvocationLogs: the last N invocations of each function, newest last.
+// InvocationLogs: the last N invocations of each function, newest last, read in pages.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { InvocationLogs, type InvocationLog } from '../../../runtime/observe/invocation-logs.js';
@@ -49,6 +49,27 @@ test('forget drops a function’s entries', () => {
   logs.forget('counter');
   assert.equal(logs.list('counter'), []);
   assert.equal(ids(logs.list('hello')), ['inv-2']);
+});
+
+test('entries are numbered per function; pages go back with before/next', () => {
+  const logs = new InvocationLogs(10);
+  for (let n = 1; n <= 25; n++) logs.add('counter', entry(n));
+  logs.add('hello', entry(100));
+  // Kept: the last 10 (seq 16–25).
+  const newest = logs.page('counter', { limit: 4 });
+  assert.equal(ids(newest.invocations), ['inv-22', 'inv-23', 'inv-24', 'inv-25']);
+  assert.equal(newest.invocations.map((e) => e.seq), [22, 23, 24, 25]);
+  assert.is(newest.next, 22);
+  const older = logs.page('counter', { limit: 4, before: newest.next });
+  assert.equal(ids(older.invocations), ['inv-18', 'inv-19', 'inv-20', 'inv-21']);
+  const oldest = logs.page('counter', { limit: 4, before: older.next });
+  assert.equal(ids(oldest.invocations), ['inv-16', 'inv-17']);
+  assert.is(oldest.next, undefined, 'nothing older is kept');
+  assert.equal(logs.page('counter', { before: 16 }), { invocations: [] });
+  assert.equal(logs.page('hello').invocations.map((e) => e.seq), [1]);
+  // A page of everything kept says there is nothing more.
+  assert.is(logs.page('counter').next, undefined);
+  assert.is(logs.page('counter').invocations.length, 10);
 });
 
 test.run();
