@@ -64,6 +64,7 @@ async function poolCalls(pool: WorkerPool, code: CodeCache, artifacts: ArtifactS
     env: [] as [string, string][],
     timeoutMs: 10_000,
     memoryLimitBytes,
+    maxLogBytes: 64 * 1024,
     kv: async ({ op, args }: KvCall): Promise<KvReply> => {
       if (op === 'get') return { ok: true, value: kv.get(args[0] as string) };
       if (op === 'set') kv.set(args[0] as string, args[1] as string);

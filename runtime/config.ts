@@ -51,6 +51,10 @@ export interface NodeConfig {
   functionRoutes: FunctionRoutes;
   /** Invocation log entries kept per function (each with the guest's output and any error). */
   logEntriesPerFunction: number;
+  /** Log text one invocation keeps (guest lines beyond it are dropped and the entry marked truncated), bytes. */
+  logBytesPerInvocation: number;
+  /** Log text kept per function over all its entries; the oldest entries go first, bytes. */
+  logBytesPerFunction: number;
   /** Load a warm instance of every function at start and after each deploy, in the background. */
   prewarm: boolean;
   /** Async invocations tracked at once (running and finished); beyond it the oldest finished go. */
@@ -133,6 +137,8 @@ export const DEFAULTS: NodeConfig = {
   callWorkers: 8,
   functionRoutes: { byName: {} },
   logEntriesPerFunction: 200,
+  logBytesPerInvocation: 1024 * 1024,
+  logBytesPerFunction: 16 * 1024 * 1024,
   prewarm: true,
   asyncResults: 10_000,
   asyncResultTtlMs: 10 * 60_000,
@@ -169,6 +175,8 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_PREWARM: { key: 'prewarm', type: 'bool' },
   ENOKI_LOG_LEVEL: { key: 'logLevel', type: 'string' },
   ENOKI_LOG_ENTRIES_PER_FUNCTION: { key: 'logEntriesPerFunction', type: 'int' },
+  ENOKI_LOG_BYTES_PER_INVOCATION: { key: 'logBytesPerInvocation', type: 'int' },
+  ENOKI_LOG_BYTES_PER_FUNCTION: { key: 'logBytesPerFunction', type: 'int' },
   ENOKI_ASYNC_RESULTS: { key: 'asyncResults', type: 'int' },
   ENOKI_ASYNC_RESULT_TTL_MS: { key: 'asyncResultTtlMs', type: 'int' },
   ENOKI_ASYNC_RESULT_MAX_BYTES: { key: 'asyncResultMaxBytes', type: 'int' },
@@ -289,6 +297,8 @@ export function loadConfig(
     throw invalid(`ENOKI_MEMORY_MIB must be 1–${config.maxMemoryMiB} (ENOKI_MAX_MEMORY_MIB), got ${config.defaultMemoryMiB}`);
   }
   if (config.logEntriesPerFunction < 1) throw invalid('ENOKI_LOG_ENTRIES_PER_FUNCTION must be at least 1');
+  if (config.logBytesPerInvocation < 1) throw invalid('ENOKI_LOG_BYTES_PER_INVOCATION must be at least 1');
+  if (config.logBytesPerFunction < config.logBytesPerInvocation) throw invalid('ENOKI_LOG_BYTES_PER_FUNCTION must be at least ENOKI_LOG_BYTES_PER_INVOCATION');
   if (config.asyncResults < 1) throw invalid('ENOKI_ASYNC_RESULTS must be at least 1');
   if (config.asyncResultTtlMs < 1) throw invalid('ENOKI_ASYNC_RESULT_TTL_MS must be at least 1');
   // Evicting every finished result must always make room for one more of the largest size.

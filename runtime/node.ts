@@ -177,7 +177,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
   const metrics = new Metrics();
   /** Expired key-value items removed by the scheduled purge since the start. */
   let purged = 0;
-  const logs = new InvocationLogs(config.logEntriesPerFunction);
+  const logs = new InvocationLogs(config.logEntriesPerFunction, config.logBytesPerFunction);
   const functions = new FunctionService({
     registry,
     artifacts,
@@ -240,6 +240,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
     engine: pool,
     metrics,
     logs,
+    logBytesPerInvocation: config.logBytesPerInvocation,
     kvLimits: { maxValueBytes: 4 * 1024 * 1024, maxWriteBytes: 64 * 1024 * 1024, maxScanCount: 10_000 },
     kvBackends: cluster?.kvBackends ?? new LocalKvBackends(store),
     replicator: cluster?.replicator ?? NO_REPLICATION,

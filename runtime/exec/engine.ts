@@ -19,6 +19,8 @@ export interface Job {
   /** A job without a request (a load only) gets at least LOAD_TIMEOUT_MS. */
   timeoutMs: number;
   memoryLimitBytes: number;
+  /** Log text the call keeps; later lines are dropped and the result says logsTruncated. */
+  maxLogBytes: number;
   kv: (call: KvCall) => KvReply | Promise<KvReply>;
   /** Serves the guest's `invoke` calls; `remainingMs` is what is left of this job's timeout. */
   invoke?: (call: InvokeCall, remainingMs: number) => Promise<InvokeReply>;

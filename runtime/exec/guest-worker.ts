@@ -21,7 +21,6 @@ type Instantiate = (
   instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
 ) => Promise<Record<string, { handle: Instance['handle'] }>>;
 
-const MAX_LOG_BYTES_PER_CALL = 64 * 1024;
 const HANDLER = 'enoki:faas/handler@0.1.0';
 const KV_OPS = ['read', 'get', 'getMany', 'set', 'setMany', 'delete', 'scan', 'keys', 'append'];
 // `atomics` calls travel as KV calls: the main thread's InvocationKv serves both interfaces.
@@ -39,11 +38,12 @@ let callId = 0;
 let logs: LogLine[] = [];
 let logBytes = 0;
 let logsTruncated = false;
+let maxLogBytes = 0;
 let callEnv: [string, string][] = [];
 
 function capture(line: LogLine): void {
   logBytes += line.message.length;
-  if (logBytes > MAX_LOG_BYTES_PER_CALL) {
+  if (logBytes > maxLogBytes) {
     logsTruncated = true;
     return;
   }
@@ -113,6 +113,7 @@ type Done = Omit<Extract<FromWorker, { type: 'done' }>, 'channelFaults'>;
 
 async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<Done> {
   callId = message.id;
+  maxLogBytes = message.maxLogBytes;
   logs = [];
   logBytes = 0;
   logsTruncated = false;

@@ -41,6 +41,8 @@ export type ToWorker =
       env: [string, string][];
       /** The instance's linear memory cap (already compiled into the code), for diagnosis. */
       memoryLimitBytes: number;
+      /** Log text this call keeps. */
+      maxLogBytes: number;
     }
   | { type: 'evict'; codeKey: string };
 

@@ -338,6 +338,7 @@ export class WorkerPool implements GuestEngine {
         request: job.request,
         env: job.env,
         memoryLimitBytes: job.memoryLimitBytes,
+        maxLogBytes: job.maxLogBytes,
       });
     };
     if (!cold) return post();

@@ -43,6 +43,8 @@ export interface InvokerDeps {
   metrics: Metrics;
   logs: InvocationLogs;
   kvLimits: InvocationKvLimits;
+  /** Log text one invocation keeps, bytes. */
+  logBytesPerInvocation: number;
   /** Where each function's keygroup is served from: the local replica or another node's. */
   kvBackends: KvBackends;
   replicator: WriteReplicator;
@@ -90,6 +92,7 @@ export class Invoker {
         env: Object.entries(options.env),
         timeoutMs,
         memoryLimitBytes,
+        maxLogBytes: this.deps.logBytesPerInvocation,
         kv: (call) => kv.handle(call),
         invoke: calls && ((call, remainingMs) => calls.handle(call, self, remainingMs)),
         nested: context?.nested,
@@ -144,6 +147,7 @@ export class Invoker {
       env: Object.entries(version.options.env),
       timeoutMs: version.options.timeoutMs,
       memoryLimitBytes,
+      maxLogBytes: this.deps.logBytesPerInvocation,
       kv: async () => ({ ok: false, error: { tag: 'unavailable', val: 'no key-value access while the instance is being loaded' } }),
     });
     this.deps.logger.debug({ fn: name, version: version.id, warmed }, 'prewarmed');

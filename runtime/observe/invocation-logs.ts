@@ -1,5 +1,6 @@
 // The last N invocations of each function (ENOKI_LOG_ENTRIES_PER_FUNCTION) with the guest's own
-// log lines and any error, kept in memory (bounded per function) for GET /functions/{name}/logs.
+// log lines and any error, kept in memory for GET /functions/{name}/logs, bounded per function
+// in entries and in bytes of log text (ENOKI_LOG_BYTES_PER_FUNCTION): oldest entries go first.
 // Each entry gets a sequence number per function, so a reader pages back through them with
 // `before` instead of receiving every kept entry, and every line of each, in one answer.
 
@@ -32,16 +33,30 @@ export interface LogPage {
   next?: number;
 }
 
-export class InvocationLogs {
-  readonly #entries = new Map<string, { list: NumberedLog[]; next: number }>();
+/** The log text an entry holds (its lines and error), as counted against the budget. */
+function textBytes(entry: InvocationLog): number {
+  let n = entry.error?.message.length ?? 0;
+  for (const line of entry.lines) n += line.message.length;
+  return n;
+}
 
-  constructor(readonly perFunction: number) {}
+export class InvocationLogs {
+  readonly #entries = new Map<string, { list: NumberedLog[]; next: number; bytes: number }>();
+
+  constructor(
+    readonly perFunction: number,
+    readonly bytesPerFunction = Infinity,
+  ) {}
 
   add(fn: string, entry: InvocationLog): void {
     let log = this.#entries.get(fn);
-    if (!log) this.#entries.set(fn, (log = { list: [], next: 1 }));
+    if (!log) this.#entries.set(fn, (log = { list: [], next: 1, bytes: 0 }));
     log.list.push({ ...entry, seq: log.next++ });
-    if (log.list.length > this.perFunction) log.list.splice(0, log.list.length - this.perFunction);
+    log.bytes += textBytes(entry);
+    // The newest entry always stays, whatever its size (it is within the per-invocation cap).
+    while (log.list.length > 1 && (log.list.length > this.perFunction || log.bytes > this.bytesPerFunction)) {
+      log.bytes -= textBytes(log.list.shift()!);
+    }
   }
 
   /** The `limit` newest entries older than `before` (all kept ones without it), oldest first. */

@@ -18,8 +18,6 @@ import { GuestInstance, LinkError, type Linkable } from './linker.js';
 import { WASM_PAGE } from '../memory-limit.js';
 import { checkResponse, describeFailure, guestError } from '../guest-failure.js';
 
-const MAX_LOG_BYTES_PER_CALL = 64 * 1024;
-
 export interface InlineEngineOptions {
   code: InlineCode;
   /** Instances of one function version at most (nested calls excepted). */
@@ -192,7 +190,7 @@ export class InlineEngine implements GuestEngine {
       kv: job.kv,
       log: (stream: LogStream, message: string) => {
         logBytes += message.length;
-        if (logBytes > MAX_LOG_BYTES_PER_CALL) logsTruncated = true;
+        if (logBytes > job.maxLogBytes) logsTruncated = true;
         else logs.push({ stream, message });
       },
       env: () => job.env,

@@ -173,6 +173,18 @@ test("logs list each invocation with the guest's lines and errors", async ({ n }
   assert.ok(invocations.some((i) => i.error?.code === 'ERR_TIMEOUT'));
 });
 
+test('an invocation that logs 20,000 lines keeps every one of them', async ({ n }) => {
+  // 20,000 lines of "line N" are ~129 KiB of text: past the 64 KiB the node once kept.
+  assert.is((await n.call('misbehave', { path: '/log-lines?n=20000' })).status, 200);
+  const { invocations } = (await (await n.admin('GET', '/functions/misbehave/logs?limit=1')).json()) as {
+    invocations: { lines: { message: string }[]; truncated: boolean }[];
+  };
+  const [last] = invocations;
+  assert.is(last.lines.length, 20000);
+  assert.is(last.lines[19999].message, 'line 19999');
+  assert.is(last.truncated, false);
+});
+
 test('a function log is read in pages, newest first, each entry numbered', async ({ n }) => {
   for (let i = 0; i < 5; i++) assert.is((await n.call('hello')).status, 200);
   type Page = { invocations: { seq: number; invocationId: string }[]; next?: number; kept: number };

@@ -25,6 +25,16 @@ test('keeps the newest entries per function, newest last', () => {
   assert.equal(logs.list('counter')[2].lines, [{ stream: 'stdout', message: 'line 5' }]);
 });
 
+test('a function keeps at most its byte budget of log text, dropping the oldest entries', () => {
+  const logs = new InvocationLogs(100, 20);
+  // Each entry holds 6 or 7 characters ("line N"): three fit in 20, a fourth does not.
+  for (let n = 1; n <= 6; n++) logs.add('counter', entry(n));
+  assert.equal(ids(logs.list('counter')), ['inv-4', 'inv-5', 'inv-6']);
+  // An entry larger than the whole budget is still kept, alone: it is the newest.
+  logs.add('counter', { ...entry(7), lines: [{ stream: 'stdout', message: 'x'.repeat(50) }] });
+  assert.equal(ids(logs.list('counter')), ['inv-7']);
+});
+
 test('functions have separate bounds', () => {
   const logs = new InvocationLogs(2);
   for (let n = 1; n <= 4; n++) logs.add('counter', entry(n));
