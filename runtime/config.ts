@@ -33,6 +33,8 @@ export interface NodeConfig {
   workers: number;
   /** Worker threads started with the node; the others start when concurrent calls need them. */
   minWorkers: number;
+  /** A worker idle this long is stopped (down to minWorkers), ms; 0 keeps them. */
+  workerIdleMs: number;
   /** Default and ceiling for a function's timeout, ms. */
   defaultTimeoutMs: number;
   maxTimeoutMs: number;
@@ -127,6 +129,7 @@ export const DEFAULTS: NodeConfig = {
   instancesPerFunction: 8,
   workers: Math.max(1, Math.min(os.availableParallelism(), 4)),
   minWorkers: 1,
+  workerIdleMs: 60_000,
   defaultTimeoutMs: 10_000,
   maxTimeoutMs: 300_000,
   defaultMemoryMiB: 128,
@@ -163,6 +166,7 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_INSTANCES_PER_FUNCTION: { key: 'instancesPerFunction', type: 'int' },
   ENOKI_WORKERS: { key: 'workers', type: 'int' },
   ENOKI_MIN_WORKERS: { key: 'minWorkers', type: 'int' },
+  ENOKI_WORKER_IDLE_MS: { key: 'workerIdleMs', type: 'int' },
   ENOKI_TIMEOUT_MS: { key: 'defaultTimeoutMs', type: 'int' },
   ENOKI_MAX_TIMEOUT_MS: { key: 'maxTimeoutMs', type: 'int' },
   ENOKI_MEMORY_MIB: { key: 'defaultMemoryMiB', type: 'int' },

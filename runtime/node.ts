@@ -166,6 +166,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
     new WorkerPool({
       size: config.workers,
       minWorkers: config.minWorkers,
+      idleMs: config.workerIdleMs,
       maxQueue: config.maxQueue,
       memoryBudgetBytes: config.instanceMemoryBudgetMiB * 1024 * 1024,
       logger,

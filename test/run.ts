@@ -1,7 +1,13 @@
-// Runs the whole uvu suite from dist/ and ends with one summary line ("N passed, N failed,
-// N skipped") that CI tooling understands, keeping uvu's exit code.
+// Runs the whole uvu suite from dist/ on every Node the project supports that is at hand — the
+// reference Node 24 (the node-linux-* package the project installs) and the Node that runs npm,
+// when that is another version — and ends with one summary line ("N passed, N failed, N skipped")
+// that CI tooling understands, failing if any run failed. Guests run inline (JSPI) on Node 24 and
+// on worker threads on older Nodes: both engines are tested.
+//
+//   node dist/test/run.js [pattern]      ENOKI_TEST_NODES=current runs only the current Node
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,22 +16,65 @@ const require = createRequire(import.meta.url);
 // uvu exports neither its package.json nor its bin; its entry point sits in dist/ beside bin.js.
 const uvu = path.join(path.dirname(require.resolve('uvu')), '..', 'bin.js');
 const dir = fileURLToPath(new URL('.', import.meta.url));
+const root = path.resolve(dir, '..', '..');
 const pattern = process.argv[2] ?? '\\.test\\.js$';
 
-const child = spawn(process.execPath, [uvu, dir, pattern], { stdio: ['ignore', 'pipe', 'inherit'] });
-let output = '';
-child.stdout.on('data', (chunk: Buffer) => {
-  output += chunk.toString();
-  process.stdout.write(chunk);
-});
-child.on('exit', (code, signal) => {
-  // eslint-disable-next-line no-control-regex
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
-  const count = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(plain)?.[1] ?? 0);
-  const total = count('Total');
-  const passed = count('Passed');
-  const skipped = count('Skipped');
-  // uvu's Total counts the tests that ran; skipped ones are reported apart.
-  process.stdout.write(`\n${passed} passed, ${total - passed} failed, ${skipped} skipped\n`);
-  process.exit(code ?? (signal ? 1 : 0));
-});
+function versionOf(node: string): string | undefined {
+  const out = spawnSync(node, ['--version'], { encoding: 'utf8' });
+  return out.status === 0 ? out.stdout.trim() : undefined;
+}
+
+/** The Nodes to run on, each once: this one, the reference package's, the one running npm. */
+function nodes(): { node: string; version: string }[] {
+  const candidates = [process.execPath];
+  if (process.env.ENOKI_TEST_NODES !== 'current') {
+    candidates.push(path.join(root, 'node_modules', `node-${process.platform}-${process.arch}`, 'bin', 'node'));
+    if (process.env.npm_node_execpath) candidates.push(process.env.npm_node_execpath);
+  }
+  const seen = new Map<string, string>();
+  for (const node of candidates) {
+    if (!existsSync(node)) continue;
+    const version = versionOf(node);
+    if (version && !seen.has(version)) seen.set(version, node);
+  }
+  return [...seen].map(([version, node]) => ({ node, version }));
+}
+
+function run(node: string): Promise<{ code: number; passed: number; failed: number; skipped: number }> {
+  return new Promise((resolve) => {
+    const child = spawn(node, [uvu, dir, pattern], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      process.stdout.write(chunk);
+    });
+    child.on('exit', (code, signal) => {
+      // eslint-disable-next-line no-control-regex
+      const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+      const count = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(plain)?.[1] ?? 0);
+      const total = count('Total');
+      const passed = count('Passed');
+      // uvu's Total counts the tests that ran; skipped ones are reported apart. A run that died
+      // before its summary counts as one failure.
+      const died = code !== 0 && total === 0;
+      resolve({ code: code ?? (signal ? 1 : 0), passed, failed: total - passed + (died ? 1 : 0), skipped: count('Skipped') });
+    });
+  });
+}
+
+const results: string[] = [];
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let exitCode = 0;
+for (const { node, version } of nodes()) {
+  process.stdout.write(`\n=== the test suite on Node ${version} (${node})\n`);
+  const r = await run(node);
+  results.push(`Node ${version}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+  passed += r.passed;
+  failed += r.failed;
+  skipped += r.skipped;
+  if (r.code !== 0) exitCode = r.code;
+}
+process.stdout.write(`\n${results.join('\n')}\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+process.exit(exitCode);

@@ -35,8 +35,12 @@ interface Pending {
 
 
 interface Slot {
-  index: number;
+  /** For logs: workers are numbered as they start. */
+  id: number;
   worker: Worker;
+  startedAt: number;
+  /** When it last finished a call (or started): idle workers beyond the minimum are stopped. */
+  idleSince: number;
   ready: Promise<void>;
   running?: Pending & { id: number; timer: NodeJS.Timeout; queuedMs: number; evicted?: boolean };
   /** codeKey → warm instance bookkeeping. */
@@ -47,6 +51,10 @@ interface Slot {
   inDoubt?: boolean;
 }
 
+/** A worker that dies sooner than this after its start counts towards the crash backoff. */
+const YOUNG_MS = 5_000;
+const MAX_BACKOFF_MS = 30_000;
+
 /** The idle worker with the fewest warm instances: the one a cold load costs least. */
 function leastWarm(idle: Slot[]): Slot {
   return idle.reduce((best, s) => (s.warm.size < best.warm.size ? s : best));
@@ -54,6 +62,10 @@ function leastWarm(idle: Slot[]): Slot {
 
 export interface WorkerPoolOptions {
   size: number;
+  /** A worker idle this long is stopped, down to minWorkers (default: never). */
+  idleMs?: number;
+  /** The worker's script (tests give a misbehaving one); default: guest-worker.js. */
+  workerScript?: URL;
   /** Workers started with the pool (default 1); the rest start when calls need them. */
   minWorkers?: number;
   maxQueue: number;
@@ -67,20 +79,48 @@ export class WorkerPool implements GuestEngine {
   readonly #slots: Slot[] = [];
   readonly #queue: Pending[] = [];
   #nextId = 1;
+  #nextSlotId = 1;
   #stopped = false;
   #channelFaults = 0;
+  /** Crashes in a row of workers that died young, and when the next may start. */
+  #crashStreak = 0;
+  #spawnAfter = 0;
+  #respawnTimer?: NodeJS.Timeout;
+  #idleTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: WorkerPoolOptions) {}
 
   /** Starts minWorkers workers; the others start when calls need them (an idle node stays small). */
   async start(): Promise<void> {
-    const initial = Math.max(1, Math.min(this.options.minWorkers ?? 1, this.options.size));
-    for (let i = 0; i < initial; i++) this.#slots.push(this.#spawn(i));
+    for (let i = 0; i < this.#minWorkers; i++) this.#slots.push(this.#spawn());
     await Promise.all(this.#slots.map((s) => s.ready));
+    const idleMs = this.options.idleMs;
+    if (idleMs !== undefined && idleMs > 0) {
+      this.#idleTimer = setInterval(() => this.#stopIdle(idleMs), Math.max(100, Math.min(idleMs / 4, 10_000)));
+      this.#idleTimer.unref();
+    }
+  }
+
+  get #minWorkers(): number {
+    return Math.max(1, Math.min(this.options.minWorkers ?? 1, this.options.size));
+  }
+
+  /** Stops workers idle for idleMs, oldest idle first, keeping minWorkers. */
+  #stopIdle(idleMs: number): void {
+    const now = performance.now();
+    const idle = this.#slots.filter((s) => !s.running && now - s.idleSince >= idleMs).sort((a, b) => a.idleSince - b.idleSince);
+    for (const slot of idle) {
+      if (this.#slots.length <= this.#minWorkers) return;
+      this.#slots.splice(this.#slots.indexOf(slot), 1);
+      void slot.worker.terminate();
+      this.options.logger.debug({ worker: slot.id, workers: this.#slots.length }, 'stopped an idle worker');
+    }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearInterval(this.#idleTimer);
+    clearTimeout(this.#respawnTimer);
     for (const pending of this.#queue.splice(0)) {
       pending.resolve(this.#crashed(pending, 'the node is shutting down'));
     }
@@ -141,30 +181,36 @@ export class WorkerPool implements GuestEngine {
 
   /** Counts a channel fault and marks the worker for retirement (at once when it is idle). */
   #channelFault(slot: Slot, reason: string): void {
-    if (this.#slots[slot.index] !== slot) return;
+    if (!this.#slots.includes(slot)) return;
     this.#channelFaults++;
-    this.options.logger.warn({ worker: slot.index, reason }, 'host-call channel fault: retiring the worker');
+    this.options.logger.warn({ worker: slot.id, reason }, 'host-call channel fault: retiring the worker');
     slot.inDoubt = true;
     if (!slot.running) this.#replace(slot, reason);
   }
 
-  #spawn(index: number): Slot {
+  #spawn(): Slot {
     const channel = createSyncChannel();
     const calls = createSyncChannel();
-    const worker = new Worker(new URL('./guest-worker.js', import.meta.url), {
+    const worker = new Worker(this.options.workerScript ?? new URL('./guest-worker.js', import.meta.url), {
       workerData: { kv: channel.workerEnd, calls: calls.workerEnd },
       transferList: [channel.workerEnd.port, calls.workerEnd.port],
       // Caps the JS heap of the worker; wasm linear memory is capped by the memory section.
       resourceLimits: { maxOldGenerationSizeMb: 512 },
     });
-    const slot: Slot = { index, worker, warm: new Map(), ready: Promise.resolve(), blocked: false };
+    const now = performance.now();
+    const slot: Slot = { id: this.#nextSlotId++, worker, startedAt: now, idleSince: now, warm: new Map(), ready: Promise.resolve(), blocked: false };
     slot.ready = new Promise((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
-        if (message.type === 'ready') resolve();
-        else this.#finish(slot, message);
+        if (message.type === 'ready') {
+          // Held until ready so that a starting worker's fate is always heard; then it must not
+          // keep the process alive on its own.
+          worker.unref();
+          resolve();
+        } else this.#finish(slot, message);
       };
       worker.on('message', onMessage);
       worker.once('error', (err) => reject(err));
+      worker.once('exit', (code) => reject(new Error(`the worker exited with code ${code} before it was ready`)));
     });
     // A host call is served only for the call running on the worker, identified by its id: a
     // call arriving for another one means the worker's view of its calls is in doubt.
@@ -204,15 +250,19 @@ export class WorkerPool implements GuestEngine {
     );
     worker.on('error', (err: Error) => this.#replace(slot, `the worker failed: ${err.message}`));
     worker.on('exit', (code) => {
-      if (!this.#stopped && this.#slots[index] === slot) this.#replace(slot, `the worker exited with code ${code}`);
+      if (!this.#stopped && this.#slots.includes(slot)) this.#replace(slot, `the worker exited with code ${code}`);
     });
-    worker.unref();
     return slot;
   }
 
-  /** Replaces a slot's worker after a timeout or crash, failing the call it was running. */
+  /**
+   * Replaces a slot's worker after a timeout or crash, failing the call it was running. A worker
+   * that dies young, again and again, is not restarted in a tight loop: each further start waits
+   * twice as long (up to 30 s) until one lives 5 s. A timeout is the guest's doing: no wait.
+   */
   #replace(slot: Slot, reason: string, failure: 'timeout' | 'crash' = 'crash'): void {
-    if (this.#slots[slot.index] !== slot) return;
+    const at = this.#slots.indexOf(slot);
+    if (at < 0) return;
     const running = slot.running;
     slot.running = undefined;
     if (running) {
@@ -220,10 +270,44 @@ export class WorkerPool implements GuestEngine {
       running.resolve({ ...this.#crashed(running, reason), failure: { kind: failure, message: reason } });
     }
     void slot.worker.terminate();
+    this.#slots.splice(at, 1);
     if (this.#stopped) return;
-    const fresh = this.#spawn(slot.index);
-    this.#slots[slot.index] = fresh;
-    fresh.ready.then(() => this.#pump(), (err: unknown) => this.options.logger.error({ err }, 'worker failed to start'));
+    if (failure === 'crash') {
+      this.#crashStreak = performance.now() - slot.startedAt < YOUNG_MS ? this.#crashStreak + 1 : 0;
+      if (this.#crashStreak > 1) {
+        const wait = Math.min(MAX_BACKOFF_MS, 100 * 2 ** (this.#crashStreak - 2));
+        this.#spawnAfter = performance.now() + wait;
+        this.options.logger.warn({ worker: slot.id, reason, crashes: this.#crashStreak, waitMs: wait }, 'worker keeps dying: waiting before the next start');
+      }
+    }
+    this.#refill();
+  }
+
+  /** Keeps minWorkers running (after the crash backoff), then serves the queue. */
+  #refill(): void {
+    if (this.#stopped) return;
+    const wait = this.#spawnAfter - performance.now();
+    if (wait > 0) {
+      clearTimeout(this.#respawnTimer);
+      this.#respawnTimer = setTimeout(() => this.#refill(), wait);
+      this.#respawnTimer.unref();
+      return;
+    }
+    while (this.#slots.length < this.#minWorkers) this.#add();
+    this.#pump();
+  }
+
+  #add(): Slot {
+    const slot = this.#spawn();
+    this.#slots.push(slot);
+    slot.ready.then(
+      () => this.#pump(),
+      (err: unknown) => {
+        this.options.logger.error({ err, worker: slot.id }, 'worker failed to start');
+        this.#replace(slot, `the worker failed to start: ${(err as Error).message}`);
+      },
+    );
+    return slot;
   }
 
   #crashed(pending: Pending, message: string): JobResult {
@@ -299,9 +383,11 @@ export class WorkerPool implements GuestEngine {
   #grow(nested: boolean): boolean {
     const limit = this.options.size + (nested ? (this.options.callWorkers ?? 0) : 0);
     if (this.#stopped || this.#slots.length >= limit) return false;
-    const slot = this.#spawn(this.#slots.length);
-    this.#slots.push(slot);
-    slot.ready.then(() => this.#pump(), (err: unknown) => this.options.logger.error({ err }, 'worker failed to start'));
+    if (performance.now() < this.#spawnAfter) {
+      this.#refill(); // schedules the next start at the end of the backoff
+      return false;
+    }
+    this.#add();
     this.options.logger.debug({ workers: this.#slots.length, nested }, 'started a worker');
     return true;
   }
@@ -359,7 +445,7 @@ export class WorkerPool implements GuestEngine {
 
   #finish(slot: Slot, message: Extract<FromWorker, { type: 'done' }>): void {
     // A worker already replaced (timed out, crashed) may still deliver: nobody waits for it.
-    if (this.#slots[slot.index] !== slot) return;
+    if (!this.#slots.includes(slot)) return;
     const running = slot.running;
     if (!running || running.id !== message.id) {
       this.#channelFault(slot, `the worker finished call ${message.id} while ${running ? `call ${running.id}` : 'no call'} runs`);
@@ -367,6 +453,7 @@ export class WorkerPool implements GuestEngine {
     }
     clearTimeout(running.timer);
     slot.running = undefined;
+    slot.idleSince = performance.now();
     // Every reply the call used was its own (sequence-checked), so its result stands; but a
     // channel that dropped a foreign reply, or saw a call for another id, is not trusted again.
     if (message.channelFaults > 0 && !slot.inDoubt) this.#channelFault(slot, `the worker dropped ${message.channelFaults} foreign replies`);

@@ -38,7 +38,7 @@ async function gauge(n: TestNode, name: string): Promise<number> {
 
 const limits = suite<{ n: TestNode }>('http: async invocations are refused before they run');
 limits.before(async (ctx) => {
-  ctx.n = await startTestNode({ workers: 1, asyncResults: 1, maxQueue: 1 });
+  ctx.n = await startTestNode({ workers: 1, instancesPerFunction: 1, asyncResults: 1, maxQueue: 1 });
   await deployAll(ctx.n);
 });
 limits.after(async (ctx) => {

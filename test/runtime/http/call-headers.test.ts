@@ -17,7 +17,7 @@ interface LogEntry {
 const test = suite<{ n: TestNode }>('http: call headers only from nodes');
 test.before(async (ctx) => {
   // One worker, and room for 8 more that only callees may start.
-  ctx.n = await startTestNode({ workers: 1, callWorkers: 8, maxCallDepth: 2, callSecret: SECRET });
+  ctx.n = await startTestNode({ engine: 'worker', workers: 1, callWorkers: 8, maxCallDepth: 2, callSecret: SECRET });
   for (const [name, file] of [
     ['echo', 'echo'],
     ['misbehave', 'fixtures/misbehave.wasm'],
