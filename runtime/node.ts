@@ -173,6 +173,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     maxBodyBytes: config.maxBodyBytes,
     maxComponentBytes: config.maxComponentBytes,
     maxCallDepth: config.maxCallDepth,
+    kv: { store, backends: cluster?.kvBackends ?? new LocalKvBackends(store), replicator: cluster?.replicator ?? NO_REPLICATION },
   });
 
   const https = config.httpTls && (await httpsOptions(config.httpTls, nodeId));

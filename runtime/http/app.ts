@@ -8,6 +8,7 @@ import type { Invoker } from '../invoke/invoker.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
 import type { Metrics } from '../observe/metrics.js';
 import { invocationRoutes } from './invocation-routes.js';
+import { keygroupRoutes, type KeygroupRouteDeps } from './keygroup-routes.js';
 import { managementRoutes } from './management-routes.js';
 import { errorResponse } from './respond.js';
 
@@ -23,6 +24,7 @@ export interface AppDeps {
   maxBodyBytes: number;
   maxComponentBytes: number;
   maxCallDepth: number;
+  kv: KeygroupRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -33,6 +35,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok', nodeId: deps.nodeId, functions: deps.functions.list().length }));
   app.get('/metrics', (c) => c.text(deps.metrics.render(deps.gauges()), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   app.route('/functions', managementRoutes(deps));
+  app.route('/keygroups', keygroupRoutes({ ...deps.kv, adminToken: deps.adminToken, maxBodyBytes: deps.maxBodyBytes }));
   app.route('/', invocationRoutes({ invoker: deps.invoker, async: deps.async, maxBodyBytes: deps.maxBodyBytes, maxCallDepth: deps.maxCallDepth }));
   return app;
 }
