@@ -26,7 +26,7 @@ Build and deploy it to a running node (\`npx enoki start\`), then call it:
 \`\`\`sh
 npx enoki build ${source} -o ${name}.wasm && npx enoki deploy ${name}.wasm
 npx enoki invoke ${name}
-${what === COUNTER ? `npx enoki kv scan ${name}        # its keygroup: count, with its version\n` : ''}\`\`\`
+${what === COUNTER ? `npx enoki kv scan ${name.replaceAll('-', '')}        # its keygroup (the name without dashes): count, with its version\n` : ''}\`\`\`
 ${extra}`;
 }
 
