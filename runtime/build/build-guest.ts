@@ -62,7 +62,7 @@ export async function buildGuest(spec: GuestSpec): Promise<GuestBuildResult> {
   const { source, out, witDir, world = 'function', features = [], cache = true } = spec;
   const kind = spec.kind ?? guestKind(source);
   if (kind !== 'js' && kind !== 'ts' && features.length > 0) {
-    throw new GuestBuildError(source, 'WASI features apply to JS and TypeScript guests only');
+    throw new GuestBuildError(source, 'WASI features apply to JS guests only (JavaScript or TypeScript)');
   }
   // Bundled once: the bundle is both what the cache key hashes and what is built.
   const bundle = kind === 'ts' ? await bundleTypeScript(source) : undefined;

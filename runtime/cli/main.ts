@@ -42,7 +42,8 @@ Usage:
 
 Common options: --url URL (default $ENOKI_URL or http://127.0.0.1:8080), --token TOKEN
 (default $ENOKI_ADMIN_TOKEN or <data-dir>/admin-token), --data-dir DIR (default ./.enoki).
-Node settings from the environment: ${Object.keys(ENV_VARS).join(', ')}.`;
+Node settings from the environment: ${Object.keys(ENV_VARS).join(', ')}.
+Guest builds: ENOKI_CACHE_DIR (tool cache, default ~/.cache/enoki), ENOKI_PYTHON (default python3).`;
 
 const OPTIONS = {
   port: { type: 'string' },

@@ -88,7 +88,7 @@ test('answers every request as the JavaScript port does, and stores the same ite
   );
 });
 
-test('a Python guest that opens a socket traps; the node stays up', async ({ node }) => {
+test('a Python guest that opens a socket traps; the node stays up; print goes to the log', async ({ node }) => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'enoki-py-socket-'));
   try {
     await fs.writeFile(
@@ -100,6 +100,7 @@ test('a Python guest that opens a socket traps; the node stays up', async ({ nod
         '',
         'class Handler(exports.Handler):',
         '    def handle(self, req: Request) -> Response:',
+        '        print("handling", req.path)',
         '        if req.path == "/connect":',
         '            socket.create_connection(("127.0.0.1", 9))',
         '        return Response(200, [], b"no socket needed")',
@@ -115,6 +116,9 @@ test('a Python guest that opens a socket traps; the node stays up', async ({ nod
     assert.is(connect.status, 500);
     assert.is(((await connect.json()) as { error: { code: string } }).error.code, 'ERR_GUEST_TRAP');
     assert.is((await fetch(`${node.url}/fn/socket-user`)).status, 200);
+    const logs = (await (await node.admin('GET', '/functions/socket-user/logs')).json()) as { invocations: { lines: { message: string }[] }[] };
+    const printed = logs.invocations.flatMap((i) => i.lines.map((l) => l.message));
+    assert.ok(printed.includes('handling /connect'), JSON.stringify(printed));
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
