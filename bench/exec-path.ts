@@ -58,6 +58,7 @@ async function poolCalls(pool: WorkerPool, code: CodeCache, artifacts: ArtifactS
   const memoryLimitBytes = 128 * 2 ** 20;
   const job = {
     codeKey: `${meta.digest}:bench`,
+    meta,
     loadSpec: () => code.load(meta, memoryLimitBytes),
     request: { method: 'POST', path: '/', query: '', headers: [] as [string, string][], body: new TextEncoder().encode('hi') },
     env: [] as [string, string][],

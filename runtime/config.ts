@@ -19,6 +19,16 @@ export interface NodeConfig {
   maxBodyBytes: number;
   /** Largest component accepted by deploy, bytes. */
   maxComponentBytes: number;
+  /**
+   * Where guests run: 'inline' on the event loop (metered, suspending through JSPI; needs Node
+   * 24+), 'worker' on worker threads; 'auto' picks inline where JSPI exists. Components inline
+   * cannot link (WASI imports) run on workers in any mode.
+   */
+  engine: 'auto' | 'inline' | 'worker';
+  /** Time an inline guest runs before other work on the event loop gets a turn, ms. */
+  timeSliceMs: number;
+  /** Inline instances of one function version at most (each runs one call at a time). */
+  instancesPerFunction: number;
   /** Worker threads executing guests, at most. */
   workers: number;
   /** Worker threads started with the node; the others start when concurrent calls need them. */
@@ -93,6 +103,9 @@ export const DEFAULTS: NodeConfig = {
   dataDir: path.resolve('.enoki'),
   maxBodyBytes: 6 * 1024 * 1024,
   maxComponentBytes: 64 * 1024 * 1024,
+  engine: 'auto',
+  timeSliceMs: 5,
+  instancesPerFunction: 8,
   workers: Math.max(1, Math.min(os.availableParallelism(), 4)),
   minWorkers: 1,
   defaultTimeoutMs: 10_000,
@@ -120,6 +133,9 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_ADMIN_TOKEN: { key: 'adminToken', type: 'string' },
   ENOKI_MAX_BODY_BYTES: { key: 'maxBodyBytes', type: 'int' },
   ENOKI_MAX_COMPONENT_BYTES: { key: 'maxComponentBytes', type: 'int' },
+  ENOKI_ENGINE: { key: 'engine', type: 'string' },
+  ENOKI_TIME_SLICE_MS: { key: 'timeSliceMs', type: 'int' },
+  ENOKI_INSTANCES_PER_FUNCTION: { key: 'instancesPerFunction', type: 'int' },
   ENOKI_WORKERS: { key: 'workers', type: 'int' },
   ENOKI_MIN_WORKERS: { key: 'minWorkers', type: 'int' },
   ENOKI_TIMEOUT_MS: { key: 'defaultTimeoutMs', type: 'int' },
@@ -233,6 +249,9 @@ export function loadConfig(
   }
   const invalid = (message: string) => new EnokiError('ERR_INVALID_OPTION', message);
   if (config.port > 65535) throw invalid(`PORT must be at most 65535, got ${config.port}`);
+  if (!['auto', 'inline', 'worker'].includes(config.engine)) throw invalid('ENOKI_ENGINE must be auto, inline or worker');
+  if (config.timeSliceMs < 1) throw invalid('ENOKI_TIME_SLICE_MS must be at least 1');
+  if (config.instancesPerFunction < 1) throw invalid('ENOKI_INSTANCES_PER_FUNCTION must be at least 1');
   if (config.workers < 1) throw invalid('ENOKI_WORKERS must be at least 1');
   if (config.minWorkers < 1 || config.minWorkers > config.workers) throw invalid('ENOKI_MIN_WORKERS must be between 1 and ENOKI_WORKERS');
   if (config.defaultTimeoutMs < 1 || config.defaultTimeoutMs > config.maxTimeoutMs) {

@@ -14,6 +14,12 @@ import type { NodeConfig } from './config.js';
 import { CodeCache } from './exec/code-cache.js';
 import { applyWasmFlags } from './exec/wasm-flags.js';
 import { WorkerPool } from './exec/worker-pool.js';
+import { EngineRouter } from './exec/engine-router.js';
+import { InlineCode } from './exec/inline/inline-code.js';
+import { InlineEngine } from './exec/inline/inline-engine.js';
+import { hasJspi } from './exec/inline/jspi.js';
+import { TemplateStore } from './exec/inline/templates.js';
+import { EnokiError } from './errors.js';
 import { ArtifactStore } from './functions/artifact-store.js';
 import { FunctionService } from './functions/function-service.js';
 import { FunctionRegistry } from './functions/registry.js';
@@ -60,6 +66,24 @@ async function httpsOptions(tls: NonNullable<NodeConfig['httpTls']>, nodeId: str
   return { ca, cert, key, requestCert: tls.mode === 'mtls', rejectUnauthorized: tls.mode === 'mtls' };
 }
 
+/** The engine for guests on the event loop, unless workers are asked for or JSPI is missing. */
+function inlineEngine(config: NodeConfig, artifacts: ArtifactStore, logger: Logger): InlineEngine | undefined {
+  if (config.engine === 'worker') return undefined;
+  if (!hasJspi) {
+    if (config.engine === 'inline') throw new EnokiError('ERR_INVALID_OPTION', `ENOKI_ENGINE=inline needs JSPI (Node 24 or later); this is Node ${process.versions.node}`);
+    return undefined;
+  }
+  const templates = new TemplateStore(path.join(config.dataDir, 'templates'), true, logger);
+  return new InlineEngine({
+    code: new InlineCode((digest) => artifacts.dir(digest), templates),
+    instancesPerCode: config.instancesPerFunction,
+    maxQueue: config.maxQueue,
+    memoryBudgetBytes: config.instanceMemoryBudgetMiB * 1024 * 1024,
+    sliceMs: config.timeSliceMs,
+    logger,
+  });
+}
+
 /** Reads a value kept in the data directory, or creates it (file mode 0600). */
 async function persistentSecret(file: string, create: () => string): Promise<{ value: string; created: boolean }> {
   try {
@@ -90,14 +114,16 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
   await registry.load();
   const artifacts = new ArtifactStore(path.join(config.dataDir, 'components'));
   const code = new CodeCache(artifacts);
-  const pool = new WorkerPool({
-    size: config.workers,
-    minWorkers: config.minWorkers,
-    maxQueue: config.maxQueue,
-    memoryBudgetBytes: config.instanceMemoryBudgetMiB * 1024 * 1024,
-    logger,
-    callWorkers: config.callWorkers,
-  });
+  const pool = new EngineRouter(inlineEngine(config, artifacts, logger), () =>
+    new WorkerPool({
+      size: config.workers,
+      minWorkers: config.minWorkers,
+      maxQueue: config.maxQueue,
+      memoryBudgetBytes: config.instanceMemoryBudgetMiB * 1024 * 1024,
+      logger,
+      callWorkers: config.callWorkers,
+    }),
+  );
   await pool.start();
   const metrics = new Metrics();
   const logs = new InvocationLogs(config.logEntriesPerFunction);
@@ -140,7 +166,7 @@ export async function startNode(config: NodeConfig, logger: Logger = pino({ leve
     registry,
     artifacts,
     code,
-    pool,
+    engine: pool,
     metrics,
     logs,
     kvLimits: { maxValueBytes: 4 * 1024 * 1024, maxWriteBytes: 64 * 1024 * 1024, maxScanCount: 10_000 },

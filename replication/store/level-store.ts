@@ -173,6 +173,10 @@ export class LevelReplicaStore implements ReplicaStore {
   }
 
   async readMany(keygroup: string, ids: string[]): Promise<Sibling[][]> {
+    return this.readManySync(keygroup, ids);
+  }
+
+  readManySync(keygroup: string, ids: string[]): Sibling[][] {
     const info = this.info(keygroup);
     ids.forEach(validateId);
     if (ids.length === 0) return [];

@@ -104,6 +104,10 @@ export class MemoryReplicaStore implements ReplicaStore {
   }
 
   async readMany(keygroup: string, ids: string[]): Promise<Sibling[][]> {
+    return this.readManySync(keygroup, ids);
+  }
+
+  readManySync(keygroup: string, ids: string[]): Sibling[][] {
     const group = this.group(keygroup);
     const now = this.clock();
     return ids.map((id) => this.readLive(group, id, now));

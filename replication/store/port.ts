@@ -87,6 +87,11 @@ export interface ReplicaStore {
   read(keygroup: string, id: string): Promise<Sibling[]>;
   /** read() for several ids at once, in the order given. */
   readMany(keygroup: string, ids: string[]): Promise<Sibling[][]>;
+  /**
+   * readMany() answered without waiting, for stores that can (same results and errors, thrown).
+   * Optional: callers fall back to readMany().
+   */
+  readManySync?(keygroup: string, ids: string[]): Sibling[][];
   /** Live items in lexicographic (UTF-16 code unit) id order from options.start. */
   scan(keygroup: string, options: ScanOptions): Promise<LiveItem[]>;
 

@@ -7,7 +7,8 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { SyncCaller } from './sync-channel.js';
 import { createWasiHost } from './wasi.js';
 import { invokeImports } from './invoke-imports.js';
-import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine, ToWorker } from './protocol.js';
+import { checkResponse, describeFailure } from './guest-failure.js';
+import type { FromWorker, GuestRequest, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine, ToWorker } from './protocol.js';
 
 interface Instance {
   handle: (request: GuestRequest) => unknown;
@@ -104,47 +105,6 @@ function memoryBytes(instance: Instance | undefined): number {
   return instance ? instance.memories.reduce((sum, m) => sum + m.buffer.byteLength, 0) : 0;
 }
 
-function checkResponse(value: unknown): GuestResponse {
-  const r = value as GuestResponse;
-  if (
-    !r ||
-    typeof r.status !== 'number' ||
-    r.status < 100 ||
-    r.status > 599 ||
-    !Array.isArray(r.headers) ||
-    !(r.body instanceof Uint8Array)
-  ) {
-    throw Object.assign(new Error(`the guest returned an invalid response (status ${String(r?.status)})`), {
-      failure: 'bad-response',
-    });
-  }
-  return r;
-}
-
-function describeThrown(err: unknown, instance: Instance | undefined, memoryLimit: number): { kind: GuestFailure; message: string } {
-  if ((err as { failure?: GuestFailure })?.failure) {
-    return { kind: (err as { failure: GuestFailure }).failure, message: (err as Error).message };
-  }
-  let failure: { kind: GuestFailure; message: string };
-  // jco raises a ComponentError (an Error with an own `payload`) for the guest's `err` result.
-  if (err instanceof Error && err.constructor.name === 'ComponentError' && Object.hasOwn(err, 'payload')) {
-    const payload = (err as { payload?: unknown }).payload;
-    failure = { kind: 'error', message: typeof payload === 'string' ? payload : err.message };
-  } else {
-    failure = { kind: 'trap', message: err instanceof Error ? err.message : String(err) };
-  }
-  // At its memory cap a guest fails however its language reports it (SpiderMonkey returns
-  // err("out of memory"), C traps on a null pointer), and the allocation that failed may have
-  // asked for much more than what is left. Near the cap it is a memory failure; at half of it,
-  // only when the guest itself said it ran out of memory.
-  const held = memoryBytes(instance);
-  const saysOom = /out of memory/i.test(failure.message);
-  if (memoryLimit > 0 && (held >= memoryLimit * 0.9 || (saysOom && held >= memoryLimit * 0.5))) {
-    return { kind: 'memory', message: `out of memory at the instance's limit of ${memoryLimit / 2 ** 20} MiB (${failure.message})` };
-  }
-  return failure;
-}
-
 /** Replies dropped by this worker's channels: any at all means their state is in doubt. */
 const channelFaults = () => kvChannel.dropped + callChannel.dropped;
 
@@ -179,11 +139,7 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
     return { type: 'done', id: message.id, cold, memoryBytes: memoryBytes(instance), logs, logsTruncated, response };
   } catch (err) {
     wasi.endCall();
-    const failure = describeThrown(err, instance, memoryLimit);
-    // A guest with stdio reports an uncaught exception on stderr before trapping: that is the
-    // message a user wants next to the bare trap text.
-    const stderr = logs.filter((l) => l.stream === 'stderr' && l.message.trim() !== '').map((l) => l.message.trim());
-    if (failure.kind === 'trap' && stderr.length > 0) failure.message += ` (stderr: ${stderr.slice(0, 3).join(' | ').slice(0, 1000)})`;
+    const failure = describeFailure(err, memoryBytes(instance), memoryLimit, logs);
     // After a trap the instance refuses further calls; a guest `err` leaves it usable.
     if (failure.kind !== 'error') instances.delete(message.codeKey);
     return { type: 'done', id: message.id, cold, memoryBytes: 0, logs, logsTruncated, failure };

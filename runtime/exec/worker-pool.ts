@@ -20,35 +20,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { EnokiError } from '../errors.js';
-import type { FromWorker, GuestFailure, GuestRequest, GuestResponse, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine } from './protocol.js';
+import { LOAD_TIMEOUT_MS, type EngineStats, type GuestEngine, type Job, type JobResult } from './engine.js';
+import type { FromWorker, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec } from './protocol.js';
 import { createSyncChannel, serveSyncChannel } from './sync-channel.js';
-
-export interface Job {
-  codeKey: string;
-  /** Called when the chosen worker is cold for codeKey. */
-  loadSpec: () => Promise<LoadSpec>;
-  /** Absent for a prewarm job: the worker loads an instance and calls nothing. */
-  request?: GuestRequest;
-  env: [string, string][];
-  /** A job without a request (a load only) gets at least LOAD_TIMEOUT_MS. */
-  timeoutMs: number;
-  memoryLimitBytes: number;
-  kv: (call: KvCall) => Promise<KvReply>;
-  /** Serves the guest's `invoke` calls; `remainingMs` is what is left of this job's timeout. */
-  invoke?: (call: InvokeCall, remainingMs: number) => Promise<InvokeReply>;
-  /** A callee whose caller waits on a worker: served first, may start extra workers. */
-  nested?: boolean;
-}
-
-export interface JobResult {
-  response?: GuestResponse;
-  failure?: { kind: GuestFailure | 'timeout' | 'crash'; message: string };
-  cold: boolean;
-  logs: LogLine[];
-  logsTruncated: boolean;
-  /** Time spent waiting for a free worker, ms. */
-  queuedMs: number;
-}
 
 interface Pending {
   job: Job;
@@ -59,8 +33,6 @@ interface Pending {
   warming?: boolean;
 }
 
-/** A load-only job (prewarm, warming) may take as long as a cold call would, but no less than this. */
-const LOAD_TIMEOUT_MS = 30_000;
 
 interface Slot {
   index: number;
@@ -91,7 +63,7 @@ export interface WorkerPoolOptions {
   callWorkers?: number;
 }
 
-export class WorkerPool {
+export class WorkerPool implements GuestEngine {
   readonly #slots: Slot[] = [];
   readonly #queue: Pending[] = [];
   #nextId = 1;
@@ -150,7 +122,7 @@ export class WorkerPool {
     }
   }
 
-  stats(): { workers: number; busy: number; queued: number; warmInstances: number; warmMemoryBytes: number; channelFaults: number } {
+  stats(): EngineStats {
     let warmInstances = 0;
     let warmMemoryBytes = 0;
     for (const slot of this.#slots) {

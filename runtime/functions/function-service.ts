@@ -7,7 +7,7 @@ import type { ReplicaStore } from '../../replication/store/port.js';
 import { validateKeygroupName } from '../../replication/store/version.js';
 import { EnokiError } from '../errors.js';
 import { codeKeyOf, type CodeCache } from '../exec/code-cache.js';
-import type { WorkerPool } from '../exec/worker-pool.js';
+import type { GuestEngine } from '../exec/engine.js';
 import type { KeygroupProvider } from '../kv/keygroups.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
 import type { Metrics } from '../observe/metrics.js';
@@ -50,7 +50,7 @@ export interface FunctionServiceDeps {
   artifacts: ArtifactStore;
   transpiler: Transpiler;
   code: CodeCache;
-  pool: WorkerPool;
+  pool: GuestEngine;
   store: ReplicaStore;
   keygroups: KeygroupProvider;
   metrics: Metrics;

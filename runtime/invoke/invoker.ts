@@ -1,14 +1,14 @@
-// Runs one invocation end to end: resolve the active version, run it on the worker pool with a
+// Runs one invocation end to end: resolve the active version, run it on the execution engine with a
 // fresh key-value overlay, commit the overlay before answering, and record metrics and logs.
 // A function called by another one is an invocation like any other; its CallContext caps its
-// timeout by the caller's remaining time and lets it use the pool's workers for nested calls.
+// timeout by the caller's remaining time and marks it nested, which the engine serves first.
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EnokiError, type ErrorCode } from '../errors.js';
 import { codeKeyOf, type CodeCache } from '../exec/code-cache.js';
 import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
-import type { JobResult, WorkerPool } from '../exec/worker-pool.js';
+import type { GuestEngine, JobResult } from '../exec/engine.js';
 import type { ArtifactStore } from '../functions/artifact-store.js';
 import { activeVersion, type FunctionRegistry } from '../functions/registry.js';
 import { InvocationKv, type InvocationKvLimits } from '../kv/invocation-kv.js';
@@ -39,7 +39,7 @@ export interface InvokerDeps {
   registry: FunctionRegistry;
   artifacts: ArtifactStore;
   code: CodeCache;
-  pool: WorkerPool;
+  engine: GuestEngine;
   metrics: Metrics;
   logs: InvocationLogs;
   kvLimits: InvocationKvLimits;
@@ -55,7 +55,7 @@ export class Invoker {
   constructor(private readonly deps: InvokerDeps) {}
 
   async invoke(name: string, request: GuestRequest, invocationId: string = randomUUID(), context?: CallContext): Promise<Invocation> {
-    const { registry, artifacts, code, pool, metrics, logs } = this.deps;
+    const { registry, artifacts, code, engine, metrics, logs } = this.deps;
     const started = performance.now();
     const record = registry.require(name);
     const version = activeVersion(record);
@@ -82,8 +82,9 @@ export class Invoker {
         context?.remainingMs === undefined ? options.timeoutMs : Math.max(1, Math.min(options.timeoutMs, Math.ceil(context.remainingMs)));
       const calls = this.deps.calls;
       const self = { fn: name, invocationId, depth: context?.depth ?? 0 };
-      const result = await pool.run({
+      const result = await engine.run({
         codeKey: codeKeyOf(version.digest, memoryLimitBytes),
+        meta,
         loadSpec: () => code.load(meta, memoryLimitBytes),
         request,
         env: Object.entries(options.env),
@@ -136,8 +137,9 @@ export class Invoker {
     const meta = await this.deps.artifacts.get(version.digest);
     if (!meta) return false;
     const memoryLimitBytes = version.options.memoryMiB * 1024 * 1024;
-    const warmed = await this.deps.pool.prewarm({
+    const warmed = await this.deps.engine.prewarm({
       codeKey: codeKeyOf(version.digest, memoryLimitBytes),
+      meta,
       loadSpec: () => this.deps.code.load(meta, memoryLimitBytes),
       env: Object.entries(version.options.env),
       timeoutMs: version.options.timeoutMs,

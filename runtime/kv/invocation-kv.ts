@@ -57,6 +57,20 @@ function storeVersion(version: WitVersion): Version {
  */
 export type AppliedHook = (applied: AppliedWrite[]) => Promise<void>;
 
+type MaybePromise<T> = T | Promise<T>;
+
+/** Applies `f` to a value that may still be pending, staying synchronous when it is not. */
+function then<A, B>(value: MaybePromise<A>, f: (a: A) => MaybePromise<B>): MaybePromise<B> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
+
+const succeeded = (value: unknown): KvReply => ({ ok: true, value });
+
+function failed(err: unknown): KvReply {
+  const fault = toKvFault(err);
+  return { ok: false, error: { tag: fault.tag, val: fault.message } };
+}
+
 export class InvocationKv {
   readonly #pending = new Map<string, Pending>();
   readonly #writes: LocalWrite[] = [];
@@ -73,13 +87,16 @@ export class InvocationKv {
     return this.#writes.length;
   }
 
-  /** Entry point for calls forwarded from the guest's worker. */
-  async handle(call: KvCall): Promise<KvReply> {
+  /**
+   * Entry point for a guest's calls. Answers at once when the backend can (local reads, writes
+   * to the overlay): a guest running inline then does not wait for the event loop.
+   */
+  handle(call: KvCall): KvReply | Promise<KvReply> {
     try {
-      return { ok: true, value: await this.#dispatch(call) };
+      const value = this.#dispatch(call);
+      return value instanceof Promise ? value.then(succeeded, failed) : succeeded(value);
     } catch (err) {
-      const fault = toKvFault(err);
-      return { ok: false, error: { tag: fault.tag, val: fault.message } };
+      return failed(err);
     }
   }
 
@@ -112,28 +129,28 @@ export class InvocationKv {
     }
   }
 
-  async read(id: string): Promise<{ id: string; value: string; version: WitVersion }[]> {
+  read(id: string): MaybePromise<{ id: string; value: string; version: WitVersion }[]> {
     validateId(id);
     const pending = this.#pending.get(id);
     // An uncommitted write has no version yet: it is assigned at commit.
     if (pending) return pending.kind === 'delete' ? [] : [{ id, value: pending.value, version: [] }];
-    const siblings = await this.backend.read(this.keygroup.name, id);
-    return siblings.map((s) => ({ id, value: s.value, version: witVersion(s) }));
+    return then(this.#readMany([id]), ([siblings]) => siblings.map((s) => ({ id, value: s.value, version: witVersion(s) })));
   }
 
-  async get(id: string): Promise<string | undefined> {
-    return (await this.getMany([id]))[0];
+  get(id: string): MaybePromise<string | undefined> {
+    return then(this.getMany([id]), (values) => values[0]);
   }
 
-  async getMany(ids: string[]): Promise<(string | undefined)[]> {
+  getMany(ids: string[]): MaybePromise<(string | undefined)[]> {
     ids.forEach((id) => validateId(id));
     const missing = ids.filter((id) => !this.#pending.has(id));
-    const stored = missing.length > 0 ? await this.backend.readMany(this.keygroup.name, missing) : [];
-    const fromStore = new Map(missing.map((id, i) => [id, stored[i][0]?.value]));
-    return ids.map((id) => {
-      const pending = this.#pending.get(id);
-      if (pending) return pending.kind === 'delete' ? undefined : pending.value;
-      return fromStore.get(id);
+    return then(missing.length > 0 ? this.#readMany(missing) : [], (stored) => {
+      const fromStore = new Map(missing.map((id, i) => [id, stored[i][0]?.value]));
+      return ids.map((id) => {
+        const pending = this.#pending.get(id);
+        if (pending) return pending.kind === 'delete' ? undefined : pending.value;
+        return fromStore.get(id);
+      });
     });
   }
 
@@ -156,22 +173,26 @@ export class InvocationKv {
     for (const { id, value } of entries) this.#record(id, { kind: 'set', value });
   }
 
-  async delete(id: string): Promise<void> {
+  delete(id: string): MaybePromise<void> {
     this.#requireMutable('delete');
     validateId(id);
-    if (!(await this.#exists(id))) throw new KvFault('not-found', `no item "${id}" to delete`);
-    this.#record(id, { kind: 'delete' });
+    return then(this.#exists(id), (exists) => {
+      if (!exists) throw new KvFault('not-found', `no item "${id}" to delete`);
+      this.#record(id, { kind: 'delete' });
+    });
   }
 
-  async append(id: bigint, value: string): Promise<string> {
+  append(id: bigint, value: string): MaybePromise<string> {
     if (this.keygroup.mutable) {
       throw new KvFault('wrong-mutability', `append needs an immutable keygroup; "${this.keygroup.name}" is mutable`);
     }
     const key = BigInt.asUintN(64, id).toString();
     validateAppendId(key);
-    if (await this.#exists(key)) throw new KvFault('already-exists', `item "${key}" already exists`);
-    this.#record(key, { kind: 'append', value });
-    return key;
+    return then(this.#exists(key), (exists) => {
+      if (exists) throw new KvFault('already-exists', `item "${key}" already exists`);
+      this.#record(key, { kind: 'append', value });
+      return key;
+    });
   }
 
   /**
@@ -274,10 +295,16 @@ export class InvocationKv {
     if (applied.length > 0) await this.onAtomicWrite(applied);
   }
 
-  async #exists(id: string): Promise<boolean> {
+  #exists(id: string): MaybePromise<boolean> {
     const pending = this.#pending.get(id);
     if (pending) return pending.kind !== 'delete';
-    return (await this.backend.read(this.keygroup.name, id)).length > 0;
+    return then(this.#readMany([id]), ([siblings]) => siblings.length > 0);
+  }
+
+  /** Stored siblings, synchronously when the backend can read without waiting. */
+  #readMany(ids: string[]): MaybePromise<KvSibling[][]> {
+    const name = this.keygroup.name;
+    return this.backend.readManySync ? this.backend.readManySync(name, ids) : this.backend.readMany(name, ids);
   }
 
   #requireMutable(op: string): void {

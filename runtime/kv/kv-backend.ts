@@ -25,6 +25,8 @@ export interface KvBackend {
   /** Live siblings of an item; [] when it does not exist. */
   read(keygroup: string, id: string): Promise<KvSibling[]>;
   readMany(keygroup: string, ids: string[]): Promise<KvSibling[][]>;
+  /** readMany() without waiting, where the backend can (the local replica); absent elsewhere. */
+  readManySync?(keygroup: string, ids: string[]): KvSibling[][];
   /**
    * Up to `count` live items from `start` ('' = the first) in code-unit order of ids. With
    * startMustExist, a `start` that is not stored is a `not-found` KvFault.
@@ -65,7 +67,11 @@ const LOCAL_RETRY: RetryPolicy = { attempts: 1000, delayMs: () => 0 };
  * other write to the replica, the client API's and replication's included).
  */
 export class StoreKvBackend implements KvBackend {
-  constructor(private readonly store: ReplicaStore) {}
+  readonly readManySync?: (keygroup: string, ids: string[]) => KvSibling[][];
+
+  constructor(private readonly store: ReplicaStore) {
+    if (store.readManySync) this.readManySync = store.readManySync.bind(store);
+  }
 
   read(keygroup: string, id: string): Promise<KvSibling[]> {
     return this.store.read(keygroup, id);

@@ -19,7 +19,7 @@ async function until(check: () => Promise<boolean>, ms: number): Promise<boolean
 }
 
 test('a call arriving while the only warm worker is busy runs warm, and an idle worker is warmed for the next', async () => {
-  const n = await startTestNode({ workers: 2, minWorkers: 2 });
+  const n = await startTestNode({ engine: 'worker', workers: 2, minWorkers: 2 });
   try {
     assert.ok((await n.deploy('misbehave', await guest('fixtures/misbehave.wasm'))).ok);
     const first = await n.call('misbehave', { path: '/ok' });
@@ -43,7 +43,7 @@ test('a call arriving while the only warm worker is busy runs warm, and an idle 
 });
 
 test('a nested call never waits for a warm worker: its warm worker may be its own caller', async () => {
-  const n = await startTestNode({ workers: 1, minWorkers: 1, callWorkers: 2 });
+  const n = await startTestNode({ engine: 'worker', workers: 1, minWorkers: 1, callWorkers: 2 });
   try {
     assert.ok((await n.deploy('caller', await guest('fixtures/caller.wasm'))).ok);
     assert.ok((await n.deploy('misbehave', await guest('fixtures/misbehave.wasm'))).ok);

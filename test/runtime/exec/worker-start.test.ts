@@ -10,7 +10,7 @@ async function workers(n: TestNode): Promise<number> {
 }
 
 test('an idle node has one worker; concurrent calls start more, never beyond ENOKI_WORKERS', async () => {
-  const n = await startTestNode({ workers: 3 });
+  const n = await startTestNode({ engine: 'worker', workers: 3 });
   try {
     assert.is(await workers(n), 1);
     assert.ok((await n.deploy('misbehave', await guest('fixtures/misbehave.wasm'))).ok);
@@ -27,7 +27,7 @@ test('an idle node has one worker; concurrent calls start more, never beyond ENO
 });
 
 test('ENOKI_MIN_WORKERS starts that many with the node', async () => {
-  const n = await startTestNode({ workers: 3, minWorkers: 3 });
+  const n = await startTestNode({ engine: 'worker', workers: 3, minWorkers: 3 });
   try {
     assert.is(await workers(n), 3);
   } finally {

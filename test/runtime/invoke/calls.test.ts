@@ -163,7 +163,7 @@ test.run();
 const small = suite<{ n: TestNode }>('invoke: calls on a pool of one worker');
 
 small.before(async (ctx) => {
-  ctx.n = await startTestNode({ workers: 1, callWorkers: 2 });
+  ctx.n = await startTestNode({ engine: 'worker', workers: 1, callWorkers: 2 });
   for (const name of ['c1', 'c2', 'c3']) {
     const res = await ctx.n.deploy(name, await guest('fixtures/caller.wasm'));
     assert.ok(res.ok, `deploy ${name}: ${await res.text()}`);

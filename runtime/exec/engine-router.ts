@@ -1,0 +1,88 @@
+// Sends each function's calls to the engine that can run it: the inline engine when it is on
+// (JSPI present, ENOKI_ENGINE not 'worker') and can link the component with its own bindings,
+// else the worker pool, which is started only when a first call needs it.
+
+import type { EngineStats, GuestEngine, Job, JobResult } from './engine.js';
+import type { InlineEngine } from './inline/inline-engine.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export class EngineRouter implements GuestEngine {
+  /** Digest → whether the inline engine runs it (decided once per component). */
+  readonly #inlineFor = new Map<string, Promise<boolean>>();
+  #pool?: Promise<WorkerPool>;
+  #started?: WorkerPool;
+
+  constructor(
+    private readonly inline: InlineEngine | undefined,
+    private readonly makePool: () => WorkerPool,
+  ) {}
+
+  /** Starts what must run with the node: the worker pool when every call goes to workers. */
+  async start(): Promise<void> {
+    if (!this.inline) await this.#workers();
+  }
+
+  async run(job: Job): Promise<JobResult> {
+    return (await this.#engineFor(job)).run(job);
+  }
+
+  async prewarm(job: Omit<Job, 'request'>): Promise<boolean> {
+    return (await this.#engineFor(job)).prewarm(job);
+  }
+
+  evict(codeKey: string): void {
+    this.inline?.evict(codeKey);
+    this.#started?.evict(codeKey);
+  }
+
+  stats(): EngineStats {
+    const a = this.inline?.stats();
+    const b = this.#started?.stats();
+    const sum = (k: keyof EngineStats) => (a?.[k] ?? 0) + (b?.[k] ?? 0);
+    return {
+      workers: sum('workers'),
+      busy: sum('busy'),
+      queued: sum('queued'),
+      warmInstances: sum('warmInstances'),
+      warmMemoryBytes: sum('warmMemoryBytes'),
+      channelFaults: sum('channelFaults'),
+    };
+  }
+
+  /** Which engine runs `digest`: 'inline' or 'worker' (for logs and tests). */
+  async engineOf(job: Pick<Job, 'meta'>): Promise<'inline' | 'worker'> {
+    return (await this.#runsInline(job)) ? 'inline' : 'worker';
+  }
+
+  async stop(): Promise<void> {
+    await this.inline?.stop();
+    const pool = await this.#pool?.catch(() => undefined);
+    await pool?.stop();
+  }
+
+  async #engineFor(job: Pick<Job, 'meta'>): Promise<GuestEngine> {
+    return (await this.#runsInline(job)) ? this.inline! : this.#workers();
+  }
+
+  #runsInline(job: Pick<Job, 'meta'>): Promise<boolean> {
+    if (!this.inline) return Promise.resolve(false);
+    let decision = this.#inlineFor.get(job.meta.digest);
+    if (!decision) {
+      // A component the inline engine cannot even read is left to the workers (and jco's checks).
+      decision = this.inline.accepts(job).catch(() => false);
+      this.#inlineFor.set(job.meta.digest, decision);
+    }
+    return decision;
+  }
+
+  #workers(): Promise<WorkerPool> {
+    this.#pool ??= (async () => {
+      const pool = this.makePool();
+      await pool.start();
+      this.#started = pool;
+      return pool;
+    })();
+    this.#pool.catch(() => (this.#pool = undefined));
+    return this.#pool;
+  }
+}

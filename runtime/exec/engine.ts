@@ -1,0 +1,61 @@
+// The execution engine port: runs one call of a guest function and answers with its response or
+// a classified failure. Two adapters: the inline engine (inline/inline-engine.ts) runs metered
+// guests on the event loop, suspending them through JSPI while they wait; the worker pool
+// (worker-pool.ts) runs them on worker threads, for Nodes without JSPI and for components this
+// host cannot link itself. EngineRouter (engine-router.ts) picks one per function.
+
+import type { ArtifactMeta } from '../functions/artifact-store.js';
+import type { GuestFailure, GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine } from './protocol.js';
+
+export interface Job {
+  /** Identifies the code: component digest and memory limit (code-cache.ts codeKeyOf). */
+  codeKey: string;
+  meta: ArtifactMeta;
+  /** Compiled modules and glue for a worker; called when the chosen worker is cold for codeKey. */
+  loadSpec: () => Promise<LoadSpec>;
+  /** Absent for a prewarm job: the engine loads an instance and calls nothing. */
+  request?: GuestRequest;
+  env: [string, string][];
+  /** A job without a request (a load only) gets at least LOAD_TIMEOUT_MS. */
+  timeoutMs: number;
+  memoryLimitBytes: number;
+  kv: (call: KvCall) => KvReply | Promise<KvReply>;
+  /** Serves the guest's `invoke` calls; `remainingMs` is what is left of this job's timeout. */
+  invoke?: (call: InvokeCall, remainingMs: number) => Promise<InvokeReply>;
+  /** A callee whose caller waits for it: served first, may exceed the usual limits. */
+  nested?: boolean;
+}
+
+export type FailureKind = GuestFailure | 'timeout' | 'crash';
+
+export interface JobResult {
+  response?: GuestResponse;
+  failure?: { kind: FailureKind; message: string };
+  cold: boolean;
+  logs: LogLine[];
+  logsTruncated: boolean;
+  /** Time spent waiting for a free worker or instance, ms. */
+  queuedMs: number;
+}
+
+/** A load-only job (prewarm, warming) may take as long as a cold call would, but no less than this. */
+export const LOAD_TIMEOUT_MS = 30_000;
+
+export interface EngineStats {
+  workers: number;
+  busy: number;
+  queued: number;
+  warmInstances: number;
+  warmMemoryBytes: number;
+  channelFaults: number;
+}
+
+export interface GuestEngine {
+  run(job: Job): Promise<JobResult>;
+  /** Loads a warm instance in the background; resolves false when it was not done. */
+  prewarm(job: Omit<Job, 'request'>): Promise<boolean>;
+  /** Drops warm instances of code that will not run again. */
+  evict(codeKey: string): void;
+  stats(): EngineStats;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,68 @@
+// How a guest call's outcome is judged, the same way whichever engine ran it: whether a response
+// is valid, and what a thrown value means (a trap, the guest's own `err`, running out of its
+// memory cap).
+
+import type { GuestFailure, GuestResponse, LogLine } from './protocol.js';
+
+export function checkResponse(value: unknown): GuestResponse {
+  const r = value as GuestResponse;
+  if (
+    !r ||
+    typeof r.status !== 'number' ||
+    r.status < 100 ||
+    r.status > 599 ||
+    !Array.isArray(r.headers) ||
+    !(r.body instanceof Uint8Array)
+  ) {
+    throw Object.assign(new Error(`the guest returned an invalid response (status ${String(r?.status)})`), {
+      failure: 'bad-response',
+    });
+  }
+  return r;
+}
+
+/**
+ * The failure a thrown value stands for. `heldBytes` is the linear memory the instance holds,
+ * `limitBytes` its cap; `logs` the call's log lines (a guest with stdio reports an uncaught
+ * exception on stderr before it traps: that is the message a user wants next to the trap).
+ */
+export function describeFailure(err: unknown, heldBytes: number, limitBytes: number, logs: LogLine[]): { kind: GuestFailure; message: string } {
+  if ((err as { failure?: GuestFailure })?.failure) {
+    return { kind: (err as { failure: GuestFailure }).failure, message: (err as Error).message };
+  }
+  // jco raises a ComponentError (an Error with an own `payload`) for the guest's `err` result.
+  if (err instanceof Error && err.constructor.name === 'ComponentError' && Object.hasOwn(err, 'payload')) {
+    const payload = (err as { payload?: unknown }).payload;
+    return guestError(typeof payload === 'string' ? payload : err.message, heldBytes, limitBytes);
+  }
+  let failure: { kind: GuestFailure; message: string };
+  if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    failure = { kind: 'trap', message: 'stack overflow' };
+  } else {
+    failure = { kind: 'trap', message: err instanceof Error ? err.message : String(err) };
+  }
+  if (atMemoryCap(failure.message, heldBytes, limitBytes)) return memoryFailure(failure.message, limitBytes);
+  const stderr = logs.filter((l) => l.stream === 'stderr' && l.message.trim() !== '').map((l) => l.message.trim());
+  if (failure.kind === 'trap' && stderr.length > 0) failure.message += ` (stderr: ${stderr.slice(0, 3).join(' | ').slice(0, 1000)})`;
+  return failure;
+}
+
+/**
+ * At its memory cap a guest fails however its language reports it (SpiderMonkey returns
+ * err("out of memory"), C traps on a null pointer), and the allocation that failed may have
+ * asked for much more than what is left. Near the cap it is a memory failure; at half of it,
+ * only when the guest itself said it ran out of memory.
+ */
+function atMemoryCap(message: string, heldBytes: number, limitBytes: number): boolean {
+  const saysOom = /out of memory/i.test(message);
+  return limitBytes > 0 && (heldBytes >= limitBytes * 0.9 || (saysOom && heldBytes >= limitBytes * 0.5));
+}
+
+function memoryFailure(message: string, limitBytes: number): { kind: GuestFailure; message: string } {
+  return { kind: 'memory', message: `out of memory at the instance's limit of ${limitBytes / 2 ** 20} MiB (${message})` };
+}
+
+/** The guest returned `err(message)`: its own error, unless it ran out of memory at its cap. */
+export function guestError(message: string, heldBytes: number, limitBytes: number): { kind: GuestFailure; message: string } {
+  return atMemoryCap(message, heldBytes, limitBytes) ? memoryFailure(message, limitBytes) : { kind: 'error', message };
+}

@@ -1,0 +1,150 @@
+// What the inline engine needs of a deployed component, worked out once and kept beside its
+// artefact (`<artefact>/inline/`): the component's instantiation plan, whether this host can
+// link it with its own bindings, and per core module its analysis (template key, i64
+// constants) and data image. A restart reads these small files instead of re-reading and
+// re-scanning 12 MB of engine per JS function.
+
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../../../replication/support/atomic-file.js';
+import type { ArtifactMeta } from '../../functions/artifact-store.js';
+import { parseComponent, type ComponentPlan } from '../wasm/component.js';
+import { analyzeModule, dataImage, type DataImage, type MemoryShape } from '../wasm/module.js';
+import type { Linkable } from './linker.js';
+import { unlinkable } from './linker.js';
+import type { TemplateStore } from './templates.js';
+
+const FORMAT = 3;
+
+interface ModuleRecord {
+  looseKey: string;
+  dropData?: boolean;
+  memory?: MemoryShape;
+  unsupported?: string;
+}
+
+interface InlineRecord {
+  format: number;
+  plan: Omit<ComponentPlan, 'modules'>;
+  modules: ModuleRecord[];
+  /** Why the component cannot run inline; absent when it can. */
+  reason?: string;
+}
+
+/** The image as one file: [u32 count] then per segment [u32 offset][u32 length][bytes]. */
+function encodeImage(image: DataImage[]): Uint8Array {
+  const size = 4 + image.reduce((n, s) => n + 8 + s.bytes.length, 0);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, image.length, true);
+  let pos = 4;
+  for (const s of image) {
+    view.setUint32(pos, s.offset, true);
+    view.setUint32(pos + 4, s.bytes.length, true);
+    out.set(s.bytes, pos + 8);
+    pos += 8 + s.bytes.length;
+  }
+  return out;
+}
+
+function decodeImage(bytes: Uint8Array): DataImage[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const image: DataImage[] = [];
+  let pos = 4;
+  for (let n = view.getUint32(0, true); n > 0; n--) {
+    const offset = view.getUint32(pos, true);
+    const length = view.getUint32(pos + 4, true);
+    image.push({ offset, bytes: bytes.subarray(pos + 8, pos + 8 + length) });
+    pos += 8 + length;
+  }
+  return image;
+}
+
+export class InlineCode {
+  readonly #records = new Map<string, Promise<InlineRecord>>();
+
+  constructor(
+    private readonly artifactDir: (digest: string) => string,
+    private readonly templates: TemplateStore,
+  ) {}
+
+  /** Why the component must run on a worker, or undefined when it can run inline. */
+  async reason(meta: ArtifactMeta): Promise<string | undefined> {
+    return (await this.#record(meta)).reason;
+  }
+
+  async load(meta: ArtifactMeta): Promise<Linkable> {
+    const record = await this.#record(meta);
+    if (record.reason) throw new Error(`the component cannot run inline: ${record.reason}`);
+    const dir = this.#dir(meta);
+    let modules: Promise<Uint8Array[]> | undefined;
+    const moduleBytes = (i: number) => async () => {
+      modules ??= this.#component(meta).then((bytes) => parseComponent(bytes).modules);
+      return (await modules)[i];
+    };
+    const cores = await Promise.all(
+      record.modules.map(async (m, i) => {
+        const raw = await fs.readFile(path.join(dir, `${i}.consts`));
+        const i64Consts = new BigInt64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+        const template = await this.templates.template({ looseKey: m.looseKey, i64Consts, memory: m.memory, dropData: m.dropData }, moduleBytes(i));
+        const imageFile = path.join(dir, `${i}.image`);
+        return {
+          module: template.module,
+          metered: true,
+          memory: m.memory,
+          // Read at each instantiation rather than kept: the first instance's memory holds it.
+          image: () => decodeImage(readFileSync(imageFile)),
+          params: template.params,
+        };
+      }),
+    );
+    return { plan: { ...record.plan, modules: [] }, cores };
+  }
+
+  #dir(meta: ArtifactMeta): string {
+    return path.join(this.artifactDir(meta.digest), 'inline');
+  }
+
+  #component(meta: ArtifactMeta): Promise<Uint8Array> {
+    return fs.readFile(path.join(this.artifactDir(meta.digest), 'component.wasm'));
+  }
+
+  #record(meta: ArtifactMeta): Promise<InlineRecord> {
+    let record = this.#records.get(meta.digest);
+    if (!record) {
+      record = this.#readOrAnalyze(meta);
+      this.#records.set(meta.digest, record);
+      record.catch(() => this.#records.delete(meta.digest));
+    }
+    return record;
+  }
+
+  async #readOrAnalyze(meta: ArtifactMeta): Promise<InlineRecord> {
+    const dir = this.#dir(meta);
+    try {
+      const record = JSON.parse(await fs.readFile(path.join(dir, 'plan.json'), 'utf8')) as InlineRecord;
+      if (record.format === FORMAT) return record;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
+    }
+    const { modules, ...plan } = parseComponent(await this.#component(meta));
+    const record: InlineRecord = { format: FORMAT, plan, modules: [], reason: unlinkable({ ...plan, modules }) };
+    await fs.mkdir(dir, { recursive: true });
+    if (!record.reason) {
+      for (const [i, bytes] of modules.entries()) {
+        const analysis = analyzeModule(bytes);
+        if (analysis.unsupported) {
+          record.reason = `core module ${i}: ${analysis.unsupported}`;
+          break;
+        }
+        await writeFileAtomic(path.join(dir, `${i}.consts`), new Uint8Array(analysis.i64Consts.buffer));
+        await writeFileAtomic(path.join(dir, `${i}.image`), encodeImage(dataImage(bytes)));
+        record.modules.push({ looseKey: analysis.looseKey, memory: analysis.memory, dropData: analysis.dropData });
+      }
+    }
+    if (record.reason) record.modules = [];
+    await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(record));
+    return record;
+  }
+}

@@ -1,0 +1,268 @@
+// Runs guests on the event loop. Each function version keeps a small pool of instances, one
+// call in flight each: a call takes an idle instance or makes one (up to `instancesPerCode`,
+// beyond that it waits; a nested call, whose caller holds an instance, never waits). A guest
+// that waits for the host (a scan, a durable atomic write, a nested call) or has used up its
+// time slice is suspended through JSPI, so other calls go on meanwhile. A call past its
+// deadline traps at its next metering check; one that is suspended past its deadline is
+// answered with a timeout at once and its instance abandoned. A trapped or abandoned instance
+// is never used again. Warm instances' memory is kept under a budget, least recently used first.
+
+import type { Logger } from 'pino';
+import { EnokiError } from '../../errors.js';
+import type { EngineStats, FailureKind, GuestEngine, Job, JobResult } from '../engine.js';
+import { LOAD_TIMEOUT_MS } from '../engine.js';
+import type { GuestResponse, LogLine, LogStream } from '../protocol.js';
+import type { GuestHost } from './enoki-world.js';
+import type { InlineCode } from './inline-code.js';
+import { GuestInstance, LinkError, type Linkable } from './linker.js';
+import { WASM_PAGE } from '../memory-limit.js';
+import { checkResponse, describeFailure, guestError } from '../guest-failure.js';
+
+const MAX_LOG_BYTES_PER_CALL = 64 * 1024;
+
+export interface InlineEngineOptions {
+  code: InlineCode;
+  /** Instances of one function version at most (nested calls excepted). */
+  instancesPerCode: number;
+  maxQueue: number;
+  memoryBudgetBytes: number;
+  /** Time a guest runs before it lets other work on the event loop have a turn. */
+  sliceMs: number;
+  logger: Logger;
+}
+
+interface Waiter {
+  resolve: (instance: GuestInstance) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Code {
+  key: string;
+  linkable: Promise<Linkable>;
+  idle: { instance: GuestInstance; lastUsed: number }[];
+  /** Instances made and not discarded (idle ones included). */
+  count: number;
+  waiting: Waiter[];
+  evicted: boolean;
+  memoryLimitPages: number;
+}
+
+export class InlineEngine implements GuestEngine {
+  readonly #codes = new Map<string, Code>();
+  #busy = 0;
+  #queued = 0;
+  #stopped = false;
+
+  constructor(private readonly options: InlineEngineOptions) {}
+
+  /** Whether this engine can run the component (false: it needs jco's glue on a worker). */
+  async accepts(job: Pick<Job, 'meta'>): Promise<boolean> {
+    return (await this.options.code.reason(job.meta)) === undefined;
+  }
+
+  async run(job: Job): Promise<JobResult> {
+    if (this.#stopped) throw new EnokiError('ERR_SHUTTING_DOWN', 'the node is shutting down');
+    const started = performance.now();
+    const code = this.#code(job);
+    let instance: GuestInstance;
+    let cold = false;
+    try {
+      ({ instance, cold } = await this.#take(code, job));
+    } catch (err) {
+      if (err instanceof EnokiError) throw err;
+      return this.#failed(err instanceof LinkError && err.memory ? 'memory' : 'load', `instantiation failed: ${(err as Error).message}`, true, started);
+    }
+    const queuedMs = performance.now() - started;
+    if (!job.request) {
+      this.#give(code, instance);
+      return { cold, logs: [], logsTruncated: false, queuedMs };
+    }
+    return this.#call(code, instance, job, cold, queuedMs);
+  }
+
+  async prewarm(job: Omit<Job, 'request'>): Promise<boolean> {
+    const code = this.#code(job);
+    if (code.count > 0) return true;
+    const result = await this.run({ ...job, timeoutMs: Math.max(job.timeoutMs, LOAD_TIMEOUT_MS) }).catch(() => undefined);
+    return result !== undefined && !result.failure;
+  }
+
+  evict(codeKey: string): void {
+    const code = this.#codes.get(codeKey);
+    if (!code) return;
+    code.evicted = true;
+    code.count -= code.idle.length;
+    code.idle = [];
+    this.#codes.delete(codeKey);
+  }
+
+  stats(): EngineStats {
+    let warmInstances = 0;
+    let warmMemoryBytes = 0;
+    for (const code of this.#codes.values()) {
+      warmInstances += code.idle.length;
+      for (const { instance } of code.idle) warmMemoryBytes += instance.memoryBytes();
+    }
+    return { workers: 0, busy: this.#busy, queued: this.#queued, warmInstances, warmMemoryBytes, channelFaults: 0 };
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const code of this.#codes.values()) {
+      for (const w of code.waiting.splice(0)) w.reject(new EnokiError('ERR_SHUTTING_DOWN', 'the node is shutting down'));
+    }
+    this.#codes.clear();
+  }
+
+  #code(job: Pick<Job, 'codeKey' | 'meta' | 'memoryLimitBytes'>): Code {
+    let code = this.#codes.get(job.codeKey);
+    if (!code) {
+      const linkable = this.options.code.load(job.meta);
+      // Not cached when it fails: the next call tries again.
+      linkable.catch(() => {
+        if (this.#codes.get(job.codeKey) === code) this.#codes.delete(job.codeKey);
+      });
+      code = {
+        key: job.codeKey,
+        linkable,
+        idle: [],
+        count: 0,
+        waiting: [],
+        evicted: false,
+        memoryLimitPages: Math.max(1, Math.floor(job.memoryLimitBytes / WASM_PAGE)),
+      };
+      this.#codes.set(job.codeKey, code);
+    }
+    return code;
+  }
+
+  async #take(code: Code, job: Job): Promise<{ instance: GuestInstance; cold: boolean }> {
+    const idle = code.idle.pop();
+    if (idle) return { instance: idle.instance, cold: false };
+    if (code.count < this.options.instancesPerCode || job.nested || !job.request) {
+      code.count++;
+      try {
+        const linkable = await code.linkable;
+        const instance = new GuestInstance(linkable, { memoryLimitPages: code.memoryLimitPages, sliceMs: this.options.sliceMs });
+        this.#enforceBudget();
+        return { instance, cold: true };
+      } catch (err) {
+        code.count--;
+        throw err;
+      }
+    }
+    if (this.#queued >= this.options.maxQueue) throw new EnokiError('ERR_OVERLOADED', `too many invocations waiting (${this.options.maxQueue})`);
+    this.#queued++;
+    try {
+      return { instance: await new Promise<GuestInstance>((resolve, reject) => code.waiting.push({ resolve, reject })), cold: false };
+    } finally {
+      this.#queued--;
+    }
+  }
+
+  /** Returns a healthy instance: to a waiting call, or to the idle pool. */
+  #give(code: Code, instance: GuestInstance): void {
+    if (code.evicted) return;
+    const waiter = code.waiting.shift();
+    if (waiter) return waiter.resolve(instance);
+    code.idle.push({ instance, lastUsed: performance.now() });
+  }
+
+  /** Forgets a broken instance; a waiting call gets a new one made for it. */
+  #discard(code: Code, job: Job): void {
+    code.count--;
+    const waiter = code.waiting.shift();
+    if (!waiter) return;
+    code.count++;
+    code.linkable
+      .then((linkable) => waiter.resolve(new GuestInstance(linkable, { memoryLimitPages: code.memoryLimitPages, sliceMs: this.options.sliceMs })))
+      .catch((err: unknown) => {
+        code.count--;
+        waiter.reject(err);
+      });
+    void job;
+  }
+
+  async #call(code: Code, instance: GuestInstance, job: Job, cold: boolean, queuedMs: number): Promise<JobResult> {
+    const logs: LogLine[] = [];
+    let logBytes = 0;
+    let logsTruncated = false;
+    const deadline = performance.now() + job.timeoutMs;
+    const host: GuestHost = {
+      kv: job.kv,
+      log: (stream: LogStream, message: string) => {
+        logBytes += message.length;
+        if (logBytes > MAX_LOG_BYTES_PER_CALL) logsTruncated = true;
+        else logs.push({ stream, message });
+      },
+      env: () => job.env,
+      invoke: (call) => {
+        if (!job.invoke) return Promise.resolve({ ok: false, error: { tag: 'unavailable', val: 'calls are not served here' } });
+        return job.invoke(call, deadline - performance.now());
+      },
+    };
+    this.#busy++;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), job.timeoutMs + 1);
+    });
+    const call = instance.handle(host, job.request!, deadline);
+    // An abandoned call still settles later; nobody waits for it then.
+    call.catch(() => undefined);
+    try {
+      const outcome = await Promise.race([call, timedOut]);
+      if (outcome === 'timeout') {
+        instance.meter.abandon();
+        this.#discard(code, job);
+        return { failure: { kind: 'timeout', message: `the function ran longer than its timeout of ${job.timeoutMs} ms` }, cold, logs, logsTruncated, queuedMs };
+      }
+      let response: GuestResponse;
+      if (outcome.tag === 'err') {
+        const failure = guestError(outcome.val, instance.memoryBytes(), job.memoryLimitBytes);
+        // The guest's own `err` leaves its instance usable; running out of memory does not.
+        if (failure.kind === 'error') this.#give(code, instance);
+        else this.#discard(code, job);
+        return { failure, cold, logs, logsTruncated, queuedMs };
+      }
+      try {
+        response = checkResponse(outcome.val);
+      } catch (err) {
+        this.#give(code, instance);
+        return { failure: { kind: 'bad-response', message: (err as Error).message }, cold, logs, logsTruncated, queuedMs };
+      }
+      this.#give(code, instance);
+      return { response, cold, logs, logsTruncated, queuedMs };
+    } catch (err) {
+      this.#discard(code, job);
+      if (instance.meter.expired) {
+        return { failure: { kind: 'timeout', message: `the function ran longer than its timeout of ${job.timeoutMs} ms` }, cold, logs, logsTruncated, queuedMs };
+      }
+      const failure = describeFailure(err, instance.memoryBytes(), job.memoryLimitBytes, logs);
+      return { failure, cold, logs, logsTruncated, queuedMs };
+    } finally {
+      clearTimeout(timer);
+      this.#busy--;
+    }
+  }
+
+  #failed(kind: FailureKind, message: string, cold: boolean, started: number): JobResult {
+    return { failure: { kind, message }, cold, logs: [], logsTruncated: false, queuedMs: performance.now() - started };
+  }
+
+  #enforceBudget(): void {
+    let total = this.stats().warmMemoryBytes;
+    while (total > this.options.memoryBudgetBytes) {
+      let victim: { code: Code; index: number; lastUsed: number } | undefined;
+      for (const code of this.#codes.values()) {
+        code.idle.forEach((entry, index) => {
+          if (!victim || entry.lastUsed < victim.lastUsed) victim = { code, index, lastUsed: entry.lastUsed };
+        });
+      }
+      if (!victim) return;
+      const [dropped] = victim.code.idle.splice(victim.index, 1);
+      victim.code.count--;
+      total -= dropped.instance.memoryBytes();
+      this.options.logger.debug({ codeKey: victim.code.key }, 'evicted a warm instance over the memory budget');
+    }
+  }
+}

@@ -1,0 +1,210 @@
+// Instantiates a component from its plan (wasm/component.ts) with this host's own bindings:
+// core instances are made in the component's order, from templates (wasm/module.ts) whose
+// memory the host creates (sized by the function, capped by its limit) and fills with the
+// module's data image, whose metering imports reach the instance's Meter, and whose lowered
+// imports are the enoki world's bindings (enoki-world.ts). The handler export is called through
+// JSPI, so a guest waiting for the host (a scan, a nested call, a time slice) does not block the
+// event loop.
+
+import type { CanonOptions, ComponentPlan, CoreSort } from '../wasm/component.js';
+import { FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage, type MemoryShape } from '../wasm/module.js';
+import { GuestMemory, liftExport, lowerImport } from './canon.js';
+import { enokiImport, HANDLE_EXPORT, HANDLE_TYPE, type GuestHost, type HandleResult } from './enoki-world.js';
+import type { GuestRequest } from '../protocol.js';
+import { promising, suspending } from './jspi.js';
+import { Meter } from './meter.js';
+
+/** One core module of the component, ready to instantiate. */
+export interface PreparedCore {
+  module: WebAssembly.Module;
+  metered: boolean;
+  /** The memory the original module defined (now imported), and its data. */
+  memory?: MemoryShape;
+  /** Read when an instance is made. */
+  image: () => DataImage[];
+  /** Values of the template's parameters, in order. */
+  params: bigint[];
+}
+
+export interface Linkable {
+  plan: ComponentPlan;
+  cores: PreparedCore[];
+}
+
+/** Why the plan cannot be linked with this host's bindings, or undefined when it can. */
+export function unlinkable(plan: ComponentPlan): string | undefined {
+  if (plan.unsupported.length > 0) return plan.unsupported.join('; ');
+  for (const d of plan.definitions) {
+    if (d.kind === 'resource') return 'resources (a WASI import)';
+    if (d.kind !== 'lower') continue;
+    const f = plan.funcs[d.func];
+    if (f?.kind !== 'imported') return 'a lowered function that is not an import';
+    if (!enokiImport(f.interface, f.name)) return `an import this host binds through glue only (${f.interface}#${f.name})`;
+    if (d.options.encoding !== 'utf8') return `strings in ${d.options.encoding}`;
+  }
+  if (!handleLift(plan)) return `no ${HANDLE_EXPORT} export`;
+  return undefined;
+}
+
+/** The canon lift of the handler: the core function's definition and its options. */
+function handleLift(plan: ComponentPlan): { core: number; options: CanonOptions } | undefined {
+  const aliases = new Map<number, string>();
+  for (const d of plan.definitions) if (d.kind === 'core-alias' && d.sort === 'func') aliases.set(d.index, d.name);
+  for (const f of plan.funcs) {
+    if (f.kind === 'lifted' && aliases.get(f.core) === HANDLE_EXPORT) return { core: f.core, options: f.options };
+  }
+  return undefined;
+}
+
+export class LinkError extends Error {
+  constructor(
+    message: string,
+    readonly memory = false,
+  ) {
+    super(message);
+  }
+}
+
+export interface InstanceOptions {
+  memoryLimitPages: number;
+  sliceMs: number;
+}
+
+/** One instance of a component: one call at a time. */
+export class GuestInstance {
+  host?: GuestHost;
+  readonly meter: Meter;
+  readonly memories: WebAssembly.Memory[] = [];
+  readonly #call: (...args: unknown[]) => Promise<unknown>;
+  readonly #handle: ReturnType<typeof liftExport>;
+  readonly #postReturn?: (ret: unknown) => void;
+
+  constructor(linkable: Linkable, options: InstanceOptions) {
+    const { plan, cores } = linkable;
+    const meter = new Meter(options.sliceMs);
+    this.meter = meter;
+    const instances: Record<string, unknown>[] = [];
+    const core: Record<CoreSort, unknown[]> = { func: [], table: [], memory: [], global: [], type: [], module: [], instance: [] };
+    const host = () => {
+      if (!this.host) throw new Error('a host function was called outside of an invocation');
+      return this.host;
+    };
+    const memoryOf = (options: CanonOptions, what: string) => {
+      if (options.memory === undefined) return undefined;
+      const index = options.memory;
+      const realloc = options.realloc;
+      return new GuestMemory(
+        () => {
+          const m = core.memory[index];
+          if (!(m instanceof WebAssembly.Memory)) throw new Error(`${what}: its memory is not defined`);
+          return m;
+        },
+        realloc === undefined
+          ? undefined
+          : () => {
+              const fn = core.func[realloc] as (a: number, b: number, c: number, d: number) => number;
+              return (a, b, c, d) => meter.reenter(() => fn(a, b, c, d));
+            },
+      );
+    };
+
+    for (const d of plan.definitions) {
+      switch (d.kind) {
+        case 'core-instance': {
+          const prepared = cores[d.module];
+          const imports: Record<string, Record<string, unknown>> = {};
+          for (const arg of d.args) imports[arg.name] = instances[arg.instance];
+          let fuel: WebAssembly.Global | undefined;
+          if (prepared.metered) {
+            const m = meter.imports(() => fuel);
+            imports[METER_MODULE] = { [METER_CHECK]: m.check, [METER_SUSPEND]: m.suspend };
+          }
+          let memory: WebAssembly.Memory | undefined;
+          if (prepared.memory) {
+            const { initial, maximum } = prepared.memory;
+            const max = Math.min(maximum ?? 65536, options.memoryLimitPages);
+            if (initial > max) throw new LinkError(`the guest needs ${initial} pages of memory at start, above its limit of ${max}`, true);
+            memory = new WebAssembly.Memory({ initial, maximum: max });
+            imports[MEMORY_MODULE] = { [MEMORY_IMPORT]: memory };
+            this.memories.push(memory);
+          }
+          const instance = new WebAssembly.Instance(prepared.module, imports as WebAssembly.Imports);
+          const exports = instance.exports;
+          if (memory) {
+            const bytes = new Uint8Array(memory.buffer);
+            for (const segment of prepared.image()) {
+              if (segment.offset + segment.bytes.length > bytes.length) throw new LinkError('a data segment lies outside the memory');
+              bytes.set(segment.bytes, segment.offset);
+            }
+          }
+          prepared.params.forEach((value, k) => ((exports[paramExport(k)] as WebAssembly.Global).value = value));
+          if (prepared.metered) {
+            fuel = exports[FUEL_EXPORT] as WebAssembly.Global;
+            meter.track(fuel);
+          }
+          instances[d.index] = exports as Record<string, unknown>;
+          break;
+        }
+        case 'core-exports': {
+          const exports: Record<string, unknown> = {};
+          for (const e of d.exports) exports[e.name] = core[e.sort][e.index];
+          instances[d.index] = exports;
+          break;
+        }
+        case 'core-alias': {
+          const value = instances[d.instance]?.[d.name];
+          if (value === undefined) throw new LinkError(`core instance ${d.instance} has no export ${d.name}`);
+          core[d.sort][d.index] = value;
+          break;
+        }
+        case 'lower': {
+          const f = plan.funcs[d.func];
+          const binding = f?.kind === 'imported' ? enokiImport(f.interface, f.name) : undefined;
+          if (!binding || f?.kind !== 'imported') throw new LinkError(`no binding for lowered function ${d.func}`);
+          const mem = memoryOf(d.options, `${f.interface}#${f.name}`) ?? new GuestMemory(() => {
+            throw new Error(`${f.interface}#${f.name} has no memory`);
+          });
+          const fn = lowerImport(binding.type, mem, (...args) => binding.impl(host(), args));
+          core.func[d.index] = binding.suspends ? suspending(fn) : fn;
+          break;
+        }
+        case 'resource':
+          throw new LinkError('resources are not bound here');
+      }
+    }
+
+    const lift = handleLift(plan);
+    if (!lift) throw new LinkError(`no ${HANDLE_EXPORT} export`);
+    const mem = memoryOf(lift.options, HANDLE_EXPORT);
+    if (!mem) throw new LinkError(`${HANDLE_EXPORT} has no memory`);
+    this.#handle = liftExport(HANDLE_TYPE, mem);
+    this.#call = promising(core.func[lift.core] as (...args: never[]) => unknown);
+    const post = lift.options.postReturn === undefined ? undefined : (core.func[lift.options.postReturn] as (ret: unknown) => void);
+    this.#postReturn = post && ((ret) => meter.reenter(() => post(ret)));
+  }
+
+  /** Runs one request to its end; throws what the guest threw or trapped with. */
+  async handle(host: GuestHost, request: GuestRequest, deadline: number): Promise<HandleResult> {
+    this.host = host;
+    this.meter.begin(deadline);
+    try {
+      const args = this.meter.reenter(() => this.#handle.lowerArgs([request]));
+      this.meter.enter();
+      let ret: unknown;
+      try {
+        ret = await this.#call(...args);
+      } finally {
+        this.meter.leave();
+      }
+      const result = this.#handle.liftResult(ret) as HandleResult;
+      this.#postReturn?.(ret);
+      return result;
+    } finally {
+      this.host = undefined;
+    }
+  }
+
+  memoryBytes(): number {
+    return this.memories.reduce((sum, m) => sum + m.buffer.byteLength, 0);
+  }
+}

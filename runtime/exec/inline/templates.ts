@@ -1,0 +1,135 @@
+// Compiled code shared between functions. A core module is turned into a template (its memory
+// imported, its data lifted out into an image, metering injected: wasm/module.ts) once per
+// engine, not once per function: all JS functions built by componentize-js carry the same
+// 12 MB StarlingMonkey engine and differ only in their data and in a few i64 constants, so they
+// share one template whose differing constants are per-instance parameters.
+//
+// A family is the set of modules with one loose key (everything but data and i64 constants).
+// Its first module's constants are the reference; each later module's constants are compared
+// with it and the sites that differ become parameters of the family's template. Templates and
+// families live on disk under `dir`, so a restart compiles, but never rewrites, an engine.
+// A module's own analysis (key, constants, data image) is kept with its artefact by the caller.
+
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { writeFileAtomic } from '../../../replication/support/atomic-file.js';
+import { prepareModule, type ModuleAnalysis } from '../wasm/module.js';
+
+/** More differing sites than this and a module gets a template of its own. */
+const MAX_PARAMS = 64;
+const FORMAT = 'v1';
+
+interface Family {
+  paramSites: number[];
+  reference: BigInt64Array;
+}
+
+export interface Template {
+  module: WebAssembly.Module;
+  /** The module's values at the template's parameter sites. */
+  params: bigint[];
+}
+
+export class TemplateStore {
+  readonly #families = new Map<string, Promise<Family>>();
+  readonly #compiled = new Map<string, Promise<WebAssembly.Module>>();
+  /** Serialises changes of a family (two deploys of one engine at once). */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly dir: string,
+    private readonly meter: boolean,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The template for a module (its bytes are needed only if the template must be built). */
+  template(analysis: ModuleAnalysis, bytes: () => Promise<Uint8Array>): Promise<Template> {
+    const run = this.#queue.then(() => this.#template(analysis, bytes));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #template(analysis: ModuleAnalysis, bytes: () => Promise<Uint8Array>): Promise<Template> {
+    const { looseKey, i64Consts } = analysis;
+    let family = await this.#family(looseKey, i64Consts);
+    let sites = family.paramSites;
+    const differing: number[] = [];
+    for (let i = 0; i < i64Consts.length; i++) if (i64Consts[i] !== family.reference[i]) differing.push(i);
+    if (differing.length > MAX_PARAMS) {
+      // Not really of this family: an exact template keyed by its own constants.
+      const exact = createHash('sha256').update(looseKey).update(new Uint8Array(i64Consts.buffer)).digest('hex');
+      family = await this.#family(exact, i64Consts);
+      sites = [];
+      return { module: await this.#compile(exact, sites, analysis, bytes), params: [] };
+    }
+    if (differing.some((site) => !sites.includes(site))) {
+      sites = [...new Set([...sites, ...differing])].sort((a, b) => a - b);
+      family.paramSites = sites;
+      await this.#saveFamily(looseKey, family);
+      this.logger.debug({ family: looseKey.slice(0, 12), params: sites.length }, 'template family gained parameters');
+    }
+    return { module: await this.#compile(looseKey, sites, analysis, bytes), params: sites.map((site) => i64Consts[site]) };
+  }
+
+  async #family(key: string, consts: BigInt64Array): Promise<Family> {
+    let family = this.#families.get(key);
+    if (!family) {
+      family = this.#loadFamily(key, consts);
+      this.#families.set(key, family);
+      family.catch(() => this.#families.delete(key));
+    }
+    return family;
+  }
+
+  async #loadFamily(key: string, consts: BigInt64Array): Promise<Family> {
+    const base = path.join(this.dir, key);
+    try {
+      const { paramSites } = JSON.parse(await fs.readFile(`${base}.json`, 'utf8')) as { paramSites: number[] };
+      const raw = await fs.readFile(`${base}.consts`);
+      const reference = new BigInt64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+      if (reference.length === consts.length) return { paramSites, reference };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn({ err, family: key.slice(0, 12) }, 'unreadable template family: starting it anew');
+    }
+    const family = { paramSites: [], reference: consts };
+    await this.#saveFamily(key, family);
+    return family;
+  }
+
+  async #saveFamily(key: string, family: Family): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true });
+    const base = path.join(this.dir, key);
+    await writeFileAtomic(`${base}.consts`, new Uint8Array(family.reference.buffer, family.reference.byteOffset, family.reference.byteLength));
+    await writeFileAtomic(`${base}.json`, JSON.stringify({ paramSites: family.paramSites }));
+  }
+
+  #compile(key: string, sites: number[], analysis: ModuleAnalysis, bytes: () => Promise<Uint8Array>): Promise<WebAssembly.Module> {
+    const dropData = analysis.dropData === true;
+    const id = createHash('sha256').update(`${FORMAT}:${key}:${this.meter}:${dropData}:${sites.join(',')}`).digest('hex');
+    let compiled = this.#compiled.get(id);
+    if (!compiled) {
+      compiled = this.#build(id, sites, dropData, bytes);
+      this.#compiled.set(id, compiled);
+      compiled.catch(() => this.#compiled.delete(id));
+    }
+    return compiled;
+  }
+
+  async #build(id: string, sites: number[], dropData: boolean, bytes: () => Promise<Uint8Array>): Promise<WebAssembly.Module> {
+    const file = path.join(this.dir, `${id}.wasm`);
+    let template: Uint8Array;
+    try {
+      template = await fs.readFile(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const started = performance.now();
+      template = prepareModule(await bytes(), { meter: this.meter, paramSites: sites, dropData });
+      await fs.mkdir(this.dir, { recursive: true });
+      await writeFileAtomic(file, template);
+      this.logger.info({ template: id.slice(0, 12), ms: Math.round(performance.now() - started), bytes: template.length }, 'built a guest code template');
+    }
+    return WebAssembly.compile(template as Uint8Array<ArrayBuffer>);
+  }
+}

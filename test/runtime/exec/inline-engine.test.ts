@@ -1,0 +1,94 @@
+// Guests on the event loop (exec/inline/): metered, so a busy guest neither blocks other calls
+// for more than a time slice nor runs past its timeout; JS functions share one compiled engine
+// template; components this host does not bind itself (WASI resources) run on workers. Needs
+// JSPI (Node 24+): on an older Node the whole suite is skipped, and the rest of the test suite
+// covers the worker engine there.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hasJspi } from '../../../runtime/exec/inline/jspi.js';
+import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
+
+const test = suite<{ n: TestNode }>('exec: inline engine');
+
+async function metric(n: TestNode, name: string): Promise<number> {
+  const text = await (await fetch(`${n.url}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+}
+
+test.before(async (ctx) => {
+  ctx.n = await startTestNode({ engine: 'inline', timeSliceMs: 5 });
+  for (const name of ['hello', 'echo', 'counter']) {
+    const res = await ctx.n.deploy(name, await guest(name));
+    assert.ok(res.ok, `deploy ${name}: ${await res.text()}`);
+  }
+  const res = await ctx.n.deploy('misbehave', await guest('fixtures/misbehave.wasm'), '?timeoutMs=3000&memoryMiB=64');
+  assert.ok(res.ok, `deploy misbehave: ${await res.text()}`);
+});
+test.after(async (ctx) => ctx.n.close());
+
+test('JS and WAT guests answer without any worker thread', async ({ n }) => {
+  assert.is(await (await n.call('hello')).text(), 'hello from wat\n');
+  assert.is((await n.call('echo', { method: 'POST', body: 'x' })).status, 200);
+  assert.is(await (await n.call('counter')).text(), '1');
+  assert.is(await metric(n, 'enoki_workers'), 0);
+});
+
+test('a busy guest does not hold up another guest beyond a time slice', async ({ n }) => {
+  await n.call('misbehave', { path: '/ok' });
+  const busy = n.call('misbehave', { path: '/slow?ms=2000' });
+  await new Promise((r) => setTimeout(r, 100));
+  const waits: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    assert.is((await n.call('hello')).status, 200);
+    waits.push(performance.now() - t);
+  }
+  const slow = await busy;
+  assert.is(slow.status, 200, await slow.text());
+  // Without slicing each would wait for the 2 s guest; with it, for a slice of 5 ms. The bound is
+  // loose for a shared machine and still an order of magnitude below the busy guest's time.
+  assert.ok(Math.max(...waits) < 400, `hello waited ${waits.map((w) => w.toFixed(0)).join(', ')} ms`);
+});
+
+test('an endless loop ends at its timeout with 504 while others keep answering', async ({ n }) => {
+  const t = performance.now();
+  const looping = n.call('misbehave', { path: '/loop' });
+  assert.is((await n.call('hello')).status, 200);
+  const res = await looping;
+  const elapsed = performance.now() - t;
+  assert.is(res.status, 504);
+  assert.is(((await res.json()) as { error: { code: string } }).error.code, 'ERR_TIMEOUT');
+  assert.ok(elapsed >= 2900 && elapsed < 8000, `ended after ${elapsed.toFixed(0)} ms`);
+  assert.is((await n.call('misbehave', { path: '/ok' })).status, 200);
+});
+
+test('a memory bomb and a trap end in typed errors, and the function answers again', async ({ n }) => {
+  const bomb = await n.call('misbehave', { path: '/membomb' });
+  assert.is(bomb.status, 500);
+  assert.is(((await bomb.json()) as { error: { code: string } }).error.code, 'ERR_MEMORY_LIMIT');
+  const trap = await n.call('misbehave', { path: '/trap' });
+  assert.is(((await trap.json()) as { error: { code: string } }).error.code, 'ERR_GUEST_TRAP');
+  assert.is((await n.call('misbehave', { path: '/ok' })).status, 200);
+});
+
+test('JS functions share one compiled engine template', async ({ n }) => {
+  // Every JS function deployed here (echo, counter, misbehave) ran; the engine's template is one
+  // file of ~10 MB; each function adds only small templates of its other modules.
+  const dir = path.join(n.dataDir, 'templates');
+  const sizes = await Promise.all((await fs.readdir(dir)).filter((f) => f.endsWith('.wasm')).map(async (f) => (await fs.stat(path.join(dir, f))).size));
+  const engines = sizes.filter((s) => s > 1_000_000);
+  assert.ok(engines.length >= 1 && engines.length <= 2, `engine-sized templates: ${engines.length}`);
+});
+
+test('a component with WASI resources runs on a worker', async ({ n }) => {
+  const res = await n.deploy('stdio', await guest('fixtures/stdio.wasm'));
+  assert.ok(res.ok, await res.text());
+  const call = await n.call('stdio', { path: '/print' });
+  assert.is(call.status, 200, await call.text());
+  assert.ok((await metric(n, 'enoki_workers')) >= 1);
+});
+
+if (hasJspi) test.run();
+else console.log(`SKIPPED: exec: inline engine — this Node (${process.version}) has no JSPI; the worker engine runs every guest here`);

@@ -1,0 +1,156 @@
+// Templates of core modules (wasm/module.ts): a rewritten module behaves exactly like the
+// original — calls through exports, tables, element segments, start functions and globals still
+// reach the right functions after the metering imports shift every index — while its loops and
+// calls now check in with the host, its memory is the host's and its data is an image.
+import { parse } from '@bytecodealliance/jco';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { analyzeModule, dataImage, FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, prepareModule } from '../../../../runtime/exec/wasm/module.js';
+
+const WAT = `(module
+  (import "env" "add" (func $add (param i32 i32) (result i32)))
+  (import "env" "g" (global $g i32))
+  (memory (export "mem") 2 10)
+  (table $t 3 funcref)
+  (elem (table $t) (i32.const 0) func $double $triple $add)
+  (elem declare func $triple)
+  (global $counter (mut i32) (i32.const 0))
+  (global $ref funcref (ref.func $double))
+  (type $unary (func (param i32) (result i32)))
+  (data (i32.const 16) "hello")
+  (data (i32.const 100) "world")
+  (func $double (param i32) (result i32) local.get 0 i32.const 2 i32.mul)
+  (func $triple (param i32) (result i32) local.get 0 i32.const 3 i32.mul)
+  (func $start global.get $g global.set $counter)
+  (start $start)
+  (func (export "viaTable") (param i32 i32) (result i32) local.get 1 local.get 0 call_indirect $t (type $unary))
+  (func (export "direct") (param i32) (result i32) local.get 0 call $triple)
+  (func (export "imported") (param i32) (result i32) local.get 0 local.get 0 call $add)
+  (func (export "byRef") (param i32) (result i32)
+    (table.set $t (i32.const 2) (ref.func $triple))
+    local.get 0 i32.const 2 call_indirect $t (type $unary))
+  (func (export "counter") (result i32) global.get $counter)
+  (func (export "big") (result i64) i64.const 1234567890123)
+  (func (export "other") (result i64) i64.const 42)
+  (func (export "sum") (param $n i32) (result i32) (local $acc i32)
+    (block $out (loop $top
+      (br_if $out (i32.eqz (local.get $n)))
+      (local.set $acc (i32.add (local.get $acc) (local.get $n)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $top)))
+    local.get $acc)
+  (func (export "byte") (param i32) (result i32) local.get 0 i32.load8_u))`;
+
+interface Exports {
+  viaTable(i: number, x: number): number;
+  direct(x: number): number;
+  imported(x: number): number;
+  byRef(x: number): number;
+  counter(): number;
+  big(): bigint;
+  other(): bigint;
+  sum(n: number): number;
+  byte(p: number): number;
+}
+
+const env = { env: { add: (a: number, b: number) => a + b, g: new WebAssembly.Global({ value: 'i32' }, 7) } };
+
+function original(bytes: Uint8Array): Exports {
+  return new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), env).exports as unknown as Exports;
+}
+
+/** Instantiates a template the way the inline engine does, counting the host checks. */
+function fromTemplate(bytes: Uint8Array, options: { dropData: boolean; paramSites: number[]; params?: bigint[]; checkAnswer?: () => number }) {
+  const template = prepareModule(bytes, { meter: true, ...options });
+  const analysis = analyzeModule(bytes);
+  const memory = new WebAssembly.Memory({ initial: analysis.memory!.initial, maximum: 4 });
+  let checks = 0;
+  let fuel: WebAssembly.Global | undefined;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(template as Uint8Array<ArrayBuffer>), {
+    ...env,
+    [METER_MODULE]: {
+      [METER_CHECK]: () => {
+        checks++;
+        if (fuel) fuel.value = 10;
+        return options.checkAnswer?.() ?? 0;
+      },
+      [METER_SUSPEND]: () => undefined,
+    },
+    [MEMORY_MODULE]: { [MEMORY_IMPORT]: memory },
+  });
+  fuel = instance.exports[FUEL_EXPORT] as WebAssembly.Global;
+  fuel.value = 10;
+  for (const segment of dataImage(bytes)) new Uint8Array(memory.buffer).set(segment.bytes, segment.offset);
+  (options.params ?? []).forEach((v, k) => ((instance.exports[paramExport(k)] as WebAssembly.Global).value = v));
+  return { exports: instance.exports as unknown as Exports, checks: () => checks, memory };
+}
+
+test('a metered template computes exactly what the original does', async () => {
+  const bytes = await parse(WAT);
+  const a = original(bytes);
+  for (const dropData of [false, true]) {
+    const b = fromTemplate(bytes, { dropData, paramSites: [] }).exports;
+    assert.is(b.viaTable(0, 5), a.viaTable(0, 5));
+    assert.is(b.viaTable(1, 5), a.viaTable(1, 5));
+    assert.is(b.direct(4), 12);
+    assert.is(b.imported(4), 8);
+    assert.is(b.byRef(5), 15);
+    assert.is(b.viaTable(2, 5), 15, 'ref.func stored a reference to the right function');
+    assert.is(b.counter(), 7, 'the start function ran and reached the right function');
+    assert.is(b.big(), 1234567890123n);
+    assert.is(b.sum(100), 5050);
+    assert.is(String.fromCharCode(b.byte(16), b.byte(17)), 'he', 'data written as an image');
+    assert.is(b.byte(100), 'w'.charCodeAt(0));
+  }
+});
+
+test('loops and calls check in with the host, and a trap answer ends the call', async () => {
+  const bytes = await parse(WAT);
+  const t = fromTemplate(bytes, { dropData: true, paramSites: [] });
+  const before = t.checks();
+  assert.is(t.exports.sum(1000), 500500);
+  // 1000 loop iterations with fuel refilled to 10 at each check: about a hundred checks.
+  assert.ok(t.checks() - before >= 90, `checks: ${t.checks() - before}`);
+  let stop = false;
+  const trapping = fromTemplate(bytes, { dropData: true, paramSites: [], checkAnswer: () => (stop ? 1 : 0) });
+  stop = true;
+  assert.throws(() => trapping.exports.sum(1_000_000), (err: Error) => err instanceof WebAssembly.RuntimeError);
+});
+
+test('chosen i64 constants become per-instance parameters', async () => {
+  const bytes = await parse(WAT);
+  const analysis = analyzeModule(bytes);
+  assert.equal([...analysis.i64Consts], [1234567890123n, 42n]);
+  const t = fromTemplate(bytes, { dropData: true, paramSites: [0], params: [99n] });
+  assert.is(t.exports.big(), 99n);
+  assert.is(t.exports.other(), 42n);
+});
+
+test('modules that differ only in data and i64 constants share a loose key; other changes do not', async () => {
+  const a = analyzeModule(await parse(WAT));
+  const b = analyzeModule(await parse(WAT.replace('"hello"', '"other data, longer"').replace('1234567890123', '7')));
+  const c = analyzeModule(await parse(WAT.replace('i32.const 3 i32.mul', 'i32.const 4 i32.mul')));
+  assert.is(a.looseKey, b.looseKey);
+  assert.is.not(a.looseKey, c.looseKey);
+  assert.ok(a.dropData);
+});
+
+test('the host sizes the memory: growing past its maximum fails in the guest', async () => {
+  const bytes = await parse(`(module (memory 1) (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))`);
+  const template = prepareModule(bytes, { meter: true, paramSites: [], dropData: true });
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 3 });
+  const { grow } = new WebAssembly.Instance(new WebAssembly.Module(template as Uint8Array<ArrayBuffer>), {
+    [METER_MODULE]: { [METER_CHECK]: () => 0, [METER_SUSPEND]: () => undefined },
+    [MEMORY_MODULE]: { [MEMORY_IMPORT]: memory },
+  }).exports as { grow(n: number): number };
+  assert.is(grow(5), -1);
+  assert.is(grow(2), 1);
+  assert.is(grow(1), -1);
+});
+
+test('malformed input is refused with a format error, not a crash', async () => {
+  assert.throws(() => prepareModule(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 10, 5, 1, 3, 0, 0xff), { meter: true, paramSites: [], dropData: true }));
+  assert.ok(analyzeModule(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 10, 4, 1, 2, 0, 0xfb)).unsupported);
+});
+
+test.run();
