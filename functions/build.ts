@@ -1,11 +1,16 @@
 // Builds the example functions to functions/build/<name>.wasm and the test guests to
 // functions/build/fixtures/<name>.wasm, skipping those whose sources have not changed.
+// Python examples are built only where their toolchain is already installed (`npm run
+// setup:python`) and this Node can run them, so that a fresh machine never waits for PyPI.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadToolConfig } from '../runtime/config.js';
 import { buildGuest, guestKind, type GuestSpec } from '../runtime/build/build-guest.js';
 import type { WasiFeature } from '../runtime/build/componentize-js.js';
+import { EXTENDED_CONST_FLAG, supportsPythonGuests } from '../runtime/build/engine-support.js';
+import { findPythonTools } from '../runtime/build/python-tools.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // from dist/functions/
 const WIT_DIR = path.join(ROOT, 'wit');
@@ -46,13 +51,16 @@ interface Guest {
   spec: GuestSpec;
 }
 
-const SOURCE = /\.(js|mjs|wat)$/;
+const SOURCE = /\.(js|mjs|ts|wat)$/;
 
-/** The source named after `dir` (`<dir>/<basename>.{js,mjs,wat}`), if there is one. */
+/**
+ * The source named after `dir` (`<dir>/<basename>.{js,mjs,ts,wat}`), or a Python guest's
+ * `<dir>/app.py` (a Python module's name cannot hold the '-' a function name may), if any.
+ */
 async function ownSource(dir: string): Promise<string | undefined> {
   const name = path.basename(dir);
   const files = await fs.readdir(dir);
-  const source = files.find((f) => SOURCE.test(f) && f.replace(SOURCE, '') === name);
+  const source = files.find((f) => SOURCE.test(f) && f.replace(SOURCE, '') === name) ?? files.find((f) => f === 'app.py');
   return source && path.join(dir, source);
 }
 
@@ -88,6 +96,24 @@ async function examples(): Promise<Guest[]> {
   return guests;
 }
 
+/**
+ * Python examples are left out (with the reason) where the toolchain is not installed yet or
+ * this Node cannot load componentize-py's output: its deploy would fail `npm start`.
+ */
+async function withoutUnbuildablePython(guests: Guest[]): Promise<Guest[]> {
+  const python = guests.filter((g) => guestKind(g.spec.source) === 'python');
+  if (python.length === 0) return guests;
+  let reason: string | undefined;
+  if (!supportsPythonGuests()) {
+    reason = `Node ${process.versions.node} cannot load Python guests without ${EXTENDED_CONST_FLAG} (Node 22 and later can)`;
+  } else if (!(await findPythonTools(loadToolConfig()))) {
+    reason = 'the Python toolchain is not installed (`npm run setup:python` installs it)';
+  }
+  if (!reason) return guests;
+  for (const g of python) process.stdout.write(`${g.name}: skipped: ${reason}\n`);
+  return guests.filter((g) => !python.includes(g));
+}
+
 /** test/fixtures/guests/<name>.{js,wat} */
 async function fixtures(): Promise<Guest[]> {
   const files = (await fs.readdir(FIXTURES_DIR)).filter((f) => SOURCE.test(f));
@@ -114,13 +140,14 @@ async function removeStale(dir: string, keep: Set<string>): Promise<void> {
 
 function estimate(spec: GuestSpec, jsBuilt: number): string {
   const kind = spec.kind ?? guestKind(spec.source);
-  if (kind !== 'js') return 'WAT';
+  if (kind === 'python') return 'Python, ~30 s';
+  if (kind !== 'js' && kind !== 'ts') return 'WAT';
   // Later JS builds reuse the first one's engine splice (see runtime/build/splice-memo.ts).
   return jsBuilt === 0 ? 'JS, ~10 s' : 'JS, ~4 s';
 }
 
 async function main(): Promise<void> {
-  const guests = [...(await examples()), ...(await fixtures())];
+  const guests = await withoutUnbuildablePython([...(await examples()), ...(await fixtures())]);
   const outputs = new Set(guests.map((g) => g.spec.out));
   await removeStale(OUT_DIR, outputs);
   await removeStale(FIXTURES_OUT_DIR, outputs);
@@ -145,7 +172,7 @@ async function main(): Promise<void> {
       if (result.cached) {
         process.stdout.write(`${name}: cached (${size})\n`);
       } else {
-        if (result.kind === 'js') jsBuilt++;
+        if (result.kind === 'js' || result.kind === 'ts') jsBuilt++;
         process.stdout.write(` done in ${((performance.now() - started) / 1000).toFixed(1)} s (${size})\n`);
       }
     } catch (err) {

@@ -338,3 +338,22 @@ export function loadClientConfig(overrides: { url?: string; token?: string; data
     dataDir: path.resolve(overrides.dataDir ?? env.ENOKI_DATA_DIR ?? DEFAULTS.dataDir),
   };
 }
+
+/** Where the guest build finds the tools it installs itself (the Python toolchain). */
+export interface ToolConfig {
+  /** A folder for tools installed on first use: $ENOKI_CACHE_DIR, else $XDG_CACHE_HOME/enoki, else ~/.cache/enoki. */
+  cacheDir: string;
+  /** The Python (3.10 or later, with venv and pip) that installs them: $ENOKI_PYTHON, else `python3`. */
+  python: string;
+  /** The environment the tools run in. */
+  env: NodeJS.ProcessEnv;
+}
+
+export function loadToolConfig(env: NodeJS.ProcessEnv = process.env): ToolConfig {
+  const cacheHome = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return {
+    cacheDir: path.resolve(env.ENOKI_CACHE_DIR || path.join(cacheHome, 'enoki')),
+    python: env.ENOKI_PYTHON || 'python3',
+    env: { ...env },
+  };
+}

@@ -15,6 +15,12 @@ export const ERROR_TABLE = {
   ERR_KEYGROUP_NOT_FOUND: { status: 404, blame: 'client' },
   ERR_KEYGROUP_EXISTS: { status: 409, blame: 'client' },
   ERR_KEYGROUP_IN_USE: { status: 409, blame: 'client' },
+  /** Keygroup items (the admin item routes): the replica store's own codes. */
+  ERR_ITEM_NOT_FOUND: { status: 404, blame: 'client' },
+  ERR_ITEM_EXISTS: { status: 409, blame: 'client' },
+  ERR_WRONG_MUTABILITY: { status: 409, blame: 'client' },
+  ERR_INVALID_KEY: { status: 400, blame: 'client' },
+  ERR_INVALID_VALUE: { status: 400, blame: 'client' },
   ERR_BODY_TOO_LARGE: { status: 413, blame: 'client' },
   ERR_NOT_WASM: { status: 422, blame: 'client' },
   ERR_NOT_COMPONENT: { status: 422, blame: 'client' },

@@ -291,6 +291,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
     maxBodyBytes: config.maxBodyBytes,
     maxComponentBytes: config.maxComponentBytes,
     maxCallDepth: config.maxCallDepth,
+    kv: { store, backends: cluster?.kvBackends ?? new LocalKvBackends(store), replicator: cluster?.replicator ?? NO_REPLICATION },
   });
 
   const https = config.httpTls && (await httpsOptions(config.httpTls, nodeId));

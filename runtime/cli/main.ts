@@ -5,9 +5,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadClientConfig, loadConfig, ENV_VARS } from '../config.js';
-import { startNode, WIT_DIR } from '../node.js';
+import { startNode } from '../node.js';
+import { runBuild, runSetup, runTypes } from './build-command.js';
 import { CliError, NodeClient } from './client.js';
 import { deployExamples } from './examples.js';
+import { KV_USAGE, runKv } from './kv-command.js';
+import { runNew } from './new-command.js';
 import { withProgress } from './progress.js';
 
 const USAGE = `enoki — stateful WebAssembly functions from edge to cloud
@@ -27,7 +30,14 @@ Usage:
   enoki rollback <name> [--version vN]
   enoki logs <name> [--limit N] [--before SEQ]
                                  recent invocations with the guest's log lines (older: --before)
-  enoki build <guest.js|guest.wat> [-o out.wasm] [--feature stdio|random|clocks]...
+  enoki build <guest.js|.ts|.py|.wat> [-o out.wasm] [--feature stdio|random|clocks]...
+               [--wit DIR --world NAME]   a guest to a component (default: Enoki's function world)
+  enoki new <name> --lang js|ts|python|wat [--dir DIR]
+                                 a function folder that builds and deploys as it is
+  enoki types [-o DIR] [--wit DIR --world NAME]
+                                 TypeScript declarations of a world, for guests' editors
+  enoki setup python             install the Python guest toolchain (componentize-py)
+  ${KV_USAGE}
   enoki certs --dir DIR [--node ID=HOST[,HOST…]]... [--client USER]...
                                  cluster CA plus node and client certificates (never overwrites)
   enoki cluster [--dir DIR] [--port N] [--client-api-port N] [--peering-port N] [--etcd-port N]
@@ -37,7 +47,8 @@ Usage:
 
 Common options: --url URL (default $ENOKI_URL or http://127.0.0.1:8080), --token TOKEN
 (default $ENOKI_ADMIN_TOKEN or <data-dir>/admin-token), --data-dir DIR (default ./.enoki).
-Node settings from the environment: ${Object.keys(ENV_VARS).join(', ')}.`;
+Node settings from the environment: ${Object.keys(ENV_VARS).join(', ')}.
+Guest builds: ENOKI_CACHE_DIR (tool cache, default ~/.cache/enoki), ENOKI_PYTHON (default python3).`;
 
 const OPTIONS = {
   port: { type: 'string' },
@@ -61,6 +72,10 @@ const OPTIONS = {
   'result-token': { type: 'string' },
   wait: { type: 'boolean' },
   output: { type: 'string', short: 'o' },
+  wit: { type: 'string' },
+  world: { type: 'string' },
+  lang: { type: 'string' },
+  start: { type: 'string' },
   feature: { type: 'string', multiple: true },
   dir: { type: 'string' },
   node: { type: 'string', multiple: true },
@@ -134,21 +149,6 @@ async function readData(data: string | undefined): Promise<Uint8Array | string |
   return data;
 }
 
-async function build(file: string, values: Values): Promise<void> {
-  const out = values.output ?? file.replace(/\.(js|mjs|wat)$/, '') + '.wasm';
-  const features = (values.feature ?? []) as ('stdio' | 'random' | 'clocks' | 'http')[];
-  const bytes = await withProgress(`building ${file}${file.endsWith('.wat') ? '' : ' (a JS guest takes ~10 s)'}`, async () => {
-    // Loaded on demand: the componentize toolchain is heavy and only this command needs it.
-    const { buildJsGuest, buildWatGuest } = await import('../build/index.js');
-    if (file.endsWith('.wat')) {
-      return buildWatGuest({ wat: await fs.readFile(file, 'utf8'), file, witDir: WIT_DIR, world: 'function' });
-    }
-    return buildJsGuest({ source: path.resolve(file), witDir: WIT_DIR, world: 'function', features });
-  });
-  await fs.writeFile(out, bytes);
-  process.stdout.write(`${out} (${(bytes.length / 1024).toFixed(1)} KiB)\n`);
-}
-
 async function certs(values: Values): Promise<void> {
   const nodes = (values.node ?? []).map((spec) => {
     const [id, hosts = ''] = spec.split('=');
@@ -174,7 +174,15 @@ async function main(argv: string[]): Promise<void> {
     case 'start':
       return start(values);
     case 'build':
-      return build(need(arg, 'the guest source file'), values);
+      return runBuild(need(arg, 'the guest source file'), { output: values.output, features: values.feature, wit: values.wit, world: values.world });
+    case 'new':
+      return runNew({ name: need(arg, 'the function name'), lang: need(values.lang, '--lang js|ts|python|wat'), dir: values.dir });
+    case 'types':
+      return runTypes({ wit: values.wit, world: values.world, outDir: values.output });
+    case 'setup':
+      return runSetup(arg);
+    case 'kv':
+      return runKv(client, positionals.slice(1), { data: values.data, start: values.start, limit: values.limit });
     case 'certs':
       return certs(values);
     case 'cluster':

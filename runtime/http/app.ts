@@ -9,6 +9,7 @@ import type { InvocationLogs } from '../observe/invocation-logs.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { CallTrust } from './call-trust.js';
 import { invocationRoutes } from './invocation-routes.js';
+import { keygroupRoutes, type KeygroupRouteDeps } from './keygroup-routes.js';
 import { managementRoutes } from './management-routes.js';
 import { errorResponse } from './respond.js';
 import type { ResultAccess } from './result-access.js';
@@ -31,6 +32,7 @@ export interface AppDeps {
   maxBodyBytes: number;
   maxComponentBytes: number;
   maxCallDepth: number;
+  kv: KeygroupRouteDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -47,6 +49,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.get('/metrics', (c) => c.text(deps.metrics.render(deps.gauges()), 200, { 'content-type': 'text/plain; version=0.0.4' }));
   app.route('/functions', managementRoutes(deps));
+  app.route('/keygroups', keygroupRoutes({ ...deps.kv, adminToken: deps.adminToken, maxBodyBytes: deps.maxBodyBytes }));
   app.route(
     '/',
     invocationRoutes({
