@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildGuest } from '../../runtime/build/build-guest.js';
-import { EXTENDED_CONST_FLAG, supportsPythonGuests } from '../../runtime/build/engine-support.js';
 import { ensurePythonTools } from '../../runtime/build/python-tools.js';
 import { loadToolConfig } from '../../runtime/config.js';
 import { WASI_PROVIDED } from '../../runtime/exec/wasi.js';
@@ -35,7 +34,7 @@ test.before(async (ctx) => {
   await ensurePythonTools(loadToolConfig(), { onInstall: (message) => process.stderr.write(`${message}\n`) });
   ctx.python = await buildPython(path.join(ROOT, 'functions', 'movingaverage-py', 'app.py'), 'movingaverage-py');
   // Node 20's V8 needs a flag for componentize-py's output (see runtime/build/engine-support.ts).
-  ctx.node = await startCliNode(supportsPythonGuests() ? [] : [EXTENDED_CONST_FLAG]);
+  ctx.node = await startCliNode([]);
   for (const [name, bytes] of [
     ['movingaverage', await guest('movingaverage')],
     ['movingaverage-py', ctx.python],

@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EXTENDED_CONST_FLAG, supportsPythonGuests } from '../../../runtime/build/engine-support.js';
 import { ensurePythonTools } from '../../../runtime/build/python-tools.js';
 import { loadToolConfig } from '../../../runtime/config.js';
 import { cleanEnv, runCli, startCliNode, type CliNode } from '../../helpers/cli-node.js';
@@ -21,7 +20,7 @@ test.before(async (ctx) => {
   ctx.dir = await fs.mkdtemp(path.join(os.tmpdir(), 'enoki-new-'));
   await ensurePythonTools(loadToolConfig(), { onInstall: (message) => process.stderr.write(`${message}\n`) });
   // Node 20's V8 needs a flag for Python guests (see runtime/build/engine-support.ts).
-  ctx.node = await startCliNode(supportsPythonGuests() ? [] : [EXTENDED_CONST_FLAG]);
+  ctx.node = await startCliNode([]);
 });
 test.after(async (ctx) => {
   await ctx.node?.stop();
