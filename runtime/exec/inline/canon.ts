@@ -37,33 +37,42 @@ export const T = {
 
 /** A guest's memory and allocator, as the canon options of one lift or lower name them. */
 export class GuestMemory {
-  #view?: DataView;
-  #bytes?: Uint8Array;
+  #memory?: WebAssembly.Memory;
+  #buffer: ArrayBuffer = new ArrayBuffer(0);
+  #view = new DataView(this.#buffer);
+  #bytes = new Uint8Array(this.#buffer);
 
   constructor(
-    readonly memory: () => WebAssembly.Memory,
+    private readonly resolveMemory: () => WebAssembly.Memory,
     private readonly reallocFn?: () => (oldPtr: number, oldSize: number, align: number, newSize: number) => number,
   ) {}
 
+  /**
+   * Views are cached: a memory that grows detaches its old buffer (byteLength 0), which is
+   * cheaper to test than asking the memory for its buffer at every access.
+   */
+  #refresh(): void {
+    this.#memory ??= this.resolveMemory();
+    this.#buffer = this.#memory.buffer;
+    this.#view = new DataView(this.#buffer);
+    this.#bytes = new Uint8Array(this.#buffer);
+  }
+
   get view(): DataView {
-    const buffer = this.memory().buffer;
-    if (this.#view?.buffer !== buffer) {
-      this.#view = new DataView(buffer);
-      this.#bytes = new Uint8Array(buffer);
-    }
+    if (this.#buffer.byteLength === 0) this.#refresh();
     return this.#view;
   }
 
   get bytes(): Uint8Array {
-    void this.view;
-    return this.#bytes!;
+    if (this.#buffer.byteLength === 0) this.#refresh();
+    return this.#bytes;
   }
 
   alloc(size: number, align: number): number {
     if (size === 0) return align;
     if (!this.reallocFn) throw new Error('the guest gave no allocator for this call');
     const ptr = this.reallocFn()(0, 0, align, size) >>> 0;
-    if (ptr % align !== 0 || ptr + size > this.memory().buffer.byteLength) throw new Error('the guest allocator returned an invalid pointer');
+    if (ptr % align !== 0 || ptr + size > this.bytes.length) throw new Error('the guest allocator returned an invalid pointer');
     return ptr;
   }
 }
@@ -88,6 +97,20 @@ function readString(mem: GuestMemory, ptr: number, len: number): string {
 }
 
 function writeString(mem: GuestMemory, s: string): [number, number] {
+  // ASCII (header names, most values, keys) is copied char by char: no encoder, no garbage.
+  let ascii = true;
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    const ptr = mem.alloc(s.length, 1);
+    const bytes = mem.bytes;
+    for (let i = 0; i < s.length; i++) bytes[ptr + i] = s.charCodeAt(i);
+    return [ptr, s.length];
+  }
   const encoded = encoder.encode(s);
   const ptr = mem.alloc(encoded.length, 1);
   mem.bytes.set(encoded, ptr);
@@ -241,12 +264,7 @@ function fields(types: ValType[]): { layouts: Layout[]; offsets: number[]; size:
 function record(names: string[], types: ValType[], asTuple: boolean): Layout {
   const { layouts, offsets, size, align } = fields(types);
   const get = (value: unknown, i: number) => (asTuple ? (value as unknown[])[i] : (value as Record<string, unknown>)[names[i]]);
-  const make = (values: unknown[]) => {
-    if (asTuple) return values;
-    const o: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) o[names[i]] = values[i];
-    return o;
-  };
+  const n = layouts.length;
   return {
     size,
     align,
@@ -255,19 +273,25 @@ function record(names: string[], types: ValType[], asTuple: boolean): Layout {
       for (let i = 0; i < layouts.length; i++) layouts[i].store(mem, ptr + offsets[i], get(value, i));
     },
     load(mem, ptr) {
-      return make(layouts.map((l, i) => l.load(mem, ptr + offsets[i])));
+      if (asTuple) {
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = layouts[i].load(mem, ptr + offsets[i]);
+        return out;
+      }
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++) o[names[i]] = layouts[i].load(mem, ptr + offsets[i]);
+      return o;
     },
     lower(mem, value, out) {
       for (let i = 0; i < layouts.length; i++) layouts[i].lower(mem, get(value, i), out);
     },
     lift(mem, args, i) {
-      const values: unknown[] = [];
-      for (const l of layouts) {
-        const [v, next] = l.lift(mem, args, i);
-        values.push(v);
-        i = next;
-      }
-      return [make(values), i];
+      const values: unknown[] = new Array(n);
+      for (let k = 0; k < n; k++) [values[k], i] = layouts[k].lift(mem, args, i);
+      if (asTuple) return [values, i];
+      const o: Record<string, unknown> = {};
+      for (let k = 0; k < n; k++) o[names[k]] = values[k];
+      return [o, i];
     },
   };
 }
