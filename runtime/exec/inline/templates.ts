@@ -19,7 +19,7 @@ import { prepareModule, type ModuleAnalysis } from '../wasm/module.js';
 
 /** More differing sites than this and a module gets a template of its own. */
 const MAX_PARAMS = 64;
-const FORMAT = 'v1';
+const FORMAT = 'v2';
 
 interface Family {
   paramSites: number[];
