@@ -6,6 +6,7 @@
 
 import type { GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvCall, KvReply, LogStream } from '../protocol.js';
 import { T, type FuncType, type ValType } from './canon.js';
+import { wasiImport } from './wasi-world.js';
 
 const version = T.list(T.tuple(T.string, T.u64));
 const item = T.record([['id', T.string], ['value', T.string], ['version', version]]);
@@ -110,6 +111,11 @@ export function enokiImport(iface: string, name: string): ImportBinding | undefi
   const unversioned = iface.split('@')[0];
   if (!iface.endsWith('@0.1.0') && iface !== unversioned) return undefined;
   return ENOKI_IMPORTS[unversioned]?.[name];
+}
+
+/** Any import this host binds itself: enoki:faas, or the WASI functions of wasi-world.ts. */
+export function hostImport(iface: string, name: string): ImportBinding | undefined {
+  return enokiImport(iface, name) ?? wasiImport(iface, name);
 }
 
 /** The lifted result of `handle`, as the handler returns it. */

@@ -15,7 +15,7 @@ import type { Linkable } from './linker.js';
 import { unlinkable } from './linker.js';
 import type { TemplateStore } from './templates.js';
 
-const FORMAT = 3;
+const FORMAT = 4;
 
 interface ModuleRecord {
   looseKey: string;

@@ -9,7 +9,7 @@
 import type { CanonOptions, ComponentPlan, CoreSort } from '../wasm/component.js';
 import { FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage, type MemoryShape } from '../wasm/module.js';
 import { GuestMemory, liftExport, lowerImport } from './canon.js';
-import { enokiImport, HANDLE_EXPORT, HANDLE_TYPE, type GuestHost, type HandleResult } from './enoki-world.js';
+import { HANDLE_EXPORT, HANDLE_TYPE, hostImport, type GuestHost, type HandleResult } from './enoki-world.js';
 import type { GuestRequest } from '../protocol.js';
 import { promising, suspending } from './jspi.js';
 import { Meter } from './meter.js';
@@ -39,7 +39,7 @@ export function unlinkable(plan: ComponentPlan): string | undefined {
     if (d.kind !== 'lower') continue;
     const f = plan.funcs[d.func];
     if (f?.kind !== 'imported') return 'a lowered function that is not an import';
-    if (!enokiImport(f.interface, f.name)) return `an import this host binds through glue only (${f.interface}#${f.name})`;
+    if (!hostImport(f.interface, f.name)) return `an import this host binds through glue only (${f.interface}#${f.name})`;
     if (d.options.encoding !== 'utf8') return `strings in ${d.options.encoding}`;
   }
   if (!handleLift(plan)) return `no ${HANDLE_EXPORT} export`;
@@ -159,7 +159,7 @@ export class GuestInstance {
         }
         case 'lower': {
           const f = plan.funcs[d.func];
-          const binding = f?.kind === 'imported' ? enokiImport(f.interface, f.name) : undefined;
+          const binding = f?.kind === 'imported' ? hostImport(f.interface, f.name) : undefined;
           if (!binding || f?.kind !== 'imported') throw new LinkError(`no binding for lowered function ${d.func}`);
           const mem = memoryOf(d.options, `${f.interface}#${f.name}`) ?? new GuestMemory(() => {
             throw new Error(`${f.interface}#${f.name} has no memory`);
