@@ -167,11 +167,16 @@ if (buildError !== undefined) {
     await e.addReplica(kg, 'nodeB');
     for (let i = 0; i < 6; i++) await (i % 2 ? e : f).update(kg, `id${i}`, `val${i}`);
     await e.delete(kg, 'id2');
+    // FReD's Scan and Keys also list deleted items (a Scan shows them with an empty value, and
+    // counts them): a FReD bug Enoki does not copy (README), so deleted ones are left out here.
     const scan = async (c: FredClient) =>
-      ((await c.call<{ data: Item[] }>('Scan', { keygroup: kg, id: 'id1', count: 3 })).data ?? []).map((i) => `${i.id}=${i.val}`);
-    const keys = async (c: FredClient) => ((await c.call<{ keys: Array<{ id: string }> }>('Keys', { keygroup: kg, id: 'id1', count: 10 })).keys ?? []).map((k) => k.id);
+      ((await c.call<{ data: Item[] }>('Scan', { keygroup: kg, id: 'id1', count: 10 })).data ?? []).filter((i) => i.val !== '').map((i) => `${i.id}=${i.val}`);
+    const keys = async (c: FredClient) =>
+      ((await c.call<{ keys: Array<{ id: string }> }>('Keys', { keygroup: kg, id: 'id1', count: 10 })).keys ?? []).map((k) => k.id).filter((id) => id !== 'id2');
     await eventually(async () => assert.equal(await scan(e), await scan(f)));
+    assert.equal(await scan(e), ['id1=val1', 'id3=val3', 'id4=val4', 'id5=val5']);
     assert.equal(await keys(e), await keys(f));
+    assert.equal(await keys(e), ['id1', 'id3', 'id4', 'id5']);
     for (const id of ['id0', 'id1', 'id3']) assert.equal(versions(await e.read(kg, id)), versions(await f.read(kg, id)));
     // A conditional update on the version read elsewhere is accepted on the other kind.
     const seen = only(await f.read(kg, 'id1')).version;
