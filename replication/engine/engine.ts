@@ -31,7 +31,8 @@ import { AntiEntropy, type ExchangeResult } from './anti-entropy.js';
 import { Delivery, isUnavailable, type RetryPolicy } from './delivery.js';
 import { Inbound } from './inbound.js';
 import { silentLogger, type ReplicationLogger } from './logger.js';
-import type { Member, Membership, MissedWrite, MissedWrites } from './membership.js';
+import type { Member, Membership, MissedWrites } from './membership.js';
+import { MissedWriteLog } from './missed-writes.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import { ReplicaSet } from './replica-set.js';
 import { systemTimers, type TimerHandle, type Timers } from './timers.js';
@@ -109,20 +110,17 @@ export class ReplicationEngine implements PeerHandler {
   private readonly logger: ReplicationLogger;
   private readonly intervalMs: number;
   private readonly syncTimeoutMs: number;
-  private readonly retry: RetryPolicy;
   private readonly ledger: OriginLedger;
   private readonly replicas: ReplicaSet;
   private readonly delivery: Delivery;
   private readonly antiEntropy: AntiEntropy;
   private readonly inbound: Inbound;
-  private readonly missed?: MissedWrites;
+  private readonly missed?: MissedWriteLog;
   /** Peers that answered a digest exchange (or asked for one): Enoki nodes. */
   private readonly enokiPeers = new Set<string>();
   private round?: Promise<AntiEntropyReport>;
   private roundTimer?: TimerHandle;
   private running = false;
-  private replay?: { again: boolean; attempts: number; timer?: TimerHandle; run?: Promise<void> };
-  private unwatchMissed?: () => void;
 
   constructor(options: ReplicationEngineOptions) {
     this.store = options.store;
@@ -135,8 +133,21 @@ export class ReplicationEngine implements PeerHandler {
     this.intervalMs = options.antiEntropyIntervalMs ?? 30_000;
     this.syncTimeoutMs = options.syncTimeoutMs ?? 5_000;
     const retry = options.retry ?? { baseMs: 200, maxMs: 30_000 };
-    this.retry = retry;
-    this.missed = options.missedWrites;
+    if (options.missedWrites) {
+      this.missed = new MissedWriteLog({
+        self: this.self,
+        records: options.missedWrites,
+        store: this.store,
+        transport: this.transport,
+        timers: this.timers,
+        random: this.random,
+        logger: this.logger,
+        retry,
+        members: (keygroup) => this.replicas.members(keygroup, true),
+        merge: (keygroup, id, sibling) => this.inbound.merge(keygroup, id, sibling),
+        isEnoki: (peer) => this.enokiPeers.has(peer),
+      });
+    }
     this.ledger = new OriginLedger(options.ageSlackMs ?? 1_000);
     const merge = (keygroup: string, id: string, sibling: SiblingData) => this.inbound.merge(keygroup, id, sibling);
     this.replicas = new ReplicaSet({
@@ -164,12 +175,8 @@ export class ReplicationEngine implements PeerHandler {
       batchSize: options.batchSize ?? 64,
       maxRejections: options.maxRejections ?? 5,
       relevant: (peer, entry) => this.relevant(peer, entry),
-      unreached: (peer, entry) => this.recordUnreached(peer, entry),
-      giveUp: async (peer, entry) => {
-        if (!this.missed) return false;
-        await this.missed.report({ node: peer, keygroup: entry.keygroup, id: entry.id });
-        return true;
-      },
+      unreached: (peer, entry) => this.missed?.unreached(peer, entry),
+      giveUp: async (peer, entry) => (this.missed ? this.missed.takeOver(peer, entry) : false),
     });
     this.inbound = new Inbound({
       self: this.self,
@@ -205,20 +212,15 @@ export class ReplicationEngine implements PeerHandler {
     await this.replicas.start();
     for (const peer of await this.outbox.peers()) this.delivery.kick(peer);
     this.scheduleRound();
-    if (this.missed) {
-      this.unwatchMissed = this.missed.watch(this.self, () => this.replayMissed());
-      this.replayMissed();
-    }
+    this.missed?.start();
   }
 
   /** Stops timers and pumps; queued writes stay in the outbox for the next start(). */
   async stop(): Promise<void> {
     this.running = false;
     this.timers.clearTimeout(this.roundTimer);
-    this.unwatchMissed?.();
-    this.timers.clearTimeout(this.replay?.timer);
     this.delivery.stop();
-    await Promise.allSettled([this.round, this.replicas.stop(), this.replay?.run]);
+    await Promise.allSettled([this.round, this.replicas.stop(), this.missed?.stop()]);
   }
 
   /** Replicates writes this node applied (store.applyLocal's result) to every other member. */
@@ -415,91 +417,6 @@ export class ReplicationEngine implements PeerHandler {
     };
     await this.antiEntropy.reconcile(keygroup, me, them);
     this.delivery.nudge(peer);
-  }
-
-  /**
-   * FReD records a write it could not deliver so that the node fetches it when it is back; a
-   * FReD peer relies on that record. An Enoki peer does not need it (this outbox keeps the write,
-   * anti-entropy repairs), so known Enoki peers get none. Best effort: the outbox still holds it.
-   */
-  private recordUnreached(peer: string, entry: OutboxEntry): void {
-    if (!this.missed || this.enokiPeers.has(peer)) return;
-    const write: MissedWrite = { node: peer, keygroup: entry.keygroup, id: entry.id };
-    this.missed.report(write).catch((error: unknown) => this.logger.warn({ ...write, err: error }, 'missed write not recorded'));
-  }
-
-  /**
-   * Fetches every item this node is recorded as having missed from another member, merges it and
-   * forgets the record (FReD does this at its start only). Records of keygroups this node no
-   * longer holds are forgotten; what cannot be fetched yet is retried with backoff.
-   */
-  private replayMissed(): void {
-    if (!this.missed || !this.running) return;
-    const state = (this.replay ??= { again: false, attempts: 0 });
-    if (state.run) {
-      state.again = true;
-      return;
-    }
-    state.again = false;
-    this.timers.clearTimeout(state.timer);
-    state.run = this.replayOnce()
-      .catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'replaying missed writes failed');
-        return false;
-      })
-      .then((complete) => {
-        state.run = undefined;
-        if (!this.running) return;
-        if (state.again) return this.replayMissed();
-        if (complete) {
-          state.attempts = 0;
-          return;
-        }
-        const delay = Math.min(this.retry.maxMs, this.retry.baseMs * 2 ** state.attempts) * (0.5 + this.random() / 2);
-        state.attempts = Math.min(state.attempts + 1, 30);
-        state.timer = this.timers.setTimeout(() => this.replayMissed(), delay);
-      });
-  }
-
-  /** True when every record was replayed or forgotten. */
-  private async replayOnce(): Promise<boolean> {
-    const missed = this.missed!;
-    let complete = true;
-    for (const write of await missed.list(this.self)) {
-      if (!this.running) return false;
-      const { keygroup, id } = write;
-      const members = await this.replicas.members(keygroup, true).catch(() => undefined);
-      if (!members) {
-        complete = false;
-        continue;
-      }
-      if (!members.some((m) => m.nodeId === this.self) || !(await this.store.getKeygroup(keygroup))) {
-        await missed.clear(write);
-        continue;
-      }
-      let fetched = false;
-      for (const { nodeId: peer } of members) {
-        if (peer === this.self) continue;
-        try {
-          for (const item of await this.transport.getItem(peer, { keygroup, id })) {
-            await this.inbound.merge(keygroup, item.id, item).catch((error: unknown) => {
-              this.logger.warn({ keygroup, id, peer, err: error }, 'missed write: sibling rejected');
-            });
-          }
-          fetched = true;
-          break;
-        } catch (error) {
-          this.logger.debug({ keygroup, id, peer, err: error }, 'missed write: member did not answer');
-        }
-      }
-      if (fetched) {
-        await missed.clear(write);
-        this.logger.info({ keygroup, id }, 'missed write replayed');
-      } else {
-        complete = false;
-      }
-    }
-    return complete;
   }
 
   /** Whether a queued write should still go to `peer`: still a member, and not expired there. */
