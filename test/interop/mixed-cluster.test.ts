@@ -192,6 +192,27 @@ if (buildError !== undefined) {
     });
   });
 
+  test('an Enoki replica that was down while the FReD node wrote gets the writes it missed once it is back', async () => {
+    const c = await get();
+    const f = await client('nodeB');
+    const kg = 'outage';
+    await f.createKeygroup(kg);
+    await f.addReplica(kg, 'nodeC');
+    await f.update(kg, 'before', '1');
+    assert.equal(values(await c.client('nodeC').read(kg, 'before')), ['1']);
+    await c.node('nodeC').kill();
+    // FReD cannot deliver these; it records them for nodeC (failnode) and never retries itself.
+    await f.update(kg, 'during', '2');
+    await f.update(kg, 'before', '3');
+    await c.node('nodeC').restart();
+    await eventually(async () => {
+      assert.equal(values(await c.client('nodeC').read(kg, 'during')), ['2']);
+      assert.equal(values(await c.client('nodeC').read(kg, 'before')), ['3']);
+    });
+    const [onF, onC] = [await f.read(kg, 'before'), await c.client('nodeC').read(kg, 'before')];
+    assert.equal(versions(onC), versions(onF));
+  });
+
   test('a function on an Enoki node with kvNode on the FReD node: a missing item is not-found, not an error', async () => {
     const c = await get();
     const nodeA = c.node('nodeA');
