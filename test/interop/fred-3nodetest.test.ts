@@ -7,7 +7,7 @@ import { obtainFred, type FredAvailability } from './fred-binaries.js';
 import { describeResult, runThreeNodeTest } from './three-node-test.js';
 
 const test = suite("interop: FReD's 3NodeTest suite on mixed clusters");
-export const REDUCED_ORDERS = ['efe', 'eff'];
+const REDUCED_ORDERS = ['efe', 'eff'];
 
 let fred: FredAvailability | undefined;
 let buildError: unknown;
