@@ -28,7 +28,7 @@ export interface Invocation {
 const FAILURE_CODES: Record<NonNullable<JobResult['failure']>['kind'], ErrorCode> = {
   error: 'ERR_GUEST_ERROR',
   trap: 'ERR_GUEST_TRAP',
-  crash: 'ERR_GUEST_TRAP',
+  crash: 'ERR_WORKER_CRASHED',
   load: 'ERR_GUEST_TRAP',
   memory: 'ERR_MEMORY_LIMIT',
   'bad-response': 'ERR_GUEST_BAD_RESPONSE',
