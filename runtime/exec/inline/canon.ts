@@ -15,7 +15,9 @@ export type ValType =
   | { k: 'record'; fields: [string, ValType][] }
   | { k: 'tuple'; of: ValType[] }
   | { k: 'variant'; cases: [string, ValType | undefined][] }
-  | { k: 'enum'; names: string[] };
+  | { k: 'enum'; names: string[] }
+  /** Handles of resources the host defines (WASI streams, pollables): own passes ownership. */
+  | { k: 'own' | 'borrow' };
 
 export const T = {
   bool: { k: 'bool' } as ValType,
@@ -33,7 +35,46 @@ export const T = {
   tuple: (...of: ValType[]): ValType => ({ k: 'tuple', of }),
   variant: (cases: [string, ValType | undefined][]): ValType => ({ k: 'variant', cases }),
   enum: (...names: string[]): ValType => ({ k: 'enum', names }),
+  own: { k: 'own' } as ValType,
+  borrow: { k: 'borrow' } as ValType,
 };
+
+/**
+ * An instance's table of host resources handed to the guest. One table serves every resource
+ * type: handles are unique across them, and a guest only ever gives back the handles it got.
+ */
+export class HandleTable {
+  readonly #objects = new Map<number, object>();
+  #next = 1;
+
+  insert(object: object): number {
+    const handle = this.#next++;
+    this.#objects.set(handle, object);
+    return handle;
+  }
+
+  get(handle: number): object {
+    const object = this.#objects.get(handle);
+    if (!object) throw new Error(`the guest passed an unknown resource handle ${handle}`);
+    return object;
+  }
+
+  /** Removes the handle and returns its object: the host owns it now. */
+  take(handle: number): object {
+    const object = this.get(handle);
+    this.#objects.delete(handle);
+    return object;
+  }
+
+  /** The guest dropped its handle; a droppable object is told. */
+  drop(handle: number): void {
+    (this.take(handle) as { drop?: () => void }).drop?.();
+  }
+
+  get size(): number {
+    return this.#objects.size;
+  }
+}
 
 /** A guest's memory and allocator, as the canon options of one lift or lower name them. */
 export class GuestMemory {
@@ -45,6 +86,8 @@ export class GuestMemory {
   constructor(
     private readonly resolveMemory: () => WebAssembly.Memory,
     private readonly reallocFn?: () => (oldPtr: number, oldSize: number, align: number, newSize: number) => number,
+    /** The instance's resource handles, for own/borrow values. */
+    readonly handles = new HandleTable(),
   ) {}
 
   /**
@@ -392,6 +435,22 @@ export function layout(t: ValType): Layout {
         },
         (i, p) => ({ tag: names[i], val: p }),
       );
+      break;
+    }
+    case 'own':
+    case 'borrow': {
+      const own = t.k === 'own';
+      // A handle is an i32 in memory and in flat values; lifting an own takes it out of the table.
+      const fromGuest = (mem: GuestMemory, h: number) => (own ? mem.handles.take(h) : mem.handles.get(h));
+      l = {
+        size: 4,
+        align: 4,
+        flat: ['i32'],
+        store: (mem, ptr, value) => mem.view.setUint32(ptr, mem.handles.insert(value as object), true),
+        load: (mem, ptr) => fromGuest(mem, mem.view.getUint32(ptr, true)),
+        lower: (mem, value, out) => void out.push(mem.handles.insert(value as object)),
+        lift: (mem, args, i) => [fromGuest(mem, (args[i] as number) >>> 0), i + 1],
+      };
       break;
     }
     case 'enum': {

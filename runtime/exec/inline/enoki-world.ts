@@ -27,6 +27,8 @@ export const HANDLE_TYPE: FuncType = { params: [request], result: T.result(respo
 export interface GuestHost {
   kv(call: KvCall): KvReply | Promise<KvReply>;
   log(stream: LogStream, message: string): void;
+  /** Bytes the guest wrote to its stdout or stderr (WASI), kept as log lines. */
+  output(stream: 'stdout' | 'stderr', bytes: Uint8Array): void;
   env(): [string, string][];
   invoke(call: InvokeCall): Promise<InvokeReply>;
 }
@@ -36,6 +38,8 @@ interface ImportBinding {
   /** The import may answer with a promise (the guest then waits through JSPI). */
   suspends: boolean;
   impl: (host: GuestHost, args: unknown[]) => unknown;
+  /** Called with no lifting at all (it only traps). */
+  raw?: boolean;
 }
 
 const kvResult = (reply: KvReply) => (reply.ok ? { tag: 'ok', val: reply.value } : { tag: 'err', val: { tag: reply.error.tag, val: reply.error.val ?? '' } });

@@ -15,7 +15,7 @@ import type { Linkable } from './linker.js';
 import { unlinkable } from './linker.js';
 import type { TemplateStore } from './templates.js';
 
-const FORMAT = 4;
+const FORMAT = 5;
 
 interface ModuleRecord {
   looseKey: string;

@@ -98,12 +98,17 @@ test('a guest built with the random feature runs inline and draws fresh ids', as
   assert.is(await metric(n, 'enoki_workers'), 0);
 });
 
-test('a component with WASI resources runs on a worker', async ({ n }) => {
+test('a guest built with stdio, random and clocks runs inline; its output lands in its log', async ({ n }) => {
   const res = await n.deploy('stdio', await guest('fixtures/stdio.wasm'));
   assert.ok(res.ok, await res.text());
-  const call = await n.call('stdio', { path: '/print' });
+  const call = await n.call('stdio', { path: '/print?q=inline' });
   assert.is(call.status, 200, await call.text());
-  assert.ok((await metric(n, 'enoki_workers')) >= 1);
+  const { invocations } = (await (await n.admin('GET', '/functions/stdio/logs?limit=1')).json()) as {
+    invocations: { lines: { stream: string; message: string }[] }[];
+  };
+  assert.ok(invocations[0].lines.some((l) => l.stream === 'stdout' && l.message.includes('to stdout q=inline')), JSON.stringify(invocations[0].lines));
+  assert.ok(invocations[0].lines.some((l) => l.stream === 'stderr' && l.message.includes('to stderr')));
+  assert.is(await metric(n, 'enoki_workers'), 0);
 });
 
 if (hasJspi) test.run();
