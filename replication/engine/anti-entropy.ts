@@ -100,28 +100,43 @@ export class AntiEntropy {
 
     const mine = await this.collect(keygroup, buckets, new Set(differing), horizon);
     const theirs: Items = new Map((response.items ?? []).map((item) => [item.id, item.siblings]));
+    const { pulled, pushes } = await this.differences(keygroup, peer, mine, theirs, { pull: true, what: 'anti-entropy' });
+    const pushed = await this.push(peer.nodeId, pushes);
+    return { equal: false, pulled, pushed };
+  }
+
+  /**
+   * Merges what the peer has and this replica lacks (with `pull`), and lists what the peer lacks
+   * of ours (within the peer's expiry) to push.
+   */
+  private async differences(
+    keygroup: string,
+    peer: Member,
+    mine: Items,
+    theirs: Items,
+    options: { pull: boolean; what: string },
+  ): Promise<{ pulled: number; pushes: PeerMessage[] }> {
     let pulled = 0;
-    for (const [id, siblings] of theirs) {
-      for (const sibling of siblings) {
-        if (covered(mine.get(id), sibling)) continue;
-        try {
-          if (await this.options.merge(keygroup, id, sibling)) pulled++;
-        } catch (error) {
-          // One malformed sibling must not block the repair of everything else, round after round.
-          this.options.logger.warn({ keygroup, peer: peer.nodeId, id, err: error }, 'anti-entropy: sibling rejected');
+    if (options.pull) {
+      for (const [id, siblings] of theirs) {
+        for (const sibling of siblings) {
+          if (covered(mine.get(id), sibling)) continue;
+          try {
+            if (await this.options.merge(keygroup, id, sibling)) pulled++;
+          } catch (error) {
+            // One malformed sibling must not block the repair of everything else, round after round.
+            this.options.logger.warn({ keygroup, peer: peer.nodeId, id, err: error }, `${options.what}: sibling rejected`);
+          }
         }
       }
     }
     const pushes: PeerMessage[] = [];
     for (const [id, siblings] of mine) {
       for (const sibling of siblings) {
-        if (admits(peer.expiry, sibling.age ?? 0) && !covered(theirs.get(id), sibling)) {
-          pushes.push(siblingMessage(keygroup, id, sibling));
-        }
+        if (admits(peer.expiry, sibling.age ?? 0) && !covered(theirs.get(id), sibling)) pushes.push(siblingMessage(keygroup, id, sibling));
       }
     }
-    const pushed = await this.push(peer.nodeId, pushes);
-    return { equal: false, pulled, pushed };
+    return { pulled, pushes };
   }
 
   /** Sends `pushes` to `peer`, a batch at a time; throws the first failure after its batch. */
@@ -167,25 +182,7 @@ export class AntiEntropy {
     const horizon = horizonOf(self.expiry, peer.expiry);
     const mine: Items = new Map();
     for await (const { id, siblings } of this.view(keygroup, horizon)) mine.set(id, siblings);
-    let pulled = 0;
-    if (options.pull) {
-      for (const [id, siblings] of theirs) {
-        for (const sibling of siblings) {
-          if (covered(mine.get(id), sibling)) continue;
-          try {
-            if (await this.options.merge(keygroup, id, sibling)) pulled++;
-          } catch (error) {
-            this.options.logger.warn({ keygroup, peer: peer.nodeId, id, err: error }, 'full exchange: sibling rejected');
-          }
-        }
-      }
-    }
-    const pushes: PeerMessage[] = [];
-    for (const [id, siblings] of mine) {
-      for (const sibling of siblings) {
-        if (admits(peer.expiry, sibling.age ?? 0) && !covered(theirs.get(id), sibling)) pushes.push(siblingMessage(keygroup, id, sibling));
-      }
-    }
+    const { pulled, pushes } = await this.differences(keygroup, peer, mine, theirs, { pull: options.pull, what: 'full exchange' });
     const pushed = await this.push(peer.nodeId, pushes);
     return { equal: pulled === 0 && pushes.length === 0, pulled, pushed };
   }
