@@ -2,7 +2,12 @@
 // guests to functions/build/fixtures/<name>.wasm, skipping those whose sources have not changed.
 // `npm start` builds the examples only: a fresh machine builds no test guests before it serves.
 //
-//   node dist/functions/build.js [--fixtures]
+//   node dist/functions/build.js [--fixtures] [--report]
+//
+// With --report, progress goes to stderr and stdout carries one JSON line per guest as soon as
+// it is ready (built, or cached): {"ready":name,"out":path}, or {"failed":name,"error":text}.
+// `enoki start --examples` runs it so and deploys each example as it comes: the examples the
+// README uses first are built first.
 // Python examples are built only where their toolchain is already installed (`npm run
 // setup:python`) and this Node can run them, so that a fresh machine never waits for PyPI.
 
@@ -113,7 +118,7 @@ async function withoutUnbuildablePython(guests: Guest[]): Promise<Guest[]> {
     reason = 'the Python toolchain is not installed (`npm run setup:python` installs it)';
   }
   if (!reason) return guests;
-  for (const g of python) process.stdout.write(`${g.name}: skipped: ${reason}\n`);
+  for (const g of python) (process.argv.includes('--report') ? process.stderr : process.stdout).write(`${g.name}: skipped: ${reason}\n`);
   return guests.filter((g) => !python.includes(g));
 }
 
@@ -149,9 +154,16 @@ function estimate(spec: GuestSpec, jsBuilt: number): string {
   return jsBuilt === 0 ? 'JS, ~10 s' : 'JS, ~4 s';
 }
 
+/** Built first: what the README's first commands call. */
+const FIRST = ['counter', 'hello', 'echo', 'movingaverage'];
+const rank = (name: string) => (FIRST.includes(name) ? FIRST.indexOf(name) : FIRST.length);
+
 async function main(): Promise<void> {
   const withFixtures = process.argv.includes('--fixtures');
-  const guests = await withoutUnbuildablePython([...(await examples()), ...(withFixtures ? await fixtures() : [])]);
+  const report = process.argv.includes('--report');
+  const progress = report ? process.stderr : process.stdout;
+  const ordered = (await examples()).sort((a, b) => rank(a.name) - rank(b.name));
+  const guests = await withoutUnbuildablePython([...ordered, ...(withFixtures ? await fixtures() : [])]);
   const outputs = new Set(guests.map((g) => g.spec.out));
   await removeStale(OUT_DIR, outputs);
   if (withFixtures) await removeStale(FIXTURES_OUT_DIR, outputs);
@@ -169,19 +181,22 @@ async function main(): Promise<void> {
         ...spec,
         onBuild: () => {
           announced = true;
-          process.stdout.write(label);
+          progress.write(label);
         },
       });
       const size = `${(result.bytes.length / 1024).toFixed(result.bytes.length < 10240 ? 1 : 0)} KiB`;
       if (result.cached) {
-        process.stdout.write(`${name}: cached (${size})\n`);
+        progress.write(`${name}: cached (${size})\n`);
       } else {
         if (result.kind === 'js' || result.kind === 'ts') jsBuilt++;
-        process.stdout.write(` done in ${((performance.now() - started) / 1000).toFixed(1)} s (${size})\n`);
+        progress.write(` done in ${((performance.now() - started) / 1000).toFixed(1)} s (${size})\n`);
       }
+      if (report) process.stdout.write(JSON.stringify({ ready: name, out: spec.out }) + '\n');
     } catch (err) {
-      process.stdout.write(`${announced ? '' : label} failed\n`);
-      failures.push(err instanceof Error ? err.message : String(err));
+      progress.write(`${announced ? '' : label} failed\n`);
+      const message = err instanceof Error ? err.message : String(err);
+      failures.push(message);
+      if (report) process.stdout.write(JSON.stringify({ failed: name, error: message }) + '\n');
     }
   }
   if (failures.length > 0) {

@@ -62,7 +62,7 @@ export interface StartOptions {
    * Work the node must finish before it is ready (GET /readyz), run once it listens: e.g.
    * deploying the examples. If it fails, the node stops and startNode rejects.
    */
-  startup?: (functions: FunctionService) => Promise<void>;
+  startup?: (functions: FunctionService, url: string) => Promise<void>;
 }
 
 /** Undo steps of a start, run newest first if the start fails part-way. */
@@ -306,6 +306,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
   const port = (server.address() as AddressInfo).port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const scheme = https ? 'https' : 'http';
+  const url = `${scheme}://${shownHost}:${port}`;
   logger.info({ nodeId, port, dataDir: config.dataDir, functions: registry.list().length }, 'node started');
   prewarmer?.schedule(...registry.list().map((record) => record.name));
 
@@ -325,14 +326,14 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
   undo.push(stopPurging);
   waitingFor.delete('start');
   if (options.startup) {
-    await options.startup(functions);
+    await options.startup(functions, url);
     waitingFor.delete('startup');
   }
   logger.info({ nodeId }, 'node ready');
 
   let closing: Promise<void> | undefined;
   return {
-    url: `${scheme}://${shownHost}:${port}`,
+    url,
     port,
     nodeId,
     adminToken: token.value,

@@ -98,10 +98,16 @@ function need(value: string | undefined, what: string): string {
 async function start(values: Values): Promise<void> {
   const config = loadConfig({ port: values.port === undefined ? undefined : Number(values.port), dataDir: values['data-dir'] });
   let examples: string[] = [];
-  // The examples are deployed before the node says it is ready (GET /readyz answers 503 meanwhile).
+  // The examples are built (unchanged ones skipped) and deployed one by one while the node already
+  // serves; it says it is ready (and GET /readyz answers 200) once all are deployed.
   const startup = values.examples
-    ? async (functions: Parameters<typeof deployExamples>[0]) => {
-        examples = await withProgress('deploying example functions', () => deployExamples(functions));
+    ? async (functions: Parameters<typeof deployExamples>[0], url: string) => {
+        process.stderr.write(`serving on ${url}; building and deploying the examples (GET /readyz answers 200 once all are)…\n`);
+        examples = await deployExamples(functions, {
+          build: true,
+          onProgress: (text) => process.stderr.write(text),
+          onDeployed: (name) => process.stderr.write(`  deployed ${url}/fn/${name}\n`),
+        });
       }
     : undefined;
   const node = await startNode(config, undefined, { startup });
