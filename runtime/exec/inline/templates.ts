@@ -11,6 +11,7 @@
 // A module's own analysis (key, constants, data image) is kept with its artefact by the caller.
 
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -35,8 +36,8 @@ export interface Template {
 export class TemplateStore {
   readonly #families = new Map<string, Promise<Family>>();
   readonly #compiled = new Map<string, Promise<WebAssembly.Module>>();
-  /** Serialises changes of a family (two deploys of one engine at once). */
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Serialises the changes of each family (two deploys of one engine at once); families go on in parallel. */
+  readonly #queues = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly dir: string,
@@ -46,8 +47,13 @@ export class TemplateStore {
 
   /** The template for a module (its bytes are needed only if the template must be built). */
   template(analysis: ModuleAnalysis, bytes: () => Promise<Uint8Array>): Promise<Template> {
-    const run = this.#queue.then(() => this.#template(analysis, bytes));
-    this.#queue = run.catch(() => undefined);
+    const key = analysis.looseKey;
+    const run = (this.#queues.get(key) ?? Promise.resolve()).then(() => this.#template(analysis, bytes));
+    const settled = run.catch(() => undefined);
+    this.#queues.set(key, settled);
+    void settled.then(() => {
+      if (this.#queues.get(key) === settled) this.#queues.delete(key);
+    });
     return run;
   }
 
@@ -86,8 +92,10 @@ export class TemplateStore {
   async #loadFamily(key: string, consts: BigInt64Array): Promise<Family> {
     const base = path.join(this.dir, key);
     try {
-      const { paramSites } = JSON.parse(await fs.readFile(`${base}.json`, 'utf8')) as { paramSites: number[] };
-      const raw = await fs.readFile(`${base}.consts`);
+      // Small files, read at the first call of a function: a synchronous read costs microseconds
+      // where a trip through the I/O thread pool can cost milliseconds on a busy node.
+      const { paramSites } = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as { paramSites: number[] };
+      const raw = readFileSync(`${base}.consts`);
       const reference = new BigInt64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
       if (reference.length === consts.length) return { paramSites, reference };
     } catch (err) {
