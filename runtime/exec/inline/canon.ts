@@ -5,7 +5,11 @@
 //
 // JS representations: string; Uint8Array for list<u8>; arrays for other lists and tuples;
 // bigint for 64-bit integers; T | undefined for option<T>; { tag: 'ok' | 'err', val } for
-// result; { tag, val } for variants; the case name for enums; plain objects for records.
+// result; { tag, val } for variants; the case name for enums; plain objects for records; host
+// objects for resource handles (guest-memory.ts keeps the table).
+
+import { GuestMemory, readString, writeString } from './guest-memory.js';
+
 
 export type ValType =
   | { k: 'bool' | 'u8' | 's8' | 'u16' | 's16' | 'u32' | 's32' | 'u64' | 's64' | 'string' }
@@ -38,127 +42,6 @@ export const T = {
   own: { k: 'own' } as ValType,
   borrow: { k: 'borrow' } as ValType,
 };
-
-/**
- * An instance's table of host resources handed to the guest. One table serves every resource
- * type: handles are unique across them, and a guest only ever gives back the handles it got.
- */
-export class HandleTable {
-  readonly #objects = new Map<number, object>();
-  #next = 1;
-
-  insert(object: object): number {
-    const handle = this.#next++;
-    this.#objects.set(handle, object);
-    return handle;
-  }
-
-  get(handle: number): object {
-    const object = this.#objects.get(handle);
-    if (!object) throw new Error(`the guest passed an unknown resource handle ${handle}`);
-    return object;
-  }
-
-  /** Removes the handle and returns its object: the host owns it now. */
-  take(handle: number): object {
-    const object = this.get(handle);
-    this.#objects.delete(handle);
-    return object;
-  }
-
-  /** The guest dropped its handle; a droppable object is told. */
-  drop(handle: number): void {
-    (this.take(handle) as { drop?: () => void }).drop?.();
-  }
-
-  get size(): number {
-    return this.#objects.size;
-  }
-}
-
-/** A guest's memory and allocator, as the canon options of one lift or lower name them. */
-export class GuestMemory {
-  #memory?: WebAssembly.Memory;
-  #buffer: ArrayBuffer = new ArrayBuffer(0);
-  #view = new DataView(this.#buffer);
-  #bytes = new Uint8Array(this.#buffer);
-
-  constructor(
-    private readonly resolveMemory: () => WebAssembly.Memory,
-    private readonly reallocFn?: () => (oldPtr: number, oldSize: number, align: number, newSize: number) => number,
-    /** The instance's resource handles, for own/borrow values. */
-    readonly handles = new HandleTable(),
-  ) {}
-
-  /**
-   * Views are cached: a memory that grows detaches its old buffer (byteLength 0), which is
-   * cheaper to test than asking the memory for its buffer at every access.
-   */
-  #refresh(): void {
-    this.#memory ??= this.resolveMemory();
-    this.#buffer = this.#memory.buffer;
-    this.#view = new DataView(this.#buffer);
-    this.#bytes = new Uint8Array(this.#buffer);
-  }
-
-  get view(): DataView {
-    if (this.#buffer.byteLength === 0) this.#refresh();
-    return this.#view;
-  }
-
-  get bytes(): Uint8Array {
-    if (this.#buffer.byteLength === 0) this.#refresh();
-    return this.#bytes;
-  }
-
-  alloc(size: number, align: number): number {
-    if (size === 0) return align;
-    if (!this.reallocFn) throw new Error('the guest gave no allocator for this call');
-    const ptr = this.reallocFn()(0, 0, align, size) >>> 0;
-    if (ptr % align !== 0 || ptr + size > this.bytes.length) throw new Error('the guest allocator returned an invalid pointer');
-    return ptr;
-  }
-}
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-function readString(mem: GuestMemory, ptr: number, len: number): string {
-  if (ptr + len > mem.bytes.length) throw new Error('a string lies outside the guest memory');
-  const bytes = mem.bytes;
-  // Short ASCII strings (keys, header names) are the common case: no decoder call.
-  if (len <= 64) {
-    let s = '';
-    for (let i = ptr; i < ptr + len; i++) {
-      const b = bytes[i];
-      if (b >= 0x80) return decoder.decode(bytes.subarray(ptr, ptr + len));
-      s += String.fromCharCode(b);
-    }
-    return s;
-  }
-  return decoder.decode(bytes.subarray(ptr, ptr + len));
-}
-
-function writeString(mem: GuestMemory, s: string): [number, number] {
-  // ASCII (header names, most values, keys) is copied char by char: no encoder, no garbage.
-  let ascii = true;
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) >= 0x80) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) {
-    const ptr = mem.alloc(s.length, 1);
-    const bytes = mem.bytes;
-    for (let i = 0; i < s.length; i++) bytes[ptr + i] = s.charCodeAt(i);
-    return [ptr, s.length];
-  }
-  const encoded = encoder.encode(s);
-  const ptr = mem.alloc(encoded.length, 1);
-  mem.bytes.set(encoded, ptr);
-  return [ptr, encoded.length];
-}
 
 export interface Layout {
   size: number;
@@ -471,67 +354,4 @@ export function layout(t: ValType): Layout {
   }
   cache.set(t, l);
   return l;
-}
-
-export const MAX_FLAT_PARAMS = 16;
-export const MAX_FLAT_RESULTS = 1;
-
-export interface FuncType {
-  params: ValType[];
-  result?: ValType;
-}
-
-/**
- * A core function for a lowered import: lifts the guest's flat arguments, calls `impl`, and
- * lowers its result (into the return pointer, the last argument, when it does not fit one core
- * value). `impl` may answer with a promise; the returned function then answers with a promise
- * that settles once the result is in the guest's memory (the caller suspends the guest on it
- * through JSPI).
- */
-export function lowerImport(type: FuncType, mem: GuestMemory, impl: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
-  const params = type.params.map(layout);
-  const flatParams = params.reduce((n, p) => n + p.flat.length, 0);
-  if (flatParams > MAX_FLAT_PARAMS) throw new Error('imports with more than 16 flat parameters are not bound');
-  const result = type.result && layout(type.result);
-  const viaPointer = result !== undefined && result.flat.length !== 1;
-  const finish = (value: unknown, retptr: number): unknown => {
-    if (!result) return undefined;
-    if (viaPointer) {
-      result.store(mem, retptr, value);
-      return undefined;
-    }
-    const out: unknown[] = [];
-    result.lower(mem, value, out);
-    return out[0];
-  };
-  return (...args: unknown[]) => {
-    const values = new Array(params.length);
-    let i = 0;
-    for (let p = 0; p < params.length; p++) [values[p], i] = params[p].lift(mem, args, i);
-    const retptr = viaPointer ? (args[i] as number) >>> 0 : 0;
-    const value = impl(...values);
-    if (value instanceof Promise) return value.then((v) => finish(v, retptr));
-    return finish(value, retptr);
-  };
-}
-
-/** Calls a lifted export: lowers the arguments, runs `call` on the flat values, lifts the result. */
-export function liftExport(type: FuncType, mem: GuestMemory) {
-  const params = type.params.map(layout);
-  const flatParams = params.reduce((n, p) => n + p.flat.length, 0);
-  if (flatParams > MAX_FLAT_PARAMS) throw new Error('exports with more than 16 flat parameters are not bound');
-  const result = type.result && layout(type.result);
-  return {
-    lowerArgs(args: unknown[]): unknown[] {
-      const flat: unknown[] = [];
-      for (let p = 0; p < params.length; p++) params[p].lower(mem, args[p], flat);
-      return flat;
-    },
-    /** The lifted result of the core function's return value. */
-    liftResult(ret: unknown): unknown {
-      if (!result) return undefined;
-      if (result.flat.length === 1) return result.lift(mem, [ret], 0)[0];
-      return result.load(mem, (ret as number) >>> 0);
-    },
-  };
 }

@@ -5,7 +5,8 @@
 // from the node's, so what is bound here is exactly what a deployed component uses.
 
 import type { GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvCall, KvReply, LogStream } from '../protocol.js';
-import { T, type FuncType, type ValType } from './canon.js';
+import { T, type ValType } from './canon.js';
+import type { FuncType } from './canon-calls.js';
 import { wasiImport } from './wasi-world.js';
 
 const version = T.list(T.tuple(T.string, T.u64));

@@ -8,7 +8,8 @@
 
 import type { CanonOptions, ComponentPlan, CoreSort } from '../wasm/component.js';
 import { FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage, type MemoryShape } from '../wasm/module.js';
-import { GuestMemory, HandleTable, liftExport, lowerImport } from './canon.js';
+import { liftExport, lowerImport } from './canon-calls.js';
+import { GuestMemory, HandleTable } from './guest-memory.js';
 import { HANDLE_EXPORT, HANDLE_TYPE, hostImport, type GuestHost, type HandleResult } from './enoki-world.js';
 import type { GuestRequest } from '../protocol.js';
 import { promising, suspending } from './jspi.js';

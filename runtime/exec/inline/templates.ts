@@ -16,7 +16,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from '../../../replication/support/atomic-file.js';
-import { prepareModule, type ModuleAnalysis } from '../wasm/module.js';
+import { type ModuleAnalysis } from '../wasm/module.js';
+import { prepareModule } from '../wasm/template.js';
 
 /** More differing sites than this and a module gets a template of its own. */
 const MAX_PARAMS = 64;

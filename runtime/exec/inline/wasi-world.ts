@@ -6,7 +6,8 @@
 // Any 0.2.x version matches.
 
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { T, type FuncType } from './canon.js';
+import { T } from './canon.js';
+import type { FuncType } from './canon-calls.js';
 import type { GuestHost } from './enoki-world.js';
 
 interface Binding {

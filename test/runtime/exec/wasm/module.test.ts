@@ -5,7 +5,8 @@
 import { parse } from '@bytecodealliance/jco';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { analyzeModule, dataImage, FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, prepareModule } from '../../../../runtime/exec/wasm/module.js';
+import { analyzeModule, dataImage, FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport } from '../../../../runtime/exec/wasm/module.js';
+import { prepareModule } from '../../../../runtime/exec/wasm/template.js';
 
 const WAT = `(module
   (import "env" "add" (func $add (param i32 i32) (result i32)))
