@@ -1,0 +1,71 @@
+// One suite of isolation and correctness cases, run against each engine adapter (exec/engine.ts):
+// the inline engine (where this Node has JSPI) and the worker pool. Each case is what a user
+// notices: answers, the guest's own errors, traps, endless loops, memory bombs, stack
+// overflows, exact atomic counts under concurrency, every reply on its own call, log lines, and
+// the node serving on after each.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hasJspi } from '../../../runtime/exec/inline/jspi.js';
+import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
+
+const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+
+function engineSuite(engine: 'inline' | 'worker'): void {
+  const test = suite<{ n: TestNode }>(`exec: engine conformance (${engine})`);
+
+  test.before(async (ctx) => {
+    ctx.n = await startTestNode({ engine, workers: 2, instancesPerFunction: 4 });
+    for (const name of ['echo', 'counter', 'hello']) assert.ok((await ctx.n.deploy(name, await guest(name))).ok, name);
+    assert.ok((await ctx.n.deploy('misbehave', await guest('fixtures/misbehave.wasm'), '?timeoutMs=2000&memoryMiB=64')).ok);
+    assert.ok((await ctx.n.deploy('deep', await guest('fixtures/deep.wasm'))).ok);
+  });
+  test.after(async (ctx) => ctx.n.close());
+
+  test('a guest answers, on the engine asked for', async ({ n }) => {
+    assert.is(await (await n.call('hello')).text(), 'hello from wat\n');
+    const text = await (await fetch(`${n.url}/metrics`)).text();
+    const workers = Number(/^enoki_workers (\d+)/m.exec(text)?.[1]);
+    if (engine === 'inline') assert.is(workers, 0);
+    else assert.ok(workers >= 1);
+  });
+
+  test("a guest's err is ERR_GUEST_ERROR and the next call works", async ({ n }) => {
+    const res = await n.call('misbehave', { path: '/err' });
+    assert.is(await errorCode(res), 'ERR_GUEST_ERROR');
+    assert.is((await n.call('misbehave', { path: '/ok' })).status, 200);
+  });
+
+  test('a trap, a memory bomb and a stack overflow end in their codes; the node serves on', async ({ n }) => {
+    assert.is(await errorCode(await n.call('misbehave', { path: '/trap' })), 'ERR_GUEST_TRAP');
+    assert.is(await errorCode(await n.call('misbehave', { path: '/membomb' })), 'ERR_MEMORY_LIMIT');
+    assert.is(await errorCode(await n.call('deep')), 'ERR_GUEST_TRAP');
+    assert.is((await n.call('hello')).status, 200);
+  });
+
+  test('an endless loop ends at its timeout, and others answer meanwhile', async ({ n }) => {
+    const looping = n.call('misbehave', { path: '/loop' });
+    assert.is((await n.call('hello')).status, 200);
+    const res = await looping;
+    assert.is(res.status, 504);
+    assert.is(await errorCode(res), 'ERR_TIMEOUT');
+    assert.is((await n.call('misbehave', { path: '/ok' })).status, 200);
+  });
+
+  test('every concurrent call gets its own reply', async ({ n }) => {
+    const bodies = Array.from({ length: 40 }, (_, i) => `request-${i}-${Math.random().toString(36).slice(2)}`);
+    const replies = await Promise.all(bodies.map((body) => n.call('echo', { method: 'POST', body }).then((r) => r.json() as Promise<{ body: string }>)));
+    assert.equal(replies.map((r) => r.body), bodies);
+  });
+
+  test('concurrent atomic increments lose nothing', async ({ n }) => {
+    const answers = await Promise.all(Array.from({ length: 40 }, () => n.call('counter').then((r) => r.text())));
+    const values = answers.map(Number).sort((a, b) => a - b);
+    assert.equal(values, Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  test.run();
+}
+
+if (hasJspi) engineSuite('inline');
+else console.log(`SKIPPED: exec: engine conformance (inline) — Node ${process.version} has no JSPI`);
+engineSuite('worker');
