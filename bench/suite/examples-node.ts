@@ -3,6 +3,8 @@
 // distinct JS functions (bench/guests/variant.js, each built with its own constant) are deployed
 // through the API and each is called once, as a user adding functions to that node would. RSS is
 // read (settled) with the examples warm, and after the 20 functions: the target is the latter.
+// Then the same node is restarted (everything deployed, all prewarmed again) and read once more:
+// the first start also holds what its deploys left behind, a restart does not.
 
 import fs from 'node:fs/promises';
 import type { CgroupUsage } from './cgroup.js';
@@ -20,6 +22,9 @@ export interface ExamplesNodeResult {
   steps: Array<{ functions: number; rssMiB: number }>;
   withFunctionsMiB: number;
   perFunctionMiB: number;
+  /** The same node restarted with the examples and the 20 functions, all prewarmed. */
+  restartedMiB?: number;
+  restartedWarm?: number;
   warmInstances?: number;
   warmInstanceMemoryMiB?: number;
   cgroups?: CgroupUsage[];
@@ -90,10 +95,24 @@ export async function examplesNodeScenario(jsWasm: string[]): Promise<ExamplesNo
   const t = performance.now();
   const node = await startBenchNode(dir, { ENOKI_PREWARM: '1' }, { args: ['--examples'], label: 'npm start node', startTimeoutMs: 300_000 });
   try {
-    return await onNode(node, 'the npm start node', () => measure(node, examples, wasm, t, cgroups));
-  } finally {
+    const result = await onNode(node, 'the npm start node', () => measure(node, examples, wasm, t, cgroups));
     const usage = await node.stop();
     if (usage) cgroups.push(usage);
+    process.stderr.write('  restarted with the examples and the 20 functions, all prewarmed\n');
+    const again = await startBenchNode(dir, { ENOKI_PREWARM: '1' }, { args: ['--examples'], label: 'npm start node, restarted', startTimeoutMs: 300_000 });
+    try {
+      await onNode(again, 'the restarted npm start node', async () => {
+        await untilWarm(again, examples + wasm.length);
+        result.restartedWarm = await metric(again, 'enoki_warm_instances');
+        result.restartedMiB = MiB(await settledRss(again.pid, 2000));
+      });
+    } finally {
+      const used = await again.stop();
+      if (used) cgroups.push(used);
+    }
+    return result;
+  } finally {
+    await node.stop();
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
@@ -108,6 +127,7 @@ export function examplesNodeTables(r: ExamplesNodeResult): string[][][] {
       ['RSS, examples warm, idle, MiB', String(r.examplesIdleMiB)],
       ...r.steps.map((s) => [`RSS + ${s.functions} distinct JS functions, each called once, MiB`, String(s.rssMiB)]),
       ['per added JS function, MiB', String(r.perFunctionMiB)],
+      [`RSS of the same node restarted, all prewarmed (${r.restartedWarm ?? '?'} warm instances), MiB`, String(r.restartedMiB ?? '—')],
       ['warm instances; their linear memory, MiB', `${r.warmInstances ?? '?'}; ${r.warmInstanceMemoryMiB ?? '?'}`],
     ],
   ];
