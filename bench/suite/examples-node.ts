@@ -50,16 +50,21 @@ async function untilWarm(node: BenchNode, count: number, quietMs = 5000, timeout
   }
 }
 
-async function measure(node: BenchNode, examples: number, wasm: string[], t: number, cgroups: CgroupUsage[]): Promise<ExamplesNodeResult> {
+async function measure(node: BenchNode, examples: number, wasm: string[], t: number, cgroups: CgroupUsage[], at: { step: string }): Promise<ExamplesNodeResult> {
   const readyMs = node.startMs;
+  at.step = 'waiting for the examples to be warm';
   const allWarm = await untilWarm(node, examples);
   const examplesWarmMs = allWarm ? performance.now() - t : undefined;
   const idle = await settledRss(node.pid);
   process.stderr.write(`  + ${ADDED_FUNCTIONS} distinct JS functions, each called once\n`);
   const steps: Array<{ functions: number; rssMiB: number }> = [];
-  for (let i = 0; i < wasm.length; i++) await deploy(node, `added${i}`, wasm[i]);
+  for (let i = 0; i < wasm.length; i++) {
+    at.step = `deploying added function ${i + 1} of ${wasm.length}`;
+    await deploy(node, `added${i}`, wasm[i]);
+  }
   let last = idle;
   for (let i = 0; i < wasm.length; i++) {
+    at.step = `calling added function ${i + 1} of ${wasm.length}`;
     const reply = await node.client.send(`/fn/added${i}`);
     if (reply.status !== 200 || !reply.body.startsWith(`variant ${i}:`)) throw new Error(`added${i} answered ${reply.status}: ${reply.body.slice(0, 200)}`);
     if ((i + 1) % 10 === 0 || i + 1 === wasm.length) {
@@ -95,7 +100,8 @@ export async function examplesNodeScenario(jsWasm: string[]): Promise<ExamplesNo
   const t = performance.now();
   const node = await startBenchNode(dir, { ENOKI_PREWARM: '1' }, { args: ['--examples'], label: 'npm start node', startTimeoutMs: 300_000 });
   try {
-    const result = await onNode(node, 'the npm start node', () => measure(node, examples, wasm, t, cgroups));
+    const at = { step: 'starting' };
+    const result = await onNode(node, () => `the npm start node, ${at.step}`, () => measure(node, examples, wasm, t, cgroups, at));
     const usage = await node.stop();
     if (usage) cgroups.push(usage);
     process.stderr.write('  restarted with the examples and the 20 functions, all prewarmed\n');

@@ -144,13 +144,13 @@ export async function startBenchNode(dataDir: string, env: Record<string, string
  * Runs a scenario's work on `node`; when it fails because the node died under it, says so (the
  * Pi-class profile's memory limit kills with SIGKILL) instead of the failed request's error.
  */
-export async function onNode<T>(node: BenchNode, what: string, work: () => Promise<T>): Promise<T> {
+export async function onNode<T>(node: BenchNode, what: string | (() => string), work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
     await sleep(200); // the exit is noticed a moment after the connection broke
     const ended = node.ended();
-    if (ended) throw new Error(`${what}: the node ${ended} (pid ${node.pid}) during the scenario`, { cause: err });
+    if (ended) throw new Error(`${typeof what === 'string' ? what : what()}: the node ${ended} (pid ${node.pid})`, { cause: err });
     throw err;
   }
 }

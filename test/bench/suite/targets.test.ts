@@ -15,7 +15,7 @@ function fresh(firstStartMs: number, restartMs: number): FreshCloneResult {
     commit: 'abc1234',
     node: 'v22.0.0',
     install: { ms: 40_000, summary: 'added 1 package' },
-    firstStart: { totalMs: firstStartMs, marks: {}, guestsBuilt: 0, guestsCached: 0 },
+    firstStart: { totalMs: firstStartMs, marks: {}, guestsBuilt: 0, guestsCached: 0, fixturesBuilt: 0 },
     restartNpm: summary(restartMs),
     restartCli: summary(restartMs),
     restartNpmPhases: [],
