@@ -172,6 +172,7 @@ async function main(): Promise<void> {
   results.fresh = await run('fresh', '8. Fresh clone', () => freshCloneScenario(settings.fresh), freshCloneTables);
 
   const load = (v: TargetVerdict) => {
+    if (v.wholeRun) return `${facts.loadAverageAtStart[0]} → ${loadAverage()[0]} (whole run)`;
     const t = timing[v.scenario];
     return t ? `${t.loadAverageBefore[0]} → ${t.loadAverageAfter[0]}` : '—';
   };

@@ -35,6 +35,8 @@ export interface TargetVerdict {
   node: string;
   /** undefined: not measured in this run. */
   met?: boolean;
+  /** Checked over the whole run rather than one scenario (the Pi-class verdict). */
+  wholeRun?: boolean;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
@@ -95,6 +97,7 @@ export function piVerdict(r: SuiteResults, used: CgroupUsage[], ranScenarios: st
     limit: 0,
     node,
     met: ranScenarios.length === 0 ? undefined : oomKills === 0 && failedRequests === 0 && failedScenarios.length === 0,
+    wholeRun: true,
   };
 }
 
