@@ -132,7 +132,11 @@ async function main(): Promise<void> {
   if (limits?.kind === 'cgroups') limitNodes(limits.cgroups);
   const facts = { ...(machine() as { node: string; cpu: string; cores: number; commit: string; at: string }), loadAverageAtStart: loadAverage(), worktree: worktree() };
   const started = performance.now();
-  const profile = limits ? `, Pi-class profile: ${PI_PROFILE.memoryBytes / 2 ** 20} MiB and ${PI_PROFILE.cpuCores} core per node (${limits.kind === 'cgroups' ? 'a cgroup v1 each' : 'the limits the bench runs in'})` : '';
+  const profile = !limits
+    ? ''
+    : limits.kind === 'cgroups'
+      ? `, Pi-class profile: ${PI_PROFILE.memoryBytes / 2 ** 20} MiB and ${PI_PROFILE.cpuCores} core per node, a cgroup v1 each`
+      : `, Pi-class profile: ${Math.round(limits.limits.memoryBytes / 2 ** 20)} MiB and ${limits.limits.cpuCores} core(s) for everything the bench runs`;
   process.stderr.write(`enoki bench (${values.full ? 'full' : 'quick'}${profile}) on Node ${process.version}: ${only.join(', ')}\n`);
 
   process.stderr.write('building the bench guests…\n');
