@@ -7,7 +7,8 @@
 // (grpc-js honours `grpc_proxy`), which knows the node it belongs to and so applies the delay of
 // the link to each destination: edge1 → edge2 10 ms, edge → cloud 25 ms, each way. The client
 // reaches nodes' HTTP APIs through plain delay proxies (client ↔ edge 1 ms, client ↔ cloud 25 ms,
-// or a path of links such as client → edge2 → edge1).
+// or a path of links such as client → edge2 → edge1). Under the bench's Pi-class profile
+// (BENCH_NODES_CGROUP_PROCS, see bench/suite/cgroup.ts) every node is started in the given cgroup.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { runCertsCommand } from '../../replication/security/certs-cli.js';
 import { findOrInstallEtcd, freePorts, startLocalEtcd, type LocalEtcd } from '../../runtime/cluster/local-etcd.js';
 import { spawnNode, type NodeProcess } from '../../runtime/cli/node-process.js';
 import { summarize } from '../stats.js';
+import { nodesCgroup, startInside, verifyJoined } from '../suite/cgroup.js';
 import type { HttpClient } from './load.js';
 import { Network, PAPER_DELAYS, oneWay, pathDelay, type Delays, type Site } from './network.js';
 
@@ -127,7 +129,9 @@ export async function startPaperCluster(options: PaperClusterOptions): Promise<P
         return `http://127.0.0.1:${await network.link({ host: target.hostname, port: Number(target.port) }, oneWay(site, to, delays))}`;
       };
       const extra = options.nodeEnv ? await options.nodeEnv(site, link) : {};
-      const node = await spawnNode({
+      // Under the bench's Pi-class profile the node is born in the cgroup its caller made.
+      const cgroup = nodesCgroup();
+      const node = await startInside(cgroup, () => spawnNode({
         name: site,
         args: ['--port', '0', '--data-dir', path.join(dir, site)],
         env: {
@@ -150,8 +154,9 @@ export async function startPaperCluster(options: PaperClusterOptions): Promise<P
           grpc_proxy: `http://127.0.0.1:${egress}`,
         },
         logFile: path.join(dir, `${site}.log`),
-      });
+      }));
       cleanup.push(() => node.stop());
+      if (cgroup) verifyJoined(cgroup, node.pid, `node ${site}`);
       nodes[site] = node;
     }
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnNode, type NodeProcess } from '../../runtime/cli/node-process.js';
 import { summarize, type Summary } from '../stats.js';
+import type { CgroupUsage, NodeCgroups } from './cgroup.js';
 
 /** The repository root, from dist/bench/suite/. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -74,30 +75,84 @@ export interface BenchNode {
   client: HttpClient;
   /** From spawn to "listening", ms. */
   startMs: number;
-  stop(): Promise<void>;
+  /** Undefined while the process runs; how it ended otherwise (a kill by the kernel included). */
+  ended(): string | undefined;
+  /** Stops the node; resolves to its cgroup's usage when it ran in one (the Pi-class profile). */
+  stop(): Promise<CgroupUsage | undefined>;
 }
 
-export async function startBenchNode(dataDir: string, env: Record<string, string> = {}): Promise<BenchNode> {
+export interface BenchNodeOptions {
+  /** Extra arguments of `enoki start` (e.g. --examples). */
+  args?: string[];
+  env?: Record<string, string>;
+  /** Names the node in messages and in the profile's cgroup report. */
+  label?: string;
+  startTimeoutMs?: number;
+}
+
+let limits: NodeCgroups | undefined;
+
+/**
+ * From now on every node startBenchNode starts runs in a cgroup of its own made by `cgroups`
+ * (the Pi-class profile); undefined: no limits.
+ */
+export function limitNodes(cgroups: NodeCgroups | undefined): void {
+  limits = cgroups;
+}
+
+export async function startBenchNode(dataDir: string, env: Record<string, string> = {}, options: BenchNodeOptions = {}): Promise<BenchNode> {
+  const label = options.label ?? `node (${path.basename(dataDir)})`;
+  const cgroup = limits ? await limits.create(label) : undefined;
   const t = performance.now();
-  const node: NodeProcess = await spawnNode({
-    name: 'bench',
-    args: ['--port', '0', '--data-dir', dataDir],
-    // Prewarming is off unless a scenario asks for it: cold starts are measured as cold.
-    env: benchEnv({ ENOKI_ADMIN_TOKEN: TOKEN, ENOKI_HOST: '127.0.0.1', ENOKI_LOG_LEVEL: 'warn', ENOKI_PREWARM: '0', ...env }),
-    startTimeoutMs: 60_000,
-  });
+  let node: NodeProcess;
+  try {
+    const spawn = () =>
+      spawnNode({
+        name: label,
+        args: ['--port', '0', '--data-dir', dataDir, ...(options.args ?? [])],
+        // Prewarming is off unless a scenario asks for it: cold starts are measured as cold.
+        env: benchEnv({ ENOKI_ADMIN_TOKEN: TOKEN, ENOKI_HOST: '127.0.0.1', ENOKI_LOG_LEVEL: 'warn', ENOKI_PREWARM: '0', ...env, ...options.env }),
+        startTimeoutMs: options.startTimeoutMs ?? 60_000,
+      });
+    // Under the Pi-class profile the node is born in its cgroup (spawnNode forks before its first await).
+    node = await (cgroup ? cgroup.startInside(spawn) : spawn());
+  } catch (err) {
+    if (cgroup) await limits!.finish(cgroup);
+    throw err;
+  }
   const startMs = performance.now() - t;
   const client = new HttpClient(node.url);
-  return {
-    url: node.url,
-    pid: node.pid,
-    client,
-    startMs,
-    async stop() {
+  let usage: Promise<CgroupUsage | undefined> | undefined;
+  const stop = () =>
+    (usage ??= (async () => {
       client.close();
       await node.stop();
-    },
-  };
+      return cgroup ? limits!.finish(cgroup) : undefined;
+    })());
+  let ended: string | undefined;
+  void node.exited.then(({ code, signal }) => (ended = signal ? `killed by ${signal}` : `exited with code ${code}`));
+  try {
+    cgroup?.verify(node.pid);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: node.url, pid: node.pid, client, startMs, ended: () => ended, stop };
+}
+
+/**
+ * Runs a scenario's work on `node`; when it fails because the node died under it, says so (the
+ * Pi-class profile's memory limit kills with SIGKILL) instead of the failed request's error.
+ */
+export async function onNode<T>(node: BenchNode, what: string | (() => string), work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    await sleep(200); // the exit is noticed a moment after the connection broke
+    const ended = node.ended();
+    if (ended) throw new Error(`${typeof what === 'string' ? what : what()}: the node ${ended} (pid ${node.pid})`, { cause: err });
+    throw err;
+  }
 }
 
 /** PUT /functions/{name}; resolves to the deploy's duration in ms. */
@@ -171,9 +226,9 @@ export async function sequential(targets: Target[], n: number, rounds = 5, warmu
 }
 
 /** Runs a command to completion; resolves to its stdout, rejects with its stderr's tail. */
-export function runChild(command: string, args: string[], options: { timeoutMs?: number } = {}): Promise<string> {
+export function runChild(command: string, args: string[], options: { timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: benchEnv() });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: benchEnv(options.env), cwd: options.cwd });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c));

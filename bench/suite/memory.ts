@@ -1,18 +1,18 @@
-// Scenario 5, memory: the node's resident set (RSS, read from /proc) idle, with N tiny functions
-// deployed, and per warm instance, as differences between states of the same process, each read
-// after the node has been left alone for a moment. Next to it the node's own gauges
+// Scenario 6, memory: the node's resident set (RSS, read from /proc) idle, with N tiny functions,
+// and per further distinct JS function, as differences between states of the same process, each
+// read after the node has been left alone for a moment. Next to it the node's own gauges
 // enoki_warm_instances and enoki_warm_instance_memory_bytes (guest linear memory only).
 //
 // Tiny: N distinct tiny components (own digests: nothing shared but the node) are deployed; the
-// node is restarted (so the transpiler's heap from the deploys is not counted), then each is
-// called once (one worker: workers start on demand). JS: echo on a node with WORKERS workers, all
-// started up front (ENOKI_MIN_WORKERS); one call (compile + first instance), then
-// concurrent bursts until every worker holds a warm instance of it (further instances share the
-// compiled code).
+// node is restarted (so what the deploys left on the heap is not counted), then each is called
+// once. JS: the same with JS_FUNCTIONS distinct JS components (bench/guests/variant.js, built with
+// different constants: they share the JS engine, not their data), RSS read after the first call
+// and after each step, so the cost of each further function is (RSS after all − RSS after the
+// first) ÷ (JS_FUNCTIONS − 1).
 
 import fs from 'node:fs/promises';
-import path from 'node:path';
-import { EXAMPLES, MiB, deploy, metric, settledRss, startBenchNode, tempDir, type BenchNode } from './harness.js';
+import type { CgroupUsage } from './cgroup.js';
+import { MiB, deploy, metric, settledRss, startBenchNode, tempDir, type BenchNode } from './harness.js';
 
 export interface MemoryResult {
   tiny: {
@@ -29,20 +29,31 @@ export interface MemoryResult {
     linearMemoryPerInstanceMiB?: number;
   };
   js: {
-    workers: number;
-    idleMiB: number;
-    oneInstanceMiB: number;
-    allWorkersMiB: number;
-    warmInstances: number;
-    /** First instance: compiled code + instance. */
-    firstInstanceMiB: number;
-    /** Each further instance (code shared). */
-    perExtraInstanceMiB: number;
+    functions: number;
+    /** Same process, right after the deploys. */
+    afterDeploysMiB: number;
+    /** Restarted, functions registered, none loaded. */
+    deployedIdleMiB: number;
+    /** RSS after the first k functions were each called once. */
+    steps: Array<{ functions: number; rssMiB: number }>;
+    /** The first function: the shared engine's compiled code and its first instance. */
+    firstFunctionMiB: number;
+    /** Each further function (engine shared): (RSS after all − after the first) ÷ (n − 1). */
+    perFurtherFunctionMiB: number;
+    /** The same over the second half only: what one more function costs once the engine is settled. */
+    perFunctionSecondHalfMiB: number;
+    warmInstances?: number;
     linearMemoryPerInstanceMiB?: number;
   };
+  /** Pi-class profile: each node's cgroup. */
+  cgroups?: CgroupUsage[];
 }
 
-const JS_WORKERS = 4;
+/** Distinct JS functions the per-function figure is taken over. */
+export const JS_FUNCTIONS = 20;
+const JS_STEPS = [1, 2, 5, 10, JS_FUNCTIONS];
+/** V8 tiers the engine's hot code up in the background for a while after the first calls. */
+const JS_SETTLE_MS = 2000;
 
 async function linearPerInstance(node: BenchNode): Promise<{ instances?: number; perInstanceMiB?: number }> {
   const instances = await metric(node, 'enoki_warm_instances');
@@ -50,16 +61,21 @@ async function linearPerInstance(node: BenchNode): Promise<{ instances?: number;
   return { instances, perInstanceMiB: instances && bytes !== undefined ? MiB(bytes / instances) : undefined };
 }
 
-async function tinyPart(tinyWasm: string[]): Promise<MemoryResult['tiny']> {
+async function tinyPart(tinyWasm: string[], cgroups: CgroupUsage[]): Promise<MemoryResult['tiny']> {
   const dir = await tempDir('memory-tiny');
-  let node = await startBenchNode(dir);
+  const start = async (label: string) => startBenchNode(dir, {}, { label });
+  const stop = async (node: BenchNode) => {
+    const usage = await node.stop();
+    if (usage) cgroups.push(usage);
+  };
+  let node = await start('memory: tiny functions, deploys');
   try {
     await node.client.timed('/healthz');
     const idle = await settledRss(node.pid);
     for (let i = 0; i < tinyWasm.length; i++) await deploy(node, `tiny${i}`, tinyWasm[i]);
     const afterDeploys = await settledRss(node.pid);
-    await node.stop();
-    node = await startBenchNode(dir);
+    await stop(node);
+    node = await start('memory: 10 tiny functions');
     await node.client.timed('/healthz');
     const deployedIdle = await settledRss(node.pid);
     for (let i = 0; i < tinyWasm.length; i++) await node.client.timed(`/fn/tiny${i}`);
@@ -76,55 +92,64 @@ async function tinyPart(tinyWasm: string[]): Promise<MemoryResult['tiny']> {
       linearMemoryPerInstanceMiB: linear.perInstanceMiB,
     };
   } finally {
-    await node.stop();
+    await stop(node);
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
-async function jsPart(): Promise<MemoryResult['js']> {
+async function jsPart(jsWasm: string[], cgroups: CgroupUsage[]): Promise<MemoryResult['js']> {
+  const wasm = jsWasm.slice(0, JS_FUNCTIONS);
+  if (wasm.length < JS_FUNCTIONS) throw new Error(`${JS_FUNCTIONS} distinct JS functions needed, ${wasm.length} built`);
   const dir = await tempDir('memory-js');
-  // Every worker started up front, so that further instances are measured without a worker's own cost.
-  const env = { ENOKI_WORKERS: String(JS_WORKERS), ENOKI_MIN_WORKERS: String(JS_WORKERS) };
-  let node = await startBenchNode(dir, env);
+  const start = async (label: string) => startBenchNode(dir, {}, { label });
+  const stop = async (node: BenchNode) => {
+    const usage = await node.stop();
+    if (usage) cgroups.push(usage);
+  };
+  let node = await start('memory: JS functions, deploys');
   try {
-    await deploy(node, 'echo', path.join(EXAMPLES, 'echo.wasm'));
-    await node.stop();
-    node = await startBenchNode(dir, env);
+    for (let i = 0; i < wasm.length; i++) await deploy(node, `js${i}`, wasm[i]);
+    const afterDeploys = await settledRss(node.pid);
+    await stop(node);
+    node = await start(`memory: ${JS_FUNCTIONS} JS functions`);
     await node.client.timed('/healthz');
-    const idle = await settledRss(node.pid);
-    await node.client.timed('/fn/echo', { method: 'POST', body: 'hi' });
-    const one = await settledRss(node.pid);
-    // Concurrent calls go to idle workers; a worker without an instance makes one.
-    for (let burst = 0; burst < 20 && ((await metric(node, 'enoki_warm_instances')) ?? 0) < JS_WORKERS; burst++) {
-      await Promise.all(
-        Array.from({ length: JS_WORKERS * 2 }, () => fetch(`${node.url}/fn/echo`, { method: 'POST', body: 'hi' }).then((r) => r.arrayBuffer())),
-      );
+    const deployedIdle = await settledRss(node.pid);
+    const steps: Array<{ functions: number; rssMiB: number }> = [];
+    const rss: Record<number, number> = {};
+    for (let i = 0; i < wasm.length; i++) {
+      const reply = await node.client.send(`/fn/js${i}`);
+      // Variant i answers with its own number: each call reached its own function.
+      if (reply.status !== 200 || !reply.body.startsWith(`variant ${i}:`)) throw new Error(`js${i} answered ${reply.status}: ${reply.body.slice(0, 200)}`);
+      if (JS_STEPS.includes(i + 1)) {
+        rss[i + 1] = await settledRss(node.pid, JS_SETTLE_MS);
+        steps.push({ functions: i + 1, rssMiB: MiB(rss[i + 1]) });
+      }
     }
-    const all = await settledRss(node.pid);
     const linear = await linearPerInstance(node);
-    const instances = linear.instances ?? 1;
     return {
-      workers: JS_WORKERS,
-      idleMiB: MiB(idle),
-      oneInstanceMiB: MiB(one),
-      allWorkersMiB: MiB(all),
-      warmInstances: instances,
-      firstInstanceMiB: MiB(one - idle),
-      perExtraInstanceMiB: instances > 1 ? MiB((all - one) / (instances - 1)) : NaN,
+      functions: wasm.length,
+      afterDeploysMiB: MiB(afterDeploys),
+      deployedIdleMiB: MiB(deployedIdle),
+      steps,
+      firstFunctionMiB: MiB(rss[1] - deployedIdle),
+      perFurtherFunctionMiB: MiB((rss[wasm.length] - rss[1]) / (wasm.length - 1)),
+      perFunctionSecondHalfMiB: MiB((rss[wasm.length] - rss[wasm.length / 2]) / (wasm.length / 2)),
+      warmInstances: linear.instances,
       linearMemoryPerInstanceMiB: linear.perInstanceMiB,
     };
   } finally {
-    await node.stop();
+    await stop(node);
     await fs.rm(dir, { recursive: true, force: true });
   }
 }
 
-export async function memoryScenario(tinyWasm: string[]): Promise<MemoryResult> {
+export async function memoryScenario(tinyWasm: string[], jsWasm: string[]): Promise<MemoryResult> {
+  const cgroups: CgroupUsage[] = [];
   process.stderr.write(`  ${tinyWasm.length} tiny functions\n`);
-  const tiny = await tinyPart(tinyWasm);
-  process.stderr.write(`  echo (JS) on ${JS_WORKERS} workers\n`);
-  const js = await jsPart();
-  return { tiny, js };
+  const tiny = await tinyPart(tinyWasm, cgroups);
+  process.stderr.write(`  ${JS_FUNCTIONS} distinct JS functions\n`);
+  const js = await jsPart(jsWasm, cgroups);
+  return { tiny, js, cgroups: cgroups.length > 0 ? cgroups : undefined };
 }
 
 export function memoryTables(r: MemoryResult): string[][][] {
@@ -136,15 +161,16 @@ export function memoryTables(r: MemoryResult): string[][][] {
     [`same process, right after deploying ${t.functions} tiny functions`, String(t.afterDeploysMiB)],
     [`restarted with ${t.functions} tiny functions, none loaded`, String(t.deployedIdleMiB)],
     [`${t.functions} tiny functions, each called once (${t.warmInstances ?? '?'} warm instances)`, String(t.deployedWarmMiB)],
-    [`echo deployed, ${j.workers} workers, idle`, String(j.idleMiB)],
-    ['echo called once (compiled + 1 warm instance)', String(j.oneInstanceMiB)],
-    [`echo warm on every worker (${j.warmInstances} instances)`, String(j.allWorkersMiB)],
+    [`a fresh node right after deploying ${j.functions} distinct JS functions`, String(j.afterDeploysMiB)],
+    [`restarted with ${j.functions} JS functions, none loaded`, String(j.deployedIdleMiB)],
+    ...j.steps.map((s) => [`the first ${s.functions} JS function(s) each called once`, String(s.rssMiB)]),
   ];
   const per = [
-    ['per warm instance', 'RSS delta MiB', 'linear memory MiB (enoki_warm_instance_memory_bytes ÷ instances)'],
+    ['per function', 'RSS delta MiB', 'linear memory MiB (enoki_warm_instance_memory_bytes ÷ instances)'],
     ['tiny (WAT), incl. its compiled module', String(t.perWarmInstanceMiB), String(t.linearMemoryPerInstanceMiB ?? '—')],
-    ['JS (echo), first: compiled code + instance', String(j.firstInstanceMiB), '—'],
-    ['JS (echo), each further instance', String(j.perExtraInstanceMiB), String(j.linearMemoryPerInstanceMiB ?? '—')],
+    ['first JS function: the shared engine (compiled) + its instance', String(j.firstFunctionMiB), '—'],
+    ['each further distinct JS function, warm', String(j.perFurtherFunctionMiB), String(j.linearMemoryPerInstanceMiB ?? '—')],
+    [`the same over functions ${j.functions / 2 + 1}–${j.functions} only`, String(j.perFunctionSecondHalfMiB), '—'],
   ];
   return [rows, per];
 }

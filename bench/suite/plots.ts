@@ -86,18 +86,29 @@ export function plots(r: SuiteResults, machineNote: string): Record<string, stri
 
   if (r.memory) {
     const m = r.memory;
+    const categories = [
+      'idle, no functions',
+      `${m.tiny.functions} tiny deployed, none loaded`,
+      `${m.tiny.functions} tiny, each called once`,
+      `${m.js.functions} JS deployed, none loaded`,
+      ...m.js.steps.map((s) => `${s.functions} JS called once`),
+    ];
+    const values = [m.tiny.idleMiB, m.tiny.deployedIdleMiB, m.tiny.deployedWarmMiB, m.js.deployedIdleMiB, ...m.js.steps.map((s) => s.rssMiB)];
+    const e = r.examples;
+    if (e) {
+      categories.push(`npm start node, ${e.examples} examples warm`, ...e.steps.map((s) => `+ ${s.functions} JS functions`));
+      values.push(e.examplesIdleMiB, ...e.steps.map((s) => s.rssMiB));
+    }
     out['memory.svg'] = barChart({
       title: 'Node memory (resident set size)',
       yLabel: 'RSS, MiB',
-      categories: ['idle, no functions', `${m.tiny.functions} tiny deployed, none loaded`, `${m.tiny.functions} tiny, each called once`, `echo, ${m.js.workers} workers, idle`, 'echo, 1 warm instance', `echo, ${m.js.warmInstances} warm instances`],
-      series: [
-        {
-          name: 'RSS',
-          values: [m.tiny.idleMiB, m.tiny.deployedIdleMiB, m.tiny.deployedWarmMiB, m.js.idleMiB, m.js.oneInstanceMiB, m.js.allWorkersMiB],
-        },
+      categories,
+      series: [{ name: 'RSS', values }],
+      references: [
+        { label: 'target for 10 tiny functions (80 MB), MiB', value: 80e6 / 2 ** 20 },
+        ...(e ? [{ label: 'target for the npm start node + 20 JS functions, MiB', value: 512 }] : []),
       ],
-      references: [{ label: 'target for 10 tiny functions (80 MB), MiB', value: 80e6 / 2 ** 20 }],
-      note: note(`Per warm instance: tiny ${m.tiny.perWarmInstanceMiB} MiB, JS ${m.js.perExtraInstanceMiB} MiB (first JS instance with its compiled code ${m.js.firstInstanceMiB} MiB).`),
+      note: note(`Per function: tiny ${m.tiny.perWarmInstanceMiB} MiB; first JS function (engine compiled) ${m.js.firstFunctionMiB} MiB, each further distinct JS function ${m.js.perFurtherFunctionMiB} MiB.`),
     });
   }
   return out;
