@@ -90,6 +90,7 @@ function inlineEngine(config: NodeConfig, artifacts: ArtifactStore, logger: Logg
   const templates = new TemplateStore(path.join(config.dataDir, 'templates'), true, logger);
   return new InlineEngine({
     code: new InlineCode((digest) => artifacts.dir(digest), templates),
+    templatesVersion: () => templates.version(),
     instancesPerCode: config.instancesPerFunction,
     maxQueue: config.maxQueue,
     memoryBudgetBytes: config.instanceMemoryBudgetMiB * 1024 * 1024,

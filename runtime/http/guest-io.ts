@@ -101,6 +101,20 @@ export async function guestRequest(c: Context, name: string, maxBodyBytes: numbe
   return { method: request.method, ...splitTarget(request.url, prefix), headers, body };
 }
 
+/** Small bodies of ASCII this long at most are handed on as text. */
+const TEXT_BODY_MAX = 16 * 1024;
+
+/**
+ * A small ASCII body as the same bytes in a string: Node writes the headers and a string body in
+ * one write, where a byte body costs a second one (a writev) on every response. ASCII only, so
+ * that the string's UTF-8 encoding is the guest's bytes exactly and their length is its length.
+ */
+function asciiText<B>(body: B): B | string {
+  if (!(body instanceof Uint8Array) || body.length > TEXT_BODY_MAX) return body;
+  for (let i = 0; i < body.length; i++) if (body[i] >= 0x80) return body;
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
+}
+
 /**
  * The HTTP response for a guest's response plus the node's own headers. Header names and values
  * are validated here (the guest is untrusted); a bad one fails the call with a clear code.
@@ -136,7 +150,7 @@ export function guestHttpResponse(
   const nullBody = status === 204 || status === 304 || status < 200;
   if (!nullBody && headers['content-type'] === undefined) headers['content-type'] = DEFAULT_CONTENT_TYPE;
   if (nullBody && !(guestBody instanceof Uint8Array)) void guestBody.cancel();
-  const body = nullBody ? null : (guestBody as Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>);
+  const body = nullBody ? null : asciiText(guestBody as Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>);
   // Under @hono/node-server, Response is its lightweight class: with a Uint8Array body and plain
   // headers (arrays for repeated set-cookie) it is written to the socket as they are.
   if (incomingOf(c)) return new Response(body, { status, headers: headers as unknown as HeadersInit });

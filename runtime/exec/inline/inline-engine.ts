@@ -21,6 +21,8 @@ import { OutputLines } from './output-lines.js';
 
 export interface InlineEngineOptions {
   code: InlineCode;
+  /** Tells when compiled templates changed (templates.ts version()): code loaded earlier is reloaded. */
+  templatesVersion?: () => number;
   /** Instances of one function version at most (nested calls excepted). */
   instancesPerCode: number;
   maxQueue: number;
@@ -44,6 +46,8 @@ interface Code {
   waiting: Waiter[];
   evicted: boolean;
   memoryLimitPages: number;
+  /** templatesVersion() when its code was loaded. */
+  version: number;
 }
 
 export class InlineEngine implements GuestEngine {
@@ -53,6 +57,10 @@ export class InlineEngine implements GuestEngine {
   #stopped = false;
 
   constructor(private readonly options: InlineEngineOptions) {}
+
+  #templatesVersion(): number {
+    return this.options.templatesVersion?.() ?? 0;
+  }
 
   /** Whether this engine can run the component (false: it needs jco's glue on a worker). */
   async accepts(job: Pick<Job, 'meta'>): Promise<boolean> {
@@ -115,6 +123,12 @@ export class InlineEngine implements GuestEngine {
 
   #code(job: Pick<Job, 'codeKey' | 'meta' | 'memoryLimitBytes'>): Code {
     let code = this.#codes.get(job.codeKey);
+    // A template family it belongs to has gained parameters since it loaded: while none of its
+    // instances is busy, load it again, so the outdated compiled template is no longer held.
+    if (code && code.version !== this.#templatesVersion() && code.count === code.idle.length && code.waiting.length === 0) {
+      this.#codes.delete(job.codeKey);
+      code = undefined;
+    }
     if (!code) {
       const linkable = this.options.code.load(job.meta);
       // Not cached when it fails: the next call tries again.
@@ -129,6 +143,7 @@ export class InlineEngine implements GuestEngine {
         waiting: [],
         evicted: false,
         memoryLimitPages: Math.max(1, Math.floor(job.memoryLimitBytes / WASM_PAGE)),
+        version: this.#templatesVersion(),
       };
       this.#codes.set(job.codeKey, code);
     }

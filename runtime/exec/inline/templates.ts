@@ -36,7 +36,10 @@ export interface Template {
 
 export class TemplateStore {
   readonly #families = new Map<string, Promise<Family>>();
+  /** Compiled templates by id, and the ids of each family's current and outdated templates. */
   readonly #compiled = new Map<string, Promise<WebAssembly.Module>>();
+  readonly #familyTemplates = new Map<string, Set<string>>();
+  #version = 0;
   /** Serialises the changes of each family (two deploys of one engine at once); families go on in parallel. */
   readonly #queues = new Map<string, Promise<unknown>>();
 
@@ -45,6 +48,15 @@ export class TemplateStore {
     private readonly meter: boolean,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Goes up whenever a family gains parameters: code loaded before holds a template of that family
+   * that is no longer the current one, and is worth loading again (inline-engine.ts) so that the
+   * outdated compiled template can go.
+   */
+  version(): number {
+    return this.#version;
+  }
 
   /** The template for a module (its bytes are needed only if the template must be built). */
   template(analysis: ModuleAnalysis, bytes: () => Promise<Uint8Array>): Promise<Template> {
@@ -75,6 +87,10 @@ export class TemplateStore {
       sites = [...new Set([...sites, ...differing])].sort((a, b) => a - b);
       family.paramSites = sites;
       await this.#saveFamily(looseKey, family);
+      // The family's earlier templates serve only the instances made from them: forget them here.
+      for (const id of this.#familyTemplates.get(looseKey) ?? []) this.#compiled.delete(id);
+      this.#familyTemplates.delete(looseKey);
+      this.#version++;
       this.logger.debug({ family: looseKey.slice(0, 12), params: sites.length }, 'template family gained parameters');
     }
     return { module: await this.#compile(looseKey, sites, analysis, bytes), params: sites.map((site) => i64Consts[site]) };
@@ -117,6 +133,9 @@ export class TemplateStore {
   #compile(key: string, sites: number[], analysis: ModuleAnalysis, bytes: () => Promise<Uint8Array>): Promise<WebAssembly.Module> {
     const dropData = analysis.dropData === true;
     const id = createHash('sha256').update(`${FORMAT}:${key}:${this.meter}:${dropData}:${sites.join(',')}`).digest('hex');
+    const ids = this.#familyTemplates.get(key) ?? new Set<string>();
+    ids.add(id);
+    this.#familyTemplates.set(key, ids);
     let compiled = this.#compiled.get(id);
     if (!compiled) {
       compiled = this.#build(id, sites, dropData, bytes);
