@@ -23,7 +23,7 @@ import { EnokiError } from './errors.js';
 import { ArtifactStore } from './functions/artifact-store.js';
 import { FunctionService } from './functions/function-service.js';
 import { FunctionRegistry } from './functions/registry.js';
-import { Transpiler } from './functions/transpiler.js';
+import { IsolatedTranspiler } from './functions/isolated-transpiler.js';
 import { createApp } from './http/app.js';
 import type { CallTrust } from './http/call-trust.js';
 import { ResultAccess } from './http/result-access.js';
@@ -180,10 +180,12 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
   /** Expired key-value items removed by the scheduled purge since the start. */
   let purged = 0;
   const logs = new InvocationLogs(config.logEntriesPerFunction, config.logBytesPerFunction);
+  const transpiler = new IsolatedTranspiler(WIT_DIR);
+  undo.push(() => transpiler.close());
   const functions = new FunctionService({
     registry,
     artifacts,
-    transpiler: new Transpiler(WIT_DIR),
+    transpiler,
     code,
     pool,
     store,
@@ -349,6 +351,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
         prewarmer?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await pool.stop();
+        await transpiler.close();
         // Invocations end with the pool; their results are written before the store closes.
         await asyncResults.close();
         remote?.close();

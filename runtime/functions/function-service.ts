@@ -48,7 +48,7 @@ export interface FunctionLimits {
 export interface FunctionServiceDeps {
   registry: FunctionRegistry;
   artifacts: ArtifactStore;
-  transpiler: Transpiler;
+  transpiler: Pick<Transpiler, 'transpile'>;
   code: CodeCache;
   pool: GuestEngine;
   store: ReplicaStore;
