@@ -50,8 +50,13 @@ interface Code {
   version: number;
 }
 
+/** The prewarming call's time limit: it is only there to have code compiled. */
+const WARM_CALL_MS = 2_000;
+
 export class InlineEngine implements GuestEngine {
   readonly #codes = new Map<string, Code>();
+  /** Compiled templates whose code a prewarming call has run (see #warmCompiledCode). */
+  readonly #warmedTemplates = new WeakSet<WebAssembly.Module>();
   #busy = 0;
   #queued = 0;
   #stopped = false;
@@ -90,8 +95,39 @@ export class InlineEngine implements GuestEngine {
   async prewarm(job: Omit<Job, 'request'>): Promise<boolean> {
     const code = this.#code(job);
     if (code.count > 0) return true;
+    await this.#warmCompiledCode(code).catch(() => undefined);
     const result = await this.run({ ...job, timeoutMs: Math.max(job.timeoutMs, LOAD_TIMEOUT_MS) }).catch(() => undefined);
     return result !== undefined && !result.failure;
+  }
+
+  /**
+   * V8 compiles a wasm function when it first runs: a JS guest's first call compiles a large part
+   * of its engine (tens of ms), once per compiled template and process. Prewarming therefore makes
+   * one call, on an instance of its own that is then thrown away, with a request of no content and
+   * a host that refuses everything (no key-value, no calls, output dropped): only the code it ran
+   * stays, compiled, shared by every instance of the template.
+   */
+  async #warmCompiledCode(code: Code): Promise<void> {
+    const linkable = await code.linkable;
+    const module = linkable.cores[0]?.module;
+    if (!module || this.#warmedTemplates.has(module)) return;
+    this.#warmedTemplates.add(module);
+    const refused = { ok: false as const, error: { tag: 'unavailable', val: 'not during prewarming' } };
+    const host: GuestHost = {
+      kv: () => refused,
+      log: () => undefined,
+      output: () => undefined,
+      env: () => [],
+      invoke: async () => ({ ok: false, error: { tag: 'unavailable', val: 'not during prewarming' } }),
+    };
+    const instance = new GuestInstance(linkable, { memoryLimitPages: code.memoryLimitPages, sliceMs: this.options.sliceMs });
+    const request = { method: 'GET', path: '/', query: '', headers: [], body: new Uint8Array(0) };
+    const call = instance.handle(host, request, performance.now() + WARM_CALL_MS).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([call, new Promise((resolve) => (timer = setTimeout(resolve, WARM_CALL_MS)))]);
+    clearTimeout(timer);
+    // A guest still waiting (a timer) is left to trap at its next check; its instance is dropped.
+    instance.meter.abandon();
   }
 
   evict(codeKey: string): void {
