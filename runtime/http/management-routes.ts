@@ -87,11 +87,18 @@ export function managementRoutes(deps: {
     let versionId: string | undefined;
     const text = await c.req.text();
     if (text.trim() !== '') {
+      const bad = () => new EnokiError('ERR_BAD_REQUEST', 'the rollback body must be JSON like {"version":"v1"}, or empty');
+      let body: unknown;
       try {
-        versionId = (JSON.parse(text) as { version?: string }).version;
+        body = JSON.parse(text);
       } catch {
-        throw new EnokiError('ERR_BAD_REQUEST', 'the rollback body must be JSON like {"version":"v1"}, or empty');
+        throw bad();
       }
+      // Only an object whose version, if any, is a string: [] or {"version":5} are not a rollback.
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad();
+      const { version } = body as { version?: unknown };
+      if (version !== undefined && typeof version !== 'string') throw bad();
+      versionId = version;
     }
     versionId ??= c.req.query('version');
     const version = await functions.rollback(c.req.param('name'), versionId);
