@@ -16,7 +16,6 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: Schema }> =
     schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$', examples: ['hello'] },
   },
   path: { description: 'The rest of the path (may span segments).', schema: { type: 'string' } },
-  id: { description: 'Invocation id (async) or item id (keygroups).', schema: { type: 'string', minLength: 1 } },
   kg: { description: 'Keygroup name: letters and digits.', schema: { type: 'string', pattern: '^[a-zA-Z0-9]+$', maxLength: 512, examples: ['counter'] } },
 };
 
@@ -69,7 +68,7 @@ function responses(op: Operation): Record<string, unknown> {
 
 function operation(op: Operation, operationId: string): Record<string, unknown> {
   const pathParams = [...openApiPath(op.path).matchAll(/\{([^}]+)\}/g)].map(([, name]) => {
-    const known = PATH_PARAMETERS[name];
+    const known = op.pathParameters?.[name] ?? PATH_PARAMETERS[name];
     if (!known) throw new Error(`${op.operationId}: no description of the path parameter "${name}"`);
     return { name, in: 'path', required: true, ...known };
   });

@@ -37,6 +37,8 @@ export interface Operation {
   tag: 'node' | 'functions' | 'invocation' | 'keygroups' | 'console';
   summary: string;
   description?: string;
+  /** Path parameters described here rather than by their name in document.ts (the same name, another meaning). */
+  pathParameters?: Record<string, { description: string; schema: Schema }>;
   /** Needs "Authorization: Bearer <admin token>" (adds ERR_UNAUTHORIZED). */
   admin?: boolean;
   parameters?: Parameter[];
@@ -114,6 +116,8 @@ const INVOKE: Pick<Operation, 'tag' | 'parameters' | 'body' | 'answers' | 'error
   },
   errors: INVOCATION_ERRORS,
 };
+
+const ITEM_ID = { description: 'Item id: letters and digits (an append-only keygroup appends under a new decimal id).', schema: { type: 'string', pattern: '^[a-zA-Z0-9]+$', maxLength: 512 } };
 
 const DEPLOY_ERRORS: ErrorCode[] = [
   'ERR_INVALID_NAME',
@@ -233,7 +237,7 @@ export const OPERATIONS: Operation[] = [
     admin: true,
     parameters: [query('purge', 'Also delete its keygroup here.', { enum: ['true', 'false', '1', '0'] })],
     answers: { '200': ok('Removed.', ref('Deleted')) },
-    errors: ['ERR_FUNCTION_NOT_FOUND'],
+    errors: ['ERR_FUNCTION_NOT_FOUND', 'ERR_INVALID_OPTION'],
   },
   {
     method: 'post',
@@ -285,6 +289,7 @@ export const OPERATIONS: Operation[] = [
     description:
       'Readable with the credentials of the invoking request (its Authorization header or client certificate), its result token, or the admin token. ' +
       'A failed invocation answers its coded error.',
+    pathParameters: { id: { description: 'The invocationId of the 202 answer.', schema: { type: 'string', minLength: 1 } } },
     parameters: [{ name: 'x-enoki-result-token', in: 'header', description: 'The resultToken of the 202 answer.', schema: { type: 'string' } }],
     answers: {
       '202': ok('Still running.', ref('AsyncRunning')),
@@ -347,6 +352,7 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/keygroups/:kg/items/:id',
     operationId: 'readItem',
+    pathParameters: { id: ITEM_ID },
     tag: 'keygroups',
     summary: 'An item: every sibling with its version',
     admin: true,
@@ -357,6 +363,7 @@ export const OPERATIONS: Operation[] = [
     method: 'put',
     path: '/keygroups/:kg/items/:id',
     operationId: 'writeItem',
+    pathParameters: { id: ITEM_ID },
     tag: 'keygroups',
     summary: 'Set an item (mutable keygroup) or append under a new decimal id (append-only keygroup)',
     admin: true,
@@ -368,6 +375,7 @@ export const OPERATIONS: Operation[] = [
     method: 'delete',
     path: '/keygroups/:kg/items/:id',
     operationId: 'deleteItem',
+    pathParameters: { id: ITEM_ID },
     tag: 'keygroups',
     summary: 'Delete an item of a mutable keygroup',
     admin: true,

@@ -1,4 +1,5 @@
-# Checks of the Enoki API fuzz (test/runtime/http/fuzz.test.ts), loaded through SCHEMATHESIS_HOOKS.
+# Checks of the Enoki API fuzz (test/runtime/http/fuzz.test.ts), loaded through SCHEMATHESIS_HOOKS
+# (a Python module, hence its name in snake_case).
 #
 # schemathesis's own not_a_server_error fails every 5xx. A node legitimately answers 5xx when a
 # function fails (500 ERR_GUEST_*, 504 ERR_TIMEOUT, ...) or it is overloaded (503 ERR_OVERLOADED):
