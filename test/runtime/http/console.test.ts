@@ -40,6 +40,8 @@ if (!chromium.ok) {
 
   test('a wrong token is refused; the right one is kept in the tab, never in a URL', async ({ n, page }) => {
     await page.goto(`${n.url}/console`);
+    await page.getByLabel('Admin token').waitFor();
+    assert.ok(await page.locator('#tabs').isHidden(), 'no tabs before signing in');
     await page.getByLabel('Admin token').fill('not-the-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('The node refused this token.').waitFor();
