@@ -8,6 +8,9 @@
 // Anything else is an anomaly; the soak passes with 0 anomalies and 0 channel faults.
 //
 //   node dist/bench/soak.js [--seconds 120] [--functions 4] [--connections 8] [--ops 10] [--workers 4]
+//                           [--engine auto|inline|worker]
+// The inline engine (Node 24+) runs guests on the event loop; --engine worker soaks the worker
+// pool and its host-call channels.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '8' },
     ops: { type: 'string', default: '10' },
     workers: { type: 'string', default: '4' },
+    engine: { type: 'string', default: 'auto' },
   },
 });
 const seconds = Number(values.seconds);
@@ -41,7 +45,7 @@ async function main(): Promise<void> {
   const wasm = path.join(BENCH_BUILD, 'soak.wasm');
   await buildGuest({ source: path.join(ROOT, 'bench', 'guests', 'soak.js'), out: wasm, witDir: path.join(ROOT, 'wit') });
   const dataDir = await tempDir('soak');
-  const node = await startBenchNode(dataDir, { ENOKI_WORKERS: values.workers!, ENOKI_MIN_WORKERS: values.workers! });
+  const node = await startBenchNode(dataDir, { ENOKI_WORKERS: values.workers!, ENOKI_MIN_WORKERS: values.workers!, ENOKI_ENGINE: values.engine! });
   const anomalies: string[] = [];
   const failures: Record<string, number> = {};
   let ok = 0;
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
     const result = {
       bench: 'soak',
       machine: machine(),
-      settings: { seconds, functions: functions.length, connections, opsPerCall: ops, kvCallsPerCall: 2 + 4 * ops, workers: Number(values.workers) },
+      settings: { seconds, functions: functions.length, connections, opsPerCall: ops, kvCallsPerCall: 2 + 4 * ops, workers: Number(values.workers), engine: values.engine },
       ok,
       loopCalls,
       failures,

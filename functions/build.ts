@@ -1,5 +1,8 @@
-// Builds the example functions to functions/build/<name>.wasm and the test guests to
-// functions/build/fixtures/<name>.wasm, skipping those whose sources have not changed.
+// Builds the example functions to functions/build/<name>.wasm and, with --fixtures, the test
+// guests to functions/build/fixtures/<name>.wasm, skipping those whose sources have not changed.
+// `npm start` builds the examples only: a fresh machine builds no test guests before it serves.
+//
+//   node dist/functions/build.js [--fixtures]
 // Python examples are built only where their toolchain is already installed (`npm run
 // setup:python`) and this Node can run them, so that a fresh machine never waits for PyPI.
 
@@ -147,10 +150,11 @@ function estimate(spec: GuestSpec, jsBuilt: number): string {
 }
 
 async function main(): Promise<void> {
-  const guests = await withoutUnbuildablePython([...(await examples()), ...(await fixtures())]);
+  const withFixtures = process.argv.includes('--fixtures');
+  const guests = await withoutUnbuildablePython([...(await examples()), ...(withFixtures ? await fixtures() : [])]);
   const outputs = new Set(guests.map((g) => g.spec.out));
   await removeStale(OUT_DIR, outputs);
-  await removeStale(FIXTURES_OUT_DIR, outputs);
+  if (withFixtures) await removeStale(FIXTURES_OUT_DIR, outputs);
 
   const failures: string[] = [];
   let jsBuilt = 0;

@@ -114,6 +114,8 @@ export interface ClusterConfig {
   keygroupOwner?: string;
   /** Deadline of each key-value call a function makes on another node's replica (kvNode), ms. Default 2000. */
   remoteKvDeadlineMs?: number;
+  /** Serve a client-API caller only from an address its certificate names as an IP SAN (as FReD). Default true. */
+  checkClientAddress?: boolean;
 }
 
 export const DEFAULT_REMOTE_KV_DEADLINE_MS = 2000;
@@ -221,7 +223,7 @@ export function parseFunctionRoutes(text: string): FunctionRoutes {
   return routes;
 }
 
-const CLUSTER_ENV = ['ENOKI_ETCD', 'ENOKI_CERTS_DIR', 'ENOKI_PEERING_PORT', 'ENOKI_CLIENT_API_PORT', 'ENOKI_ADVERTISE_HOST', 'ENOKI_CLOUD_NODE', 'ENOKI_REPLICATION_MODE', 'ENOKI_ANTI_ENTROPY_SECONDS', 'ENOKI_KEYGROUP_OWNER', 'ENOKI_REMOTE_KV_DEADLINE_MS'];
+const CLUSTER_ENV = ['ENOKI_ETCD', 'ENOKI_CERTS_DIR', 'ENOKI_PEERING_PORT', 'ENOKI_CLIENT_API_PORT', 'ENOKI_ADVERTISE_HOST', 'ENOKI_CLOUD_NODE', 'ENOKI_REPLICATION_MODE', 'ENOKI_ANTI_ENTROPY_SECONDS', 'ENOKI_KEYGROUP_OWNER', 'ENOKI_REMOTE_KV_DEADLINE_MS', 'ENOKI_CHECK_CLIENT_ADDRESS'];
 
 function clusterFromEnv(env: NodeJS.ProcessEnv, dataDir: string): ClusterConfig | undefined {
   const etcd = (env.ENOKI_ETCD ?? '').split(',').map((e) => e.trim()).filter(Boolean);
@@ -245,6 +247,7 @@ function clusterFromEnv(env: NodeJS.ProcessEnv, dataDir: string): ClusterConfig 
     antiEntropySeconds: int('ENOKI_ANTI_ENTROPY_SECONDS', 30),
     keygroupOwner: env.ENOKI_KEYGROUP_OWNER || undefined,
     remoteKvDeadlineMs: int('ENOKI_REMOTE_KV_DEADLINE_MS', DEFAULT_REMOTE_KV_DEADLINE_MS),
+    checkClientAddress: env.ENOKI_CHECK_CLIENT_ADDRESS ? (parseValue('ENOKI_CHECK_CLIENT_ADDRESS', env.ENOKI_CHECK_CLIENT_ADDRESS, 'bool') as boolean) : true,
   };
 }
 

@@ -23,20 +23,24 @@ export interface RpcContext {
 export type Handler<Req = never, Res = unknown> = (request: Req, user: string) => Promise<Res>;
 
 /**
- * After a write is durable here: hand it to replication, then tell the triggers. Neither can fail
- * the call any more: the write is committed and visible, so an error answer would be a lie that
- * makes clients retry a write that happened. Replication misses are repaired by anti-entropy.
+ * After a write is durable here: hand it to replication, then tell the triggers. Replication
+ * queues the write durably for every other replica (unreachable ones get it later); if even that
+ * failed, the client is told with an error, as FReD answers a failed relay, although the write is
+ * committed here (anti-entropy spreads it): an acknowledged write is one that is replicated or queued.
  */
 export async function afterWrite(ctx: RpcContext, applied: AppliedWrite[]): Promise<void> {
+  let failure: unknown;
   try {
     await ctx.replication.writeLocal(applied);
   } catch (err) {
     const { keygroup, id } = applied[0] ?? {};
-    ctx.logger.error({ err, keygroup, id }, 'replicating a committed write failed; peers get it later');
+    ctx.logger.error({ err, keygroup, id }, 'a committed write could not be queued for the other replicas');
+    failure = err;
   }
   for (const { keygroup, id, sibling } of applied) {
     await ctx.notifyTriggers(keygroup, id, sibling.tombstone ? undefined : sibling.value);
   }
+  if (failure !== undefined) throw failure;
 }
 
 /** Best-effort work after the authoritative change succeeded: failures are logged, not returned. */

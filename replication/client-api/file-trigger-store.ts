@@ -6,6 +6,7 @@
 // Memory is updated only after the file is, so a failed write changes nothing.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../support/atomic-file.js';
 import { sortedRecords, type TriggerRecord, type TriggerStore } from './triggers.js';
 
 const FORMAT = 1;
@@ -74,7 +75,7 @@ export class FileTriggerStore implements TriggerStore {
       const next: Triggers = new Map(this.data);
       const result = change(next);
       if (!sameContent(this.data, next)) {
-        await writeAtomically(this.file, serialise(next));
+        await writeFileAtomic(this.file, serialise(next));
         this.data = next;
       }
       return result;
@@ -122,25 +123,3 @@ function parse(text: string, file: string): Triggers {
   return data;
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  const handle = await fs.open(temporary, 'w');
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temporary, file);
-  // The rename itself is durable only once the directory is synced; not every platform allows it.
-  try {
-    const dir = await fs.open(path.dirname(file), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-  } catch {
-    // Best effort (e.g. Windows cannot open a directory): the data file itself is already synced.
-  }
-}

@@ -34,10 +34,18 @@ export function createKeygroupRpcs(ctx: RpcContext): Record<string, Handler<neve
       await store.createKeygroup(info);
     } catch (error) {
       if ((error as StoreError).code !== 'ERR_KEYGROUP_EXISTS') throw error;
+      // The usual case: the engine saw the new membership first and made the copy. Kept as is.
+      const existing = await store.getKeygroup(info.name);
+      if (existing && existing.mutable === info.mutable && existing.expiry === info.expiry && (await isEmpty(info.name))) return;
       logger.warn({ keygroup: info.name }, 'replacing a stale local copy of a newly created keygroup');
       await store.deleteKeygroup(info.name);
       await store.createKeygroup(info);
     }
+  };
+
+  const isEmpty = async (keygroup: string) => {
+    for await (const _ of store.dump(keygroup)) return false;
+    return true;
   };
 
   const CreateKeygroup: Handler<WireCreateKeygroup> = async (wire, user) => {

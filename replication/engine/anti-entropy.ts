@@ -100,53 +100,91 @@ export class AntiEntropy {
 
     const mine = await this.collect(keygroup, buckets, new Set(differing), horizon);
     const theirs: Items = new Map((response.items ?? []).map((item) => [item.id, item.siblings]));
+    const { pulled, pushes } = await this.differences(keygroup, peer, mine, theirs, { pull: true, what: 'anti-entropy' });
+    const pushed = await this.push(peer.nodeId, pushes);
+    return { equal: false, pulled, pushed };
+  }
+
+  /**
+   * Merges what the peer has and this replica lacks (with `pull`), and lists what the peer lacks
+   * of ours (within the peer's expiry) to push.
+   */
+  private async differences(
+    keygroup: string,
+    peer: Member,
+    mine: Items,
+    theirs: Items,
+    options: { pull: boolean; what: string },
+  ): Promise<{ pulled: number; pushes: PeerMessage[] }> {
     let pulled = 0;
-    for (const [id, siblings] of theirs) {
-      for (const sibling of siblings) {
-        if (covered(mine.get(id), sibling)) continue;
-        try {
-          if (await this.options.merge(keygroup, id, sibling)) pulled++;
-        } catch (error) {
-          // One malformed sibling must not block the repair of everything else, round after round.
-          this.options.logger.warn({ keygroup, peer: peer.nodeId, id, err: error }, 'anti-entropy: sibling rejected');
+    if (options.pull) {
+      for (const [id, siblings] of theirs) {
+        for (const sibling of siblings) {
+          if (covered(mine.get(id), sibling)) continue;
+          try {
+            if (await this.options.merge(keygroup, id, sibling)) pulled++;
+          } catch (error) {
+            // One malformed sibling must not block the repair of everything else, round after round.
+            this.options.logger.warn({ keygroup, peer: peer.nodeId, id, err: error }, `${options.what}: sibling rejected`);
+          }
         }
       }
     }
     const pushes: PeerMessage[] = [];
     for (const [id, siblings] of mine) {
       for (const sibling of siblings) {
-        if (admits(peer.expiry, sibling.age ?? 0) && !covered(theirs.get(id), sibling)) {
-          pushes.push(siblingMessage(keygroup, id, sibling));
-        }
+        if (admits(peer.expiry, sibling.age ?? 0) && !covered(theirs.get(id), sibling)) pushes.push(siblingMessage(keygroup, id, sibling));
       }
     }
+    return { pulled, pushes };
+  }
+
+  /** Sends `pushes` to `peer`, a batch at a time; throws the first failure after its batch. */
+  private async push(peer: string, pushes: PeerMessage[]): Promise<number> {
     let pushed = 0;
     for (let i = 0; i < pushes.length; i += PUSH_CONCURRENCY) {
-      const results = await Promise.allSettled(
-        pushes.slice(i, i + PUSH_CONCURRENCY).map((m) => this.options.transport.send(peer.nodeId, m)),
-      );
+      const results = await Promise.allSettled(pushes.slice(i, i + PUSH_CONCURRENCY).map((m) => this.options.transport.send(peer, m)));
       pushed += results.filter((r) => r.status === 'fulfilled').length;
       const failure = results.find((r) => r.status === 'rejected');
       if (failure) throw (failure as PromiseRejectedResult).reason;
     }
-    return { equal: false, pulled, pushed };
+    return pushed;
   }
 
   /**
-   * One exchange, or, with a peer that has no digest exchange (a FReD node), a merge of its full
-   * copy: what joining needs from every member, whatever it runs.
+   * One exchange, or, with a peer that has no digest exchange (a FReD node), a full exchange
+   * pulling its whole copy: what joining needs from every member, whatever it runs.
    */
-  async reconcile(keygroup: string, self: Member, peer: Member): Promise<void> {
+  async reconcile(keygroup: string, self: Member, peer: Member): Promise<ExchangeResult> {
     try {
-      await this.exchange(keygroup, self, peer);
+      return await this.exchange(keygroup, self, peer);
     } catch (error) {
       if (!isPeerUnsupported(error)) throw error;
-      for (const item of await this.options.transport.getAllItems(peer.nodeId, { keygroup })) {
-        await this.options.merge(keygroup, item.id, item).catch((e: unknown) => {
-          this.options.logger.warn({ keygroup, peer: peer.nodeId, id: item.id, err: e }, 'sibling rejected');
-        });
-      }
+      return this.fullExchange(keygroup, self, peer, { pull: true });
     }
+  }
+
+  /**
+   * The exchange with a peer that has no digest exchange (a FReD node), over FReD's own calls:
+   * its full copy (GetAllItems) is compared with ours; what it lacks is sent (PutItem/AppendItem,
+   * as FReD's AddReplica sends a new replica every item) and, with `pull`, what we lack is merged.
+   * FReD's copy carries no ages, so where anything expires (a non-zero pair horizon) nothing is
+   * pulled except when joining: an item that expired here must not come back every round. Costs a
+   * full copy per call: rounds run it at the anti-entropy interval.
+   */
+  async fullExchange(keygroup: string, self: Member, peer: Member, options: { pull: boolean }): Promise<ExchangeResult> {
+    const theirs: Items = new Map();
+    for (const item of await this.options.transport.getAllItems(peer.nodeId, { keygroup })) {
+      const list = theirs.get(item.id) ?? [];
+      list.push({ value: item.value, version: item.version, tombstone: item.tombstone, age: item.age });
+      theirs.set(item.id, list);
+    }
+    const horizon = horizonOf(self.expiry, peer.expiry);
+    const mine: Items = new Map();
+    for await (const { id, siblings } of this.view(keygroup, horizon)) mine.set(id, siblings);
+    const { pulled, pushes } = await this.differences(keygroup, peer, mine, theirs, { pull: options.pull, what: 'full exchange' });
+    const pushed = await this.push(peer.nodeId, pushes);
+    return { equal: pulled === 0 && pushes.length === 0, pulled, pushed };
   }
 
   /** Responder side: compares the initiator's digest with ours over the same horizon. */

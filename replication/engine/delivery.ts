@@ -22,10 +22,21 @@ export interface DeliveryOptions {
   retry: RetryPolicy;
   /** Entries sent concurrently per round trip. */
   batchSize: number;
-  /** A peer that answers an entry with an error this many times has it dropped (anti-entropy repairs). */
+  /**
+   * A peer that answers an entry with an error this many times has it handed to `giveUp`, so one
+   * entry it cannot take does not hold back every later one.
+   */
   maxRejections: number;
   /** False when an entry should no longer go to the peer (removed from the keygroup, expired there). */
   relevant: (peer: string, entry: OutboxEntry) => Promise<boolean>;
+  /** Told once per entry when the peer could not be reached for it (FReD records such misses). */
+  unreached?: (peer: string, entry: OutboxEntry) => void;
+  /**
+   * Takes over an entry the peer keeps rejecting: resolves true once the miss is recorded
+   * durably elsewhere (for the peer's replay and anti-entropy), so the entry may leave the
+   * outbox; false keeps it queued and retried. Without it nothing is ever given up.
+   */
+  giveUp?: (peer: string, entry: OutboxEntry, error: unknown) => Promise<boolean>;
 }
 
 interface PeerState {
@@ -38,6 +49,8 @@ interface PeerState {
   deliveredThrough: number;
   waiters: Map<number, Array<(outcome: Outcome) => void>>;
   rejections: Map<number, number>;
+  /** Seqs already reported unreached, so each miss is reported once. */
+  unreached: Set<number>;
 }
 
 /**
@@ -116,7 +129,7 @@ export class Delivery {
   private peer(peer: string): PeerState {
     let p = this.peers.get(peer);
     if (!p) {
-      p = { state: 'idle', attempts: 0, again: false, deliveredThrough: 0, waiters: new Map(), rejections: new Map() };
+      p = { state: 'idle', attempts: 0, again: false, deliveredThrough: 0, waiters: new Map(), rejections: new Map(), unreached: new Set() };
       this.peers.set(peer, p);
     }
     return p;
@@ -163,7 +176,10 @@ export class Delivery {
     }
   }
 
-  /** True when the entry is done with (delivered, irrelevant, or rejected too often). */
+  /**
+   * True when the entry is done with: delivered, irrelevant, or rejected too often and taken
+   * over by giveUp. Never dropped otherwise: an entry leaves the outbox only in one of these ways.
+   */
   private async deliver(peer: string, p: PeerState, record: OutboxRecord): Promise<boolean> {
     const { transport, timers, logger, maxRejections, relevant } = this.options;
     const { entry, seq } = record;
@@ -174,14 +190,23 @@ export class Delivery {
     try {
       await transport.send(peer, entryMessage(entry, timers.now()));
       p.rejections.delete(seq);
+      p.unreached.delete(seq);
       return true;
     } catch (error) {
-      if (isUnavailable(error)) return false;
+      if (isUnavailable(error)) {
+        if (this.options.unreached && !p.unreached.has(seq)) {
+          p.unreached.add(seq);
+          this.options.unreached(peer, entry);
+        }
+        return false;
+      }
       const count = (p.rejections.get(seq) ?? 0) + 1;
       p.rejections.set(seq, count);
-      if (count < maxRejections) return false;
+      if (count < maxRejections || !this.options.giveUp) return false;
+      if (!(await this.options.giveUp(peer, entry, error).catch(() => false))) return false;
       p.rejections.delete(seq);
-      logger.warn({ peer, keygroup: entry.keygroup, id: entry.id, seq, err: error }, 'peer keeps rejecting a write; dropped');
+      p.unreached.delete(seq);
+      logger.error({ peer, keygroup: entry.keygroup, id: entry.id, seq, err: error }, 'peer keeps rejecting a write; recorded as missed for its replay and anti-entropy');
       return true;
     }
   }

@@ -8,10 +8,17 @@
 //   delivery retries with backoff until acknowledged, across restarts (start() resumes).
 // - receiving: PutItem/AppendItem are merged with FReD's rules (store.mergeRemote) and never
 //   forwarded. Data requests are accepted only from members of the keygroup; when membership
-//   cannot be read, they fail with MembershipUnavailableError, which senders retry.
+//   cannot be read, they fail with MembershipUnavailableError, which senders retry. A peer's
+//   DeleteKeygroup drops the local copy even while membership still lists this node (FReD sends
+//   it before updating the naming service); still listed after dropGraceMs, the node rejoins.
 // - anti-entropy: every antiEntropyIntervalMs, each keygroup is compared with each other member
 //   (see anti-entropy.ts); this is the safety net for everything the outbox cannot cover.
-//   Members without the digest exchange (FReD nodes) are skipped.
+//   Members without the digest exchange (FReD nodes) get a full exchange over FReD's calls.
+// - missed writes (with a MissedWrites port): a write a peer could not be reached for is recorded
+//   as FReD records it (unless the peer is known to run Enoki, whose outbox and anti-entropy need
+//   no record), and so is one a peer keeps rejecting, which then leaves the outbox; this node's
+//   own records are replayed (the items fetched from another member) at start and whenever one
+//   appears. No entry leaves the outbox otherwise than delivered, irrelevant or so recorded.
 // - joining: when this node becomes a member (membership change, a peer's CreateKeygroup, or
 //   join()), it creates the keygroup locally, merges a full copy (GetAllItems) from one member
 //   and reconciles once with every other member (replica-set.ts; a FReD member through its full
@@ -19,12 +26,13 @@
 // - expiry: see ages.ts — siblings older than a replica's expiry are neither sent to nor stored
 //   on it, so an item that expired somewhere is not brought back there in a loop.
 import type { AppliedWrite, ReplicaStore } from '../store/port.js';
-import { admits, OriginLedger } from './ages.js';
+import { admits, horizonOf, OriginLedger } from './ages.js';
 import { AntiEntropy, type ExchangeResult } from './anti-entropy.js';
-import { Delivery, type RetryPolicy } from './delivery.js';
+import { Delivery, isUnavailable, type RetryPolicy } from './delivery.js';
 import { Inbound } from './inbound.js';
 import { silentLogger, type ReplicationLogger } from './logger.js';
-import type { Member, Membership } from './membership.js';
+import type { Member, Membership, MissedWrites } from './membership.js';
+import { MissedWriteLog } from './missed-writes.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import { ReplicaSet } from './replica-set.js';
 import { systemTimers, type TimerHandle, type Timers } from './timers.js';
@@ -68,6 +76,10 @@ export interface ReplicationEngineOptions {
   ageSlackMs?: number;
   /** Refuse data requests from nodes that are not members of the keygroup. Default true. */
   verifyMembers?: boolean;
+  /** FReD's missed-write records (failnode); without it nothing is recorded or replayed. */
+  missedWrites?: MissedWrites;
+  /** How long a copy dropped on a peer's DeleteKeygroup may stay dropped while still listed. Default 10 s. */
+  dropGraceMs?: number;
 }
 
 export type ReplicationMode = 'sync' | 'async';
@@ -103,6 +115,9 @@ export class ReplicationEngine implements PeerHandler {
   private readonly delivery: Delivery;
   private readonly antiEntropy: AntiEntropy;
   private readonly inbound: Inbound;
+  private readonly missed?: MissedWriteLog;
+  /** Peers that answered a digest exchange (or asked for one): Enoki nodes. */
+  private readonly enokiPeers = new Set<string>();
   private round?: Promise<AntiEntropyReport>;
   private roundTimer?: TimerHandle;
   private running = false;
@@ -118,6 +133,21 @@ export class ReplicationEngine implements PeerHandler {
     this.intervalMs = options.antiEntropyIntervalMs ?? 30_000;
     this.syncTimeoutMs = options.syncTimeoutMs ?? 5_000;
     const retry = options.retry ?? { baseMs: 200, maxMs: 30_000 };
+    if (options.missedWrites) {
+      this.missed = new MissedWriteLog({
+        self: this.self,
+        records: options.missedWrites,
+        store: this.store,
+        transport: this.transport,
+        timers: this.timers,
+        random: this.random,
+        logger: this.logger,
+        retry,
+        members: (keygroup) => this.replicas.members(keygroup, true),
+        merge: (keygroup, id, sibling) => this.inbound.merge(keygroup, id, sibling),
+        isEnoki: (peer) => this.enokiPeers.has(peer),
+      });
+    }
     this.ledger = new OriginLedger(options.ageSlackMs ?? 1_000);
     const merge = (keygroup: string, id: string, sibling: SiblingData) => this.inbound.merge(keygroup, id, sibling);
     this.replicas = new ReplicaSet({
@@ -133,6 +163,7 @@ export class ReplicationEngine implements PeerHandler {
       merge,
       reconcile: (keygroup, peer) => this.reconcile(keygroup, peer),
       forget: (keygroup) => this.antiEntropy.forget(keygroup),
+      dropGraceMs: options.dropGraceMs ?? 10_000,
     });
     this.delivery = new Delivery({
       outbox: this.outbox,
@@ -144,6 +175,8 @@ export class ReplicationEngine implements PeerHandler {
       batchSize: options.batchSize ?? 64,
       maxRejections: options.maxRejections ?? 5,
       relevant: (peer, entry) => this.relevant(peer, entry),
+      unreached: (peer, entry) => this.missed?.unreached(peer, entry),
+      giveUp: async (peer, entry) => (this.missed ? this.missed.takeOver(peer, entry) : false),
     });
     this.inbound = new Inbound({
       self: this.self,
@@ -154,6 +187,8 @@ export class ReplicationEngine implements PeerHandler {
       members: (keygroup, fresh) => this.replicas.members(keygroup, fresh),
       ensureLocal: (keygroup, expiry) => this.replicas.ensureLocal(keygroup, expiry),
       dropLocal: (keygroup) => this.replicas.dropLocal(keygroup),
+      release: (keygroup) => this.replicas.release(keygroup),
+      released: (keygroup) => this.replicas.released(keygroup),
       join: (keygroup) => this.replicas.join(keygroup),
       changed: (keygroup) => this.antiEntropy.changed(keygroup),
     });
@@ -177,6 +212,7 @@ export class ReplicationEngine implements PeerHandler {
     await this.replicas.start();
     for (const peer of await this.outbox.peers()) this.delivery.kick(peer);
     this.scheduleRound();
+    this.missed?.start();
   }
 
   /** Stops timers and pumps; queued writes stay in the outbox for the next start(). */
@@ -184,7 +220,7 @@ export class ReplicationEngine implements PeerHandler {
     this.running = false;
     this.timers.clearTimeout(this.roundTimer);
     this.delivery.stop();
-    await Promise.allSettled([this.round, this.replicas.stop()]);
+    await Promise.allSettled([this.round, this.replicas.stop(), this.missed?.stop()]);
   }
 
   /** Replicates writes this node applied (store.applyLocal's result) to every other member. */
@@ -258,9 +294,37 @@ export class ReplicationEngine implements PeerHandler {
     return this.replicas.join(keygroup);
   }
 
-  /** Tells a node it is now a replica of `keygroup` (FReD's CreateKeygroup); it then joins. */
-  inviteReplica(keygroup: string, nodeId: string, expiry: number): Promise<void> {
-    return this.transport.send(nodeId, { type: 'createKeygroup', keygroup, expiry });
+  /**
+   * Brings a new replica of `keygroup` up to date, as a FReD node's AddReplica does: tells it
+   * (FReD's CreateKeygroup; an Enoki node then joins), then makes sure it holds every item — one
+   * digest exchange with an Enoki node, or, with a FReD node (which never fetches anything
+   * itself), a push of every item it lacks. Resolves once that is done; rejects if the node could
+   * not be reached (the outbox and anti-entropy keep trying for writes, not for this copy).
+   */
+  async inviteReplica(keygroup: string, nodeId: string, expiry: number): Promise<void> {
+    try {
+      await this.transport.send(nodeId, { type: 'createKeygroup', keygroup, expiry });
+    } catch (error) {
+      if (isUnavailable(error)) throw error;
+      // A FReD node that already holds the keygroup (an expiry change) refuses; it still gets the items.
+      this.logger.debug({ keygroup, peer: nodeId, err: error }, 'invited replica refused CreateKeygroup');
+    }
+    const me = { nodeId: this.self, expiry: (await this.store.getKeygroup(keygroup))?.expiry ?? 0 };
+    const them = { nodeId, expiry };
+    try {
+      await this.antiEntropy.exchange(keygroup, me, them);
+      this.enokiPeers.add(nodeId);
+    } catch (error) {
+      if (!isPeerUnsupported(error)) throw error;
+      const { pushed } = await this.antiEntropy.fullExchange(keygroup, me, them, { pull: false });
+      this.logger.info({ keygroup, peer: nodeId, pushed }, 'new replica sent every item it lacked');
+    }
+    this.delivery.nudge(nodeId);
+  }
+
+  /** Tells a node to drop its copy of `keygroup` (FReD's peering DeleteKeygroup). */
+  dropReplica(keygroup: string, nodeId: string): Promise<void> {
+    return this.transport.send(nodeId, { type: 'deleteKeygroup', keygroup });
   }
 
   // ---- PeerHandler ----------------------------------------------------------------------------
@@ -279,6 +343,7 @@ export class ReplicationEngine implements PeerHandler {
   }
 
   async exchangeDigest(from: string, request: DigestRequest): Promise<DigestResponse> {
+    this.enokiPeers.add(from);
     await this.inbound.requireMember(from, request.keygroup);
     const response = await this.antiEntropy.respond(request);
     this.delivery.nudge(from);
@@ -305,14 +370,16 @@ export class ReplicationEngine implements PeerHandler {
         if (peer.nodeId === this.self) continue;
         let result: ExchangeResult;
         try {
-          result = await this.antiEntropy.exchange(keygroup, me, peer);
-        } catch (error) {
-          // A FReD node has no digest exchange: skipped, not a failure. A full copy every round
-          // would be too costly; its writes arrive as PutItem and ours reach it from the outbox.
-          if (isPeerUnsupported(error)) {
-            this.logger.debug({ keygroup, peer: peer.nodeId }, 'anti-entropy skipped: peer has no digest exchange');
-            continue;
+          try {
+            result = await this.antiEntropy.exchange(keygroup, me, peer);
+            this.enokiPeers.add(peer.nodeId);
+          } catch (error) {
+            // A FReD node has no digest exchange: compared through its full copy instead.
+            if (!isPeerUnsupported(error)) throw error;
+            this.enokiPeers.delete(peer.nodeId);
+            result = await this.antiEntropy.fullExchange(keygroup, me, peer, { pull: horizonOf(me.expiry, peer.expiry) === 0 });
           }
+        } catch (error) {
           report.exchanges++;
           report.failed++;
           this.logger.debug({ keygroup, peer: peer.nodeId, err: error }, 'anti-entropy exchange failed');

@@ -23,6 +23,9 @@ export interface InboundOptions {
   members: (keygroup: string, fresh?: boolean) => Promise<Member[]>;
   ensureLocal: (keygroup: string, expiry?: number) => Promise<void>;
   dropLocal: (keygroup: string) => Promise<void>;
+  /** Drops the copy while membership still lists this node, rejoining later if it still does. */
+  release: (keygroup: string) => Promise<void>;
+  released: (keygroup: string) => boolean;
   /** Fetches the keygroup from its members; resolves true once joined, false if it is retried later. */
   join: (keygroup: string) => Promise<boolean>;
   changed: (keygroup: string) => void;
@@ -64,13 +67,20 @@ export class Inbound {
         return;
       }
       case 'deleteKeygroup': {
-        // Only membership decides: a DeleteKeygroup while this node is still listed is refused,
-        // so no peer can make a replica drop data the cluster still expects it to hold.
+        // FReD tells a replica to drop its copy before it updates the naming service (removal
+        // and keygroup deletion alike), so this node may still be listed: the copy goes, and if
+        // the listing stays, the node rejoins after a grace period (replica-set.ts release), so
+        // no peer can make a replica lose data the cluster still expects it to hold.
+        // While this node is listed, only another member may ask (FReD's remover holds a copy).
         const { keygroup } = message;
-        if ((await this.options.members(keygroup, true)).some((m) => m.nodeId === this.options.self)) {
-          throw new PeerRequestError('ERR_STILL_A_MEMBER', `this node is still a replica of keygroup ${keygroup}`);
+        const members = await this.options.members(keygroup, true);
+        if (!members.some((m) => m.nodeId === this.options.self)) {
+          await this.options.dropLocal(keygroup);
+        } else if (members.some((m) => m.nodeId === from)) {
+          await this.options.release(keygroup);
+        } else {
+          throw new PeerRequestError('ERR_STILL_A_MEMBER', `this node is still a replica of keygroup ${keygroup}, and ${from} is not`);
         }
-        await this.options.dropLocal(keygroup);
         return;
       }
       default:
@@ -139,6 +149,7 @@ export class Inbound {
   /** A write for a keygroup this node lacks but is a member of means it has not joined yet. */
   private async localOrJoin(keygroup: string): Promise<void> {
     if (await this.options.store.getKeygroup(keygroup)) return;
+    if (this.options.released(keygroup)) return;
     if (!(await this.options.members(keygroup, true)).some((m) => m.nodeId === this.options.self)) return;
     await this.options.ensureLocal(keygroup);
     void this.options.join(keygroup);

@@ -107,3 +107,53 @@ export class MemoryMembershipRegistry {
     });
   }
 }
+
+/** One write a node missed: FReD's `failnode|<node>|kg|<keygroup>|<id>` record in the naming service. */
+export interface MissedWrite {
+  node: string;
+  keygroup: string;
+  id: string;
+}
+
+/**
+ * FReD's record of missed writes (kept in the naming service). A FReD node records every write it
+ * could not deliver and, at its start, fetches each item it missed from another replica and
+ * forgets the record; the engine does both, and replays its own records whenever they appear.
+ */
+export interface MissedWrites {
+  report(write: MissedWrite): Promise<void>;
+  /** This node's records. */
+  list(node: string): Promise<MissedWrite[]>;
+  clear(write: MissedWrite): Promise<void>;
+  /** `listener` runs after a record for `node` was added. */
+  watch(node: string, listener: () => void): () => void;
+}
+
+/** MissedWrites shared by in-process nodes (tests, single-process clusters); watchers hear in a microtask. */
+export class MemoryMissedWrites implements MissedWrites {
+  private readonly records = new Map<string, MissedWrite>();
+  private readonly watchers = new Set<{ node: string; listener: () => void }>();
+
+  async report(write: MissedWrite): Promise<void> {
+    const key = `${write.node}|${write.keygroup}|${write.id}`;
+    if (this.records.has(key)) return;
+    this.records.set(key, { ...write });
+    queueMicrotask(() => {
+      for (const w of [...this.watchers]) if (w.node === write.node) w.listener();
+    });
+  }
+
+  async list(node: string): Promise<MissedWrite[]> {
+    return [...this.records.values()].filter((w) => w.node === node).sort((a, b) => (a.keygroup + a.id < b.keygroup + b.id ? -1 : 1));
+  }
+
+  async clear(write: MissedWrite): Promise<void> {
+    this.records.delete(`${write.node}|${write.keygroup}|${write.id}`);
+  }
+
+  watch(node: string, listener: () => void): () => void {
+    const entry = { node, listener };
+    this.watchers.add(entry);
+    return () => this.watchers.delete(entry);
+  }
+}

@@ -24,6 +24,8 @@ export interface ReplicaSetOptions {
   reconcile: (keygroup: string, peer: string) => Promise<void>;
   /** Called when a keygroup's local copy is dropped, to clear per-keygroup state elsewhere. */
   forget: (keygroup: string) => void;
+  /** How long a copy released while still listed stays dropped before this node rejoins. */
+  dropGraceMs: number;
 }
 
 interface JoinProgress {
@@ -46,6 +48,8 @@ export class ReplicaSet {
   private readonly wasMember = new Map<string, boolean>();
   private readonly joins = new Map<string, Promise<boolean>>();
   private readonly progress = new Map<string, JoinProgress>();
+  /** Keygroups dropped on a peer's word while membership still listed this node (see release). */
+  private readonly releases = new Map<string, TimerHandle>();
   private events: Promise<void> = Promise.resolve();
   private unsubscribe?: () => void;
   private running = false;
@@ -74,6 +78,8 @@ export class ReplicaSet {
     this.unsubscribe?.();
     for (const { timer } of this.progress.values()) this.options.timers.clearTimeout(timer);
     this.progress.clear();
+    for (const timer of this.releases.values()) this.options.timers.clearTimeout(timer);
+    this.releases.clear();
     await Promise.allSettled([this.events, ...this.joins.values()]);
   }
 
@@ -118,6 +124,7 @@ export class ReplicaSet {
   /** Creates the local copy of a keygroup this node is a member of, if missing. */
   async ensureLocal(keygroup: string, expiry?: number): Promise<void> {
     const { store, membership, logger } = this.options;
+    this.endRelease(keygroup);
     this.wasMember.set(keygroup, true);
     if (await store.getKeygroup(keygroup)) return;
     const mutable = await membership.mutable(keygroup).catch((error: unknown) => {
@@ -146,12 +153,58 @@ export class ReplicaSet {
     }
   }
 
+  /**
+   * A peer told this node to drop its copy (FReD's DeleteKeygroup) while membership still lists
+   * it: FReD tells the replica first and updates the naming service right after. The copy goes
+   * now; if membership still lists this node after dropGraceMs, the removal did not happen (or
+   * the peer had no business asking) and the node rejoins, refilling its copy from the members.
+   */
+  async release(keygroup: string): Promise<void> {
+    await this.dropLocal(keygroup);
+    if (!this.running) return;
+    this.endRelease(keygroup);
+    this.releases.set(
+      keygroup,
+      this.options.timers.setTimeout(() => {
+        this.releases.delete(keygroup);
+        void this.rejoinIfListed(keygroup);
+      }, this.options.dropGraceMs),
+    );
+  }
+
+  /** True while a released copy waits out its grace period (no rejoining meanwhile). */
+  released(keygroup: string): boolean {
+    return this.releases.has(keygroup);
+  }
+
+  private endRelease(keygroup: string): void {
+    const timer = this.releases.get(keygroup);
+    if (timer === undefined) return;
+    this.options.timers.clearTimeout(timer);
+    this.releases.delete(keygroup);
+  }
+
+  private async rejoinIfListed(keygroup: string): Promise<void> {
+    if (!this.running) return;
+    try {
+      if (!(await this.members(keygroup, true)).some((m) => m.nodeId === this.self)) return;
+      if (await this.options.store.getKeygroup(keygroup)) return;
+      this.options.logger.warn({ keygroup }, 'still a replica after a peer asked to drop the copy: rejoining');
+      await this.ensureLocal(keygroup);
+      void this.join(keygroup);
+    } catch (error) {
+      this.options.logger.warn({ keygroup, err: error }, 'rejoin after a dropped copy failed');
+    }
+  }
+
   /** Join when this node was added, drop the local copy when it was removed. */
   private async onChange(keygroup: string): Promise<void> {
     if (!this.running) return;
     try {
       const self = (await this.members(keygroup, true)).find((m) => m.nodeId === this.self);
       const isMember = self !== undefined;
+      if (!isMember) this.endRelease(keygroup);
+      else if (this.releases.has(keygroup)) return;
       const was = this.wasMember.get(keygroup);
       const local = await this.options.store.getKeygroup(keygroup);
       if (isMember && (!local || was === false)) {

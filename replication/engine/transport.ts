@@ -162,7 +162,7 @@ export function isPeerUnsupported(error: unknown): boolean {
 export type PeerRequestErrorCode =
   /** The caller is not a member of the keygroup (or this node is not). */
   | 'ERR_NOT_A_MEMBER'
-  /** DeleteKeygroup refused: membership still lists this node as a replica of the keygroup. */
+  /** DeleteKeygroup refused: membership still lists this node, and the sender is no member. */
   | 'ERR_STILL_A_MEMBER'
   /** The message is malformed (e.g. a digest whose bucket count is not a power of two). */
   | 'ERR_INVALID_PEER_MESSAGE';

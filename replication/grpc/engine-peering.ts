@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type ReplicationLogger } from '../engine/logger.js';
 import type { PeerHandler } from '../engine/transport.js';
 import { SecurityError } from '../security/identity.js';
-import { certificateOfCall, checkNodeCertificate } from '../security/policy.js';
+import { certificateOfCall, checkNodeCertificate, fredFormatNodeId } from '../security/policy.js';
 import { isValidNodeId, validateId, validateKeygroupName } from '../store/version.js';
 import {
   appendItemFromWire,
@@ -42,6 +42,12 @@ export interface EnginePeeringOptions {
    * node. Never the default; a server made with it says so in its log.
    */
   insecureTrustPeerHeader?: boolean;
+  /**
+   * Whether `nodeId` is a node of the cluster (registered in the naming service). Given, a
+   * caller with a certificate in FReD's format (policy.ts fredFormatNodeId) is accepted as the
+   * node its CN names if this says so; without it only Enoki node certificates may peer.
+   */
+  isClusterNode?: (nodeId: string) => boolean | Promise<boolean>;
 }
 
 /**
@@ -58,10 +64,10 @@ type IdentifiableCall = grpc.ServerUnaryCall<unknown, unknown>;
 /**
  * The node id of the caller. FReD accepts any certificate signed by the cluster CA, so a client
  * certificate could write replicas directly and bypass roles; here only a certificate issued as
- * a node's (policy.ts) may use the peering API. grpc-js reports a certificate only when TLS
- * verified it against the CA.
+ * a node's (policy.ts), or one in FReD's format naming a registered node, may use the peering
+ * API. grpc-js reports a certificate only when TLS verified it against the CA.
  */
-export function callerNodeId(call: IdentifiableCall, options: EnginePeeringOptions = {}): string {
+export async function callerNodeId(call: IdentifiableCall, options: EnginePeeringOptions = {}): Promise<string> {
   if (options.insecureTrustPeerHeader === true) {
     const claimed = call.metadata.get(INSECURE_PEER_HEADER);
     if (claimed.length !== 1 || !isValidNodeId(claimed[0])) {
@@ -69,9 +75,13 @@ export function callerNodeId(call: IdentifiableCall, options: EnginePeeringOptio
     }
     return claimed[0];
   }
-  const check = checkNodeCertificate(certificateOfCall(call));
-  if (!check.ok) throw new SecurityError(check.code, `the peering API is for cluster nodes only: ${check.reason}`);
-  return check.nodeId;
+  const cert = certificateOfCall(call);
+  const check = checkNodeCertificate(cert);
+  if (check.ok) return check.nodeId;
+  // FReD's own certificates carry no node mark: its CN must name a registered node.
+  const fredNode = options.isClusterNode ? fredFormatNodeId(cert) : undefined;
+  if (fredNode !== undefined && isValidNodeId(fredNode) && (await options.isClusterNode!(fredNode))) return fredNode;
+  throw new SecurityError(check.code, `the peering API is for cluster nodes only: ${check.reason}`);
 }
 
 export interface EnginePeeringServices {
@@ -95,7 +105,7 @@ export function createEnginePeeringServices(handler: PeerHandler, options: Engin
         let response: Res;
         try {
           // Identify first: a caller that may not peer learns nothing, not even what is malformed.
-          from = callerNodeId(call as IdentifiableCall, options);
+          from = await callerNodeId(call as IdentifiableCall, options);
           response = await run(call.request, from);
         } catch (error) {
           const status = toServiceError(error, method);

@@ -1,6 +1,8 @@
-// The one table from Enoki error codes to gRPC statuses, used by every gRPC server of the node
-// (peering, client API). Statuses come from an error's `code` property, never from its message.
+// gRPC statuses of the node's errors, from the gRPC column of the one error table
+// (replication/support/error-table.ts), for every gRPC server of the node (peering, client API).
+// Statuses come from an error's `code` property, never from its message.
 import * as grpc from '@grpc/grpc-js';
+import { ERROR_TABLE, GRPC, type ErrorCode } from '../support/error-table.js';
 import type { ClientApiErrorCode } from '../client-api/errors.js';
 import type { MembershipUnavailableError } from '../engine/membership.js';
 import type { OutboxError } from '../engine/outbox.js';
@@ -21,63 +23,15 @@ export type ReplicationErrorCode =
   | SecurityErrorCode
   | ClientApiErrorCode;
 
-// A code shared by two layers (ERR_KEYGROUP_NOT_FOUND from the store and from naming) is one
-// entry: it means the same to the caller, whichever layer noticed.
-const STATUS = {
-  // Store.
-  ERR_KEYGROUP_NOT_FOUND: grpc.status.NOT_FOUND,
-  ERR_ITEM_NOT_FOUND: grpc.status.NOT_FOUND,
-  ERR_KEYGROUP_EXISTS: grpc.status.ALREADY_EXISTS,
-  ERR_WRONG_MUTABILITY: grpc.status.FAILED_PRECONDITION,
-  ERR_ITEM_EXISTS: grpc.status.FAILED_PRECONDITION,
-  ERR_INVALID_KEY: grpc.status.INVALID_ARGUMENT,
-  ERR_INVALID_VALUE: grpc.status.INVALID_ARGUMENT,
-  // A conditional write met versions the caller has not seen: read again, then retry.
-  ERR_VERSION_CONFLICT: grpc.status.FAILED_PRECONDITION,
-  // The store is closing with the node: the caller should retry later or elsewhere.
-  ERR_STORE_CLOSED: grpc.status.UNAVAILABLE,
-
-  // Naming service (AddReplica, RemoveReplica, AddUser ... and membership reads).
-  ERR_NODE_NOT_FOUND: grpc.status.NOT_FOUND,
-  ERR_REPLICA_NOT_FOUND: grpc.status.NOT_FOUND,
-  ERR_LAST_REPLICA: grpc.status.FAILED_PRECONDITION,
-  ERR_INVALID_NAME: grpc.status.INVALID_ARGUMENT,
-  ERR_INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
-  // A concurrent change of the same naming keys won: retrying is the right reaction.
-  ERR_NAMING_CONFLICT: grpc.status.ABORTED,
-  ERR_NAMING_UNAVAILABLE: grpc.status.UNAVAILABLE,
-  ERR_NAMING_CLOSED: grpc.status.UNAVAILABLE,
-
-  // Replication engine. UNAVAILABLE is "retry later": a sending engine keeps the write in its
-  // outbox, whereas any other refusal counts towards dropping it (delivery.ts).
-  ERR_PEER_UNAVAILABLE: grpc.status.UNAVAILABLE,
-  ERR_MEMBERSHIP_UNAVAILABLE: grpc.status.UNAVAILABLE,
-  ERR_PEER_UNSUPPORTED: grpc.status.UNIMPLEMENTED,
-  ERR_NOT_A_MEMBER: grpc.status.PERMISSION_DENIED,
-  ERR_STILL_A_MEMBER: grpc.status.FAILED_PRECONDITION,
-  ERR_INVALID_PEER_MESSAGE: grpc.status.INVALID_ARGUMENT,
-  // The outbox is closing with the node.
-  ERR_OUTBOX_CLOSED: grpc.status.UNAVAILABLE,
-
-  // Security: who is calling (peering is for node certificates, the client API for users).
-  ERR_PEER_NOT_NODE: grpc.status.PERMISSION_DENIED,
-  ERR_PEER_NO_CERTIFICATE: grpc.status.UNAUTHENTICATED,
-  ERR_PEER_UNVERIFIED: grpc.status.UNAUTHENTICATED,
-  ERR_PEER_NO_USER: grpc.status.UNAUTHENTICATED,
-  // Certificate files and the certs CLI: the node's own setup, never the caller's doing, so
-  // INTERNAL (logged, details withheld from the caller).
-  ERR_CERT_INVALID_INPUT: grpc.status.INTERNAL,
-  ERR_CERT_EXISTS: grpc.status.INTERNAL,
-  ERR_CERT_MISSING: grpc.status.INTERNAL,
-  ERR_CERT_MISMATCH: grpc.status.INTERNAL,
-
-  // Client API.
-  ERR_UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
-  ERR_PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
-  // The request is fine but must go to a node that is a replica (GetKeygroupInfo names them).
-  ERR_NOT_A_REPLICA: grpc.status.FAILED_PRECONDITION,
-  ERR_TRIGGER_NOT_FOUND: grpc.status.NOT_FOUND,
-} as const satisfies Record<ReplicationErrorCode, grpc.status>;
+// Every code the replication layer produces must be in the node's one error table; its gRPC
+// column is what the FReD APIs answer with.
+const STATUS = Object.fromEntries(Object.entries(ERROR_TABLE).map(([code, entry]) => [code, entry.grpc as grpc.status])) as Record<
+  ErrorCode,
+  grpc.status
+>;
+/** Compile-time check: every replication code has a row in the table. */
+const _covered: Record<ReplicationErrorCode, unknown> = STATUS;
+void _covered;
 
 export const GRPC_STATUS_BY_CODE: Readonly<Record<string, grpc.status>> = STATUS;
 
@@ -95,4 +49,9 @@ export function toServiceError(error: unknown, method: string): Partial<grpc.Sta
   const code = grpcStatusOf(error);
   if (code === grpc.status.INTERNAL) return { code, details: `internal error in ${method}` };
   return { code, details: error instanceof Error ? error.message : String(error) };
+}
+
+// The table spells gRPC statuses as numbers to stay free of gRPC: they must be grpc-js's.
+for (const [name, value] of Object.entries(GRPC)) {
+  if ((grpc.status as unknown as Record<string, number>)[name] !== value) throw new Error(`error table: gRPC status ${name} is not ${value}`);
 }

@@ -16,7 +16,11 @@ import { checkNodeCertificate, checkUser } from './policy.js';
 export interface CertsCommandOptions {
   dir: string;
   nodes?: { id: string; hosts: string[] }[];
-  clients?: string[];
+  /**
+   * Users; `hosts` are the addresses the client connects from (IP SANs, which FReD's client API
+   * checks). A bare name gets the loopback addresses, as FReD's own certificate script gives.
+   */
+  clients?: (string | { user: string; hosts: string[] })[];
   /** Common name of a CA created by this run. */
   caCommonName?: string;
   caDays?: number;
@@ -27,6 +31,7 @@ export interface CertsCommandOptions {
 }
 
 const EXPIRY_WARNING_DAYS = 30;
+export const DEFAULT_CLIENT_HOSTS = ['127.0.0.1', 'localhost'];
 
 /**
  * Creates the CA if the directory has none and issues every listed certificate that is missing.
@@ -37,9 +42,9 @@ const EXPIRY_WARNING_DAYS = 30;
 export async function runCertsCommand(options: CertsCommandOptions): Promise<string> {
   const { dir } = options;
   const nodes = options.nodes ?? [];
-  const clients = options.clients ?? [];
+  const clients = (options.clients ?? []).map((c) => (typeof c === 'string' ? { user: c, hosts: DEFAULT_CLIENT_HOSTS } : c));
   const now = options.now ?? new Date();
-  checkNames(nodes.map((n) => n.id), clients);
+  checkNames(nodes.map((n) => n.id), clients.map((c) => c.user));
 
   const lines: string[] = [];
   const toWrite: IssuedCertificate[] = [];
@@ -80,12 +85,12 @@ export async function runCertsCommand(options: CertsCommandOptions): Promise<str
     lines.push(...expiryWarnings(label, existing.certPem, now));
   }
 
-  for (const user of clients) {
+  for (const { user, hosts } of clients) {
     const label = `client ${user}`;
     const files = certificatePaths(dir, user);
     const existing = await readPair(files, label);
     if (!existing) {
-      const cert = await issueClientCertificate(ca, { user, days: options.days });
+      const cert = await issueClientCertificate(ca, { user, hosts, days: options.days });
       toWrite.push(cert);
       lines.push(`${label}: issued ${files.cert} (${describe(cert.certPem)})`);
       continue;
@@ -96,6 +101,10 @@ export async function runCertsCommand(options: CertsCommandOptions): Promise<str
       throw new SecurityError('ERR_CERT_MISMATCH', `${files.cert} is not a client certificate for ${user}`);
     }
     lines.push(`${label}: kept existing ${files.cert} (${describe(existing.certPem)})`);
+    const missing = hosts.filter((h) => !coversHost(x, h));
+    if (missing.length > 0) {
+      lines.push(`${label}: warning: existing certificate lacks ${missing.join(', ')}; remove ${files.cert} and ${files.key} to reissue`);
+    }
     lines.push(...expiryWarnings(label, existing.certPem, now));
   }
 

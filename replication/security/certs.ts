@@ -101,17 +101,22 @@ export async function issueNodeCertificate(
   });
 }
 
+/**
+ * `hosts`: the addresses the client connects from. FReD's client API (and Enoki's, unless told
+ * otherwise) accepts a client only from an address its certificate names as an IP SAN.
+ */
 export async function issueClientCertificate(
   ca: CertificateAuthority,
-  options: { user: string } & Validity,
+  options: { user: string; hosts?: string[] } & Validity,
 ): Promise<IssuedCertificate> {
   assertCertificateName('user', options.user);
+  const hostNames = (options.hosts ?? []).map((host) => hostName(options.user, host));
   return issue(ca, {
     name: options.user,
     kind: 'client',
     ou: CLIENT_OU,
     usages: [OID_CLIENT_AUTH],
-    altNames: [{ type: 'url', value: clientUri(options.user) }],
+    altNames: [...hostNames, { type: 'url', value: clientUri(options.user) }],
     validity: options,
   });
 }
@@ -263,12 +268,12 @@ async function authorityKeyIdentifier(caCert: x509.X509Certificate): Promise<x50
 const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const DNS_NAME = new RegExp(`^(\\*\\.)?${LABEL}(\\.${LABEL})*$`);
 
-function hostName(nodeId: string, host: string): x509.JsonGeneralName {
+function hostName(owner: string, host: string): x509.JsonGeneralName {
   if (typeof host === 'string' && isIP(host)) return { type: 'ip', value: host };
   if (typeof host === 'string' && host.length <= 253 && DNS_NAME.test(host)) return { type: 'dns', value: host };
   throw new SecurityError(
     'ERR_CERT_INVALID_INPUT',
-    `node ${nodeId}: ${JSON.stringify(host)} is neither an IP address nor a DNS name`,
+    `${owner}: ${JSON.stringify(host)} is neither an IP address nor a DNS name`,
   );
 }
 

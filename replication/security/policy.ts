@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { BlockList, isIP } from 'node:net';
 import tls from 'node:tls';
 import {
   CLIENT_OU,
@@ -47,6 +48,50 @@ export function checkNodeCertificate(cert: CertificateLike | null | undefined): 
     return reject('ERR_PEER_NOT_NODE', `certificate ${cn} lacks extended key usage serverAuth + clientAuth`);
   }
   return { ok: true, nodeId: cn };
+}
+
+/**
+ * The node id a certificate in FReD's format would name: its CN, when it carries none of Enoki's
+ * marks (OU enoki-node/enoki-client, enoki:// URI SANs) and is good for both server and client
+ * authentication (FReD's scripts give serverAuth + clientAuth; no extended key usage at all
+ * means any use). FReD's node and client certificates look alike, so the CN alone does not make
+ * it a node's: callers accept it only for a node id they expect (the node they dialled, or one
+ * registered in the naming service).
+ */
+export function fredFormatNodeId(cert: CertificateLike | null | undefined): string | undefined {
+  const fields = readFields(cert);
+  if (!fields?.cn) return undefined;
+  const { cn, ous, uris, usages } = fields;
+  if (ous.includes(NODE_OU) || ous.includes(CLIENT_OU) || uris.some((u) => u.startsWith('enoki://'))) return undefined;
+  if (usages.length > 0 && !(usages.includes(OID_SERVER_AUTH) && usages.includes(OID_CLIENT_AUTH))) return undefined;
+  return cn;
+}
+
+/**
+ * Whether a certificate names `address` (a client's source IP) as an IP SAN: what FReD's client
+ * API requires of every client. IPv4-mapped IPv6 addresses count as their IPv4 form.
+ */
+export function certificateCoversAddress(cert: CertificateLike | null | undefined, address: string): boolean {
+  const fields = readFields(cert);
+  if (!fields) return false;
+  const ip = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+  const family = isIP(ip);
+  if (family === 0) return false;
+  return fields.ips.some((san) => {
+    const sanFamily = isIP(san);
+    if (sanFamily === 0) return false;
+    const list = new BlockList();
+    list.addAddress(san, sanFamily === 4 ? 'ipv4' : 'ipv6');
+    return list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+  });
+}
+
+/** The IP of a grpc-js call's peer ("1.2.3.4:port", "::1:port"), without the port. */
+export function callerAddress(peer: string): string {
+  const bare = peer.replace(/^ipv[46]:/, '');
+  const cut = bare.lastIndexOf(':');
+  const host = cut > 0 && /^\d+$/.test(bare.slice(cut + 1)) ? bare.slice(0, cut) : bare;
+  return host.replace(/^\[|\]$/g, '');
 }
 
 export function isNodeCertificate(cert: CertificateLike | null | undefined): boolean {
@@ -171,6 +216,8 @@ function serverIdentityCheck(options: ClientCredentialOptions) {
     if (hostError) return hostError;
     if (options.allowNonNodeServer && options.serverNodeId === undefined) return undefined;
     const node = checkNodeCertificate(cert);
+    // A node dialled by id may present a certificate in FReD's format naming that id.
+    if (!node.ok && options.serverNodeId !== undefined && fredFormatNodeId(cert) === options.serverNodeId) return undefined;
     if (!node.ok) return new SecurityError(node.code, `server ${hostname}: ${node.reason}`);
     if (options.serverNodeId !== undefined && node.nodeId !== options.serverNodeId) {
       const expected = options.serverNodeId;
@@ -195,6 +242,7 @@ interface Fields {
   cn: string | undefined;
   ous: string[];
   uris: string[];
+  ips: string[];
   usages: string[];
 }
 
@@ -210,6 +258,7 @@ function readFields(input: CertificateLike | null | undefined): Fields | undefin
     cn: cn.length === 1 && cn[0] !== '' ? cn[0] : undefined,
     ous: values(cert.subject.OU),
     uris: subjectAltNames(cert.subjectaltname).filter((n) => n.type === 'URI').map((n) => n.value),
+    ips: subjectAltNames(cert.subjectaltname).filter((n) => n.type === 'IP Address').map((n) => n.value),
     usages: cert.ext_key_usage ?? [],
   };
 }

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import { writeFileAtomic } from '../../replication/support/atomic-file.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,23 +83,18 @@ export async function readCached(out: string, key: string): Promise<Uint8Array |
 export async function writeCached(out: string, key: string, bytes: Uint8Array): Promise<void> {
   await fs.mkdir(path.dirname(out), { recursive: true });
   await fs.rm(stampPath(out), { force: true });
-  await writeAtomic(out, bytes);
+  await writeFileAtomic(out, bytes, { sync: false });
   const stamp: Stamp = { key, output: sha256(bytes) };
-  await writeAtomic(stampPath(out), JSON.stringify(stamp) + '\n');
+  await writeFileAtomic(stampPath(out), JSON.stringify(stamp) + '\n', { sync: false });
 }
 
 /** Writes a build output without a stamp (an uncached build), removing any stale stamp. */
 export async function writeOutput(out: string, bytes: Uint8Array): Promise<void> {
   await fs.mkdir(path.dirname(out), { recursive: true });
   await fs.rm(stampPath(out), { force: true });
-  await writeAtomic(out, bytes);
+  await writeFileAtomic(out, bytes, { sync: false });
 }
 
-async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, data);
-  await fs.rename(tmp, file);
-}
 
 /**
  * Every file under a WIT directory (a `.wit` file or a folder with `deps/`), by path relative to

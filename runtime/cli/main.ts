@@ -38,7 +38,7 @@ Usage:
                                  TypeScript declarations of a world, for guests' editors
   enoki setup python             install the Python guest toolchain (componentize-py)
   ${KV_USAGE}
-  enoki certs --dir DIR [--node ID=HOST[,HOST…]]... [--client USER]...
+  enoki certs --dir DIR [--node ID=HOST[,HOST…]]... [--client USER[=HOST[,HOST…]]]...
                                  cluster CA plus node and client certificates (never overwrites)
   enoki cluster [--dir DIR] [--port N] [--client-api-port N] [--peering-port N] [--etcd-port N]
                                  etcd and nodes edge1, edge2, cloud on loopback with the examples
@@ -155,8 +155,14 @@ async function certs(values: Values): Promise<void> {
     if (!id || !hosts) throw new CliError(`--node needs ID=HOST[,HOST…], got "${spec}"`);
     return { id, hosts: hosts.split(',').filter(Boolean) };
   });
+  // A client's hosts are the addresses it connects from (FReD's client API checks them); none given: loopback.
+  const clients = (values.client ?? []).map((spec) => {
+    const [user, hosts] = spec.split('=');
+    if (!user || hosts === '') throw new CliError(`--client needs USER[=HOST[,HOST…]], got "${spec}"`);
+    return hosts === undefined ? user : { user, hosts: hosts.split(',').filter(Boolean) };
+  });
   const { runCertsCommand } = await import('../../replication/security/certs-cli.js');
-  process.stdout.write((await runCertsCommand({ dir: need(values.dir, '--dir'), nodes, clients: values.client ?? [] })) + '\n');
+  process.stdout.write((await runCertsCommand({ dir: need(values.dir, '--dir'), nodes, clients })) + '\n');
 }
 
 async function main(argv: string[]): Promise<void> {

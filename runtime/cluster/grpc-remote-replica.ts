@@ -9,7 +9,19 @@ import type { KvSibling } from '../kv/kv-backend.js';
 import type { Version } from '../../replication/store/port.js';
 import type { RemoteReplica } from '../kv/remote-kv-backend.js';
 
-const isNotFound = (err: unknown) => err instanceof GrpcCallError && err.code === grpc.status.NOT_FOUND;
+/**
+ * FReD (v0.2.19) answers every failure with status UNKNOWN; only its message tells an absent
+ * item apart from a real failure. These are its messages for "no such item" on Read, Delete and
+ * Scan (whose start must exist); an Enoki node answers NOT_FOUND. The one place Enoki reads a
+ * status from message text, because a FReD node gives nothing else.
+ */
+const FRED_NOT_FOUND = [/^item \S+ not found in keygroup /, /^item does not exist so it cannot be deleted/, /^error scanning \d+ items starting at /];
+
+export function isNotFound(err: unknown): boolean {
+  if (!(err instanceof GrpcCallError)) return false;
+  if (err.code === grpc.status.NOT_FOUND) return true;
+  return err.code === grpc.status.UNKNOWN && FRED_NOT_FOUND.some((pattern) => pattern.test(err.details));
+}
 /**
  * A refused conditional Update: FAILED_PRECONDITION from an Enoki node; a FReD node answers
  * every failure with UNKNOWN, so from it any UNKNOWN counts as a refusal.

@@ -1,10 +1,11 @@
-// The replication engine's Membership port, answered by the naming service (FReD's
-// kg|<K>|node|<N> and kg|<K>|expiry|node|<N> keys, kept in memory by a watch).
+// The replication engine's Membership and MissedWrites ports, answered by the naming service
+// (FReD's kg|<K>|node|<N>, kg|<K>|expiry|node|<N> and failnode|<N>|kg|<K>|<id> keys, kept in
+// memory by a watch).
 
-import type { Member, Membership } from '../../replication/engine/membership.js';
+import type { Member, Membership, MissedWrite, MissedWrites } from '../../replication/engine/membership.js';
 import type { NamingService } from '../../replication/naming/port.js';
 
-export class NamingMembership implements Membership {
+export class NamingMembership implements Membership, MissedWrites {
   constructor(
     readonly self: string,
     private readonly naming: NamingService,
@@ -22,6 +23,24 @@ export class NamingMembership implements Membership {
   subscribe(listener: (keygroup: string) => void): () => void {
     return this.naming.subscribe((change) => {
       if (change.kind === 'replica' || change.kind === 'keygroup') listener(change.keygroup);
+    });
+  }
+
+  report(write: MissedWrite): Promise<void> {
+    return this.naming.reportMissed(write);
+  }
+
+  list(node: string): Promise<MissedWrite[]> {
+    return this.naming.listMissed(node);
+  }
+
+  clear(write: MissedWrite): Promise<void> {
+    return this.naming.clearMissed(write);
+  }
+
+  watch(node: string, listener: () => void): () => void {
+    return this.naming.subscribe((change) => {
+      if (change.kind === 'missed' && change.node === node) listener();
     });
   }
 }

@@ -16,7 +16,15 @@ import { GrpcPeerTransport } from '../../replication/grpc/grpc-transport.js';
 import { clientService } from '../../replication/grpc/protos.js';
 import { GrpcTriggerClient } from '../../replication/grpc/trigger-client.js';
 import { EtcdNaming } from '../../replication/naming/etcd-naming.js';
-import { certificateOfCall, checkUser, clientCredentials, readTlsMaterial, serverCredentials } from '../../replication/security/policy.js';
+import {
+  callerAddress,
+  certificateCoversAddress,
+  certificateOfCall,
+  checkUser,
+  clientCredentials,
+  readTlsMaterial,
+  serverCredentials,
+} from '../../replication/security/policy.js';
 import type { AppliedWrite, ReplicaStore } from '../../replication/store/port.js';
 import { DEFAULT_REMOTE_KV_DEADLINE_MS, type ClusterConfig } from '../config.js';
 import type { KeygroupProvider, WriteReplicator } from '../kv/keygroups.js';
@@ -79,7 +87,9 @@ function withTriggers(store: ReplicaStore, notify: NotifyTriggers): ReplicaStore
       }
       return async (keygroup: string, id: string, sibling: Parameters<ReplicaStore['mergeRemote']>[2]) => {
         const changed = await target.mergeRemote(keygroup, id, sibling);
-        if (changed) void notify(keygroup, id, sibling.tombstone ? undefined : sibling.value);
+        // As a FReD node reports a replicated delete: an update with an empty value (a delete
+        // event only goes out for a delete made through this node's own client).
+        if (changed) void notify(keygroup, id, sibling.tombstone ? '' : sibling.value);
         return changed;
       };
     },
@@ -122,11 +132,13 @@ async function startClusterSteps(options: ClusterOptions, undo: (() => unknown)[
     credentials: (id) => clientCredentials(config.certsDir, nodeId, { serverNodeId: id }),
   });
   undo.push(() => transport.close());
+  const membership = new NamingMembership(nodeId, naming);
   const engine = new ReplicationEngine({
     store: withTriggers(store, notify),
     transport,
     outbox,
-    membership: new NamingMembership(nodeId, naming),
+    membership,
+    missedWrites: membership,
     antiEntropyIntervalMs: config.antiEntropySeconds * 1000,
     logger,
   });
@@ -138,6 +150,7 @@ async function startClusterSteps(options: ClusterOptions, undo: (() => unknown)[
     port: config.peeringPort,
     credentials: await serverCredentials(config.certsDir, nodeId),
     handler: engine,
+    isClusterNode: async (id) => (await naming.getNode(id)) !== undefined,
     logger,
   });
   undo.push(() => peering.close());
@@ -153,8 +166,15 @@ async function startClusterSteps(options: ClusterOptions, undo: (() => unknown)[
       triggers,
       callTrigger: caller.call,
       userOf: (call) => {
-        const check = checkUser(certificateOfCall(call));
-        return check.ok ? check.user : undefined;
+        const cert = certificateOfCall(call);
+        const check = checkUser(cert);
+        if (!check.ok) return undefined;
+        // FReD's client API serves a client only from an address its certificate names.
+        if (config.checkClientAddress !== false && !certificateCoversAddress(cert, callerAddress(call.getPeer()))) {
+          logger.debug({ user: check.user, peer: call.getPeer() }, 'client refused: its address is not in its certificate');
+          return undefined;
+        }
+        return check.user;
       },
       replication: {
         writeLocal: async (applied: AppliedWrite[]) => {
@@ -165,9 +185,13 @@ async function startClusterSteps(options: ClusterOptions, undo: (() => unknown)[
           await store.setKeygroupExpiry(keygroup, expiry);
         },
         leaveKeygroup: async (keygroup) => {
-          if (await store.getKeygroup(keygroup)) await store.deleteKeygroup(keygroup);
+          // The engine may have dropped the copy already, on the membership change it watches.
+          await store.deleteKeygroup(keygroup).catch((err: { code?: string }) => {
+            if (err.code !== 'ERR_KEYGROUP_NOT_FOUND') throw err;
+          });
         },
         inviteReplica: (keygroup, node, expiry) => engine.inviteReplica(keygroup, node, expiry),
+        dropReplica: (keygroup, node) => engine.dropReplica(keygroup, node),
       },
       logger,
     }),

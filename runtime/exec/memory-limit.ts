@@ -2,33 +2,16 @@
 // compiling. Worker resourceLimits do not cover wasm memory; a declared maximum makes
 // memory.grow fail inside the guest instead of growing the node's RSS.
 
+import { Reader, u32Leb as writeU32 } from './wasm/binary.js';
+
 const MEMORY_SECTION = 5;
-export const WASM_PAGE = 65536;
 
 function readU32(bytes: Uint8Array, offset: number): [value: number, next: number] {
-  let result = 0;
-  let shift = 0;
-  let pos = offset;
-  for (;;) {
-    const byte = bytes[pos++];
-    if (byte === undefined) throw new Error('truncated LEB128');
-    result += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) return [result, pos];
-    shift += 7;
-    if (shift > 35) throw new Error('LEB128 too long');
-  }
+  const r = new Reader(bytes, offset);
+  const value = r.u32();
+  return [value, r.pos];
 }
-
-function writeU32(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (value !== 0);
-  return out;
-}
+export const WASM_PAGE = 65536;
 
 /** Returns the module with every defined 32-bit memory limited to maxPages (imports untouched). */
 export function limitMemory(module: Uint8Array, maxPages: number): Uint8Array {

@@ -3,9 +3,9 @@
 // crash every acknowledged deploy answers again.
 
 import fs from 'node:fs/promises';
+import { writeFileAtomic } from '../../replication/support/atomic-file.js';
 import path from 'node:path';
 import { EnokiError } from '../errors.js';
-import { writeFileAtomic } from './atomic-file.js';
 
 export interface FunctionOptions {
   keygroup: string;
@@ -199,6 +199,7 @@ export class FunctionRegistry {
 
   async #persist(functions: FunctionRecord[]): Promise<void> {
     await fs.mkdir(path.dirname(this.file), { recursive: true });
-    await writeFileAtomic(this.file, JSON.stringify({ functions }, null, 1), { sync: true });
+    await writeFileAtomic(this.file, JSON.stringify({ functions }, null, 1));
   }
+
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import type { ErrorCode } from '../errors.js';
-import { isAtomicLeftover, writeFileAtomic } from '../functions/atomic-file.js';
+import { isAtomicLeftover, writeFileAtomic } from '../../replication/support/atomic-file.js';
 
 export type AsyncResultState = 'running' | 'done' | 'failed';
 

@@ -28,7 +28,7 @@ export interface Invocation {
 const FAILURE_CODES: Record<NonNullable<JobResult['failure']>['kind'], ErrorCode> = {
   error: 'ERR_GUEST_ERROR',
   trap: 'ERR_GUEST_TRAP',
-  crash: 'ERR_GUEST_TRAP',
+  crash: 'ERR_WORKER_CRASHED',
   load: 'ERR_GUEST_TRAP',
   memory: 'ERR_MEMORY_LIMIT',
   'bad-response': 'ERR_GUEST_BAD_RESPONSE',
@@ -112,11 +112,13 @@ export class Invoker {
           invocationId,
         });
       }
-      // Committed locally; the replicator decides whether peers must have it before we answer.
-      // Its failure cannot undo the commit: anti-entropy spreads the write, so the call succeeds.
+      // Committed locally; the replicator queues the writes durably for the peers (and in sync
+      // mode waits for reachable ones). If even queueing failed, the caller gets an error rather
+      // than an acknowledgment: the writes stay committed here and anti-entropy spreads them.
       if (applied.length > 0) {
         await this.deps.replicator.replicate(applied).catch((err: unknown) => {
           this.deps.logger.error({ fn: name, invocationId, err }, 'committed writes not handed to replication');
+          throw new EnokiError('ERR_INTERNAL', `writes committed on this node could not be queued for its replicas: ${(err as Error)?.message ?? err}`);
         });
       }
       status = result.response.status;

@@ -1,5 +1,7 @@
 // Per-function counters and latency histograms, rendered in the Prometheus text format.
 
+import { ERROR_TABLE, isErrorCode } from '../errors.js';
+
 const BUCKETS_MS = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
 /** Percentiles are over each function's most recent durations: exact, and cheap to keep. */
 const RECENT = 1024;
@@ -89,6 +91,16 @@ export class Metrics {
     family('enoki_invocation_errors_total', 'counter', 'Failed invocations, by function and error code.');
     for (const [fn, s] of this.#functions) {
       for (const [code, n] of s.errors) out.push(`enoki_invocation_errors_total{fn="${escapeLabel(fn)}",code="${code}"} ${n}`);
+    }
+    // Whose fault the failures were: a crashed worker or a failed disk is the host's, not a trap.
+    family('enoki_invocation_failures_total', 'counter', 'Failed invocations, by function and whose fault (client, guest, host, peer).');
+    for (const [fn, s] of this.#functions) {
+      const byBlame = new Map<string, number>();
+      for (const [code, n] of s.errors) {
+        const blame = isErrorCode(code) ? ERROR_TABLE[code].blame : 'host';
+        byBlame.set(blame, (byBlame.get(blame) ?? 0) + n);
+      }
+      for (const [blame, n] of byBlame) out.push(`enoki_invocation_failures_total{fn="${escapeLabel(fn)}",blame="${blame}"} ${n}`);
     }
     family('enoki_cold_starts_total', 'counter', 'Invocations that had to instantiate the function first.');
     for (const [fn, s] of this.#functions) out.push(`enoki_cold_starts_total{fn="${escapeLabel(fn)}"} ${s.coldStarts}`);

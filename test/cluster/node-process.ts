@@ -2,6 +2,7 @@
 // be killed with SIGKILL and started again on the same data directory. Every wait is bounded, and
 // children still running when the test process exits are killed.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -16,13 +17,25 @@ process.on('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
 
-/** Starts `enoki start --port 0 --data-dir <dataDir>` with `env`; resolves with its HTTP URL once it listens. */
-export async function spawnNode(env: Record<string, string>, dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * Starts `enoki start --port 0 --data-dir <dataDir>` with `env`; resolves with its HTTP URL once it
+ * listens. With `logFile`, the node's log (stdout) and stderr are appended there.
+ */
+export async function spawnNode(
+  env: Record<string, string>,
+  dataDir: string,
+  options: { logFile?: string } = {},
+): Promise<{ child: ChildProcess; url: string }> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !STRAY_ENV.test(name)));
+  const log = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
   const child = spawn(process.execPath, [CLI, 'start', '--port', '0', '--data-dir', dataDir], {
     env: { ...inherited, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', log, 'pipe'],
   });
+  if (typeof log === 'number') {
+    fs.closeSync(log);
+    child.stderr!.on('data', (chunk: Buffer) => fs.appendFileSync(options.logFile!, chunk));
+  }
   liveChildren.add(child);
   child.once('exit', () => liveChildren.delete(child));
   let output = ''; // the tail of stderr, to explain a failed start

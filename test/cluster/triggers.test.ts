@@ -1,5 +1,6 @@
 // Triggers: the node that received AddTrigger reports every put and delete in the keygroup, its
-// own and replicated ones, to the trigger endpoint (FReD's TriggerNode service over TLS).
+// own and replicated ones, to the trigger endpoint (FReD's TriggerNode service over TLS), as a
+// FReD node reports them.
 import * as grpc from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -30,13 +31,14 @@ test('a trigger added on edge1 hears of puts and deletes made on edge1 and repli
   await edge1.delete('watched', 'a');
   assert.equal(endpoint.events.at(-1), { kind: 'delete', keygroup: 'watched', id: 'a' });
 
-  // Writes made on edge2 reach the trigger through edge1, once each.
+  // Writes made on edge2 reach the trigger through edge1, once each; a replicated delete is
+  // reported as FReD reports it: an update with an empty value.
   await edge2.update('watched', 'b', 'two');
   await edge2.delete('watched', 'seed');
   await eventually(() => assert.is(endpoint.events.length, 4), 2_000);
   assert.equal(endpoint.events.slice(2), [
     { kind: 'put', keygroup: 'watched', id: 'b', val: 'two' },
-    { kind: 'delete', keygroup: 'watched', id: 'seed' },
+    { kind: 'put', keygroup: 'watched', id: 'seed', val: '' },
   ]);
 
   await edge1.call('RemoveTrigger', { keygroup: 'watched', triggerId: 'audit' });

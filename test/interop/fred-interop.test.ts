@@ -1,7 +1,8 @@
 // Interoperability with a real FReD node (v0.2.19): etcd, a FReD node and an Enoki node on
 // loopback with one CA share keygroups in both directions, with the same versions, siblings after
-// concurrent writes, and deletes. Needs FReD's node binary (see frednode.ts); where it cannot be
-// obtained the test says why and is skipped: it cannot pass or fail without a FReD node.
+// concurrent writes, and deletes. FReD is built from its source snapshots by the build script
+// beside the project (fred-binaries.ts); only where that script does not exist at all is the
+// test skipped, saying why: it cannot pass or fail without a FReD node.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -18,9 +19,9 @@ import { clientCredentials } from '../../replication/security/policy.js';
 import { loadConfig } from '../../runtime/config.js';
 import { startNode, type RunningNode } from '../../runtime/node.js';
 import { startEtcd, type TestEtcd } from '../support/etcd.js';
-import { obtainFrednode } from './frednode.js';
+import { obtainFred } from './fred-binaries.js';
 
-const frednode = obtainFrednode();
+const fred = obtainFred();
 const test = suite('interop with a real FReD node');
 
 type Call = (method: string, request: object) => Promise<Record<string, unknown>>;
@@ -38,7 +39,7 @@ async function freePort(): Promise<number> {
 
 async function fredClient(address: string, certs: string): Promise<{ call: Call; close(): void }> {
   const Client = grpc.makeGenericClientConstructor(clientService, 'Client');
-  // The tester's certificate carries IP SAN 127.0.0.1, which FReD's client API requires.
+  // The tester's client certificate carries IP SAN 127.0.0.1, which FReD's client API requires.
   const client = new Client(address, await clientCredentials(certs, 'tester', { allowNonNodeServer: true }));
   const call: Call = (method, request) =>
     new Promise((resolve, reject) => {
@@ -65,19 +66,19 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 
 const versionsOf = (items: Item[]) => items.map((i) => JSON.stringify(Object.entries(i.version.version).sort())).sort();
 
-if ('unavailable' in frednode) {
-  // No FReD node, no interoperability to check: say so loudly rather than pass silently.
+if ('unavailable' in fred) {
+  // No FReD build script, no interoperability to check: say so loudly rather than pass silently.
   test.skip('FReD and Enoki share keygroups in both directions', () => undefined);
-  process.stdout.write(`\nSKIPPED: FReD interoperability — ${frednode.unavailable}\n`);
+  process.stdout.write(`\nSKIPPED: FReD interoperability — ${fred.unavailable}\n`);
 } else {
-  const binary = frednode.binary;
+  const binary = fred.binaries.frednode;
   const ctx: { root?: string; etcd?: TestEtcd; fred?: ChildProcess; enoki?: RunningNode; toFred?: { call: Call; close(): void }; toEnoki?: { call: Call; close(): void } } = {};
 
   test.before(async () => {
     const root = (ctx.root = await fs.mkdtemp(path.join(os.tmpdir(), 'enoki-interop-')));
     const certs = path.join(root, 'certs');
     const loopback = ['127.0.0.1', 'localhost'];
-    await runCertsCommand({ dir: certs, nodes: ['etcd', 'fred1', 'edge1', 'tester'].map((id) => ({ id, hosts: loopback })) });
+    await runCertsCommand({ dir: certs, nodes: ['etcd', 'fred1', 'edge1'].map((id) => ({ id, hosts: loopback })), clients: ['tester'] });
     const pem = (name: string) => path.join(certs, `${name}.pem`);
     const key = (name: string) => path.join(certs, `${name}-key.pem`);
     ctx.etcd = await startEtcd({ tls: { certFile: pem('etcd'), keyFile: key('etcd'), caFile: pem('ca') } });

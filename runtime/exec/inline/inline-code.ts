@@ -15,7 +15,7 @@ import type { Linkable } from './linker.js';
 import { unlinkable } from './linker.js';
 import type { TemplateStore } from './templates.js';
 
-const FORMAT = 3;
+const FORMAT = 5;
 
 interface ModuleRecord {
   looseKey: string;
@@ -138,13 +138,13 @@ export class InlineCode {
           record.reason = `core module ${i}: ${analysis.unsupported}`;
           break;
         }
-        await writeFileAtomic(path.join(dir, `${i}.consts`), new Uint8Array(analysis.i64Consts.buffer));
-        await writeFileAtomic(path.join(dir, `${i}.image`), encodeImage(dataImage(bytes)));
+        await writeFileAtomic(path.join(dir, `${i}.consts`), new Uint8Array(analysis.i64Consts.buffer), { sync: false });
+        await writeFileAtomic(path.join(dir, `${i}.image`), encodeImage(dataImage(bytes)), { sync: false });
         record.modules.push({ looseKey: analysis.looseKey, memory: analysis.memory, dropData: analysis.dropData });
       }
     }
     if (record.reason) record.modules = [];
-    await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(record));
+    await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(record), { sync: false });
     return record;
   }
 }

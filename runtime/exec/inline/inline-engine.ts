@@ -17,6 +17,7 @@ import type { InlineCode } from './inline-code.js';
 import { GuestInstance, LinkError, type Linkable } from './linker.js';
 import { WASM_PAGE } from '../memory-limit.js';
 import { checkResponse, describeFailure, guestError } from '../guest-failure.js';
+import { OutputLines } from './output-lines.js';
 
 export interface InlineEngineOptions {
   code: InlineCode;
@@ -186,13 +187,16 @@ export class InlineEngine implements GuestEngine {
     let logBytes = 0;
     let logsTruncated = false;
     const deadline = performance.now() + job.timeoutMs;
+    const log = (stream: LogStream, message: string) => {
+      logBytes += message.length;
+      if (logBytes > job.maxLogBytes) logsTruncated = true;
+      else logs.push({ stream, message });
+    };
+    const output = new OutputLines(log);
     const host: GuestHost = {
       kv: job.kv,
-      log: (stream: LogStream, message: string) => {
-        logBytes += message.length;
-        if (logBytes > job.maxLogBytes) logsTruncated = true;
-        else logs.push({ stream, message });
-      },
+      log,
+      output: (stream, bytes) => output.write(stream, bytes),
       env: () => job.env,
       invoke: (call) => {
         if (!job.invoke) return Promise.resolve({ ok: false, error: { tag: 'unavailable', val: 'calls are not served here' } });
@@ -204,7 +208,8 @@ export class InlineEngine implements GuestEngine {
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), job.timeoutMs + 1);
     });
-    const call = instance.handle(host, job.request!, deadline);
+    // A last line without a newline belongs to this call's log too.
+    const call = instance.handle(host, job.request!, deadline).finally(() => output.end());
     // An abandoned call still settles later; nobody waits for it then.
     call.catch(() => undefined);
     try {

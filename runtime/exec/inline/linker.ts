@@ -8,8 +8,8 @@
 
 import type { CanonOptions, ComponentPlan, CoreSort } from '../wasm/component.js';
 import { FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage, type MemoryShape } from '../wasm/module.js';
-import { GuestMemory, liftExport, lowerImport } from './canon.js';
-import { enokiImport, HANDLE_EXPORT, HANDLE_TYPE, type GuestHost, type HandleResult } from './enoki-world.js';
+import { GuestMemory, HandleTable, liftExport, lowerImport } from './canon.js';
+import { HANDLE_EXPORT, HANDLE_TYPE, hostImport, type GuestHost, type HandleResult } from './enoki-world.js';
 import type { GuestRequest } from '../protocol.js';
 import { promising, suspending } from './jspi.js';
 import { Meter } from './meter.js';
@@ -35,11 +35,11 @@ export interface Linkable {
 export function unlinkable(plan: ComponentPlan): string | undefined {
   if (plan.unsupported.length > 0) return plan.unsupported.join('; ');
   for (const d of plan.definitions) {
-    if (d.kind === 'resource') return 'resources (a WASI import)';
+    if (d.kind === 'resource' && d.op !== 'drop') return 'resources of its own';
     if (d.kind !== 'lower') continue;
     const f = plan.funcs[d.func];
     if (f?.kind !== 'imported') return 'a lowered function that is not an import';
-    if (!enokiImport(f.interface, f.name)) return `an import this host binds through glue only (${f.interface}#${f.name})`;
+    if (!hostImport(f.interface, f.name)) return `an import this host binds through glue only (${f.interface}#${f.name})`;
     if (d.options.encoding !== 'utf8') return `strings in ${d.options.encoding}`;
   }
   if (!handleLift(plan)) return `no ${HANDLE_EXPORT} export`;
@@ -73,6 +73,8 @@ export interface InstanceOptions {
 /** One instance of a component: one call at a time. */
 export class GuestInstance {
   host?: GuestHost;
+  /** Host resources (WASI streams, pollables) the guest holds handles of. */
+  readonly handles: HandleTable;
   readonly meter: Meter;
   readonly memories: WebAssembly.Memory[] = [];
   readonly #call: (...args: unknown[]) => Promise<unknown>;
@@ -84,6 +86,8 @@ export class GuestInstance {
     const meter = new Meter(options.sliceMs);
     this.meter = meter;
     const instances: Record<string, unknown>[] = [];
+    const handles = new HandleTable();
+    this.handles = handles;
     const core: Record<CoreSort, unknown[]> = { func: [], table: [], memory: [], global: [], type: [], module: [], instance: [] };
     const host = () => {
       if (!this.host) throw new Error('a host function was called outside of an invocation');
@@ -105,6 +109,7 @@ export class GuestInstance {
               const fn = core.func[realloc] as (a: number, b: number, c: number, d: number) => number;
               return (a, b, c, d) => meter.reenter(() => fn(a, b, c, d));
             },
+        handles,
       );
     };
 
@@ -159,17 +164,25 @@ export class GuestInstance {
         }
         case 'lower': {
           const f = plan.funcs[d.func];
-          const binding = f?.kind === 'imported' ? enokiImport(f.interface, f.name) : undefined;
+          const binding = f?.kind === 'imported' ? hostImport(f.interface, f.name) : undefined;
           if (!binding || f?.kind !== 'imported') throw new LinkError(`no binding for lowered function ${d.func}`);
-          const mem = memoryOf(d.options, `${f.interface}#${f.name}`) ?? new GuestMemory(() => {
-            throw new Error(`${f.interface}#${f.name} has no memory`);
-          });
-          const fn = lowerImport(binding.type, mem, (...args) => binding.impl(host(), args));
+          const mem =
+            memoryOf(d.options, `${f.interface}#${f.name}`) ??
+            new GuestMemory(
+              () => {
+                throw new Error(`${f.interface}#${f.name} has no memory`);
+              },
+              undefined,
+              handles,
+            );
+          const fn = binding.raw ? () => binding.impl(host(), []) : lowerImport(binding.type, mem, (...args) => binding.impl(host(), args));
           core.func[d.index] = binding.suspends ? suspending(fn) : fn;
           break;
         }
         case 'resource':
-          throw new LinkError('resources are not bound here');
+          if (d.op !== 'drop') throw new LinkError('resources of its own are not bound here');
+          core.func[d.index] = (handle: number) => handles.drop(handle >>> 0);
+          break;
       }
     }
 

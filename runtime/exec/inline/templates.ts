@@ -19,7 +19,7 @@ import { prepareModule, type ModuleAnalysis } from '../wasm/module.js';
 
 /** More differing sites than this and a module gets a template of its own. */
 const MAX_PARAMS = 64;
-const FORMAT = 'v1';
+const FORMAT = 'v2';
 
 interface Family {
   paramSites: number[];
@@ -101,8 +101,8 @@ export class TemplateStore {
   async #saveFamily(key: string, family: Family): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
     const base = path.join(this.dir, key);
-    await writeFileAtomic(`${base}.consts`, new Uint8Array(family.reference.buffer, family.reference.byteOffset, family.reference.byteLength));
-    await writeFileAtomic(`${base}.json`, JSON.stringify({ paramSites: family.paramSites }));
+    await writeFileAtomic(`${base}.consts`, new Uint8Array(family.reference.buffer, family.reference.byteOffset, family.reference.byteLength), { sync: false });
+    await writeFileAtomic(`${base}.json`, JSON.stringify({ paramSites: family.paramSites }), { sync: false });
   }
 
   #compile(key: string, sites: number[], analysis: ModuleAnalysis, bytes: () => Promise<Uint8Array>): Promise<WebAssembly.Module> {
@@ -127,7 +127,7 @@ export class TemplateStore {
       const started = performance.now();
       template = prepareModule(await bytes(), { meter: this.meter, paramSites: sites, dropData });
       await fs.mkdir(this.dir, { recursive: true });
-      await writeFileAtomic(file, template);
+      await writeFileAtomic(file, template, { sync: false });
       this.logger.info({ template: id.slice(0, 12), ms: Math.round(performance.now() - started), bytes: template.length }, 'built a guest code template');
     }
     return WebAssembly.compile(template as Uint8Array<ArrayBuffer>);

@@ -1,7 +1,8 @@
 // Walks and rewrites the instruction streams of a core module's code section. One pass decodes
 // every instruction (so that no immediate byte is mistaken for an opcode) and copies it to the
 // output, with three changes a caller may ask for:
-//   - a metering check injected at every function entry and at the top of every loop body;
+//   - a metering check injected at the top of every loop body, and at the entry of every function
+//     that makes tail calls;
 //   - function indices renumbered (a function import was added in front of the defined ones);
 //   - chosen `i64.const` sites replaced by `global.get` of a per-instance parameter, so modules
 //     that differ only in those constants can share one compiled template.
@@ -109,13 +110,15 @@ function memarg(r: Reader): void {
 }
 
 /** Instructions with a single u32 index immediate and nothing else to change. */
-const ONE_INDEX = new Set([0x07, 0x08, 0x09, 0x0c, 0x0d, 0x14, 0x15, 0x18, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3f, 0x40, 0xd5, 0xd6]);
+const ONE_INDEX = new Set([0x07, 0x08, 0x09, 0x0c, 0x0d, 0x14, 0x18, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3f, 0x40, 0xd5, 0xd6]);
 
 class Walker {
   readonly #w?: ByteWriter;
   readonly #hash = createHash('sha256');
   #copied: number;
   usesDataSegments = false;
+  /** The body makes a tail call (return_call*): a cycle of those grows no stack and has no loop. */
+  tailCalls = false;
 
   /** `consts` collects i64.const values across all bodies: a site's index is its position there. */
   constructor(
@@ -193,14 +196,23 @@ class Walker {
       case 0x0e:
         for (let n = r.u32(); n >= 0; n--) r.u32();
         return;
-      case 0x10:
       case 0x12:
+        this.tailCalls = true;
         return this.funcIndex();
-      case 0x11:
+      case 0x10:
+        return this.funcIndex();
       case 0x13:
+        this.tailCalls = true;
         r.u32();
         r.u32();
         return;
+      case 0x11:
+        r.u32();
+        r.u32();
+        return;
+      case 0x15:
+        this.tailCalls = true;
+        return void r.u32();
       case 0x1c:
         for (let n = r.u32(); n > 0; n--) blockType(r);
         return;
@@ -303,15 +315,24 @@ export function scanCode(code: Uint8Array, rewrite?: CodeRewrite): CodeScan {
       const b = body.u8();
       if (b === 0x63 || b === 0x64) body.s33();
     }
-    if (rewrite?.meter) {
-      walker.flush();
-      walker.writer!.bytes(meterCheck(rewrite.meter));
-    }
+    walker.flush();
+    const entry = walker.writer?.length ?? 0;
     while (!body.done) walker.instruction(body.u8());
     hash.update(walker.finish());
     usesDataSegments ||= walker.usesDataSegments;
     if (out) {
-      const rewritten = walker.writer!.result();
+      let rewritten = walker.writer!.result();
+      // Loops are checked at their tops. Without loops, only a cycle of tail calls runs forever
+      // (plain recursion overflows the stack), so only functions making tail calls are checked
+      // at their entry: most function calls then cost nothing extra.
+      if (rewrite?.meter && walker.tailCalls) {
+        const check = meterCheck(rewrite.meter);
+        const spliced = new Uint8Array(rewritten.length + check.length);
+        spliced.set(rewritten.subarray(0, entry));
+        spliced.set(check, entry);
+        spliced.set(rewritten.subarray(entry), entry + check.length);
+        rewritten = spliced;
+      }
       out.u32(rewritten.length);
       out.bytes(rewritten);
     }

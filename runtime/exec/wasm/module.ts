@@ -156,7 +156,8 @@ class ModuleReader {
   /** Why this module cannot be a template. */
   unsupported(): string | undefined {
     if (this.gcTypes) return 'GC types';
-    if (this.importedMemories > 0) return 'an imported memory';
+    if (this.importedMemories > 0 && this.definedMemories > 0) return 'an imported and a defined memory';
+    if (this.importedMemories > 1) return 'several memories';
     if (this.definedMemories > 1) return 'several memories';
     if (this.memory && this.memory.flags & ~0x01) return 'a shared or 64-bit memory';
     return undefined;
@@ -167,7 +168,8 @@ class ModuleReader {
 export function dataImage(bytes: Uint8Array): DataImage[] {
   const m = new ModuleReader(bytes);
   const data = m.get(SECTION.data);
-  if (!data) return [];
+  // Without a memory of its own, the module keeps its data: instantiating it writes the segments.
+  if (!data || !m.memory) return [];
   const image: DataImage[] = [];
   const r = new Reader(bytes, data.start, data.end);
   for (let n = r.u32(); n > 0; n--) {
@@ -191,7 +193,8 @@ export function dataImage(bytes: Uint8Array): DataImage[] {
  * never names one, so neither their number nor their offsets matter once they are an image.
  */
 function dataDroppable(m: ModuleReader, usesDataSegments: boolean): boolean {
-  if (usesDataSegments) return false;
+  // Segments of an imported memory are not the template's to lift out: they stay as they are.
+  if (usesDataSegments || !m.memory) return false;
   const data = m.get(SECTION.data);
   if (!data) return true;
   const r = new Reader(m.bytes, data.start, data.end);
@@ -211,7 +214,7 @@ function looseKeyOf(m: ModuleReader, codeLooseHash: string, droppable: boolean):
   for (const s of m.sections) {
     if (s.id === SECTION.code) hash.update(`code:${codeLooseHash}`);
     else if (droppable && (s.id === SECTION.data || s.id === SECTION.dataCount)) continue;
-    else if (s.id === SECTION.data) hash.update('data:').update(emptiedData(m, s));
+    else if (s.id === SECTION.data) hash.update('data:').update(m.memory ? emptiedData(m, s) : m.contents(s));
     else if (s.id === SECTION.memory) hash.update('memory');
     else if (s.id === SECTION.custom) continue;
     else hash.update(`${s.id}:`).update(m.contents(s));
@@ -410,7 +413,9 @@ export function prepareModule(bytes: Uint8Array, options: TemplateOptions): Uint
         emit(s.id, scanCode(m.contents(s), rewrite).code as Uint8Array);
         break;
       case SECTION.data:
-        if (!options.dropData) emit(s.id, emptiedData(m, s));
+        // An imported memory's data is written by the instantiation itself, as in the original.
+        if (!m.memory) out.push(section(s.id, m.contents(s)));
+        else if (!options.dropData) emit(s.id, emptiedData(m, s));
         break;
       case SECTION.dataCount:
         if (!options.dropData) out.push(section(s.id, m.contents(s)));

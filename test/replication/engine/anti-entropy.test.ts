@@ -123,7 +123,7 @@ test('a peer that does not speak the digest protocol is skipped, not retried in 
   await c.stop();
 });
 
-test('a member without the digest exchange (a FReD node) is skipped each round, without counting a failure', async () => {
+test('a member without the digest exchange (a FReD node) is asked once a round and repaired through its full copy', async () => {
   const c = await Cluster.start(['A', 'B', 'C'], { engine: { antiEntropyIntervalMs: 1_000 } });
   await c.createKeygroup('kv', ['A', 'B', 'C']);
   const fred = c.node('B').engine;
@@ -137,15 +137,16 @@ test('a member without the digest exchange (a FReD node) is skipped each round, 
       throw new PeerUnsupportedError('B');
     },
   });
-  // A diverges from C behind the outbox's back; only a digest exchange can repair it.
+  // A diverges from B and C behind the outbox's back; only anti-entropy can repair it: a digest
+  // exchange with C, a full exchange (FReD's GetAllItems, then PutItem) with B.
   await c.node('A').store.applyLocal([{ kind: 'set', keygroup: 'kv', id: 'a', value: 'onlyA' }]);
   const report = await c.runUntil(c.node('A').engine.runAntiEntropy());
-  assert.equal(report, { exchanges: 1, equal: 0, failed: 0, pulled: 0, pushed: 1 });
+  assert.equal(report, { exchanges: 2, equal: 0, failed: 0, pulled: 0, pushed: 2 });
   assert.is(asked, 1, 'asked once in the round, not retried within it');
   await c.run(10_500);
   // Periodic rounds on A and C: one question per round each, never a tight loop.
   assert.ok(asked >= 10 && asked <= 40, `asked ${asked} times in ~10 rounds of two nodes`);
-  await c.assertConverged('kv', ['A', 'C']);
+  await c.assertConverged('kv', ['A', 'B', 'C']);
   // Writes still reach the FReD node through the outbox.
   await c.set('A', 'x', 'to FReD');
   await c.run(10);

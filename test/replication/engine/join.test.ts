@@ -181,7 +181,7 @@ test('peer requests from nodes that are not members are refused', async () => {
   await refused(intruder.getItem('A', { keygroup: 'kv', id: 'x' }));
   await refused(intruder.send('A', { type: 'putItem', keygroup: 'kv', id: 'x', value: 'evil', tombstone: false, version: { M: 9 } }));
   await refused(intruder.exchangeDigest('A', { keygroup: 'kv', buckets: 16, horizon: 0, hashes: Array(16).fill(''), maxBuckets: 4 }));
-  // DeleteKeygroup is only obeyed when membership no longer lists the receiver.
+  // DeleteKeygroup from a non-member is only obeyed when membership no longer lists the receiver.
   const stillMember = await c.runUntil(intruder.send('A', { type: 'deleteKeygroup', keygroup: 'kv' }).catch((e) => e));
   assert.is((stillMember as { code?: string }).code, 'ERR_STILL_A_MEMBER');
   assert.equal((await c.node('A').store.read('kv', 'x')).map((s) => s.value), ['secret']);

@@ -156,7 +156,7 @@ test('unreachable, slow or impostor peers are unavailable; refusals are not', as
   assert.instance(await failure(() => closed.send('A', put('a'))), PeerUnavailableError);
 });
 
-test('a FReD node answers ExchangeDigest UNIMPLEMENTED; anti-entropy rounds skip it without counting a failure', async () => {
+test('a FReD node answers ExchangeDigest UNIMPLEMENTED; anti-entropy rounds compare with it through its full copy', async () => {
   // A FReD-like node A: the peering service only (an engine behind it, no AntiEntropy). Without
   // TLS, B names itself in the insecure header.
   const registry = new MemoryMembershipRegistry();
@@ -194,7 +194,13 @@ test('a FReD node answers ExchangeDigest UNIMPLEMENTED; anti-entropy rounds skip
     const applied = await store.applyLocal([{ kind: 'set', keygroup: 'kv', id: 'x', value: 'to FReD' }]);
     assert.equal(await engine.replicateLocal(applied), { acknowledged: ['A'], pending: [] });
     assert.equal((await fredStore.read('kv', 'x')).map((s) => s.value), ['to FReD']);
-    assert.equal(await engine.runAntiEntropy('kv'), { exchanges: 0, equal: 0, failed: 0, pulled: 0, pushed: 0 });
+    assert.equal(await engine.runAntiEntropy('kv'), { exchanges: 1, equal: 1, failed: 0, pulled: 0, pushed: 0 });
+    // What each side holds alone is exchanged over FReD's own calls (GetAllItems, PutItem).
+    await store.applyLocal([{ kind: 'set', keygroup: 'kv', id: 'b', value: 'only on B' }]);
+    await fredStore.applyLocal([{ kind: 'set', keygroup: 'kv', id: 'a', value: 'only on A' }]);
+    assert.equal(await engine.runAntiEntropy('kv'), { exchanges: 1, equal: 0, failed: 0, pulled: 1, pushed: 1 });
+    assert.equal((await fredStore.read('kv', 'b')).map((s) => s.value), ['only on B']);
+    assert.equal((await store.read('kv', 'a')).map((s) => s.value), ['only on A']);
   } finally {
     await engine.stop();
     await fredEngine.stop();

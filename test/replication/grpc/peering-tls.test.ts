@@ -2,6 +2,9 @@
 // certificate's node id as the caller, and certificates from another CA, servers the client does
 // not trust and callers without a certificate are refused before the engine runs.
 import * as grpc from '@grpc/grpc-js';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startPeeringServer, type PeeringServer } from '../../../replication/grpc/engine-peering.js';
@@ -9,6 +12,7 @@ import { clientCredentials, readTlsMaterial, serverCredentials, type TlsMaterial
 import { recordingHandler, type Recording } from '../grpc-transport/recording.js';
 import { makeCerts, type TestCerts } from '../grpc-transport/harness.js';
 import { FredPeer } from './fred-peer.js';
+import { writeFredFormatCertificates } from '../../interop/fred-format-certs.js';
 import { rejectsWith } from './helpers.js';
 
 interface Ctx {
@@ -99,6 +103,47 @@ test('where TLS lets a caller in without a certificate, the server refuses it UN
   } finally {
     anonymous.close();
     await server.close();
+  }
+});
+
+test("certificates in FReD's format: a caller is the registered node its CN names; the server is the node dialled", async (ctx) => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'enoki-fred-certs-'));
+  try {
+    writeFredFormatCertificates(dir, ['A', 'B', 'C']);
+    const registered = new Set(['A', 'B']);
+    const server = await startPeeringServer({
+      host: '127.0.0.1', port: 0, credentials: await serverCredentials(dir, 'B'), handler: ctx.recording.handler, shutdownGraceMs: 200,
+      isClusterNode: (id) => registered.has(id),
+    });
+    const address = `127.0.0.1:${server.port}`;
+    const a = new FredPeer(address, await clientCredentials(dir, 'A', { serverNodeId: 'B' }));
+    const c = new FredPeer(address, await clientCredentials(dir, 'C', { serverNodeId: 'B' }), { deadlineMs: 2000 });
+    // Dialling B, a server whose FReD-format certificate names another node is refused.
+    const wrong = new FredPeer(address, await clientCredentials(dir, 'A', { serverNodeId: 'C' }), { deadlineMs: 2000 });
+    try {
+      await a.putItem({ keygroup: 'kv', id: 'a', value: 'v', tombstone: false, version: { A: 1 } });
+      assert.equal(ctx.recording.calls.map((call) => call.from), ['A']);
+      // C's certificate is CA-signed and FReD-shaped, but C is no registered node.
+      await rejectsWith(() => c.getAllItems('kv'), grpc.status.PERMISSION_DENIED);
+      await rejectsWith(() => wrong.getAllItems('kv'), grpc.status.UNAVAILABLE);
+      assert.is(ctx.recording.calls.length, 1);
+    } finally {
+      a.close();
+      c.close();
+      wrong.close();
+      await server.close();
+    }
+    // Without a way to check registrations, only Enoki node certificates may peer.
+    const strict = await startPeeringServer({ host: '127.0.0.1', port: 0, credentials: await serverCredentials(dir, 'B'), handler: ctx.recording.handler, shutdownGraceMs: 200 });
+    const a2 = new FredPeer(`127.0.0.1:${strict.port}`, await clientCredentials(dir, 'A', { serverNodeId: 'B' }));
+    try {
+      await rejectsWith(() => a2.getAllItems('kv'), grpc.status.PERMISSION_DENIED);
+    } finally {
+      a2.close();
+      await strict.close();
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
   }
 });
 

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createCa, issueNodeCertificate, writeCertificateSet } from '../../../replication/security/certs.js';
 import { runCertsCommand } from '../../../replication/security/certs-cli.js';
-import { isNodeCertificate, userOf } from '../../../replication/security/policy.js';
+import { certificateCoversAddress, isNodeCertificate, userOf } from '../../../replication/security/policy.js';
 import { rejectsCode, withTempDir } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -95,6 +95,25 @@ test('names are checked up front: invalid, reserved or shared between a node and
     await rejectsCode(() => runCertsCommand({ dir, clients: ['ca'] }), 'ERR_CERT_INVALID_INPUT', 'reserved');
     await rejectsCode(() => runCertsCommand({ dir, clients: ['../etc'] }), 'ERR_CERT_INVALID_INPUT');
     assert.equal(await readdir(dir), []);
+  });
+});
+
+test("client certificates name the addresses the client connects from (FReD's client API checks them)", async () => {
+  await withTempDir(async (root) => {
+    const dir = path.join(root, 'certs');
+    await runCertsCommand({ dir, clients: ['local', { user: 'remote', hosts: ['10.0.0.9', 'client.example'] }] });
+    const local = new X509Certificate(await read(dir, 'local.pem'));
+    const remote = new X509Certificate(await read(dir, 'remote.pem'));
+    // Without hosts: the loopback addresses, as FReD's own certificate script gives every certificate.
+    assert.ok(certificateCoversAddress(local, '127.0.0.1'));
+    assert.not.ok(certificateCoversAddress(local, '10.0.0.9'));
+    assert.ok(certificateCoversAddress(remote, '10.0.0.9'));
+    assert.not.ok(certificateCoversAddress(remote, '127.0.0.1'));
+    assert.match(remote.subjectAltName ?? '', /DNS:client\.example/);
+    assert.is(userOf(remote), 'remote');
+    // An existing certificate lacking a requested address is kept, with a warning.
+    const again = await runCertsCommand({ dir, clients: [{ user: 'local', hosts: ['10.0.0.7'] }] });
+    assert.match(again, /client local: warning: existing certificate lacks 10\.0\.0\.7/);
   });
 });
 

@@ -13,8 +13,11 @@ import {
   type CertificateAuthority,
 } from '../../../replication/security/certs.js';
 import {
+  callerAddress,
+  certificateCoversAddress,
   certificateOfCall,
   checkNodeCertificate,
+  fredFormatNodeId,
   checkUser,
   clientCredentials,
   isNodeCertificate,
@@ -186,6 +189,38 @@ test('grpc-js credentials from a certificate directory: mTLS call, peer identity
       server.forceShutdown();
     }
   });
+});
+
+test("FReD's format: a CN with both key usages and none of Enoki's marks names a node candidate; marked ones never", async () => {
+  const ca = await createCa({ commonName: 'Policy CA' });
+  const both = [SERVER_AUTH, CLIENT_AUTH];
+  const ip = (value: string): x509.JsonGeneralName => ({ type: 'ip', value });
+  // As FReD's gen-certs.sh makes them: OU=FRED, CN, IP and DNS SANs, serverAuth + clientAuth.
+  const fredNode = await craft(ca, { subject: name('nodeB', 'FRED'), sans: [ip('127.0.0.1'), { type: 'dns', value: 'localhost' }], eku: both });
+  assert.is(fredFormatNodeId(fredNode), 'nodeB');
+  assert.not.ok(isNodeCertificate(fredNode), 'not a node by itself: the caller must expect that id');
+  assert.is(fredFormatNodeId(await craft(ca, { subject: name('nodeB'), sans: [ip('127.0.0.1')] })), 'nodeB', 'no EKU means any use');
+  assert.is(fredFormatNodeId(await craft(ca, { subject: name('nodeB', 'FRED'), eku: [CLIENT_AUTH] })), undefined, 'client-only');
+  // Anything carrying an Enoki mark is judged by Enoki's rules only.
+  const enokiClient = new X509Certificate((await issueClientCertificate(ca, { user: 'nodeB', hosts: ['127.0.0.1'] })).certPem);
+  assert.is(fredFormatNodeId(enokiClient), undefined);
+  assert.is(fredFormatNodeId(await craft(ca, { subject: name('nodeB', 'enoki-node'), eku: both })), undefined);
+  assert.is(fredFormatNodeId(await craft(ca, { subject: name('nodeB'), sans: [uri('enoki://client/nodeB')], eku: both })), undefined);
+});
+
+test("a client's source address must be an IP SAN of its certificate (FReD's client-API rule)", async () => {
+  const ca = await createCa({ commonName: 'Policy CA' });
+  const client = new X509Certificate((await issueClientCertificate(ca, { user: 'alice', hosts: ['127.0.0.1', '::1', 'localhost'] })).certPem);
+  assert.ok(certificateCoversAddress(client, '127.0.0.1'));
+  assert.ok(certificateCoversAddress(client, '::ffff:127.0.0.1'), 'IPv4-mapped form');
+  assert.ok(certificateCoversAddress(client, '0:0:0:0:0:0:0:1'), 'another spelling of ::1');
+  assert.not.ok(certificateCoversAddress(client, '127.0.0.2'));
+  assert.not.ok(certificateCoversAddress(client, 'localhost'), 'a DNS SAN is no address');
+  const bare = new X509Certificate((await issueClientCertificate(ca, { user: 'bob' })).certPem);
+  assert.not.ok(certificateCoversAddress(bare, '127.0.0.1'));
+  assert.is(callerAddress('127.0.0.1:51234'), '127.0.0.1');
+  assert.is(callerAddress('::1:51234'), '::1');
+  assert.is(callerAddress('ipv4:10.1.2.3:9'), '10.1.2.3');
 });
 
 test.run();

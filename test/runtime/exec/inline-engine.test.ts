@@ -25,6 +25,9 @@ test.before(async (ctx) => {
   }
   const res = await ctx.n.deploy('misbehave', await guest('fixtures/misbehave.wasm'), '?timeoutMs=3000&memoryMiB=64');
   assert.ok(res.ok, `deploy misbehave: ${await res.text()}`);
+  // The same guest with time to spare: its busy-wait is calibrated, a loaded machine runs it slower.
+  const spinner = await ctx.n.deploy('spinner', await guest('fixtures/misbehave.wasm'), '?timeoutMs=120000');
+  assert.ok(spinner.ok, `deploy spinner: ${await spinner.text()}`);
 });
 test.after(async (ctx) => ctx.n.close());
 
@@ -36,8 +39,8 @@ test('JS and WAT guests answer without any worker thread', async ({ n }) => {
 });
 
 test('a busy guest does not hold up another guest beyond a time slice', async ({ n }) => {
-  await n.call('misbehave', { path: '/ok' });
-  const busy = n.call('misbehave', { path: '/slow?ms=2000' });
+  await n.call('spinner', { path: '/ok' });
+  const busy = n.call('spinner', { path: '/slow?ms=2000' });
   await new Promise((r) => setTimeout(r, 100));
   const waits: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -82,12 +85,30 @@ test('JS functions share one compiled engine template', async ({ n }) => {
   assert.ok(engines.length >= 1 && engines.length <= 2, `engine-sized templates: ${engines.length}`);
 });
 
-test('a component with WASI resources runs on a worker', async ({ n }) => {
+test('a guest built with the random feature runs inline and draws fresh ids', async ({ n }) => {
+  const res = await n.deploy('write', await guest('write'));
+  assert.ok(res.ok, await res.text());
+  const ids = new Set<string>();
+  for (let i = 0; i < 5; i++) {
+    const call = await n.call('write', { method: 'POST', body: '0-16' });
+    assert.is(call.status, 200, await call.clone().text());
+    ids.add(await call.text());
+  }
+  assert.is(ids.size, 5, 'five calls, five different random ids');
+  assert.is(await metric(n, 'enoki_workers'), 0);
+});
+
+test('a guest built with stdio, random and clocks runs inline; its output lands in its log', async ({ n }) => {
   const res = await n.deploy('stdio', await guest('fixtures/stdio.wasm'));
   assert.ok(res.ok, await res.text());
-  const call = await n.call('stdio', { path: '/print' });
+  const call = await n.call('stdio', { path: '/print?q=inline' });
   assert.is(call.status, 200, await call.text());
-  assert.ok((await metric(n, 'enoki_workers')) >= 1);
+  const { invocations } = (await (await n.admin('GET', '/functions/stdio/logs?limit=1')).json()) as {
+    invocations: { lines: { stream: string; message: string }[] }[];
+  };
+  assert.ok(invocations[0].lines.some((l) => l.stream === 'stdout' && l.message.includes('to stdout q=inline')), JSON.stringify(invocations[0].lines));
+  assert.ok(invocations[0].lines.some((l) => l.stream === 'stderr' && l.message.includes('to stderr')));
+  assert.is(await metric(n, 'enoki_workers'), 0);
 });
 
 if (hasJspi) test.run();

@@ -119,6 +119,17 @@ test('an infinite loop is stopped at the timeout with 504; the node stays up', a
   assert.is((await n.call('hello')).status, 200);
 });
 
+test('a stack overflow ends the call with a trap, and the node keeps serving', async ({ n }) => {
+  assert.ok((await n.deploy('deep', await guest('fixtures/deep.wasm'))).ok);
+  const res = await n.call('deep');
+  assert.is(res.status, 500);
+  const error = await errorOf(res);
+  assert.is(error.code, 'ERR_GUEST_TRAP');
+  assert.match(error.message, /stack/i);
+  assert.is((await n.call('hello')).status, 200);
+  assert.is((await n.call('deep')).status, 500, 'and again');
+});
+
 test('a memory bomb is capped at the function memory limit', async ({ n }) => {
   const res = await n.call('misbehave', { path: '/membomb' });
   assert.is(res.status, 500);

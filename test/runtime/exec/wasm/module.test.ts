@@ -117,6 +117,20 @@ test('loops and calls check in with the host, and a trap answer ends the call', 
   assert.throws(() => trapping.exports.sum(1_000_000), (err: Error) => err instanceof WebAssembly.RuntimeError);
 });
 
+test('a cycle of tail calls, which has no loop, is checked too', async () => {
+  const bytes = await parse(`(module (memory 1)
+    (func $ping (param i32) (result i32) (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 7)) (else (return_call $pong (i32.sub (local.get 0) (i32.const 1))))))
+    (func $pong (param i32) (result i32) (return_call $ping (local.get 0)))
+    (func (export "run") (param i32) (result i32) (call $ping (local.get 0))))`);
+  let stop = false;
+  const t = fromTemplate(bytes, { dropData: true, paramSites: [], checkAnswer: () => (stop ? 1 : 0) });
+  const run = (t.exports as unknown as { run(n: number): number }).run;
+  assert.is(run(1000), 7);
+  assert.ok(t.checks() >= 100, `checks: ${t.checks()}`);
+  stop = true;
+  assert.throws(() => run(1_000_000), (err: Error) => err instanceof WebAssembly.RuntimeError);
+});
+
 test('chosen i64 constants become per-instance parameters', async () => {
   const bytes = await parse(WAT);
   const analysis = analyzeModule(bytes);
