@@ -53,7 +53,7 @@ function errorAnswer(codes: ErrorCode[]): Answer {
 function responses(op: Operation): Record<string, unknown> {
   const byStatus = new Map<string, ErrorCode[]>();
   for (const code of [...(op.admin ? (['ERR_UNAUTHORIZED'] as ErrorCode[]) : []), ...(op.errors ?? [])]) {
-    const status = String(ERROR_TABLE[code].status);
+    const status = String(ERROR_TABLE[code].http);
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
   const out: Record<string, Answer> = {};

@@ -25,15 +25,19 @@ const SCHEMAS = {
     type: 'string',
     enum: Object.keys(ERROR_TABLE),
     description:
-      'Stable error code. Each has one HTTP status and one party to blame (client, guest, host): ' +
+      'Stable error code. Each has one HTTP status and one party to blame (client, guest, host, peer): ' +
       Object.entries(ERROR_TABLE)
-        .map(([code, { status, blame }]) => `${code} ${status} ${blame}`)
+        .map(([code, { http, blame }]) => `${code} ${http} ${blame}`)
         .join('; '),
   },
   Error: object(
     {
       error: object(
-        { code: ref('ErrorCode'), message: str('For people; may change. Match on code.') },
+        {
+          code: ref('ErrorCode'),
+          message: str('For people; may change. Match on code.'),
+          blame: { enum: ['client', 'guest', 'host', 'peer'], description: "Whose fault: the caller's, the function's, this node's, or another node's." },
+        },
         [],
         { additionalProperties: true, description: 'Further fields (e.g. limit) are details safe to show.' },
       ),

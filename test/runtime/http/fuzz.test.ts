@@ -34,7 +34,7 @@ const RUN_LIMIT_MS = 6 * 60_000;
 
 /** 5xx that a request may legitimately meet: a function failing, the node's load, a node stopping. */
 const ALLOWED_5XX = Object.entries(ERROR_TABLE)
-  .filter(([code, { status, blame }]) => status >= 500 && (blame === 'guest' || code === 'ERR_OVERLOADED' || code === 'ERR_SHUTTING_DOWN'))
+  .filter(([code, { http, blame }]) => http >= 500 && (blame === 'guest' || code === 'ERR_OVERLOADED' || code === 'ERR_SHUTTING_DOWN'))
   .map(([code]) => code);
 
 const test = suite('http: API fuzz from the OpenAPI document');

@@ -53,7 +53,7 @@ test('the document is OpenAPI 3.1 with every error code, each under its own stat
         const codes = schema?.allOf ? schema.properties?.error?.properties?.code?.enum : undefined;
         if (!codes) continue;
         errorAnswers++;
-        for (const code of codes) assert.is(String(ERROR_TABLE[code as keyof typeof ERROR_TABLE].status), status, `${method} ${path}: ${code}`);
+        for (const code of codes) assert.is(String(ERROR_TABLE[code as keyof typeof ERROR_TABLE].http), status, `${method} ${path}: ${code}`);
       }
     }
   }
