@@ -34,7 +34,10 @@ function entry(e) {
 
 async function poll() {
   if (!fn) return;
-  const page = await api('GET', `/functions/${enc(fn)}/logs?limit=${SHOWN}`);
+  const asked = fn;
+  const page = await api('GET', `/functions/${enc(asked)}/logs?limit=${SHOWN}`);
+  // Another function was chosen while this answer was on its way: it belongs to nobody now.
+  if (asked !== fn) return;
   const fresh = page.invocations.filter((e) => e.seq > lastSeq);
   const list = $('#log-entries');
   // Newest on top.
