@@ -28,9 +28,11 @@ import {
 import type { AppliedWrite, ReplicaStore } from '../../replication/store/port.js';
 import { DEFAULT_REMOTE_KV_DEADLINE_MS, type ClusterConfig } from '../config.js';
 import type { KeygroupProvider, WriteReplicator } from '../kv/keygroups.js';
+import type { ClusterView } from '../observe/cluster-view.js';
 import { LocalKvBackends, type KvBackends } from '../kv/kv-backend.js';
 import { ClusterKeygroups } from './cluster-keygroups.js';
 import { ClusterKvBackends } from './cluster-kv-backends.js';
+import { NamingClusterView } from './naming-cluster-view.js';
 import { NamingMembership } from './naming-membership.js';
 import { RemoteNodes } from './remote-nodes.js';
 
@@ -39,6 +41,8 @@ export interface RunningCluster {
   /** The local replica, or for functions deployed with kvNode that node's. */
   kvBackends: KvBackends;
   replicator: WriteReplicator;
+  /** Read-only: members, peers and replication lag, for GET /cluster. */
+  view: ClusterView;
   peeringPort: number;
   clientApiPort: number;
   close(): Promise<void>;
@@ -211,6 +215,7 @@ async function startClusterSteps(options: ClusterOptions, undo: (() => unknown)[
         for (const w of applied) void notify(w.keygroup, w.id, w.sibling.tombstone ? undefined : w.sibling.value);
       },
     },
+    view: new NamingClusterView({ nodeId, naming, outbox, store }),
     peeringPort: peering.port,
     clientApiPort,
     async close() {

@@ -1,4 +1,5 @@
-// The node's HTTP surface: health, metrics, management and invocation routes, JSON errors.
+// The node's HTTP surface: health, metrics, management and invocation routes, the OpenAPI document
+// and the console, JSON errors.
 
 import { Hono } from 'hono';
 import { EnokiError } from '../errors.js';
@@ -6,13 +7,17 @@ import type { FunctionService } from '../functions/function-service.js';
 import type { AsyncInvocations } from '../invoke/async-invocations.js';
 import type { Invoker } from '../invoke/invoker.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
+import type { ClusterView } from '../observe/cluster-view.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { CallTrust } from './call-trust.js';
+import { consoleRoutes } from './console-routes.js';
 import { invocationRoutes } from './invocation-routes.js';
 import { keygroupRoutes, type KeygroupRouteDeps } from './keygroup-routes.js';
 import { managementRoutes } from './management-routes.js';
+import { openApiRoutes } from './openapi/openapi-routes.js';
 import { errorResponse } from './respond.js';
 import type { ResultAccess } from './result-access.js';
+import { statusRoutes } from './status-routes.js';
 
 export interface AppDeps {
   nodeId: string;
@@ -33,6 +38,8 @@ export interface AppDeps {
   maxComponentBytes: number;
   maxCallDepth: number;
   kv: KeygroupRouteDeps;
+  /** Members, peers and replication lag (GET /cluster). */
+  cluster: ClusterView;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -48,6 +55,10 @@ export function createApp(deps: AppDeps): Hono {
     return waiting.length === 0 ? c.json(body) : c.json({ ...body, waitingFor: waiting }, 503);
   });
   app.get('/metrics', (c) => c.text(deps.metrics.render(deps.gauges()), 200, { 'content-type': 'text/plain; version=0.0.4' }));
+  app.route('/', statusRoutes({ nodeId: deps.nodeId, metrics: deps.metrics, gauges: deps.gauges, cluster: deps.cluster, adminToken: deps.adminToken }));
+  // Every route is described in openapi/operations.ts (a test holds the two together).
+  app.route('/', openApiRoutes());
+  app.route('/', consoleRoutes());
   app.route('/functions', managementRoutes(deps));
   app.route('/keygroups', keygroupRoutes({ ...deps.kv, adminToken: deps.adminToken, maxBodyBytes: deps.maxBodyBytes }));
   app.route(

@@ -15,6 +15,14 @@ function intOption(value: string | undefined, name: string): number | undefined 
   return n;
 }
 
+/** true/1 or false/0; anything else is refused rather than read as false (purge=yes must not silently keep data). */
+function boolOption(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new EnokiError('ERR_INVALID_OPTION', `${name} must be true, false, 1 or 0, got "${value.slice(0, 80)}"`);
+}
+
 /** Deploy options come as query parameters: keygroup, immutable, kvNode, timeoutMs, memoryMiB, env=K=V. */
 function deployOptions(query: (name: string) => string | undefined, queries: (name: string) => string[] | undefined): DeployOptions {
   const env: Record<string, string> = {};
@@ -23,11 +31,10 @@ function deployOptions(query: (name: string) => string | undefined, queries: (na
     if (eq <= 0) throw new EnokiError('ERR_INVALID_OPTION', `env must be KEY=VALUE, got "${pair}"`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  const immutable = query('immutable');
   return {
     keygroup: query('keygroup'),
     kvNode: query('kvNode'),
-    immutable: immutable === undefined ? undefined : immutable === 'true' || immutable === '1',
+    immutable: boolOption(query('immutable'), 'immutable'),
     timeoutMs: intOption(query('timeoutMs'), 'timeoutMs'),
     memoryMiB: intOption(query('memoryMiB'), 'memoryMiB'),
     env,
@@ -78,7 +85,7 @@ export function managementRoutes(deps: {
   app.get('/:name', (c) => c.json(functions.describe(c.req.param('name'))));
 
   app.delete('/:name', async (c) => {
-    const purge = c.req.query('purge') === 'true' || c.req.query('purge') === '1';
+    const purge = boolOption(c.req.query('purge'), 'purge') ?? false;
     const result = await functions.remove(c.req.param('name'), purge);
     return c.json({ name: c.req.param('name'), deleted: true, dataPurged: result.purged });
   });
@@ -87,11 +94,18 @@ export function managementRoutes(deps: {
     let versionId: string | undefined;
     const text = await c.req.text();
     if (text.trim() !== '') {
+      const bad = () => new EnokiError('ERR_BAD_REQUEST', 'the rollback body must be JSON like {"version":"v1"}, or empty');
+      let body: unknown;
       try {
-        versionId = (JSON.parse(text) as { version?: string }).version;
+        body = JSON.parse(text);
       } catch {
-        throw new EnokiError('ERR_BAD_REQUEST', 'the rollback body must be JSON like {"version":"v1"}, or empty');
+        throw bad();
       }
+      // Only an object whose version, if any, is a string: [] or {"version":5} are not a rollback.
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw bad();
+      const { version } = body as { version?: unknown };
+      if (version !== undefined && typeof version !== 'string') throw bad();
+      versionId = version;
     }
     versionId ??= c.req.query('version');
     const version = await functions.rollback(c.req.param('name'), versionId);

@@ -3,6 +3,8 @@
 import { ERROR_TABLE, isErrorCode } from '../errors.js';
 
 const BUCKETS_MS = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+/** Percentiles are over each function's most recent durations: exact, and cheap to keep. */
+const RECENT = 1024;
 
 interface FunctionStats {
   invocations: number;
@@ -11,6 +13,20 @@ interface FunctionStats {
   /** Cumulative counts per bucket, plus the +Inf count and the sum. */
   buckets: number[];
   sumMs: number;
+  /** Ring of the last RECENT durations. */
+  recent: Float64Array;
+}
+
+export interface FunctionSnapshot {
+  fn: string;
+  invocations: number;
+  errors: number;
+  errorsByCode: Record<string, number>;
+  coldStarts: number;
+  meanMs: number;
+  /** Over the last (up to) 1024 invocations; 0 before the first. */
+  p50Ms: number;
+  p99Ms: number;
 }
 
 export interface InvocationSample {
@@ -31,9 +47,10 @@ export class Metrics {
   record(sample: InvocationSample): void {
     let stats = this.#functions.get(sample.fn);
     if (!stats) {
-      stats = { invocations: 0, errors: new Map(), coldStarts: 0, buckets: new Array(BUCKETS_MS.length).fill(0), sumMs: 0 };
+      stats = { invocations: 0, errors: new Map(), coldStarts: 0, buckets: new Array(BUCKETS_MS.length).fill(0), sumMs: 0, recent: new Float64Array(RECENT) };
       this.#functions.set(sample.fn, stats);
     }
+    stats.recent[stats.invocations % RECENT] = sample.durationMs;
     stats.invocations++;
     if (sample.cold) stats.coldStarts++;
     if (sample.errorCode) stats.errors.set(sample.errorCode, (stats.errors.get(sample.errorCode) ?? 0) + 1);
@@ -48,6 +65,18 @@ export class Metrics {
     let errors = 0;
     for (const n of stats.errors.values()) errors += n;
     return { invocations: stats.invocations, errors, coldStarts: stats.coldStarts, meanMs: stats.sumMs / stats.invocations };
+  }
+
+  /** Every function's counters and recent latency percentiles, for GET /metrics.json. */
+  snapshot(): { uptimeSeconds: number; functions: FunctionSnapshot[] } {
+    const functions: FunctionSnapshot[] = [];
+    for (const [fn, s] of this.#functions) {
+      const recent = s.recent.slice(0, Math.min(s.invocations, RECENT)).sort();
+      const at = (q: number) => (recent.length === 0 ? 0 : recent[Math.min(recent.length - 1, Math.ceil(q * recent.length) - 1)]);
+      const { errors, meanMs } = this.summary(fn);
+      functions.push({ fn, invocations: s.invocations, errors, errorsByCode: Object.fromEntries(s.errors), coldStarts: s.coldStarts, meanMs, p50Ms: at(0.5), p99Ms: at(0.99) });
+    }
+    return { uptimeSeconds: (Date.now() - this.#startedAt) / 1000, functions: functions.sort((a, b) => (a.fn < b.fn ? -1 : 1)) };
   }
 
   forget(fn: string): void {
