@@ -219,7 +219,7 @@ export class InlineEngine implements GuestEngine {
   }
 
   /** Forgets a broken instance; a waiting call gets a new one made for it. */
-  #discard(code: Code, job: Job): void {
+  #discard(code: Code): void {
     code.count--;
     const waiter = code.waiting.shift();
     if (!waiter) return;
@@ -230,7 +230,6 @@ export class InlineEngine implements GuestEngine {
         code.count--;
         waiter.reject(err);
       });
-    void job;
   }
 
   async #call(code: Code, instance: GuestInstance, job: Job, cold: boolean, queuedMs: number): Promise<JobResult> {
@@ -267,7 +266,7 @@ export class InlineEngine implements GuestEngine {
       const outcome = await Promise.race([call, timedOut]);
       if (outcome === 'timeout') {
         instance.meter.abandon();
-        this.#discard(code, job);
+        this.#discard(code);
         return { failure: { kind: 'timeout', message: `the function ran longer than its timeout of ${job.timeoutMs} ms` }, cold, logs, logsTruncated, queuedMs };
       }
       let response: GuestResponse;
@@ -275,7 +274,7 @@ export class InlineEngine implements GuestEngine {
         const failure = guestError(outcome.val, instance.memoryBytes(), job.memoryLimitBytes);
         // The guest's own `err` leaves its instance usable; running out of memory does not.
         if (failure.kind === 'error') this.#give(code, instance);
-        else this.#discard(code, job);
+        else this.#discard(code);
         return { failure, cold, logs, logsTruncated, queuedMs };
       }
       try {
@@ -287,7 +286,7 @@ export class InlineEngine implements GuestEngine {
       this.#give(code, instance);
       return { response, cold, logs, logsTruncated, queuedMs };
     } catch (err) {
-      this.#discard(code, job);
+      this.#discard(code);
       if (instance.meter.expired) {
         return { failure: { kind: 'timeout', message: `the function ran longer than its timeout of ${job.timeoutMs} ms` }, cold, logs, logsTruncated, queuedMs };
       }
