@@ -1,11 +1,14 @@
 // Builds the example functions to functions/build/<name>.wasm and the test guests to
-// functions/build/fixtures/<name>.wasm, skipping those whose sources have not changed.
+// functions/build/fixtures/<name>.wasm, skipping those whose sources have not changed. With
+// --worlds it builds only the standard-world guests (wasi:http, wasi:keyvalue) that tests and
+// benchmarks use, to functions/build/worlds/ (see world-guests.ts): a node does not need them.
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildGuest, guestKind, type GuestSpec } from '../runtime/build/build-guest.js';
 import type { WasiFeature } from '../runtime/build/componentize-js.js';
+import { buildWorldGuest, prepareWorldWit, worldGuests } from './world-guests.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // from dist/functions/
 const WIT_DIR = path.join(ROOT, 'wit');
@@ -13,6 +16,8 @@ const EXAMPLES_DIR = path.join(ROOT, 'functions');
 const FIXTURES_DIR = path.join(ROOT, 'test', 'fixtures', 'guests');
 const OUT_DIR = path.join(EXAMPLES_DIR, 'build');
 const FIXTURES_OUT_DIR = path.join(OUT_DIR, 'fixtures');
+const WORLD_FIXTURES_DIR = path.join(ROOT, 'test', 'fixtures', 'worlds');
+const WORLDS_OUT_DIR = path.join(OUT_DIR, 'worlds');
 
 /** Test guests that are not ordinary `function`-world guests, by file name. */
 const FIXTURE_OVERRIDES: Record<string, Partial<GuestSpec>> = {
@@ -159,7 +164,29 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+async function buildWorlds(): Promise<void> {
+  const witDir = await prepareWorldWit(path.join(WORLD_FIXTURES_DIR, 'wit'), path.join(WORLDS_OUT_DIR, 'wit'));
+  const guests = worldGuests(WORLD_FIXTURES_DIR, WORLDS_OUT_DIR, await fs.readdir(WORLD_FIXTURES_DIR));
+  await removeStale(WORLDS_OUT_DIR, new Set(guests.map((g) => g.out)));
+  const failures: string[] = [];
+  for (const guest of guests) {
+    const started = performance.now();
+    try {
+      const { bytes, cached } = await buildWorldGuest(guest, witDir);
+      const size = `${(bytes.length / 1024).toFixed(bytes.length < 10240 ? 1 : 0)} KiB`;
+      process.stdout.write(`${guest.name}: ${cached ? 'cached' : `built in ${((performance.now() - started) / 1000).toFixed(1)} s`} (${size})\n`);
+    } catch (err) {
+      process.stdout.write(`${guest.name}: failed\n`);
+      failures.push(`${guest.source}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (failures.length > 0) {
+    process.stderr.write(`\n${failures.length} guest(s) failed to build:\n\n${failures.join('\n\n')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+(process.argv.includes('--worlds') ? buildWorlds() : main()).catch((err: unknown) => {
   process.stderr.write(`build failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -25,6 +25,8 @@ export const ERROR_TABLE = {
   ERR_GUEST_TRAP: { status: 500, blame: 'guest' },
   ERR_GUEST_ERROR: { status: 500, blame: 'guest' },
   ERR_GUEST_BAD_RESPONSE: { status: 502, blame: 'guest' },
+  /** A wasi:http function's outgoing request went to a host not in its allow-list, and it failed. */
+  ERR_HTTP_HOST_NOT_ALLOWED: { status: 502, blame: 'guest' },
   ERR_MEMORY_LIMIT: { status: 500, blame: 'guest' },
   ERR_TIMEOUT: { status: 504, blame: 'guest' },
   ERR_COMMIT_FAILED: { status: 500, blame: 'host' },

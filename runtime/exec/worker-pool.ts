@@ -21,8 +21,8 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { EnokiError } from '../errors.js';
 import { LOAD_TIMEOUT_MS, type EngineStats, type GuestEngine, type Job, type JobResult } from './engine.js';
-import type { FromWorker, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec } from './protocol.js';
-import { createSyncChannel, serveSyncChannel } from './sync-channel.js';
+import type { FromWorker, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, OutgoingAnswer } from './protocol.js';
+import { createSyncChannel, postSyncReply, serveSyncChannel, type SyncChannelPair } from './sync-channel.js';
 
 interface Pending {
   job: Job;
@@ -191,9 +191,11 @@ export class WorkerPool implements GuestEngine {
   #spawn(): Slot {
     const channel = createSyncChannel();
     const calls = createSyncChannel();
+    // Answers to a guest's outgoing requests, read by the busy worker (worlds/sync-io.ts).
+    const events = createSyncChannel();
     const worker = new Worker(this.options.workerScript ?? new URL('./guest-worker.js', import.meta.url), {
-      workerData: { kv: channel.workerEnd, calls: calls.workerEnd },
-      transferList: [channel.workerEnd.port, calls.workerEnd.port],
+      workerData: { kv: channel.workerEnd, calls: calls.workerEnd, events: events.workerEnd },
+      transferList: [channel.workerEnd.port, calls.workerEnd.port, events.workerEnd.port],
       // Caps the JS heap of the worker; wasm linear memory is capped by the memory section.
       resourceLimits: { maxOldGenerationSizeMb: 512 },
     });
@@ -206,7 +208,8 @@ export class WorkerPool implements GuestEngine {
           // keep the process alive on its own.
           worker.unref();
           resolve();
-        } else this.#finish(slot, message);
+        } else if (message.type === 'event') this.#event(slot, message, events);
+        else this.#finish(slot, message);
       };
       worker.on('message', onMessage);
       worker.once('error', (err) => reject(err));
@@ -425,6 +428,9 @@ export class WorkerPool implements GuestEngine {
         env: job.env,
         memoryLimitBytes: job.memoryLimitBytes,
         maxLogBytes: job.maxLogBytes,
+        world: job.meta.world,
+        stream: job.stream,
+        maxBodyBytes: job.maxBodyBytes,
       });
     };
     if (!cold) return post();
@@ -441,6 +447,16 @@ export class WorkerPool implements GuestEngine {
       });
       this.#pump();
     });
+  }
+
+  /** A wasi:http guest's response part or outgoing request, for the call it belongs to. */
+  #event(slot: Slot, message: Extract<FromWorker, { type: 'event' }>, events: SyncChannelPair): void {
+    const running = slot.running;
+    // A late event of a call already ended (timed out) has nobody to go to.
+    if (!running || running.id !== message.id) return;
+    const answer = (reply: OutgoingAnswer) => postSyncReply(events, { seq: 0, reply: { callId: message.id, ...reply } });
+    if (running.job.events) running.job.events(message.event, answer);
+    else if (message.event.kind === 'fetch') answer({ fetchId: message.event.fetchId, result: { ok: false, error: { tag: 'HTTP-request-denied' } } });
   }
 
   #finish(slot: Slot, message: Extract<FromWorker, { type: 'done' }>): void {

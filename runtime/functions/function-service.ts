@@ -11,6 +11,7 @@ import type { GuestEngine } from '../exec/engine.js';
 import type { KeygroupProvider } from '../kv/keygroups.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
 import type { Metrics } from '../observe/metrics.js';
+import { normalizeAllowedHosts } from './allowed-hosts.js';
 import { ArtifactStore, digestOf } from './artifact-store.js';
 import { checkComponentHeader } from './component-check.js';
 import {
@@ -35,6 +36,8 @@ export interface DeployOptions {
   timeoutMs?: number;
   memoryMiB?: number;
   env?: Record<string, string>;
+  /** Hosts the function may reach with outgoing HTTP (see allowed-hosts.ts). */
+  allowedHosts?: string[];
 }
 
 export interface FunctionLimits {
@@ -101,7 +104,8 @@ export class FunctionService {
     if (kvNode !== undefined && (kvNode === '' || kvNode.length > 256 || /[|\x00-\x1f]/.test(kvNode))) {
       throw new EnokiError('ERR_INVALID_OPTION', `invalid kvNode ${JSON.stringify(kvNode.slice(0, 80))}: a node id, non-empty, without '|' or control characters`);
     }
-    return { keygroup, ...(kvNode !== undefined ? { kvNode } : {}), timeoutMs, memoryMiB, env };
+    const allowedHosts = normalizeAllowedHosts(requested.allowedHosts ?? []);
+    return { keygroup, ...(kvNode !== undefined ? { kvNode } : {}), timeoutMs, memoryMiB, env, ...(allowedHosts.length > 0 && { allowedHosts }) };
   }
 
   /**

@@ -4,7 +4,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { EnokiError } from '../errors.js';
+import { parseComponent } from '../exec/wasm/component.js';
 import { checkWorld, type InterfaceTypes } from './component-check.js';
+import type { WorldName } from './worlds.js';
 
 /** jco (~12 MB of memory, ~0.1 s to load) is needed only by deploys: loaded on the first. */
 const loadJco = () => import('@bytecodealliance/jco');
@@ -15,6 +17,7 @@ export interface TranspiledComponent {
   glueFile: string;
   coreFiles: string[];
   imports: string[];
+  world: WorldName;
 }
 
 const GLUE_NAME = 'component';
@@ -37,6 +40,20 @@ function interfaceTypesOf(files: Record<string, Uint8Array>): InterfaceTypes {
     types.set(header ? header[1] : match[1], text);
   }
   return types;
+}
+
+/**
+ * Import and export names with their versions, which jco's lists leave out (a world check needs
+ * them: wasi:keyvalue drafts differ by version only). Undefined when the binary has a shape the
+ * reader does not cover; jco's names are used then.
+ */
+function versionedNames(bytes: Uint8Array): { imports: string[]; exports: string[] } | undefined {
+  try {
+    const plan = parseComponent(bytes);
+    return { imports: plan.imports, exports: plan.exports };
+  } catch {
+    return undefined;
+  }
 }
 
 export class Transpiler {
@@ -65,8 +82,8 @@ export class Transpiler {
       const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
       throw new EnokiError('ERR_INVALID_COMPONENT', `the component is malformed: ${reason}`);
     }
-    const exports = out.exports.map(([name]) => name);
-    checkWorld({ imports: out.imports, exports, interfaceTypes: interfaceTypesOf(out.files) }, await this.reference());
+    const names = versionedNames(bytes) ?? { imports: out.imports, exports: out.exports.map(([name]) => name) };
+    const world = checkWorld({ ...names, interfaceTypes: interfaceTypesOf(out.files) }, await this.reference());
 
     const files = new Map<string, Uint8Array>();
     const coreFiles: string[] = [];
@@ -83,6 +100,6 @@ export class Transpiler {
         files.set('component.mjs', Buffer.from(stripDebugProbe(Buffer.from(contents).toString('utf8'))));
       }
     }
-    return { files, glueFile: 'component.mjs', coreFiles, imports: out.imports };
+    return { files, glueFile: 'component.mjs', coreFiles, imports: out.imports, world };
   }
 }

@@ -15,7 +15,10 @@ function intOption(value: string | undefined, name: string): number | undefined 
   return n;
 }
 
-/** Deploy options come as query parameters: keygroup, immutable, kvNode, timeoutMs, memoryMiB, env=K=V. */
+/**
+ * Deploy options come as query parameters: keygroup, immutable, kvNode, timeoutMs, memoryMiB,
+ * env=K=V, allowHost=HOST (repeated; outgoing HTTP of wasi:http functions).
+ */
 function deployOptions(query: (name: string) => string | undefined, queries: (name: string) => string[] | undefined): DeployOptions {
   const env: Record<string, string> = {};
   for (const pair of queries('env') ?? []) {
@@ -31,6 +34,7 @@ function deployOptions(query: (name: string) => string | undefined, queries: (na
     timeoutMs: intOption(query('timeoutMs'), 'timeoutMs'),
     memoryMiB: intOption(query('memoryMiB'), 'memoryMiB'),
     env,
+    allowedHosts: queries('allowHost') ?? [],
   };
 }
 
