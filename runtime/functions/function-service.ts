@@ -23,6 +23,7 @@ import {
   type FunctionVersion,
 } from './registry.js';
 import type { Transpiler } from './transpiler.js';
+import { worldOf, type WorldName } from './worlds.js';
 
 export interface DeployOptions {
   keygroup?: string;
@@ -112,7 +113,7 @@ export class FunctionService {
    * Deploys `bytes` as the new active version of `name`. The same bytes with the same options as
    * the active version change nothing: that version is returned with `unchanged: true`.
    */
-  async deploy(name: string, bytes: Uint8Array, requested: DeployOptions = {}): Promise<FunctionVersion & { unchanged: boolean }> {
+  async deploy(name: string, bytes: Uint8Array, requested: DeployOptions = {}): Promise<FunctionVersion & { unchanged: boolean; world: WorldName }> {
     const { artifacts, transpiler, registry, logger } = this.deps;
     checkFunctionName(name);
     if (bytes.length > this.deps.limits.maxComponentBytes) {
@@ -131,12 +132,12 @@ export class FunctionService {
     const { version, created } = await registry.deployVersion(name, meta.digest, meta.size, options);
     if (!created) {
       logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12) }, 'redeployed unchanged: the active version stays');
-      return { ...version, unchanged: true };
+      return { ...version, unchanged: true, world: worldOf(meta) };
     }
     if (previous) this.#retire(activeVersion(previous));
     logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12), keygroup: options.keygroup, kvNode: options.kvNode, keygroupOrigin: origin }, 'deployed');
     this.deps.activated?.(name);
-    return { ...version, unchanged: false };
+    return { ...version, unchanged: false, world: worldOf(meta) };
   }
 
   async rollback(name: string, versionId?: string): Promise<FunctionVersion> {

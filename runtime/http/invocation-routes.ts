@@ -64,7 +64,11 @@ export function invocationRoutes(deps: InvocationRouteDeps): Hono {
       return c.json({ invocationId, status: `/invocations/${invocationId}`, ...(resultToken !== undefined && { resultToken }) }, 202);
     }
     // A wasi:http function's response streams: it is answered at its head (streamed-response.ts).
-    const outcome = await invokeStreaming((stream) => invoker.invoke(name, request, invocationId, context, stream));
+    const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
+    const outcome = await invokeStreaming(
+      (stream) => invoker.invoke(name, request, invocationId, context, stream),
+      outgoing && (() => outgoing.destroy()),
+    );
     if (outcome.kind === 'streamed') {
       const { head, body } = outcome;
       return guestHttpResponse(c, head.status, head.headers, body, {

@@ -64,7 +64,7 @@ export function managementRoutes(deps: {
       const isNew = !functions.list().some((f) => f.name === name);
       const version = await functions.deploy(name, bytes, options);
       return c.json(
-        { name, version: version.id, digest: version.digest, size: version.size, options: version.options, unchanged: version.unchanged },
+        { name, version: version.id, digest: version.digest, size: version.size, world: version.world, options: version.options, unchanged: version.unchanged },
         isNew ? 201 : 200,
       );
     },

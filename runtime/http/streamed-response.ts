@@ -12,9 +12,10 @@ export type InvocationOutcome =
 
 /**
  * Runs `invoke` with a ResponseStream; settles at the response head (a streamed call) or at the
- * end of the call (everything else, and a call that fails before its head).
+ * end of the call (everything else, and a call that fails before its head). `abort` ends the
+ * client's connection at once when a call fails after its head (without it, the body errors).
  */
-export async function invokeStreaming(invoke: (stream: ResponseStream) => Promise<Invocation>): Promise<InvocationOutcome> {
+export async function invokeStreaming(invoke: (stream: ResponseStream) => Promise<Invocation>, abort?: () => void): Promise<InvocationOutcome> {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let cancelled = false;
   const body = new ReadableStream<Uint8Array>({
@@ -40,7 +41,10 @@ export async function invokeStreaming(invoke: (stream: ResponseStream) => Promis
       if (!cancelled) controller.close();
     },
     (err: unknown) => {
-      if (!cancelled) controller.error(err);
+      if (cancelled) return;
+      // The server then cancels the body itself; an errored body would also be logged by it.
+      if (abort) abort();
+      else controller.error(err);
     },
   );
   return { kind: 'streamed', head: 'head' in first ? first.head : await head, body };
