@@ -331,7 +331,7 @@ export class WorkerPool implements GuestEngine {
       if (index < 0) return;
       const next = this.#queue[index];
       const idle = this.#slots.filter((s) => !s.running);
-      const warm = idle.find((s) => s.warm.has(next.job.codeKey));
+      const warm = this.#warmIdle(idle, next.job);
       if (!warm && this.#warmsElsewhere(next, idle)) {
         waiting.add(next);
         continue;
@@ -345,6 +345,18 @@ export class WorkerPool implements GuestEngine {
       this.#queue.splice(index, 1);
       this.#dispatch(slot, next);
     }
+  }
+
+  /**
+   * An idle worker warm for the job's code. For standard-world guests, which take a fresh
+   * instance per request and make the next ones while idle, the one idle longest: it has had the
+   * most time to make them.
+   */
+  #warmIdle(idle: Slot[], job: Job): Slot | undefined {
+    if (job.meta.world === undefined) return idle.find((s) => s.warm.has(job.codeKey));
+    let best: Slot | undefined;
+    for (const s of idle) if (s.warm.has(job.codeKey) && (!best || s.idleSince < best.idleSince)) best = s;
+    return best;
   }
 
   /**
