@@ -6,7 +6,7 @@
 //
 //   npm run bench              quick: a few minutes at most on 2 cores
 //   npm run bench:full         more samples, longer load runs, every replication mode and method
-//   node dist/bench/run.js [--full] [--only cold,warm,kv,replication,memory] [--out-dir DIR]
+//   node dist/bench/run.js [--full] [--only cold,warm,kv,replication,memory,peers] [--out-dir DIR]
 
 import { execSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -19,12 +19,13 @@ import type { BenchGuests } from './suite/guests.js';
 import { ROOT, runScript } from './suite/harness.js';
 import { kvScenario, kvTables, type KvSettings } from './suite/kv.js';
 import { memoryScenario, memoryTables } from './suite/memory.js';
+import { peersScenario, peersTables, type PeersSettings } from './suite/peers.js';
 import { plots } from './suite/plots.js';
 import { replicationScenario, replicationTables, type ReplicationSettings } from './suite/replication.js';
 import { evaluateTargets, targetsTable, type SuiteResults } from './suite/targets.js';
 import { warmScenario, warmTables, type WarmSettings } from './suite/warm.js';
 
-const SCENARIOS = ['cold', 'warm', 'kv', 'replication', 'memory'] as const;
+const SCENARIOS = ['cold', 'warm', 'kv', 'replication', 'memory', 'peers'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Settings {
@@ -32,6 +33,7 @@ interface Settings {
   warm: WarmSettings;
   kv: KvSettings;
   replication: ReplicationSettings;
+  peers: PeersSettings;
 }
 
 const QUICK: Settings = {
@@ -39,6 +41,7 @@ const QUICK: Settings = {
   warm: { sequential: 1000, durationS: 2, connections: [1, 10, 50] },
   kv: { sequential: 400, repeat: 20 },
   replication: { writes: 300, rate: 100, rtt: 300, modes: ['async'], methods: ['trigger'] },
+  peers: { sequential: 200, durationS: 2, connections: [1, 10, 50] },
 };
 
 const FULL: Settings = {
@@ -46,6 +49,7 @@ const FULL: Settings = {
   warm: { sequential: 5000, durationS: 10, connections: [1, 10, 50] },
   kv: { sequential: 2000, repeat: 50 },
   replication: { writes: 1000, rate: 100, rtt: 1000, modes: ['async', 'sync'], methods: ['trigger', 'poll'] },
+  peers: { sequential: 1000, durationS: 10, connections: [1, 10, 50] },
 };
 
 function markdown(rows: string[][]): string {
@@ -108,6 +112,7 @@ async function main(): Promise<void> {
   results.kv = await run('kv', '3. KV', () => kvScenario(settings.kv, guests.kv), kvTables);
   results.replication = await run('replication', '4. Replication', () => replicationScenario(settings.replication), replicationTables);
   results.memory = await run('memory', '5. Memory', () => memoryScenario(guests.tiny), memoryTables);
+  results.peers = await run('peers', '6. Side by side with the peers', () => peersScenario(settings.peers), peersTables);
 
   const targets = evaluateTargets(results);
   process.stdout.write(`\n== Targets (issue 4)\n\n${markdown(targetsTable(targets))}\n`);

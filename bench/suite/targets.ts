@@ -4,6 +4,7 @@
 import type { ColdResult } from './cold.js';
 import type { KvResult } from './kv.js';
 import type { MemoryResult } from './memory.js';
+import type { PeersResult } from './peers.js';
 import type { ReplicationRun } from './replication.js';
 import { BARE, JS, TINY, type WarmResult } from './warm.js';
 
@@ -13,6 +14,7 @@ export interface SuiteResults {
   kv?: KvResult;
   replication?: ReplicationRun[];
   memory?: MemoryResult;
+  peers?: PeersResult;
 }
 
 export interface TargetVerdict {
@@ -47,6 +49,7 @@ export function evaluateTargets(r: SuiteResults): TargetVerdict[] {
     check('Replication lag p50 ≤ 3× a plain gRPC round trip (p50)', asyncTrigger?.lagP50OverEchoP50, 3, 'max', (v) => `${v.toFixed(2)}× (${asyncTrigger!.lag.p50} vs ${asyncTrigger!.echo.p50} ms; ${asyncTrigger!.mode}, ${asyncTrigger!.method})`),
     check('Replication lag p99 ≤ 10× a plain gRPC round trip (p50)', asyncTrigger?.lagP99OverEchoP50, 10, 'max', (v) => `${v.toFixed(2)}× (${asyncTrigger!.lag.p99} vs ${asyncTrigger!.echo.p50} ms; ÷ echo p99: ${asyncTrigger!.lagP99OverEchoP99}×)`),
     check('Idle node with 10 tiny functions (each called once): RSS ≤ 80 MB', r.memory ? (r.memory.tiny.deployedWarmMiB * 2 ** 20) / 1e6 : undefined, 80, 'max', (v) => `${v.toFixed(1)} MB (${r.memory!.tiny.deployedWarmMiB} MiB)`),
+    check('wasi:http components: Enoki ahead of jco serve on every figure (issue 13)', r.peers?.aheadOfJco === undefined ? undefined : Number(r.peers.aheadOfJco), 1, 'min', (v) => (v === 1 ? 'ahead on every figure' : 'behind on some (see the peers ratios)')),
     check('A warm JS instance ≤ 6 MB (RSS per further instance)', r.memory ? (r.memory.js.perExtraInstanceMiB * 2 ** 20) / 1e6 : undefined, 6, 'max', (v) => `${v.toFixed(1)} MB (first instance incl. compiled code: ${r.memory!.js.firstInstanceMiB} MiB)`),
   ];
 }

@@ -99,7 +99,8 @@ const outgoing = new OutgoingCalls(events, (event) => postEvent(event));
 const http = createHttpTypes(wasi.io, wasi.sync, () => outgoing.host());
 const imports = { ...hostImports(), ...wasi.imports, 'wasi:http/types': http.types, 'wasi:http/outgoing-handler': http.outgoingHandler };
 
-async function instantiateComponent(spec: LoadSpec): Promise<{ exports: Awaited<ReturnType<Instantiate>>; memories: WebAssembly.Memory[] }> {
+/** `sync`: core instances are made at once (the worker blocks either way; this spares task hops). */
+async function instantiateComponent(spec: LoadSpec, sync = false): Promise<{ exports: Awaited<ReturnType<Instantiate>>; memories: WebAssembly.Memory[] }> {
   const { instantiate } = (await import(spec.glueUrl)) as { instantiate: Instantiate };
   const memories: WebAssembly.Memory[] = [];
   const exports = await instantiate(
@@ -110,7 +111,7 @@ async function instantiateComponent(spec: LoadSpec): Promise<{ exports: Awaited<
     },
     imports,
     async (module, coreImports) => {
-      const instance = await WebAssembly.instantiate(module, coreImports);
+      const instance = sync ? new WebAssembly.Instance(module, coreImports) : await WebAssembly.instantiate(module, coreImports);
       for (const value of Object.values(instance.exports)) {
         if (value instanceof WebAssembly.Memory) memories.push(value);
       }
@@ -129,7 +130,7 @@ async function load(spec: LoadSpec): Promise<Instance> {
 
 /** One fresh instance of a wasi:http guest. */
 async function loadHttp(spec: LoadSpec): Promise<HttpInstance> {
-  const { exports, memories } = await instantiateComponent(spec);
+  const { exports, memories } = await instantiateComponent(spec, true);
   const name = Object.keys(exports).find((key) => key.startsWith('wasi:http/incoming-handler@0.2.'));
   const handler = name ? exports[name] : undefined;
   if (!handler || typeof handler.handle !== 'function') throw new Error('the component does not export wasi:http/incoming-handler@0.2.x');

@@ -344,6 +344,7 @@ export class WorkerPool implements GuestEngine {
       const slot = warm ?? leastWarm(idle);
       this.#queue.splice(index, 1);
       this.#dispatch(slot, next);
+      if (next.job.meta.world !== undefined && next.job.request) this.#spreadWarmth(next.job);
     }
   }
 
@@ -357,6 +358,21 @@ export class WorkerPool implements GuestEngine {
     let best: Slot | undefined;
     for (const s of idle) if (s.warm.has(job.codeKey) && (!best || s.idleSince < best.idleSince)) best = s;
     return best;
+  }
+
+  /**
+   * A standard-world guest makes a fresh instance after every call, which keeps its worker busy
+   * for a while after it answered: calls are spread over warm workers (#warmIdle), so the code is
+   * loaded on every worker the pool may have, one at a time, in the background.
+   */
+  #spreadWarmth(job: Job): void {
+    const cold = this.#slots.find((s) => !s.running && !s.warm.has(job.codeKey));
+    if (cold) {
+      const load: Job = { ...job, request: undefined, stream: false };
+      this.#dispatch(cold, { job: load, enqueuedAt: performance.now(), resolve: () => undefined, reject: () => undefined });
+    } else if (this.#slots.every((s) => s.warm.has(job.codeKey) || s.running)) {
+      this.#grow(false);
+    }
   }
 
   /**
