@@ -2,7 +2,8 @@
 // the guest sets them and the body as the guest writes it. The body ends only when the call has
 // ended and its key-value writes are committed; a call that fails after its head was sent (a
 // trap, a timeout, a malformed body, a failed commit) ends the body with an error, so the client
-// sees an aborted response, never a complete-looking one.
+// sees an aborted response, never a complete-looking one (the last bytes of a body with a
+// content-length are held until then).
 
 import type { Invocation, ResponseStream, StreamedHead } from '../invoke/invoker.js';
 
@@ -28,17 +29,31 @@ export async function invokeStreaming(invoke: (stream: ResponseStream) => Promis
   });
   let announce!: (head: StreamedHead) => void;
   const head = new Promise<StreamedHead>((resolve) => (announce = resolve));
+  // With a content-length the client takes the body as complete at its last byte, whatever
+  // happens after: the chunk that completes it waits for the end of the call.
+  let declared: number | undefined;
+  let sent = 0;
+  let last: Uint8Array | undefined;
   const done = invoke({
-    head: (h) => announce(h),
+    head: (h) => {
+      const length = h.headers.find(([name]) => name === 'content-length')?.[1];
+      declared = length !== undefined && /^\s*\d+\s*$/.test(length) ? Number(length) : undefined;
+      announce(h);
+    },
     chunk: (bytes) => {
-      if (!cancelled) controller.enqueue(bytes);
+      if (cancelled) return;
+      sent += bytes.byteLength;
+      if (declared !== undefined && sent >= declared) last = bytes;
+      else controller.enqueue(bytes);
     },
   });
   const first = await Promise.race([head.then((h) => ({ head: h })), done.then((invocation) => ({ invocation }))]);
   if ('invocation' in first && !first.invocation.streamed) return { kind: 'whole', invocation: first.invocation };
   done.then(
     () => {
-      if (!cancelled) controller.close();
+      if (cancelled) return;
+      if (last) controller.enqueue(last);
+      controller.close();
     },
     (err: unknown) => {
       if (cancelled) return;

@@ -13,6 +13,7 @@ import { HTTP_WORLD, worldOf } from '../functions/worlds.js';
 import { isWasiKeyvalueOp } from '../kv/wasi-keyvalue-mapping.js';
 import { WasiKeyvalue } from '../kv/wasi-keyvalue.js';
 import { OutgoingHttpDenied, sendOutgoingHttp } from './outgoing-http.js';
+import { ResponseRelay } from './response-relay.js';
 import type { ArtifactStore } from '../functions/artifact-store.js';
 import { activeVersion, type FunctionRegistry } from '../functions/registry.js';
 import { InvocationKv, type InvocationKvLimits } from '../kv/invocation-kv.js';
@@ -118,9 +119,10 @@ export class Invoker {
       const streamed = stream !== undefined && worldOf(meta) === HTTP_WORLD;
       const deadline = performance.now() + timeoutMs;
       const denied: string[] = [];
+      const relay = new ResponseRelay(streamed ? stream : undefined, () => kv.writeCount > 0, version.id);
       const events = (event: GuestEvent, answer: (message: OutgoingAnswer) => void) => {
-        if (event.kind === 'head') stream?.head({ status: event.status, headers: event.headers, cold: event.cold, version: version.id });
-        else if (event.kind === 'chunk') stream?.chunk(event.bytes);
+        if (event.kind === 'head') relay.head(event);
+        else if (event.kind === 'chunk') relay.chunk(event.bytes);
         else {
           const policy = { allowedHosts: options.allowedHosts ?? [], maxBodyBytes: this.deps.maxBodyBytes, remainingMs: () => deadline - performance.now() };
           sendOutgoingHttp(event.request, policy).then(
@@ -175,9 +177,10 @@ export class Invoker {
           this.deps.logger.error({ fn: name, invocationId, err }, 'committed writes not handed to replication');
         });
       }
-      status = result.response.status;
+      const response = relay.held() ?? result.response;
+      status = response.status;
       this.#record(name, version.id, invocationId, started, status, cold, lines, truncated, caller);
-      return { invocationId, response: result.response, cold, version: version.id, streamed };
+      return { invocationId, response, cold, version: version.id, streamed: relay.streamed };
     } catch (err) {
       const error = err instanceof EnokiError ? err : new EnokiError('ERR_INTERNAL', (err as Error).message);
       this.#record(name, version.id, invocationId, started, error.status, cold, lines, truncated, caller, error);

@@ -128,7 +128,7 @@ test('a host not in the allow-list is refused: the guest gets an error, the log 
   // The log entry is written when the call ends, which is when its streamed body ends.
   assert.match(await res.text(), 'fetch failed');
   const entry = await lastLog(n, 'echo');
-  assert.ok(entry.lines.some((l) => l.message.startsWith('ERR_HTTP_HOST_NOT_ALLOWED') && l.message.includes('127.0.0.1:9')), JSON.stringify(entry.lines));
+  assert.ok(entry.lines.some((l) => l.message.startsWith('ERR_HTTP_HOST_NOT_ALLOWED') && l.message.includes('127.0.0.1:9')), JSON.stringify(entry));
   // A guest that does not handle it fails the call with that code. StarlingMonkey has sent a 500
   // head by then and leaves the body unfinished: the client's body read fails.
   const failed = await n.call('echo', { path: `/fetch?rethrow=1&url=${encodeURIComponent('http://localhost:9/x')}` });
@@ -159,7 +159,8 @@ test('outgoing responses are held to the body limit and calls to the timeout', a
 
 test('a malformed response (body shorter than its content-length) aborts the response and is logged with a code', async ({ n }) => {
   const res = await n.call('echo', { path: '/wrong-length' }).catch((err: Error) => err);
-  if (res instanceof Response) {
+  // Not `instanceof Response`: @hono/node-server, loaded by the node in this process, replaces the global.
+  if (!(res instanceof Error)) {
     // The head went out before the body turned out short: the body must not read as complete.
     const text = await res.text().catch((err: Error) => err);
     assert.instance(text, Error, `the client read a complete-looking body: ${String(text)}`);

@@ -47,6 +47,7 @@ test('an enoki:faas guest sees the same items: its atomic counter and wasi:keyva
 
 test('any key and any bytes round-trip; lists and batches work', async ({ n }) => {
   const binary = Uint8Array.of(0, 1, 2, 200, 255);
+  // Only the status is read: a response with writes is answered after its commit.
   assert.is((await n.call('kv-js', { method: 'PUT', path: `/set/${encodeURIComponent('a key/with:odd chars')}`, body: binary })).status, 200);
   const got = new Uint8Array(await (await n.call('kv-js', { path: `/get/${encodeURIComponent('a key/with:odd chars')}` })).arrayBuffer());
   assert.equal([...got], [...binary]);
