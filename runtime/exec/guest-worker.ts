@@ -220,6 +220,7 @@ async function invokeHttp(message: Extract<ToWorker, { type: 'invoke' }>): Promi
   const { instance, cold } = taken;
   outgoing.begin(message.id, message.maxBodyBytes ?? 0);
   const response = new CallResponse(message.stream === true, postEvent, cold);
+  wasi.sync.beforeWait = () => response.startStreaming();
   try {
     const problem = runHttpCall(http, instance, message.request, response);
     if (problem) return done({ cold, memoryBytes: pool.memoryBytes(), failure: { kind: 'bad-response', message: problem } });

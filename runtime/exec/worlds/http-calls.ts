@@ -84,14 +84,22 @@ function declaredLength(headers: [string, string][]): number | undefined {
   return values.every((v) => v === values[0] && /^\d+$/.test(v)) ? Number(values[0]) : NaN;
 }
 
+/** Bytes a streaming call collects before it starts sending. */
+const STREAM_AFTER_BYTES = 64 * 1024;
+
 /**
- * The response of one call as the guest produces it. With `stream`, every part goes to the
- * main thread at once; without, the parts are collected into `response()`.
+ * The response of one call as the guest produces it. A guest that finishes without waiting has
+ * its response sent whole with the call's end: one message, no stream. With `stream`, a guest
+ * that waits (a timer, an outgoing request) or writes much starts streaming: its head and the
+ * body so far go to the main thread at once, and every later chunk as it comes.
  */
 export class CallResponse implements ResponseSink {
   #status = 0;
   #headers: [string, string][] = [];
+  #hasHead = false;
   #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #streaming = false;
   #declared?: number;
   #sent = 0;
   #ended = false;
@@ -106,9 +114,9 @@ export class CallResponse implements ResponseSink {
   head(status: number, headers: [string, string][]): void {
     this.#status = status;
     this.#headers = headers;
+    this.#hasHead = true;
     this.#declared = declaredLength(headers);
-    if (Number.isNaN(this.#declared)) return this.fail('the response has a malformed content-length');
-    if (this.stream) this.post({ kind: 'head', status, headers, cold: this.cold });
+    if (Number.isNaN(this.#declared)) this.fail('the response has a malformed content-length');
   }
 
   chunk(bytes: Uint8Array): void {
@@ -117,8 +125,18 @@ export class CallResponse implements ResponseSink {
     if (this.#declared !== undefined && this.#sent > this.#declared) {
       return this.fail(`the body is longer than its content-length of ${this.#declared} bytes`);
     }
-    if (this.stream) this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
-    else this.#chunks.push(bytes);
+    if (this.#streaming) return this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
+    this.#chunks.push(bytes);
+    this.#buffered += bytes.byteLength;
+    if (this.#buffered > STREAM_AFTER_BYTES) this.startStreaming();
+  }
+
+  /** Sends the head and the body so far, and every chunk from now on (with `stream` only). */
+  startStreaming(): void {
+    if (!this.stream || this.#streaming || !this.#hasHead || this.#failure) return;
+    this.#streaming = true;
+    this.post({ kind: 'head', status: this.#status, headers: this.#headers, cold: this.cold });
+    for (const bytes of this.#chunks.splice(0)) this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
   }
 
   end(): void {
@@ -141,9 +159,9 @@ export class CallResponse implements ResponseSink {
     return undefined;
   }
 
-  /** The whole response (without `stream`), or its head with an empty body (with it). */
+  /** The whole response, or, once it streams, its head with an empty body. */
   response(): GuestResponse {
-    const body = this.stream ? new Uint8Array(0) : Buffer.concat(this.#chunks);
+    const body = this.#streaming ? new Uint8Array(0) : Buffer.concat(this.#chunks);
     return { status: this.#status, headers: this.#headers, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
   }
 }

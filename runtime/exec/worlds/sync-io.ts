@@ -75,6 +75,8 @@ export class HostEvents {
 }
 
 export interface SyncIo {
+  /** Called each time the guest is about to sleep in a wait (set per call). */
+  beforeWait?: () => void;
   /** A pollable ready when `ready()` says so; `deadline` (performance.now() ms) wakes a wait. */
   pollable(ready: () => boolean, options?: { deadline?: number; waitsOnHost?: boolean }): ShimPollable;
   /** wasi:io/poll, answering synchronously. */
@@ -128,6 +130,7 @@ export function createSyncIo(io: ShimIo, events: HostEvents): SyncIo {
         // Nothing in the list can become ready while the guest waits: it would sleep forever.
         throw new Error('the guest waits on pollables that can never become ready');
       }
+      syncIo.beforeWait?.();
       events.wait(generation, deadline - performance.now());
     }
   }
@@ -140,7 +143,7 @@ export function createSyncIo(io: ShimIo, events: HostEvents): SyncIo {
     return pollable(() => performance.now() >= deadline, { deadline });
   };
 
-  return {
+  const syncIo: SyncIo = {
     pollable,
     pollImports: {
       Pollable,
@@ -154,4 +157,5 @@ export function createSyncIo(io: ShimIo, events: HostEvents): SyncIo {
       subscribeInstant: (instant: bigint) => timer(instant - (base.now as () => bigint)()),
     }),
   };
+  return syncIo;
 }

@@ -21,15 +21,38 @@ test('a collected response has the head and every chunk', () => {
   assert.is(new TextDecoder().decode(res.body), 'hello');
 });
 
-test('a streamed response posts its head and chunks as they come, and keeps no body', () => {
+test('a response is sent whole unless the guest waits or writes much; then it streams from there on', () => {
+  const whole: GuestEvent[] = [];
+  const quick = new CallResponse(true, (e) => whole.push(e), false);
+  quick.head(200, []);
+  quick.chunk(bytes('a'));
+  quick.end();
+  assert.equal(whole, [], 'a guest that never waited posts nothing before its end');
+  assert.is(new TextDecoder().decode(quick.response().body), 'a');
+
   const events: GuestEvent[] = [];
-  const r = new CallResponse(true, (e) => events.push(e), true);
-  r.head(200, []);
-  r.chunk(bytes('a'));
-  r.end();
-  assert.equal(events.map((e) => e.kind), ['head', 'chunk']);
+  const slow = new CallResponse(true, (e) => events.push(e), true);
+  slow.head(200, []);
+  slow.chunk(bytes('a'));
+  slow.startStreaming(); // what the worker does when the guest is about to wait
+  slow.chunk(bytes('b'));
+  slow.end();
+  assert.equal(events.map((e) => e.kind), ['head', 'chunk', 'chunk']);
   assert.is((events[0] as Extract<GuestEvent, { kind: 'head' }>).cold, true);
-  assert.is(r.response().body.byteLength, 0);
+  assert.is(slow.response().body.byteLength, 0, 'the body went out as it came');
+
+  const big: GuestEvent[] = [];
+  const large = new CallResponse(true, (e) => big.push(e), false);
+  large.head(200, []);
+  large.chunk(new Uint8Array(70 * 1024));
+  assert.equal(big.map((e) => e.kind), ['head', 'chunk'], 'a large body streams without waiting for the end');
+
+  const never: GuestEvent[] = [];
+  const collected = new CallResponse(false, (e) => never.push(e), false);
+  collected.head(200, []);
+  collected.chunk(new Uint8Array(70 * 1024));
+  collected.startStreaming();
+  assert.equal(never, [], 'a call that is not streamed never posts');
 });
 
 test('malformed responses are named: not set, not finished, failed, too short or too long for their content-length', () => {
@@ -49,6 +72,7 @@ test('malformed responses are named: not set, not finished, failed, too short or
   const posted: GuestEvent[] = [];
   const long = new CallResponse(true, (e) => posted.push(e), false);
   long.head(200, [['content-length', '2']]);
+  long.startStreaming();
   long.chunk(bytes('abc'));
   assert.match(long.problem(true) ?? '', 'longer than its content-length');
   assert.equal(posted.map((e) => e.kind), ['head'], 'the excess is not sent');
