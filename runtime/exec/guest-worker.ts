@@ -11,7 +11,9 @@ import { invokeImports } from './invoke-imports.js';
 import { checkResponse, describeFailure } from './guest-failure.js';
 import type { FromWorker, GuestEvent, GuestRequest, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine, ToWorker } from './protocol.js';
 import { HTTP_WORLD } from '../functions/worlds.js';
-import { CallResponse, OutgoingCalls, runHttpCall, SparePool, type HttpInstance } from './worlds/http-calls.js';
+import { CallResponse, OutgoingCalls, runHttpCall, SPARE_INSTANCES, SparePool, type HttpInstance } from './worlds/http-calls.js';
+import { MemoryRecycler } from './worlds/memory-recycler.js';
+import { WASM_PAGE } from './memory-limit.js';
 import { createHttpTypes } from './worlds/http-types.js';
 import { keyvalueImports } from './worlds/keyvalue-imports.js';
 import { HostEvents } from './worlds/sync-io.js';
@@ -99,8 +101,15 @@ const outgoing = new OutgoingCalls(events, (event) => postEvent(event));
 const http = createHttpTypes(wasi.io, wasi.sync, () => outgoing.host());
 const imports = { ...hostImports(), ...wasi.imports, 'wasi:http/types': http.types, 'wasi:http/outgoing-handler': http.outgoingHandler };
 
-/** `sync`: core instances are made at once (the worker blocks either way; this spares task hops). */
-async function instantiateComponent(spec: LoadSpec, sync = false): Promise<{ exports: Awaited<ReturnType<Instantiate>>; memories: WebAssembly.Memory[] }> {
+/**
+ * `sync`: core instances are made at once (the worker blocks either way; this spares task hops).
+ * `recycler` gives the modules that import their memory a recycled one.
+ */
+async function instantiateComponent(
+  spec: LoadSpec,
+  sync = false,
+  recycler?: MemoryRecycler,
+): Promise<{ exports: Awaited<ReturnType<Instantiate>>; memories: WebAssembly.Memory[] }> {
   const { instantiate } = (await import(spec.glueUrl)) as { instantiate: Instantiate };
   const memories: WebAssembly.Memory[] = [];
   const exports = await instantiate(
@@ -111,9 +120,15 @@ async function instantiateComponent(spec: LoadSpec, sync = false): Promise<{ exp
     },
     imports,
     async (module, coreImports) => {
+      const recycled = recycler?.importsFor(module);
+      if (recycled) {
+        coreImports = { ...coreImports, ...recycled.imports };
+        memories.push(recycled.memory);
+      }
       const instance = sync ? new WebAssembly.Instance(module, coreImports) : await WebAssembly.instantiate(module, coreImports);
       for (const value of Object.values(instance.exports)) {
-        if (value instanceof WebAssembly.Memory) memories.push(value);
+        // A recycled memory is re-exported by the module that imports it: counted once.
+        if (value instanceof WebAssembly.Memory && !memories.includes(value)) memories.push(value);
       }
       return instance;
     },
@@ -129,14 +144,15 @@ async function load(spec: LoadSpec): Promise<Instance> {
 }
 
 /** One fresh instance of a wasi:http guest. */
-async function loadHttp(spec: LoadSpec): Promise<HttpInstance> {
-  const { exports, memories } = await instantiateComponent(spec, true);
+async function loadHttp(spec: LoadSpec, recycler: MemoryRecycler): Promise<HttpInstance> {
+  const { exports, memories } = await instantiateComponent(spec, true, recycler);
   const name = Object.keys(exports).find((key) => key.startsWith('wasi:http/incoming-handler@0.2.'));
   const handler = name ? exports[name] : undefined;
   if (!handler || typeof handler.handle !== 'function') throw new Error('the component does not export wasi:http/incoming-handler@0.2.x');
   return {
     handle: handler.handle.bind(handler) as HttpInstance['handle'],
     memoryBytes: () => memories.reduce((sum, m) => sum + m.buffer.byteLength, 0),
+    release: () => memories.forEach((m) => recycler.give(m)),
   };
 }
 
@@ -197,13 +213,18 @@ async function invokeHttp(message: Extract<ToWorker, { type: 'invoke' }>): Promi
   if (!pool || message.load) {
     const spec = message.load;
     if (!spec) return loadFailure(message, 'no code to load');
-    pool = new SparePool(() => loadHttp(spec));
+    const recycler = new MemoryRecycler(Math.floor(message.memoryLimitBytes / WASM_PAGE), SPARE_INSTANCES + 1);
+    pool = new SparePool(() => loadHttp(spec, recycler));
     spares.set(message.codeKey, pool);
   }
+  let released: HttpInstance | undefined;
   const done = (fields: Omit<Done, 'type' | 'id' | 'logs' | 'logsTruncated'>): Done => {
     wasi.endCall();
     const current = pool;
-    setImmediate(() => current.refill());
+    setImmediate(() => {
+      released?.release();
+      current.refill();
+    });
     return { type: 'done', id: message.id, logs, logsTruncated, ...fields };
   };
   let taken: { instance: HttpInstance; cold: boolean };
@@ -218,6 +239,8 @@ async function invokeHttp(message: Extract<ToWorker, { type: 'invoke' }>): Promi
     return loadFailure(message, `instantiation failed: ${(err as Error).message}`);
   }
   const { instance, cold } = taken;
+  // Its memory goes to a later instance once this call has answered (done, below).
+  released = instance;
   outgoing.begin(message.id, message.maxBodyBytes ?? 0);
   const response = new CallResponse(message.stream === true, postEvent, cold);
   wasi.sync.beforeWait = () => response.startStreaming();

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { EnokiError } from '../errors.js';
 import { parseComponent } from '../exec/wasm/component.js';
 import { checkWorld, type InterfaceTypes } from './component-check.js';
-import type { WorldName } from './worlds.js';
+import { importDefinedMemory } from './recycled-memory.js';
+import { HTTP_WORLD, httpHandlerExport, type WorldName } from './worlds.js';
 
 /** jco (~12 MB of memory, ~0.1 s to load) is needed only by deploys: loaded on the first. */
 const loadJco = () => import('@bytecodealliance/jco');
@@ -56,6 +57,17 @@ function versionedNames(bytes: Uint8Array): { imports: string[]; exports: string
   }
 }
 
+/**
+ * Whether a wasi:http component's memory may be recycled between its instances (see
+ * recycled-memory.ts): only when it exports nothing but its handler (and `run`). An exported
+ * resource would have jco's glue call into a dropped instance when the resource is collected,
+ * which must not write into a memory another instance has now.
+ */
+function recyclable(exports: string[]): boolean {
+  const handler = httpHandlerExport(exports);
+  return exports.every((name) => name === handler || name === 'incomingHandler' || /^wasi:cli\/run@0\.2\./.test(name) || name === 'run');
+}
+
 export class Transpiler {
   #reference?: Promise<InterfaceTypes>;
 
@@ -87,8 +99,10 @@ export class Transpiler {
 
     const files = new Map<string, Uint8Array>();
     const coreFiles: string[] = [];
-    for (const [name, contents] of Object.entries(out.files)) {
+    const recycle = world === HTTP_WORLD && recyclable(names.exports);
+    for (const [name, original] of Object.entries(out.files)) {
       if (name.endsWith('.wasm')) {
+        const contents = (recycle && importDefinedMemory(original)) || original;
         // Function bodies are compiled and validated lazily at run time (exec/wasm-flags.ts):
         // the whole module is validated here, once, so a bad body fails the deploy, not a call.
         if (!WebAssembly.validate(contents as Uint8Array<ArrayBuffer>)) {
@@ -97,7 +111,7 @@ export class Transpiler {
         files.set(name, contents);
         coreFiles.push(name);
       } else if (name === `${GLUE_NAME}.js`) {
-        files.set('component.mjs', Buffer.from(stripDebugProbe(Buffer.from(contents).toString('utf8'))));
+        files.set('component.mjs', Buffer.from(stripDebugProbe(Buffer.from(original).toString('utf8'))));
       }
     }
     return { files, glueFile: 'component.mjs', coreFiles, imports: out.imports, world };

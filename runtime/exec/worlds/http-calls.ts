@@ -11,10 +11,12 @@ import type { HostEvents } from './sync-io.js';
 export interface HttpInstance {
   handle(request: unknown, responseOut: unknown): unknown;
   memoryBytes(): number;
+  /** Called once the instance will never run again: its memory may serve another. */
+  release(): void;
 }
 
 /** Instances kept ready per function version on each worker. */
-export const SPARE_INSTANCES = 2;
+export const SPARE_INSTANCES = 1;
 
 /** Instances of one function version, made ahead of the requests that use them. */
 export class SparePool {

@@ -82,7 +82,7 @@ test('malformed responses are named: not set, not finished, failed, too short or
 });
 
 function instance(id: number): HttpInstance {
-  return { handle: () => id, memoryBytes: () => 1 };
+  return { handle: () => id, memoryBytes: () => 1, release: () => undefined };
 }
 
 test('spares: a call takes a ready instance; refill makes SPARE_INSTANCES ahead; a taker waits only for the next one', async () => {
