@@ -1,7 +1,7 @@
 // Where Enoki's time goes in the peers scenario, measured apart: the p50 of the node's bare route
-// (its HTTP stack with no guest) and the CPU one fresh instance of each component costs in a
-// worker (jco's glue plus the core instantiations; Enoki makes instances ahead of requests, but
-// under load they compete for the same cores). Run as a child process; prints JSON on its last
+// (its HTTP stack with no guest) and the CPU one fresh instance of each component costs, made as
+// a worker makes them (jco's glue, the core instantiations, a recycled memory; Enoki makes
+// instances ahead of requests, but under load they compete for the same cores). Run as a child process; prints JSON on its last
 // line. Import only its types: importing the module runs it.
 //
 //   node dist/bench/suite/peers-costs.js component.wasm…
@@ -14,6 +14,7 @@ import { CodeCache } from '../../runtime/exec/code-cache.js';
 import { createWasiHost } from '../../runtime/exec/wasi.js';
 import { createHttpTypes } from '../../runtime/exec/worlds/http-types.js';
 import { keyvalueImports } from '../../runtime/exec/worlds/keyvalue-imports.js';
+import { MemoryRecycler } from '../../runtime/exec/worlds/memory-recycler.js';
 import { summarize } from '../stats.js';
 import { ROOT, sequential, startBenchNode, tempDir } from './harness.js';
 import { PEER_COMPONENTS } from './peers.js';
@@ -32,12 +33,22 @@ async function instantiateCpuMs(file: string, dir: string): Promise<number> {
   const imports = { ...wasi.imports, ...keyvalueImports(() => undefined), 'wasi:http/types': http.types, 'wasi:http/outgoing-handler': http.outgoingHandler };
   const { instantiate } = (await import(spec.glueUrl)) as { instantiate: Instantiate };
   const get = (name: string) => spec.modules[name];
-  const core = (m: WebAssembly.Module, i: WebAssembly.Imports) => new WebAssembly.Instance(m, i);
-  for (let i = 0; i < 5; i++) await instantiate(get, imports, core);
+  const recycler = new MemoryRecycler(2048, 2);
+  const one = async () => {
+    const memories: WebAssembly.Memory[] = [];
+    await instantiate(get, imports, (m, i) => {
+      const recycled = recycler.importsFor(m);
+      if (recycled) memories.push(recycled.memory);
+      return new WebAssembly.Instance(m, recycled ? { ...i, ...recycled.imports } : i);
+    });
+    // As the worker does once the instance has answered.
+    for (const memory of memories) recycler.give(memory);
+  };
+  for (let i = 0; i < 5; i++) await one();
   const samples: number[] = [];
   for (let i = 0; i < INSTANCES; i++) {
     const before = process.cpuUsage();
-    await instantiate(get, imports, core);
+    await one();
     const used = process.cpuUsage(before);
     samples.push((used.user + used.system) / 1000);
   }
