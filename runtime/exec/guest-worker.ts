@@ -220,6 +220,7 @@ async function invokeHttp(message: Extract<ToWorker, { type: 'invoke' }>): Promi
   let released: HttpInstance | undefined;
   const done = (fields: Omit<Done, 'type' | 'id' | 'logs' | 'logsTruncated'>): Done => {
     wasi.endCall();
+    wasi.sync.beforeWait = undefined;
     const current = pool;
     setImmediate(() => {
       released?.release();
