@@ -20,6 +20,8 @@ const DROPPED_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-e
 
 export class OutgoingHttpDenied extends Error {}
 
+const TIMEOUT_GRACE_MS = 1000;
+
 function errorCodeOf(err: unknown, timedOut: boolean): ErrorCode {
   if (timedOut) return { tag: 'connection-timeout' };
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
@@ -83,10 +85,13 @@ export async function sendOutgoingHttp(request: OutgoingHttpRequest, policy: Out
   for (const [name, value] of request.headers) if (!DROPPED_HEADERS.has(name)) headers.append(name, value);
   const controller = new AbortController();
   let timedOut = false;
+  // The call's own timeout ends a call that is still waiting at its deadline (ERR_TIMEOUT, its
+  // worker replaced); the request is cut a little later, so that it is that timeout the caller
+  // sees, not the guest's handling of a failed request.
   const timer = setTimeout(() => {
     timedOut = true;
     controller.abort();
-  }, remaining);
+  }, remaining + TIMEOUT_GRACE_MS);
   try {
     const hasBody = request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD';
     const response = await fetch(url, {
