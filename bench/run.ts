@@ -13,7 +13,7 @@
 //   npm run bench              quick: a few minutes on 2 cores (plus a one-time build of the bench's guests)
 //   npm run bench:full         more samples, longer load runs, every replication mode and method
 //   npm run bench -- --pi      the Pi-class profile (as root, cgroup v1; or inside systemd-run limits)
-//   node dist/bench/run.js [--full] [--pi] [--only cold,warm,kv,replication,paper,memory,examples,fresh] [--out-dir DIR]
+//   node dist/bench/run.js [--full] [--pi] [--only cold,warm,kv,replication,paper,memory,examples,fresh,peers] [--out-dir DIR]
 
 import { execSync } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -30,12 +30,13 @@ import { ROOT, limitNodes, runScript } from './suite/harness.js';
 import { kvScenario, kvTables, type KvSettings } from './suite/kv.js';
 import { memoryScenario, memoryTables } from './suite/memory.js';
 import { paperSimpleScenario, paperSimpleTables, type PaperSimpleSettings } from './suite/paper-simple.js';
+import { peersScenario, peersTables, type PeersSettings } from './suite/peers.js';
 import { plots } from './suite/plots.js';
 import { replicationScenario, replicationTables, type ReplicationSettings } from './suite/replication.js';
 import { evaluateTargets, piVerdict, targetsTable, type SuiteResults, type TargetVerdict } from './suite/targets.js';
 import { warmScenario, warmTables, type WarmSettings } from './suite/warm.js';
 
-const SCENARIOS = ['cold', 'warm', 'kv', 'replication', 'paper', 'memory', 'examples', 'fresh'] as const;
+const SCENARIOS = ['cold', 'warm', 'kv', 'replication', 'paper', 'memory', 'examples', 'fresh', 'peers'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 /** What the Pi-class profile runs: the memory figures and the paper's *simple*. */
 const PI_SCENARIOS: Scenario[] = ['paper', 'memory', 'examples'];
@@ -47,6 +48,7 @@ interface Settings {
   replication: ReplicationSettings;
   paper: PaperSimpleSettings;
   fresh: FreshCloneSettings;
+  peers: PeersSettings;
 }
 
 const QUICK: Settings = {
@@ -56,6 +58,7 @@ const QUICK: Settings = {
   replication: { writes: 300, rate: 100, rtt: 300, modes: ['async'], methods: ['trigger'] },
   paper: { durationS: 15 },
   fresh: { restarts: 2 },
+  peers: { sequential: 200, durationS: 2, connections: [1, 10, 50] },
 };
 
 const FULL: Settings = {
@@ -65,6 +68,7 @@ const FULL: Settings = {
   replication: { writes: 1000, rate: 100, rtt: 1000, modes: ['async', 'sync'], methods: ['trigger', 'poll'] },
   paper: { durationS: 60 },
   fresh: { restarts: 5 },
+  peers: { sequential: 1000, durationS: 10, connections: [1, 10, 50] },
 };
 
 function markdown(rows: string[][]): string {
@@ -174,6 +178,7 @@ async function main(): Promise<void> {
   results.memory = await run('memory', '6. Memory', () => memoryScenario(guests.tiny, guests.js), memoryTables);
   results.examples = await run('examples', '7. The `npm start` node + 20 JS functions', () => examplesNodeScenario(guests.js), examplesNodeTables);
   results.fresh = await run('fresh', '8. Fresh clone', () => freshCloneScenario(settings.fresh), freshCloneTables);
+    results.peers = await run('peers', '9. Side by side with the peers', () => peersScenario(settings.peers), peersTables);
 
   const load = (v: TargetVerdict) => {
     if (v.wholeRun) return `${facts.loadAverageAtStart[0]} → ${loadAverage()[0]} (whole run)`;

@@ -7,7 +7,9 @@
 // With --report, progress goes to stderr and stdout carries one JSON line per guest as soon as
 // it is ready (built, or cached): {"ready":name,"out":path}, or {"failed":name,"error":text}.
 // `enoki start --examples` runs it so and deploys each example as it comes: the examples the
-// README uses first are built first.
+// README uses first are built first. With --worlds it builds only the standard-world guests
+// (wasi:http, wasi:keyvalue) that tests and benchmarks use, to functions/build/worlds/ (see
+// world-guests.ts): a node does not need them.
 // Python examples are built only where their toolchain is already installed (`npm run
 // setup:python`) and this Node can run them, so that a fresh machine never waits for PyPI.
 
@@ -19,6 +21,7 @@ import { buildGuest, guestKind, type GuestSpec } from '../runtime/build/build-gu
 import type { WasiFeature } from '../runtime/build/componentize-js.js';
 import { EXTENDED_CONST_FLAG, supportsPythonGuests } from '../runtime/build/engine-support.js';
 import { findPythonTools } from '../runtime/build/python-tools.js';
+import { buildWorldGuest, prepareWorldWit, worldGuests } from './world-guests.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // from dist/functions/
 const WIT_DIR = path.join(ROOT, 'wit');
@@ -26,6 +29,8 @@ const EXAMPLES_DIR = path.join(ROOT, 'functions');
 const FIXTURES_DIR = path.join(ROOT, 'test', 'fixtures', 'guests');
 const OUT_DIR = path.join(EXAMPLES_DIR, 'build');
 const FIXTURES_OUT_DIR = path.join(OUT_DIR, 'fixtures');
+const WORLD_FIXTURES_DIR = path.join(ROOT, 'test', 'fixtures', 'worlds');
+const WORLDS_OUT_DIR = path.join(OUT_DIR, 'worlds');
 
 /** Test guests that are not ordinary `function`-world guests, by file name. */
 const FIXTURE_OVERRIDES: Record<string, Partial<GuestSpec>> = {
@@ -205,7 +210,29 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+async function buildWorlds(): Promise<void> {
+  const witDir = await prepareWorldWit(path.join(WORLD_FIXTURES_DIR, 'wit'), path.join(WORLDS_OUT_DIR, 'wit'));
+  const guests = worldGuests(WORLD_FIXTURES_DIR, WORLDS_OUT_DIR, await fs.readdir(WORLD_FIXTURES_DIR));
+  await removeStale(WORLDS_OUT_DIR, new Set(guests.map((g) => g.out)));
+  const failures: string[] = [];
+  for (const guest of guests) {
+    const started = performance.now();
+    try {
+      const { bytes, cached } = await buildWorldGuest(guest, witDir);
+      const size = `${(bytes.length / 1024).toFixed(bytes.length < 10240 ? 1 : 0)} KiB`;
+      process.stdout.write(`${guest.name}: ${cached ? 'cached' : `built in ${((performance.now() - started) / 1000).toFixed(1)} s`} (${size})\n`);
+    } catch (err) {
+      process.stdout.write(`${guest.name}: failed\n`);
+      failures.push(`${guest.source}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  if (failures.length > 0) {
+    process.stderr.write(`\n${failures.length} guest(s) failed to build:\n\n${failures.join('\n\n')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+(process.argv.includes('--worlds') ? buildWorlds() : main()).catch((err: unknown) => {
   process.stderr.write(`build failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -254,6 +254,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
     replicator: cluster?.replicator ?? NO_REPLICATION,
     logger,
     calls,
+    maxBodyBytes: config.maxBodyBytes,
   });
   const prewarmer = config.prewarm ? new Prewarmer(invoker, logger) : undefined;
   if (prewarmer) undo.push(() => prewarmer.stop());

@@ -9,6 +9,7 @@ import type { FreshCloneResult } from './fresh-clone.js';
 import type { KvResult } from './kv.js';
 import type { MemoryResult } from './memory.js';
 import type { PaperSimpleResult } from './paper-simple.js';
+import type { PeersResult } from './peers.js';
 import type { ReplicationRun } from './replication.js';
 import { BARE, JS, TINY, type WarmResult } from './warm.js';
 
@@ -21,6 +22,7 @@ export interface SuiteResults {
   memory?: MemoryResult;
   examples?: ExamplesNodeResult;
   fresh?: FreshCloneResult;
+  peers?: PeersResult;
 }
 
 export interface TargetVerdict {
@@ -80,6 +82,7 @@ export function evaluateTargets(r: SuiteResults, node: string = process.version)
     check('fresh', 'Fresh clone: `npm start` to first served request ≤ 20 s (plus `npm install`, apart)', f ? f.firstStart.totalMs / 1000 : undefined, 20, 'max', (v) => `${v.toFixed(1)} s (npm install: ${(f!.install.ms / 1000).toFixed(1)} s)`, f?.node ?? node),
     check('fresh', 'Restart to first request ≤ 1 s: `npm start`', f ? f.restartNpm.p50 / 1000 : undefined, 1, 'max', (v) => `${v.toFixed(2)} s (p50 of ${f!.restartNpm.n})`, f?.node ?? node),
     check('fresh', 'Restart to first request ≤ 1 s: `enoki start --examples`', f ? f.restartCli.p50 / 1000 : undefined, 1, 'max', (v) => `${v.toFixed(2)} s (p50 of ${f!.restartCli.n})`),
+    check('peers', 'wasi:http components: Enoki ahead of jco serve on every figure (issue 13)', r.peers?.aheadOfJco === undefined ? undefined : Number(r.peers.aheadOfJco), 1, 'min', (v) => (v === 1 ? 'ahead on every figure' : 'behind on some (see the peers ratios)')),
   ];
 }
 

@@ -68,6 +68,8 @@ export const ERROR_TABLE = {
   ERR_CALL_TOO_DEEP: e(508, GRPC.FAILED_PRECONDITION, 'guest'),
   /** An async invocation's response is larger than ENOKI_ASYNC_RESULT_MAX_BYTES: not kept. */
   ERR_ASYNC_RESULT_TOO_LARGE: e(502, GRPC.RESOURCE_EXHAUSTED, 'guest'),
+  /** A wasi:http guest's outgoing request went to a host its deploy did not allow (allowHost=). */
+  ERR_HTTP_HOST_NOT_ALLOWED: e(502, GRPC.PERMISSION_DENIED, 'guest'),
 
   // The node's own failures.
   ERR_INTERNAL: e(500, GRPC.INTERNAL, 'host'),

@@ -65,7 +65,8 @@ export class EngineRouter implements GuestEngine {
   }
 
   #runsInline(job: Pick<Job, 'meta'>): Promise<boolean> {
-    if (!this.inline) return Promise.resolve(false);
+    // Standard worlds use WASI resources, which only the workers' glue provides.
+    if (!this.inline || job.meta.world !== undefined) return Promise.resolve(false);
     let decision = this.#inlineFor.get(job.meta.digest);
     if (!decision) {
       // A component the inline engine cannot even read is left to the workers (and jco's checks).

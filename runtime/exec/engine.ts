@@ -5,7 +5,7 @@
 // host cannot link itself. EngineRouter (engine-router.ts) picks one per function.
 
 import type { ArtifactMeta } from '../functions/artifact-store.js';
-import type { GuestFailure, GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine } from './protocol.js';
+import type { GuestEvent, GuestFailure, GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine, OutgoingAnswer } from './protocol.js';
 
 export interface Job {
   /** Identifies the code: component digest and memory limit (code-cache.ts codeKeyOf). */
@@ -26,6 +26,15 @@ export interface Job {
   invoke?: (call: InvokeCall, remainingMs: number) => Promise<InvokeReply>;
   /** A callee whose caller waits for it: served first, may exceed the usual limits. */
   nested?: boolean;
+  /**
+   * wasi:http guests (worker engine): with `stream`, the response head and body arrive as events
+   * while the call runs and the result's response has an empty body; `events` also gets the
+   * guest's outgoing requests, answered through `answer`.
+   */
+  stream?: boolean;
+  events?: (event: GuestEvent, answer: (message: OutgoingAnswer) => void) => void;
+  /** Largest body of a guest's outgoing HTTP request, bytes. */
+  maxBodyBytes?: number;
 }
 
 export type FailureKind = GuestFailure | 'timeout' | 'crash';

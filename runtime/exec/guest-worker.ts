@@ -1,14 +1,22 @@
 // Worker thread that runs guest instances. It keeps one warm instance per loaded function
-// version, runs one call at a time, and forwards the guest's KV calls to the main thread
-// synchronously. A trapped instance is dropped (a component instance cannot be re-entered after
-// a trap); an infinite loop is ended from outside by terminating this worker.
+// version (for wasi:http guests, a few fresh ones: worlds/http-calls.ts), runs one call at a
+// time, and forwards the guest's KV calls to the main thread synchronously. A trapped instance is
+// dropped (a component instance cannot be re-entered after a trap); an infinite loop is ended
+// from outside by terminating this worker.
 
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { SyncCaller } from './sync-channel.js';
 import { createWasiHost } from './wasi.js';
 import { invokeImports } from './invoke-imports.js';
 import { checkResponse, describeFailure } from './guest-failure.js';
-import type { FromWorker, GuestRequest, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine, ToWorker } from './protocol.js';
+import type { FromWorker, GuestEvent, GuestRequest, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine, ToWorker } from './protocol.js';
+import { HTTP_WORLD } from '../functions/worlds.js';
+import { CallResponse, OutgoingCalls, runHttpCall, SPARE_INSTANCES, SparePool, type HttpInstance } from './worlds/http-calls.js';
+import { MemoryRecycler } from './worlds/memory-recycler.js';
+import { WASM_PAGE } from './memory-limit.js';
+import { createHttpTypes } from './worlds/http-types.js';
+import { keyvalueImports } from './worlds/keyvalue-imports.js';
+import { HostEvents } from './worlds/sync-io.js';
 
 interface Instance {
   handle: (request: GuestRequest) => unknown;
@@ -19,7 +27,7 @@ type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
   imports: Record<string, unknown>,
   instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => Promise<WebAssembly.Instance>,
-) => Promise<Record<string, { handle: Instance['handle'] }>>;
+) => Promise<Record<string, { handle: (...args: never[]) => unknown }>>;
 
 const HANDLER = 'enoki:faas/handler@0.1.0';
 const KV_OPS = ['read', 'get', 'getMany', 'set', 'setMany', 'delete', 'scan', 'keys', 'append'];
@@ -30,7 +38,10 @@ const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 const port = parentPort as MessagePort;
 const kvChannel = new SyncCaller<HostCall<KvCall>, KvReply>(workerData.kv);
 const callChannel = new SyncCaller<HostCall<InvokeCall>, InvokeReply>(workerData.calls);
+const events = new HostEvents(workerData.events);
 const instances = new Map<string, Instance>();
+/** wasi:http guests: instances made ahead, per code. */
+const spares = new Map<string, SparePool>();
 
 // Per-call state: the call's id (sent with each host call, checked by the main thread) and the
 // guest's log lines.
@@ -72,13 +83,33 @@ function hostImports(): Record<string, unknown> {
   };
   const atomics = Object.fromEntries(ATOMICS_OPS.map((op) => [op, kv[op]]));
   const invoke = invokeImports((call) => callChannel.call({ ...call, callId }));
-  return { 'enoki:faas/kv': kv, 'enoki:faas/atomics': atomics, 'enoki:faas/log': log, 'enoki:faas/env': env, 'enoki:faas/invoke': invoke };
+  const keyvalue = keyvalueImports((op, args) => {
+    const reply = kvChannel.call({ callId, op, args });
+    if (reply.ok) return reply.value;
+    throw { payload: reply.error };
+  });
+  return { 'enoki:faas/kv': kv, 'enoki:faas/atomics': atomics, 'enoki:faas/log': log, 'enoki:faas/env': env, 'enoki:faas/invoke': invoke, ...keyvalue };
 }
 
-const wasi = await createWasiHost((stream, message) => capture({ stream, message }), () => callEnv);
-const imports = { ...hostImports(), ...wasi.imports };
+/** Sends a wasi:http guest's event of the call in progress to the main thread. */
+function postEvent(event: GuestEvent, transfer: ArrayBuffer[] = []): void {
+  port.postMessage({ type: 'event', id: callId, event } satisfies FromWorker, transfer);
+}
 
-async function load(spec: LoadSpec): Promise<Instance> {
+const wasi = await createWasiHost((stream, message) => capture({ stream, message }), () => callEnv, events);
+const outgoing = new OutgoingCalls(events, (event) => postEvent(event));
+const http = createHttpTypes(wasi.io, wasi.sync, () => outgoing.host());
+const imports = { ...hostImports(), ...wasi.imports, 'wasi:http/types': http.types, 'wasi:http/outgoing-handler': http.outgoingHandler };
+
+/**
+ * `sync`: core instances are made at once (the worker blocks either way; this spares task hops).
+ * `recycler` gives the modules that import their memory a recycled one.
+ */
+async function instantiateComponent(
+  spec: LoadSpec,
+  sync = false,
+  recycler?: MemoryRecycler,
+): Promise<{ exports: Awaited<ReturnType<Instantiate>>; memories: WebAssembly.Memory[] }> {
   const { instantiate } = (await import(spec.glueUrl)) as { instantiate: Instantiate };
   const memories: WebAssembly.Memory[] = [];
   const exports = await instantiate(
@@ -89,16 +120,40 @@ async function load(spec: LoadSpec): Promise<Instance> {
     },
     imports,
     async (module, coreImports) => {
-      const instance = await WebAssembly.instantiate(module, coreImports);
+      const recycled = recycler?.importsFor(module);
+      if (recycled) {
+        coreImports = { ...coreImports, ...recycled.imports };
+        memories.push(recycled.memory);
+      }
+      const instance = sync ? new WebAssembly.Instance(module, coreImports) : await WebAssembly.instantiate(module, coreImports);
       for (const value of Object.values(instance.exports)) {
-        if (value instanceof WebAssembly.Memory) memories.push(value);
+        // A recycled memory is re-exported by the module that imports it: counted once.
+        if (value instanceof WebAssembly.Memory && !memories.includes(value)) memories.push(value);
       }
       return instance;
     },
   );
+  return { exports, memories };
+}
+
+async function load(spec: LoadSpec): Promise<Instance> {
+  const { exports, memories } = await instantiateComponent(spec);
   const handler = exports[HANDLER];
   if (!handler || typeof handler.handle !== 'function') throw new Error(`the component does not export ${HANDLER}`);
-  return { handle: handler.handle.bind(handler), memories };
+  return { handle: handler.handle.bind(handler) as Instance['handle'], memories };
+}
+
+/** One fresh instance of a wasi:http guest. */
+async function loadHttp(spec: LoadSpec, recycler: MemoryRecycler): Promise<HttpInstance> {
+  const { exports, memories } = await instantiateComponent(spec, true, recycler);
+  const name = Object.keys(exports).find((key) => key.startsWith('wasi:http/incoming-handler@0.2.'));
+  const handler = name ? exports[name] : undefined;
+  if (!handler || typeof handler.handle !== 'function') throw new Error('the component does not export wasi:http/incoming-handler@0.2.x');
+  return {
+    handle: handler.handle.bind(handler) as HttpInstance['handle'],
+    memoryBytes: () => memories.reduce((sum, m) => sum + m.buffer.byteLength, 0),
+    release: () => memories.forEach((m) => recycler.give(m)),
+  };
 }
 
 function memoryBytes(instance: Instance | undefined): number {
@@ -118,6 +173,7 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
   logBytes = 0;
   logsTruncated = false;
   callEnv = message.env;
+  if (message.world === HTTP_WORLD) return invokeHttp(message);
   let instance = instances.get(message.codeKey);
   const cold = instance === undefined;
   const memoryLimit = message.memoryLimitBytes;
@@ -147,9 +203,67 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
   }
 }
 
+/**
+ * A call of a wasi:http guest: a fresh instance, the request as an incoming-request, the response
+ * checked as the guest sets it. Spares are made again once the call has answered.
+ */
+async function invokeHttp(message: Extract<ToWorker, { type: 'invoke' }>): Promise<Done> {
+  const memoryLimit = message.memoryLimitBytes;
+  let pool = spares.get(message.codeKey);
+  if (!pool || message.load) {
+    const spec = message.load;
+    if (!spec) return loadFailure(message, 'no code to load');
+    const recycler = new MemoryRecycler(Math.floor(message.memoryLimitBytes / WASM_PAGE), SPARE_INSTANCES + 1);
+    pool = new SparePool(() => loadHttp(spec, recycler));
+    spares.set(message.codeKey, pool);
+  }
+  let released: HttpInstance | undefined;
+  const done = (fields: Omit<Done, 'type' | 'id' | 'logs' | 'logsTruncated'>): Done => {
+    wasi.endCall();
+    wasi.sync.beforeWait = undefined;
+    const current = pool;
+    setImmediate(() => {
+      released?.release();
+      current.refill();
+    });
+    return { type: 'done', id: message.id, logs, logsTruncated, ...fields };
+  };
+  let taken: { instance: HttpInstance; cold: boolean };
+  try {
+    if (!message.request) {
+      const cold = await pool.warm();
+      return done({ cold, memoryBytes: pool.memoryBytes() });
+    }
+    taken = await pool.take();
+  } catch (err) {
+    spares.delete(message.codeKey);
+    return loadFailure(message, `instantiation failed: ${(err as Error).message}`);
+  }
+  const { instance, cold } = taken;
+  // Its memory goes to a later instance once this call has answered (done, below).
+  released = instance;
+  outgoing.begin(message.id, message.maxBodyBytes ?? 0);
+  const response = new CallResponse(message.stream === true, postEvent, cold);
+  wasi.sync.beforeWait = () => response.startStreaming();
+  try {
+    const problem = runHttpCall(http, instance, message.request, response);
+    if (problem) return done({ cold, memoryBytes: pool.memoryBytes(), failure: { kind: 'bad-response', message: problem } });
+    return done({ cold, memoryBytes: pool.memoryBytes(), response: response.response() });
+  } catch (err) {
+    const failure = describeFailure(err, instance.memoryBytes(), memoryLimit, logs);
+    return done({ cold, memoryBytes: pool.memoryBytes(), failure: failure.kind === 'error' ? { kind: 'trap', message: failure.message } : failure });
+  }
+}
+
+function loadFailure(message: Extract<ToWorker, { type: 'invoke' }>, text: string): Done {
+  wasi.endCall();
+  return { type: 'done', id: message.id, cold: true, memoryBytes: 0, logs, logsTruncated, failure: { kind: 'load', message: text } };
+}
+
 port.on('message', (message: ToWorker) => {
   if (message.type === 'evict') {
     instances.delete(message.codeKey);
+    spares.delete(message.codeKey);
     return;
   }
   invoke(message).then((reply) => port.postMessage({ ...reply, channelFaults: channelFaults() }));

@@ -1,5 +1,8 @@
 // Messages between the executor (main thread) and its guest workers.
 
+import type { WorldName } from '../functions/worlds.js';
+import type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult } from './worlds/http-types.js';
+
 /** What a worker needs to load one function version: compiled modules travel by structured clone. */
 export interface LoadSpec {
   /** Identifies the compiled code: component digest + memory limit. */
@@ -43,13 +46,37 @@ export type ToWorker =
       memoryLimitBytes: number;
       /** Log text this call keeps. */
       maxLogBytes: number;
+      /** Absent: Enoki's world. */
+      world?: WorldName;
+      /** wasi:http guests: send the response as it is produced (events), not in `done`. */
+      stream?: boolean;
+      /** Largest body of a guest's outgoing HTTP request, bytes. */
+      maxBodyBytes?: number;
     }
   | { type: 'evict'; codeKey: string };
 
 export type GuestFailure = 'trap' | 'error' | 'bad-response' | 'memory' | 'load';
 
+/**
+ * What a wasi:http guest does while its call runs, sent on the worker's port ahead of `done`:
+ * its response head and body chunks (when the call streams), and its outgoing requests, which
+ * the main thread answers with an OutgoingAnswer on the events channel.
+ */
+export type GuestEvent =
+  | { kind: 'head'; status: number; headers: [string, string][]; cold: boolean }
+  | { kind: 'chunk'; bytes: Uint8Array }
+  | { kind: 'fetch'; fetchId: number; request: OutgoingHttpRequest };
+
+export interface OutgoingAnswer {
+  fetchId: number;
+  result: OutgoingHttpResult;
+}
+
+export type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult };
+
 export type FromWorker =
   | { type: 'ready' }
+  | { type: 'event'; id: number; event: GuestEvent }
   | {
       type: 'done';
       id: number;

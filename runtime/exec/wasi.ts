@@ -2,7 +2,11 @@
 // go to the invocation's log lines, the environment is the function's deploy-time env, the
 // filesystem has no preopened directories, and clocks and randomness are the usual ones. Backed
 // by preview2-shim's pure-JS (browser) implementation, which does no I/O of its own; its Node
-// build would start an I/O thread per worker and write to the node's own stdout.
+// build would start an I/O thread per worker and write to the node's own stdout. Waiting
+// (wasi:io/poll, clock pollables) blocks the worker for real (worlds/sync-io.ts): the shim's
+// pollables answer with promises, which only a JSPI host can await.
+
+import { createSyncIo, HostEvents, type ShimIo, type SyncIo } from './worlds/sync-io.js';
 
 type Shim = Record<string, Record<string, unknown>>;
 
@@ -38,6 +42,9 @@ class Capture {
 
 export interface WasiHost {
   imports: Record<string, unknown>;
+  /** preview2-shim's io, whose stream classes every stream a guest gets must be. */
+  io: ShimIo;
+  sync: SyncIo;
   /** Call after every invocation so partial lines land in that invocation's log. */
   endCall(): void;
 }
@@ -45,12 +52,15 @@ export interface WasiHost {
 export async function createWasiHost(
   emit: (stream: StdStream, line: string) => void,
   environment: () => [string, string][],
+  /** Where answers for a busy guest arrive; outside a guest worker there are none. */
+  events: HostEvents = HostEvents.none(),
 ): Promise<WasiHost> {
   const base = import.meta.resolve('@bytecodealliance/preview2-shim');
   const load = async (name: string) => (await import(new URL(`../browser/${name}.js`, base).href)) as Shim;
   const [cli, io, filesystem, random, clocks] = await Promise.all(['cli', 'io', 'filesystem', 'random', 'clocks'].map(load));
   const out = new Capture('stdout', emit);
   const err = new Capture('stderr', emit);
+  const sync = createSyncIo(io as unknown as ShimIo, events);
   const created = (cli.createCli as unknown as (config: object) => Shim)({ stdout: out.handler, stderr: err.handler });
   const imports: Record<string, unknown> = {
     'wasi:cli/environment': {
@@ -68,7 +78,7 @@ export async function createWasiHost(
     'wasi:cli/terminal-stdout': created.terminalStdout,
     'wasi:cli/terminal-stderr': created.terminalStderr,
     'wasi:io/error': io.error,
-    'wasi:io/poll': io.poll,
+    'wasi:io/poll': sync.pollImports,
     'wasi:io/streams': io.streams,
     // No directories are preopened, so a guest can name no file.
     'wasi:filesystem/preopens': { getDirectories: () => [] },
@@ -76,38 +86,16 @@ export async function createWasiHost(
     'wasi:random/random': random.random,
     'wasi:random/insecure': random.insecure,
     'wasi:random/insecure-seed': random.insecureSeed,
-    'wasi:clocks/monotonic-clock': clocks.monotonicClock,
+    'wasi:clocks/monotonic-clock': sync.monotonicClock(clocks.monotonicClock),
     'wasi:clocks/wall-clock': clocks.wallClock,
   };
   return {
     imports,
+    io: io as unknown as ShimIo,
+    sync,
     endCall() {
       out.end();
       err.end();
     },
   };
 }
-
-/** The WASI interfaces createWasiHost provides, for deploy-time checks. */
-export const WASI_PROVIDED = [
-  'wasi:cli/environment',
-  'wasi:cli/exit',
-  'wasi:cli/stdin',
-  'wasi:cli/stdout',
-  'wasi:cli/stderr',
-  'wasi:cli/terminal-input',
-  'wasi:cli/terminal-output',
-  'wasi:cli/terminal-stdin',
-  'wasi:cli/terminal-stdout',
-  'wasi:cli/terminal-stderr',
-  'wasi:io/error',
-  'wasi:io/poll',
-  'wasi:io/streams',
-  'wasi:filesystem/preopens',
-  'wasi:filesystem/types',
-  'wasi:random/random',
-  'wasi:random/insecure',
-  'wasi:random/insecure-seed',
-  'wasi:clocks/monotonic-clock',
-  'wasi:clocks/wall-clock',
-];

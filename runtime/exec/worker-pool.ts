@@ -21,8 +21,8 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { EnokiError } from '../errors.js';
 import { LOAD_TIMEOUT_MS, type EngineStats, type GuestEngine, type Job, type JobResult } from './engine.js';
-import type { FromWorker, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec } from './protocol.js';
-import { createSyncChannel, serveSyncChannel } from './sync-channel.js';
+import type { FromWorker, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, OutgoingAnswer } from './protocol.js';
+import { createSyncChannel, postSyncReply, serveSyncChannel, type SyncChannelPair } from './sync-channel.js';
 
 interface Pending {
   job: Job;
@@ -191,9 +191,11 @@ export class WorkerPool implements GuestEngine {
   #spawn(): Slot {
     const channel = createSyncChannel();
     const calls = createSyncChannel();
+    // Answers to a guest's outgoing requests, read by the busy worker (worlds/sync-io.ts).
+    const events = createSyncChannel();
     const worker = new Worker(this.options.workerScript ?? new URL('./guest-worker.js', import.meta.url), {
-      workerData: { kv: channel.workerEnd, calls: calls.workerEnd },
-      transferList: [channel.workerEnd.port, calls.workerEnd.port],
+      workerData: { kv: channel.workerEnd, calls: calls.workerEnd, events: events.workerEnd },
+      transferList: [channel.workerEnd.port, calls.workerEnd.port, events.workerEnd.port],
       // Caps the JS heap of the worker; wasm linear memory is capped by the memory section.
       resourceLimits: { maxOldGenerationSizeMb: 512 },
     });
@@ -206,7 +208,8 @@ export class WorkerPool implements GuestEngine {
           // keep the process alive on its own.
           worker.unref();
           resolve();
-        } else this.#finish(slot, message);
+        } else if (message.type === 'event') this.#event(slot, message, events);
+        else this.#finish(slot, message);
       };
       worker.on('message', onMessage);
       worker.once('error', (err) => reject(err));
@@ -328,7 +331,7 @@ export class WorkerPool implements GuestEngine {
       if (index < 0) return;
       const next = this.#queue[index];
       const idle = this.#slots.filter((s) => !s.running);
-      const warm = idle.find((s) => s.warm.has(next.job.codeKey));
+      const warm = this.#warmIdle(idle, next.job);
       if (!warm && this.#warmsElsewhere(next, idle)) {
         waiting.add(next);
         continue;
@@ -341,6 +344,34 @@ export class WorkerPool implements GuestEngine {
       const slot = warm ?? leastWarm(idle);
       this.#queue.splice(index, 1);
       this.#dispatch(slot, next);
+      if (next.job.meta.world !== undefined && next.job.request) this.#spreadWarmth(next.job);
+    }
+  }
+
+  /**
+   * An idle worker warm for the job's code. For standard-world guests, which take a fresh
+   * instance per request and make the next ones while idle, the one idle longest: it has had the
+   * most time to make them.
+   */
+  #warmIdle(idle: Slot[], job: Job): Slot | undefined {
+    if (job.meta.world === undefined) return idle.find((s) => s.warm.has(job.codeKey));
+    let best: Slot | undefined;
+    for (const s of idle) if (s.warm.has(job.codeKey) && (!best || s.idleSince < best.idleSince)) best = s;
+    return best;
+  }
+
+  /**
+   * A standard-world guest makes a fresh instance after every call, which keeps its worker busy
+   * for a while after it answered: calls are spread over warm workers (#warmIdle), so the code is
+   * loaded on every worker the pool may have, one at a time, in the background.
+   */
+  #spreadWarmth(job: Job): void {
+    const cold = this.#slots.find((s) => !s.running && !s.warm.has(job.codeKey));
+    if (cold) {
+      const load: Job = { ...job, request: undefined, stream: false };
+      this.#dispatch(cold, { job: load, enqueuedAt: performance.now(), resolve: () => undefined, reject: () => undefined });
+    } else if (this.#slots.every((s) => s.warm.has(job.codeKey) || s.running)) {
+      this.#grow(false);
     }
   }
 
@@ -425,6 +456,9 @@ export class WorkerPool implements GuestEngine {
         env: job.env,
         memoryLimitBytes: job.memoryLimitBytes,
         maxLogBytes: job.maxLogBytes,
+        world: job.meta.world,
+        stream: job.stream,
+        maxBodyBytes: job.maxBodyBytes,
       });
     };
     if (!cold) return post();
@@ -441,6 +475,16 @@ export class WorkerPool implements GuestEngine {
       });
       this.#pump();
     });
+  }
+
+  /** A wasi:http guest's response part or outgoing request, for the call it belongs to. */
+  #event(slot: Slot, message: Extract<FromWorker, { type: 'event' }>, events: SyncChannelPair): void {
+    const running = slot.running;
+    // A late event of a call already ended (timed out) has nobody to go to.
+    if (!running || running.id !== message.id) return;
+    const answer = (reply: OutgoingAnswer) => postSyncReply(events, { seq: 0, reply: { callId: message.id, ...reply } });
+    if (running.job.events) running.job.events(message.event, answer);
+    else if (message.event.kind === 'fetch') answer({ fetchId: message.event.fetchId, result: { ok: false, error: { tag: 'HTTP-request-denied' } } });
   }
 
   #finish(slot: Slot, message: Extract<FromWorker, { type: 'done' }>): void {

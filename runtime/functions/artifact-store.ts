@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TranspiledComponent } from './transpiler.js';
+import { ENOKI_WORLD, type WorldName } from './worlds.js';
 
 export interface ArtifactMeta {
   digest: string;
@@ -15,6 +16,8 @@ export interface ArtifactMeta {
   glueFile: string;
   coreFiles: string[];
   imports: string[];
+  /** Absent for Enoki's own world (and in artefacts written before worlds existed). */
+  world?: WorldName;
 }
 
 export function digestOf(bytes: Uint8Array): string {
@@ -54,6 +57,7 @@ export class ArtifactStore {
       glueFile: transpiled.glueFile,
       coreFiles: transpiled.coreFiles,
       imports: transpiled.imports,
+      ...(transpiled.world !== ENOKI_WORLD && { world: transpiled.world }),
     };
     await fs.mkdir(this.root, { recursive: true });
     const tmp = path.join(this.root, `.tmp-${digest.slice(0, 12)}-${randomBytes(4).toString('hex')}`);

@@ -1,8 +1,8 @@
 // Deploy-time checks on uploaded bytes: is it WebAssembly, is it a component (not a core module),
-// and does it target Enoki's function world. Every failure names what is wrong.
+// and does it target a world this node runs (worlds.ts). Every failure names what is wrong.
 
 import { EnokiError } from '../errors.js';
-import { WASI_PROVIDED } from '../exec/wasi.js';
+import { ENOKI_HANDLER_EXPORT, ENOKI_WORLD, HTTP_WORLD, httpHandlerExport, importProblem, type WorldName } from './worlds.js';
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
@@ -25,41 +25,33 @@ export function checkComponentHeader(bytes: Uint8Array): void {
   }
 }
 
-export const HANDLER_EXPORT = 'enoki:faas/handler@0.1.0';
-
-/**
- * Host imports a component may use, by exact name: Enoki's own interfaces and the sandboxed WASI
- * subset of exec/wasi.ts (no sockets, no HTTP, no files).
- */
-const PROVIDED_IMPORTS = new Set([
-  'enoki:faas/kv',
-  'enoki:faas/atomics',
-  'enoki:faas/log',
-  'enoki:faas/env',
-  'enoki:faas/invoke',
-  'enoki:faas/types',
-  ...WASI_PROVIDED,
-]);
+export const HANDLER_EXPORT = ENOKI_HANDLER_EXPORT;
 
 /** Interface type text as jco renders it, for comparing a component's types with Enoki's. */
 export type InterfaceTypes = Map<string, string>;
 
 export interface WorldCheckInput {
+  /** Import and export names with their versions (e.g. wasi:http/types@0.2.10). */
   imports: string[];
   exports: string[];
   interfaceTypes: InterfaceTypes;
 }
 
-/** Throws ERR_WRONG_WORLD listing every mismatch between a component and the function world. */
-export function checkWorld(component: WorldCheckInput, reference: InterfaceTypes): void {
+/**
+ * The world a component targets: wasi:http/proxy when it exports a 0.2.x incoming-handler, else
+ * Enoki's. Throws ERR_WRONG_WORLD listing every mismatch with that world.
+ */
+export function checkWorld(component: WorldCheckInput, reference: InterfaceTypes): WorldName {
   const problems: string[] = [];
-  // jco reports imports without their version; interfaceTypes below catches version drift.
-  const unsupported = component.imports.filter((name) => !PROVIDED_IMPORTS.has(name.split('@')[0]));
+  const httpHandler = httpHandlerExport(component.exports);
+  const world: WorldName = httpHandler && !component.exports.includes(HANDLER_EXPORT) ? HTTP_WORLD : ENOKI_WORLD;
+  const unsupported = component.imports.map((name) => importProblem(name, world)).filter((p) => p !== undefined);
   if (unsupported.length > 0) problems.push(`imports not provided by this node: ${unsupported.join(', ')}`);
-  if (!component.exports.includes(HANDLER_EXPORT)) {
+  if (world === ENOKI_WORLD && !component.exports.includes(HANDLER_EXPORT)) {
     const found = component.exports.filter((e) => e.includes(':'));
     problems.push(
-      `missing export ${HANDLER_EXPORT}` + (found.length ? ` (exports: ${found.join(', ')})` : ' (exports nothing)'),
+      `missing export ${HANDLER_EXPORT}, or wasi:http/incoming-handler@0.2.x for the ${HTTP_WORLD} world` +
+        (found.length ? ` (exports: ${found.join(', ')})` : ' (exports nothing)'),
     );
   }
   for (const [name, text] of component.interfaceTypes) {
@@ -69,8 +61,11 @@ export function checkWorld(component: WorldCheckInput, reference: InterfaceTypes
     }
   }
   if (problems.length > 0) {
-    throw new EnokiError('ERR_WRONG_WORLD', `the component does not target enoki:faas/function@0.1.0: ${problems.join('; ')}`, {
+    const target = world === HTTP_WORLD ? `${HTTP_WORLD} (it exports ${httpHandler})` : `${ENOKI_WORLD}@0.1.0 or ${HTTP_WORLD}@0.2.x`;
+    throw new EnokiError('ERR_WRONG_WORLD', `the component does not target ${target}: ${problems.join('; ')}`, {
       problems,
+      world,
     });
   }
+  return world;
 }

@@ -11,6 +11,7 @@ import type { GuestEngine } from '../exec/engine.js';
 import type { KeygroupProvider } from '../kv/keygroups.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
 import type { Metrics } from '../observe/metrics.js';
+import { normalizeAllowedHosts } from './allowed-hosts.js';
 import { ArtifactStore, digestOf } from './artifact-store.js';
 import { checkComponentHeader } from './component-check.js';
 import {
@@ -22,6 +23,7 @@ import {
   type FunctionVersion,
 } from './registry.js';
 import type { Transpiler } from './transpiler.js';
+import { worldOf, type WorldName } from './worlds.js';
 
 export interface DeployOptions {
   keygroup?: string;
@@ -35,6 +37,8 @@ export interface DeployOptions {
   timeoutMs?: number;
   memoryMiB?: number;
   env?: Record<string, string>;
+  /** Hosts the function may reach with outgoing HTTP (see allowed-hosts.ts). */
+  allowedHosts?: string[];
 }
 
 export interface FunctionLimits {
@@ -101,14 +105,15 @@ export class FunctionService {
     if (kvNode !== undefined && (kvNode === '' || kvNode.length > 256 || /[|\x00-\x1f]/.test(kvNode))) {
       throw new EnokiError('ERR_INVALID_OPTION', `invalid kvNode ${JSON.stringify(kvNode.slice(0, 80))}: a node id, non-empty, without '|' or control characters`);
     }
-    return { keygroup, ...(kvNode !== undefined ? { kvNode } : {}), timeoutMs, memoryMiB, env };
+    const allowedHosts = normalizeAllowedHosts(requested.allowedHosts ?? []);
+    return { keygroup, ...(kvNode !== undefined ? { kvNode } : {}), timeoutMs, memoryMiB, env, ...(allowedHosts.length > 0 && { allowedHosts }) };
   }
 
   /**
    * Deploys `bytes` as the new active version of `name`. The same bytes with the same options as
    * the active version change nothing: that version is returned with `unchanged: true`.
    */
-  async deploy(name: string, bytes: Uint8Array, requested: DeployOptions = {}): Promise<FunctionVersion & { unchanged: boolean }> {
+  async deploy(name: string, bytes: Uint8Array, requested: DeployOptions = {}): Promise<FunctionVersion & { unchanged: boolean; world: WorldName }> {
     const { artifacts, transpiler, registry, logger } = this.deps;
     checkFunctionName(name);
     if (bytes.length > this.deps.limits.maxComponentBytes) {
@@ -127,12 +132,12 @@ export class FunctionService {
     const { version, created } = await registry.deployVersion(name, meta.digest, meta.size, options);
     if (!created) {
       logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12) }, 'redeployed unchanged: the active version stays');
-      return { ...version, unchanged: true };
+      return { ...version, unchanged: true, world: worldOf(meta) };
     }
     if (previous) this.#retire(activeVersion(previous));
     logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12), keygroup: options.keygroup, kvNode: options.kvNode, keygroupOrigin: origin }, 'deployed');
     this.deps.activated?.(name);
-    return { ...version, unchanged: false };
+    return { ...version, unchanged: false, world: worldOf(meta) };
   }
 
   async rollback(name: string, versionId?: string): Promise<FunctionVersion> {

@@ -14,6 +14,8 @@ export interface FunctionOptions {
   timeoutMs: number;
   memoryMiB: number;
   env: Record<string, string>;
+  /** Hosts the function may reach with outgoing HTTP (allowed-hosts.ts); absent: none. */
+  allowedHosts?: string[];
 }
 
 export interface FunctionVersion {
@@ -49,7 +51,11 @@ export function checkFunctionName(name: string): void {
 export function sameOptions(a: FunctionOptions, b: FunctionOptions): boolean {
   const envA = Object.entries(a.env).sort(([x], [y]) => x.localeCompare(y));
   const envB = Object.entries(b.env).sort(([x], [y]) => x.localeCompare(y));
+  const hostsA = a.allowedHosts ?? [];
+  const hostsB = b.allowedHosts ?? [];
   return (
+    hostsA.length === hostsB.length &&
+    hostsA.every((host, i) => hostsB[i] === host) &&
     a.keygroup === b.keygroup &&
     a.kvNode === b.kvNode &&
     a.timeoutMs === b.timeoutMs &&

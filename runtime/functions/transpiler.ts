@@ -4,7 +4,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { EnokiError } from '../errors.js';
+import { parseComponent } from '../exec/wasm/component.js';
 import { checkWorld, type InterfaceTypes } from './component-check.js';
+import { importDefinedMemory } from './recycled-memory.js';
+import { HTTP_WORLD, httpHandlerExport, type WorldName } from './worlds.js';
 
 /** jco (~12 MB of memory, ~0.1 s to load) is needed only by deploys: loaded on the first. */
 const loadJco = () => import('@bytecodealliance/jco');
@@ -15,6 +18,7 @@ export interface TranspiledComponent {
   glueFile: string;
   coreFiles: string[];
   imports: string[];
+  world: WorldName;
 }
 
 const GLUE_NAME = 'component';
@@ -37,6 +41,31 @@ function interfaceTypesOf(files: Record<string, Uint8Array>): InterfaceTypes {
     types.set(header ? header[1] : match[1], text);
   }
   return types;
+}
+
+/**
+ * Import and export names with their versions, which jco's lists leave out (a world check needs
+ * them: wasi:keyvalue drafts differ by version only). Undefined when the binary has a shape the
+ * reader does not cover; jco's names are used then.
+ */
+function versionedNames(bytes: Uint8Array): { imports: string[]; exports: string[] } | undefined {
+  try {
+    const plan = parseComponent(bytes);
+    return { imports: plan.imports, exports: plan.exports };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a wasi:http component's memory may be recycled between its instances (see
+ * recycled-memory.ts): only when it exports nothing but its handler (and `run`). An exported
+ * resource would have jco's glue call into a dropped instance when the resource is collected,
+ * which must not write into a memory another instance has now.
+ */
+function recyclable(exports: string[]): boolean {
+  const handler = httpHandlerExport(exports);
+  return exports.every((name) => name === handler || name === 'incomingHandler' || /^wasi:cli\/run@0\.2\./.test(name) || name === 'run');
 }
 
 export class Transpiler {
@@ -65,13 +94,15 @@ export class Transpiler {
       const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
       throw new EnokiError('ERR_INVALID_COMPONENT', `the component is malformed: ${reason}`);
     }
-    const exports = out.exports.map(([name]) => name);
-    checkWorld({ imports: out.imports, exports, interfaceTypes: interfaceTypesOf(out.files) }, await this.reference());
+    const names = versionedNames(bytes) ?? { imports: out.imports, exports: out.exports.map(([name]) => name) };
+    const world = checkWorld({ ...names, interfaceTypes: interfaceTypesOf(out.files) }, await this.reference());
 
     const files = new Map<string, Uint8Array>();
     const coreFiles: string[] = [];
-    for (const [name, contents] of Object.entries(out.files)) {
+    const recycle = world === HTTP_WORLD && recyclable(names.exports);
+    for (const [name, original] of Object.entries(out.files)) {
       if (name.endsWith('.wasm')) {
+        const contents = (recycle && importDefinedMemory(original)) || original;
         // Function bodies are compiled and validated lazily at run time (exec/wasm-flags.ts):
         // the whole module is validated here, once, so a bad body fails the deploy, not a call.
         if (!WebAssembly.validate(contents as Uint8Array<ArrayBuffer>)) {
@@ -80,9 +111,9 @@ export class Transpiler {
         files.set(name, contents);
         coreFiles.push(name);
       } else if (name === `${GLUE_NAME}.js`) {
-        files.set('component.mjs', Buffer.from(stripDebugProbe(Buffer.from(contents).toString('utf8'))));
+        files.set('component.mjs', Buffer.from(stripDebugProbe(Buffer.from(original).toString('utf8'))));
       }
     }
-    return { files, glueFile: 'component.mjs', coreFiles, imports: out.imports };
+    return { files, glueFile: 'component.mjs', coreFiles, imports: out.imports, world };
   }
 }

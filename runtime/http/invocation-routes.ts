@@ -13,6 +13,7 @@ import type { Invoker } from '../invoke/invoker.js';
 import { takeCallHeaders, type CallTrust } from './call-trust.js';
 import { guestHttpResponse, guestRequest, httpResponse } from './guest-io.js';
 import { errorResponse } from './respond.js';
+import { invokeStreaming } from './streamed-response.js';
 import { credentialsOf, readerOf, type ResultAccess } from './result-access.js';
 
 export interface InvocationRouteDeps {
@@ -62,7 +63,21 @@ export function invocationRoutes(deps: InvocationRouteDeps): Hono {
       c.header('location', `/invocations/${invocationId}`);
       return c.json({ invocationId, status: `/invocations/${invocationId}`, ...(resultToken !== undefined && { resultToken }) }, 202);
     }
-    const result = await invoker.invoke(name, request, invocationId, context);
+    // A wasi:http function's response streams: it is answered at its head (streamed-response.ts).
+    const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
+    const outcome = await invokeStreaming(
+      (stream) => invoker.invoke(name, request, invocationId, context, stream),
+      outgoing && (() => outgoing.destroy()),
+    );
+    if (outcome.kind === 'streamed') {
+      const { head, body } = outcome;
+      return guestHttpResponse(c, head.status, head.headers, body, {
+        'x-enoki-invocation-id': invocationId,
+        'x-enoki-version': head.version,
+        'x-enoki-cold-start': head.cold ? '1' : '0',
+      });
+    }
+    const result = outcome.invocation;
     return httpResponse(c, result.response, {
       'x-enoki-invocation-id': invocationId,
       'x-enoki-version': result.version,

@@ -23,7 +23,10 @@ function boolOption(value: string | undefined, name: string): boolean | undefine
   throw new EnokiError('ERR_INVALID_OPTION', `${name} must be true, false, 1 or 0, got "${value.slice(0, 80)}"`);
 }
 
-/** Deploy options come as query parameters: keygroup, immutable, kvNode, timeoutMs, memoryMiB, env=K=V. */
+/**
+ * Deploy options come as query parameters: keygroup, immutable, kvNode, timeoutMs, memoryMiB,
+ * env=K=V, allowHost=HOST (repeated; outgoing HTTP of wasi:http functions).
+ */
 function deployOptions(query: (name: string) => string | undefined, queries: (name: string) => string[] | undefined): DeployOptions {
   const env: Record<string, string> = {};
   for (const pair of queries('env') ?? []) {
@@ -38,6 +41,7 @@ function deployOptions(query: (name: string) => string | undefined, queries: (na
     timeoutMs: intOption(query('timeoutMs'), 'timeoutMs'),
     memoryMiB: intOption(query('memoryMiB'), 'memoryMiB'),
     env,
+    allowedHosts: queries('allowHost') ?? [],
   };
 }
 
@@ -67,7 +71,7 @@ export function managementRoutes(deps: {
       const isNew = !functions.list().some((f) => f.name === name);
       const version = await functions.deploy(name, bytes, options);
       return c.json(
-        { name, version: version.id, digest: version.digest, size: version.size, options: version.options, unchanged: version.unchanged },
+        { name, version: version.id, digest: version.digest, size: version.size, world: version.world, options: version.options, unchanged: version.unchanged },
         isNew ? 201 : 200,
       );
     },

@@ -7,8 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EnokiError, type ErrorCode } from '../errors.js';
 import { codeKeyOf, type CodeCache } from '../exec/code-cache.js';
-import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
+import type { GuestEvent, GuestRequest, GuestResponse, OutgoingAnswer } from '../exec/protocol.js';
 import type { GuestEngine, JobResult } from '../exec/engine.js';
+import { HTTP_WORLD, worldOf } from '../functions/worlds.js';
+import { isWasiKeyvalueOp } from '../kv/wasi-keyvalue-mapping.js';
+import { WasiKeyvalue } from '../kv/wasi-keyvalue.js';
+import { OutgoingHttpDenied, sendOutgoingHttp } from './outgoing-http.js';
+import { ResponseRelay } from './response-relay.js';
 import type { ArtifactStore } from '../functions/artifact-store.js';
 import { activeVersion, type FunctionRegistry } from '../functions/registry.js';
 import { InvocationKv, type InvocationKvLimits } from '../kv/invocation-kv.js';
@@ -20,7 +25,25 @@ import type { CallContext, GuestCallHandler } from './call-context.js';
 
 export interface Invocation {
   invocationId: string;
+  /** With a ResponseStream for a wasi:http function: the head only, the body went to the stream. */
   response: GuestResponse;
+  cold: boolean;
+  version: string;
+  streamed: boolean;
+}
+
+/**
+ * Takes a wasi:http function's response while it is produced. The invocation's promise settles
+ * after the last chunk: resolved once its writes are committed, rejected when the call failed.
+ */
+export interface ResponseStream {
+  head(head: StreamedHead): void;
+  chunk(bytes: Uint8Array): void;
+}
+
+export interface StreamedHead {
+  status: number;
+  headers: [string, string][];
   cold: boolean;
   version: string;
 }
@@ -51,12 +74,20 @@ export interface InvokerDeps {
   logger: Logger;
   /** Serves guests' `invoke` calls; without it every call fails as `unavailable`. */
   calls?: GuestCallHandler;
+  /** Largest body of a wasi:http guest's outgoing request or of its answer, bytes. */
+  maxBodyBytes: number;
 }
 
 export class Invoker {
   constructor(private readonly deps: InvokerDeps) {}
 
-  async invoke(name: string, request: GuestRequest, invocationId: string = randomUUID(), context?: CallContext): Promise<Invocation> {
+  async invoke(
+    name: string,
+    request: GuestRequest,
+    invocationId: string = randomUUID(),
+    context?: CallContext,
+    stream?: ResponseStream,
+  ): Promise<Invocation> {
     const { registry, artifacts, code, engine, metrics, logs } = this.deps;
     const started = performance.now();
     const record = registry.require(name);
@@ -84,6 +115,26 @@ export class Invoker {
         context?.remainingMs === undefined ? options.timeoutMs : Math.max(1, Math.min(options.timeoutMs, Math.ceil(context.remainingMs)));
       const calls = this.deps.calls;
       const self = { fn: name, invocationId, depth: context?.depth ?? 0 };
+      const wasiKv = new WasiKeyvalue(kv, this.deps.kvLimits.maxScanCount);
+      const streamed = stream !== undefined && worldOf(meta) === HTTP_WORLD;
+      const deadline = performance.now() + timeoutMs;
+      const denied: string[] = [];
+      const relay = new ResponseRelay(streamed ? stream : undefined, () => kv.writeCount > 0, version.id);
+      const events = (event: GuestEvent, answer: (message: OutgoingAnswer) => void) => {
+        if (event.kind === 'head') relay.head(event);
+        else if (event.kind === 'chunk') relay.chunk(event.bytes);
+        else {
+          const policy = { allowedHosts: options.allowedHosts ?? [], maxBodyBytes: this.deps.maxBodyBytes, remainingMs: () => deadline - performance.now() };
+          sendOutgoingHttp(event.request, policy).then(
+            (result) => answer({ fetchId: event.fetchId, result }),
+            (err: unknown) => {
+              if (err instanceof OutgoingHttpDenied) denied.push(err.message);
+              const error = err instanceof OutgoingHttpDenied ? { tag: 'HTTP-request-denied' } : { tag: 'internal-error', val: String(err) };
+              answer({ fetchId: event.fetchId, result: { ok: false, error } });
+            },
+          );
+        }
+      };
       const result = await engine.run({
         codeKey: codeKeyOf(version.digest, memoryLimitBytes),
         meta,
@@ -93,15 +144,22 @@ export class Invoker {
         timeoutMs,
         memoryLimitBytes,
         maxLogBytes: this.deps.logBytesPerInvocation,
-        kv: (call) => kv.handle(call),
+        kv: (call) => (isWasiKeyvalueOp(call.op) ? wasiKv.handle(call) : kv.handle(call)),
         invoke: calls && ((call, remainingMs) => calls.handle(call, self, remainingMs)),
         nested: context?.nested,
+        stream: streamed,
+        events,
+        maxBodyBytes: this.deps.maxBodyBytes,
       });
       cold = result.cold;
-      lines = result.logs;
+      lines = denied.length > 0 ? [...result.logs, ...denied.map((message) => ({ stream: 'error' as const, message: `ERR_HTTP_HOST_NOT_ALLOWED: ${message}` }))] : result.logs;
       truncated = result.logsTruncated;
       if (result.failure || !result.response) {
         const failure = result.failure ?? { kind: 'bad-response' as const, message: 'no response' };
+        // The guest failed after a refused request: that refusal is most likely why.
+        if (denied.length > 0 && failure.kind !== 'timeout') {
+          throw new EnokiError('ERR_HTTP_HOST_NOT_ALLOWED', `${name}: ${denied[0]} (allow it at deploy with allowHost=); then: ${failure.message}`, { invocationId });
+        }
         throw new EnokiError(FAILURE_CODES[failure.kind], `${name}: ${failure.message}`, { invocationId });
       }
       let applied;
@@ -121,9 +179,10 @@ export class Invoker {
           throw new EnokiError('ERR_INTERNAL', `writes committed on this node could not be queued for its replicas: ${(err as Error)?.message ?? err}`);
         });
       }
-      status = result.response.status;
+      const response = relay.held() ?? result.response;
+      status = response.status;
       this.#record(name, version.id, invocationId, started, status, cold, lines, truncated, caller);
-      return { invocationId, response: result.response, cold, version: version.id };
+      return { invocationId, response, cold, version: version.id, streamed: relay.streamed };
     } catch (err) {
       const error = err instanceof EnokiError ? err : new EnokiError('ERR_INTERNAL', (err as Error).message);
       this.#record(name, version.id, invocationId, started, error.status, cold, lines, truncated, caller, error);

@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 import { buildGuest } from '../../runtime/build/build-guest.js';
 import { ensurePythonTools } from '../../runtime/build/python-tools.js';
 import { loadToolConfig } from '../../runtime/config.js';
-import { WASI_PROVIDED } from '../../runtime/exec/wasi.js';
+import { WASI_BASE } from '../../runtime/functions/worlds.js';
 import { startCliNode, type CliNode } from '../helpers/cli-node.js';
 import { guest, startTestNode } from '../helpers/test-node.js';
 
@@ -51,7 +51,7 @@ test('the component imports only interfaces the node provides (its socket import
   const { componentWit } = await import('@bytecodealliance/jco');
   const wit = await componentWit(python);
   const imports = [...wit.matchAll(/^\s*import ([a-z-]+:[a-z-]+\/[a-z-]+)@[^;]+;/gm)].map((m) => m[1]);
-  const provided = new Set([...WASI_PROVIDED, 'enoki:faas/types', 'enoki:faas/kv', 'enoki:faas/atomics', 'enoki:faas/log', 'enoki:faas/env', 'enoki:faas/invoke']);
+  const provided = new Set([...WASI_BASE, 'enoki:faas/types', 'enoki:faas/kv', 'enoki:faas/atomics', 'enoki:faas/log', 'enoki:faas/env', 'enoki:faas/invoke']);
   assert.ok(imports.includes('enoki:faas/kv'), wit.slice(0, 400));
   assert.equal(imports.filter((name) => !provided.has(name)), [], 'imports the node does not provide');
   assert.match(wit, /export enoki:faas\/handler@0\.1\.0;/);

@@ -109,4 +109,43 @@ test('an Enoki interface with other types than the node’s is reported', () => 
   ]);
 });
 
+test('a wasi:http/proxy component of any 0.2.x passes as that world, with wasi:keyvalue 0.2.0-draft', () => {
+  const world = checkWorld(
+    {
+      imports: ['wasi:http/types@0.2.10', 'wasi:http/outgoing-handler@0.2.10', 'wasi:io/streams@0.2.12', 'wasi:cli/terminal-stdout@0.2.12', 'wasi:filesystem/preopens@0.2.0', 'wasi:keyvalue/store@0.2.0-draft', 'wasi:keyvalue/atomics@0.2.0-draft'],
+      exports: ['wasi:http/incoming-handler@0.2.10'],
+      interfaceTypes: new Map(),
+    },
+    REFERENCE,
+  );
+  assert.is(world, 'wasi:http/proxy');
+  assert.is(checkWorld(GOOD, REFERENCE), 'enoki:faas/function');
+  assert.is(checkWorld({ ...GOOD, imports: [...GOOD.imports, 'wasi:keyvalue/batch@0.2.0-draft'] }, REFERENCE), 'enoki:faas/function');
+});
+
+test('other versions are refused with the reason: another wasi:keyvalue draft, WASI 0.3, a 0.2 release candidate', () => {
+  const err = failure(() =>
+    checkWorld(
+      {
+        imports: ['wasi:keyvalue/store@0.2.0-draft2', 'wasi:io/streams@0.3.0', 'wasi:http/types@0.2.0-rc-2023-11-10'],
+        exports: ['wasi:http/incoming-handler@0.2.0'],
+        interfaceTypes: new Map(),
+      },
+      REFERENCE,
+    ),
+  );
+  assert.is(err.code, 'ERR_WRONG_WORLD');
+  assert.match(err.message, 'wasi:keyvalue/store@0.2.0-draft2 (this node implements wasi:keyvalue@0.2.0-draft)');
+  assert.match(err.message, 'wasi:io/streams@0.3.0 (this node provides WASI 0.2.x)');
+  assert.match(err.message, 'wasi:http/types@0.2.0-rc-2023-11-10');
+  assert.is(err.details?.world, 'wasi:http/proxy');
+});
+
+test('outgoing HTTP is for the wasi:http world only; an incoming-handler of WASI 0.3 is no known world', () => {
+  const enoki = failure(() => checkWorld({ ...GOOD, imports: [...GOOD.imports, 'wasi:http/outgoing-handler@0.2.10'] }, REFERENCE));
+  assert.match(enoki.message, 'imports not provided by this node: wasi:http/outgoing-handler@0.2.10');
+  const p3 = failure(() => checkWorld({ imports: [], exports: ['wasi:http/handler@0.3.0'], interfaceTypes: new Map() }, REFERENCE));
+  assert.match(p3.message, 'wasi:http/incoming-handler@0.2.x');
+});
+
 test.run();

@@ -1,0 +1,223 @@
+// One call of a wasi:http guest on a worker: a fresh instance per request (a StarlingMonkey
+// instance answers only one request: a second respondWith fails), taken from a few instantiated
+// ahead so that this costs the request nothing; the response checked as it is produced and
+// either streamed to the main thread (head, then body chunks, on the worker's port, ahead of the
+// call's `done`) or collected into one response.
+
+import type { GuestEvent, GuestResponse } from '../protocol.js';
+import type { HttpCallHost, HttpTypes, OutgoingHttpRequest, OutgoingHttpResult, ResponseSink } from './http-types.js';
+import type { HostEvents } from './sync-io.js';
+
+export interface HttpInstance {
+  handle(request: unknown, responseOut: unknown): unknown;
+  memoryBytes(): number;
+  /** Called once the instance will never run again: its memory may serve another. */
+  release(): void;
+}
+
+/** Instances kept ready per function version on each worker. */
+export const SPARE_INSTANCES = 1;
+
+/** Instances of one function version, made ahead of the requests that use them. */
+export class SparePool {
+  readonly #ready: HttpInstance[] = [];
+  /** Takers waiting for the instance being made. */
+  readonly #waiting: ((made: HttpInstance | Error) => void)[] = [];
+  #filling = false;
+
+  constructor(readonly make: () => Promise<HttpInstance>) {}
+
+  /**
+   * A ready instance; `cold` when the request had to wait for one to be made. A taker never
+   * waits for more than the instance in the making.
+   */
+  async take(): Promise<{ instance: HttpInstance; cold: boolean }> {
+    const spare = this.#ready.shift();
+    if (spare) return { instance: spare, cold: false };
+    if (!this.#filling) return { instance: await this.make(), cold: true };
+    const made = await new Promise<HttpInstance | Error>((resolve) => this.#waiting.push(resolve));
+    if (made instanceof Error) throw made;
+    return { instance: made, cold: true };
+  }
+
+  /** Makes instances until SPARE_INSTANCES are ready, one at a time, in the background. */
+  refill(): void {
+    if (this.#filling) return;
+    this.#filling = true;
+    void (async () => {
+      try {
+        while (this.#waiting.length > 0 || this.#ready.length < SPARE_INSTANCES) {
+          let made: HttpInstance | Error;
+          try {
+            made = await this.make();
+          } catch (err) {
+            made = err as Error;
+          }
+          const taker = this.#waiting.shift();
+          if (taker) taker(made);
+          else if (made instanceof Error) return; // the next call loads it again and reports why
+          else this.#ready.push(made);
+        }
+      } finally {
+        this.#filling = false;
+        // A taker that came while the last instance was being made gets one of its own.
+        for (const taker of this.#waiting.splice(0)) this.make().then(taker, taker);
+      }
+    })();
+  }
+
+  /** Waits until an instance is ready (a load-only call: nothing is taken). */
+  async warm(): Promise<boolean> {
+    if (this.#ready.length > 0) return false;
+    const { instance } = await this.take();
+    this.#ready.unshift(instance);
+    return true;
+  }
+
+  memoryBytes(): number {
+    return this.#ready.reduce((sum, i) => sum + i.memoryBytes(), 0);
+  }
+}
+
+/** A content-length the guest set, parsed; undefined when absent, NaN when malformed. */
+function declaredLength(headers: [string, string][]): number | undefined {
+  const values = headers.filter(([name]) => name === 'content-length').map(([, v]) => v.trim());
+  if (values.length === 0) return undefined;
+  return values.every((v) => v === values[0] && /^\d+$/.test(v)) ? Number(values[0]) : NaN;
+}
+
+/** Bytes a streaming call collects before it starts sending. */
+const STREAM_AFTER_BYTES = 64 * 1024;
+
+/**
+ * The response of one call as the guest produces it. A guest that finishes without waiting has
+ * its response sent whole with the call's end: one message, no stream. With `stream`, a guest
+ * that waits (a timer, an outgoing request) or writes much starts streaming: its head and the
+ * body so far go to the main thread at once, and every later chunk as it comes.
+ */
+export class CallResponse implements ResponseSink {
+  #status = 0;
+  #headers: [string, string][] = [];
+  #hasHead = false;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #streaming = false;
+  #declared?: number;
+  #sent = 0;
+  #ended = false;
+  #failure?: string;
+
+  constructor(
+    private readonly stream: boolean,
+    private readonly post: (event: GuestEvent, transfer?: ArrayBuffer[]) => void,
+    private readonly cold: boolean,
+  ) {}
+
+  head(status: number, headers: [string, string][]): void {
+    this.#status = status;
+    this.#headers = headers;
+    this.#hasHead = true;
+    this.#declared = declaredLength(headers);
+    if (Number.isNaN(this.#declared)) this.fail('the response has a malformed content-length');
+  }
+
+  chunk(bytes: Uint8Array): void {
+    if (this.#failure || this.#ended) return;
+    this.#sent += bytes.byteLength;
+    if (this.#declared !== undefined && this.#sent > this.#declared) {
+      return this.fail(`the body is longer than its content-length of ${this.#declared} bytes`);
+    }
+    if (this.#streaming) return this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
+    this.#chunks.push(bytes);
+    this.#buffered += bytes.byteLength;
+    if (this.#buffered > STREAM_AFTER_BYTES) this.startStreaming();
+  }
+
+  /** Sends the head and the body so far, and every chunk from now on (with `stream` only). */
+  startStreaming(): void {
+    if (!this.stream || this.#streaming || !this.#hasHead || this.#failure) return;
+    this.#streaming = true;
+    this.post({ kind: 'head', status: this.#status, headers: this.#headers, cold: this.cold });
+    for (const bytes of this.#chunks.splice(0)) this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
+  }
+
+  end(): void {
+    if (this.#failure) return;
+    if (this.#declared !== undefined && this.#sent !== this.#declared) {
+      return this.fail(`the body has ${this.#sent} bytes, its content-length says ${this.#declared}`);
+    }
+    this.#ended = true;
+  }
+
+  fail(reason: string): void {
+    this.#failure ??= reason;
+  }
+
+  /** Why the response is not a valid one; undefined when it is complete. */
+  problem(outparamSet: boolean): string | undefined {
+    if (!outparamSet) return 'the component returned without setting a response';
+    if (this.#failure) return this.#failure;
+    if (!this.#ended) return 'the component returned before finishing the response body';
+    return undefined;
+  }
+
+  /** The whole response, or, once it streams, its head with an empty body. */
+  response(): GuestResponse {
+    const body = this.#streaming ? new Uint8Array(0) : Buffer.concat(this.#chunks);
+    return { status: this.#status, headers: this.#headers, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
+  }
+}
+
+/**
+ * The call host the http types use: outgoing requests go to the main thread as events; answers
+ * come back on the events channel, tagged with the call and the request.
+ */
+export class OutgoingCalls {
+  #nextId = 1;
+  readonly #waiting = new Map<number, (result: OutgoingHttpResult) => void>();
+  #callId = 0;
+  #maxBodyBytes = 0;
+
+  constructor(
+    events: HostEvents,
+    private readonly post: (event: GuestEvent) => void,
+  ) {
+    events.listen((message) => {
+      const answer = message as { callId?: number; fetchId?: number; result?: OutgoingHttpResult } | undefined;
+      if (answer?.callId !== this.#callId || answer.fetchId === undefined || !answer.result) return;
+      const done = this.#waiting.get(answer.fetchId);
+      this.#waiting.delete(answer.fetchId);
+      done?.(answer.result);
+    });
+  }
+
+  /** Starts a call: answers for earlier calls are ignored from now on. */
+  begin(callId: number, maxBodyBytes: number): void {
+    this.#callId = callId;
+    this.#maxBodyBytes = maxBodyBytes;
+    this.#waiting.clear();
+  }
+
+  /** For the http types: the call in progress. */
+  host(): HttpCallHost {
+    return {
+      fetch: (request: OutgoingHttpRequest, done: (result: OutgoingHttpResult) => void) => {
+        const fetchId = this.#nextId++;
+        this.#waiting.set(fetchId, done);
+        this.post({ kind: 'fetch', fetchId, request });
+      },
+      maxBodyBytes: this.#maxBodyBytes,
+    };
+  }
+}
+
+export function runHttpCall(
+  types: HttpTypes,
+  instance: HttpInstance,
+  request: Parameters<HttpTypes['incomingRequest']>[0],
+  response: CallResponse,
+): string | undefined {
+  const out = types.responseOutparam(response);
+  instance.handle(types.incomingRequest(request), out);
+  return response.problem(out.isSet());
+}

@@ -1,0 +1,99 @@
+// wasi:http `fields` (headers and trailers) for guests on a worker: an ordered list of name/value
+// pairs, names compared without case, values kept as the guest's bytes. Fields handed to a
+// request or response, or received with one, are immutable, as the WIT says.
+
+/** RFC 9110 token. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * Hop-by-hop and connection-level fields the host owns; a guest may not set them (wasmtime and
+ * Spin refuse the same ones).
+ */
+const FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', 'te']);
+
+const headerError = (tag: 'invalid-syntax' | 'forbidden' | 'immutable') => ({ payload: { tag } });
+
+function validValue(value: Uint8Array): boolean {
+  // Field values: visible ASCII, obs-text, spaces and tabs; never CR, LF or NUL (injection).
+  for (const byte of value) {
+    if (byte === 0x0d || byte === 0x0a || byte === 0x00 || (byte < 0x20 && byte !== 0x09) || byte === 0x7f) return false;
+  }
+  return true;
+}
+
+export function latin1(value: Uint8Array): string {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+}
+
+export class Fields {
+  #entries: [string, Uint8Array][] = [];
+  #immutable = false;
+
+  static fromList(entries: [string, Uint8Array][]): Fields {
+    const fields = new Fields();
+    for (const [name, value] of entries) fields.append(name, value);
+    return fields;
+  }
+
+  /** Fields the host makes (a request's, a response's): not checked against the forbidden list. */
+  static received(entries: [string, string][]): Fields {
+    const fields = new Fields();
+    fields.#entries = entries.map(([name, value]) => [name.toLowerCase(), Buffer.from(value, 'latin1')]);
+    fields.#immutable = true;
+    return fields;
+  }
+
+  /** Makes `fields` immutable (it now belongs to a request or response) and returns it. */
+  static lock(fields: Fields): Fields {
+    fields.#immutable = true;
+    return fields;
+  }
+
+  get(name: string): Uint8Array[] {
+    const key = name.toLowerCase();
+    return this.#entries.filter(([n]) => n.toLowerCase() === key).map(([, v]) => new Uint8Array(v));
+  }
+
+  has(name: string): boolean {
+    const key = name.toLowerCase();
+    return this.#entries.some(([n]) => n.toLowerCase() === key);
+  }
+
+  set(name: string, values: Uint8Array[]): void {
+    this.#check(name, values);
+    const key = name.toLowerCase();
+    this.#entries = this.#entries.filter(([n]) => n.toLowerCase() !== key);
+    for (const value of values) this.#entries.push([name, new Uint8Array(value)]);
+  }
+
+  delete(name: string): void {
+    this.#check(name, []);
+    const key = name.toLowerCase();
+    this.#entries = this.#entries.filter(([n]) => n.toLowerCase() !== key);
+  }
+
+  append(name: string, value: Uint8Array): void {
+    this.#check(name, [value]);
+    this.#entries.push([name, new Uint8Array(value)]);
+  }
+
+  entries(): [string, Uint8Array][] {
+    return this.#entries.map(([n, v]) => [n, new Uint8Array(v)]);
+  }
+
+  clone(): Fields {
+    const copy = new Fields();
+    copy.#entries = this.entries();
+    return copy;
+  }
+
+  /** As the host sends them on: lower-case names, values as Latin-1 text (byte for byte). */
+  pairs(): [string, string][] {
+    return this.#entries.map(([n, v]) => [n.toLowerCase(), latin1(v)]);
+  }
+
+  #check(name: string, values: Uint8Array[]): void {
+    if (this.#immutable) throw headerError('immutable');
+    if (!TOKEN.test(name) || !values.every(validValue)) throw headerError('invalid-syntax');
+    if (FORBIDDEN.has(name.toLowerCase())) throw headerError('forbidden');
+  }
+}

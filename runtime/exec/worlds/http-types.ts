@@ -1,0 +1,277 @@
+// wasi:http/types and wasi:http/outgoing-handler for guests on a worker thread, synchronous from
+// the guest's side. The incoming request is the node's (body already read, bounded by the node's
+// body limit); the response the guest sets goes to a ResponseSink as it is produced, so its body
+// streams to the client; outgoing requests (http-outgoing.ts) are handed to the main thread,
+// which checks the function's allow-list and answers on the events channel (see sync-io.ts).
+
+import type { GuestRequest } from '../protocol.js';
+import { Fields } from './http-fields.js';
+import { createOutgoingHttp } from './http-outgoing.js';
+import type { ShimIo, SyncIo } from './sync-io.js';
+
+/** A wasi:http error-code as jco represents it. */
+export type ErrorCode = { tag: string; val?: unknown };
+
+/** Where the guest's response goes. */
+export interface ResponseSink {
+  head(status: number, headers: [string, string][]): void;
+  chunk(bytes: Uint8Array): void;
+  end(): void;
+  /** The response cannot be completed: set to an error, body dropped unfinished, … */
+  fail(reason: string): void;
+}
+
+export interface OutgoingHttpRequest {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body?: Uint8Array;
+}
+
+export type OutgoingHttpResult =
+  | { ok: true; status: number; headers: [string, string][]; body: Uint8Array }
+  | { ok: false; error: ErrorCode };
+
+/** What the types need of the call in progress. */
+export interface HttpCallHost {
+  /** Starts an outgoing request; `done` is called with its answer (from HostEvents). */
+  fetch(request: OutgoingHttpRequest, done: (result: OutgoingHttpResult) => void): void;
+  /** Largest outgoing request body, bytes. */
+  maxBodyBytes: number;
+}
+
+const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
+const symbolDispose = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
+
+/** Where an outgoing body's bytes go; the body buffers until it has one. */
+export interface BodyTarget {
+  chunk(bytes: Uint8Array): void;
+  end(): void;
+  fail(reason: string): void;
+}
+
+export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHost) {
+  const ready = () => io.pollableCreate();
+
+  /** An input stream over bytes the host already has. */
+  function bytesStream(bytes: Uint8Array): unknown {
+    let offset = 0;
+    const read = (len: bigint) => {
+      if (offset >= bytes.byteLength) throw { tag: 'closed' };
+      const end = Math.min(bytes.byteLength, offset + Number(len));
+      const slice = bytes.slice(offset, end);
+      offset = end;
+      return slice;
+    };
+    return io.inputStreamCreate({ read, blockingRead: read, subscribe: ready });
+  }
+
+  class IncomingBody {
+    #stream?: unknown;
+    #taken = false;
+
+    constructor(private readonly bytes: Uint8Array) {}
+
+    stream(): unknown {
+      if (this.#taken) throw undefined;
+      this.#taken = true;
+      this.#stream = bytesStream(this.bytes);
+      return this.#stream;
+    }
+
+    static finish(_body: IncomingBody): FutureTrailers {
+      return new FutureTrailers();
+    }
+
+    [symbolDispose](): void {}
+  }
+
+  /** No trailers ever arrive: the node reads and sends bodies without them. */
+  class FutureTrailers {
+    #taken = false;
+    subscribe(): unknown {
+      return ready();
+    }
+    get(): unknown {
+      if (this.#taken) return { tag: 'err', val: undefined };
+      this.#taken = true;
+      return { tag: 'ok', val: { tag: 'ok', val: undefined } };
+    }
+  }
+
+  class IncomingRequest {
+    #consumed = false;
+    constructor(
+      private readonly request: GuestRequest,
+      private readonly fields: Fields,
+    ) {}
+    method(): { tag: string; val?: string } {
+      const lower = this.request.method.toLowerCase();
+      return METHODS.has(lower) ? { tag: lower } : { tag: 'other', val: this.request.method };
+    }
+    pathWithQuery(): string {
+      return this.request.query === '' ? this.request.path : `${this.request.path}?${this.request.query}`;
+    }
+    scheme(): { tag: string } {
+      return { tag: 'HTTP' };
+    }
+    authority(): string | undefined {
+      return this.request.headers.find(([name]) => name === 'host')?.[1];
+    }
+    headers(): Fields {
+      return this.fields;
+    }
+    consume(): IncomingBody {
+      if (this.#consumed) throw undefined;
+      this.#consumed = true;
+      return new IncomingBody(this.request.body);
+    }
+    [symbolDispose](): void {}
+  }
+
+  class OutgoingBody {
+    #stream?: unknown;
+    #chunks: Uint8Array[] = [];
+    #target?: BodyTarget;
+    #finished = false;
+    #failed = false;
+    #written = 0;
+
+    constructor(private readonly limit: number = Infinity) {}
+
+    write(): unknown {
+      if (this.#stream) throw undefined;
+      this.#stream = io.outputStreamCreate({
+        write: (bytes: Uint8Array) => {
+          if (this.#finished) throw { tag: 'closed' };
+          this.#written += bytes.byteLength;
+          if (this.#written > this.limit) {
+            this.#fail(`the body is larger than ${this.limit} bytes`);
+            throw { tag: 'last-operation-failed', val: io.ioErrorCreate(`the body is larger than ${this.limit} bytes`) };
+          }
+          const copy = new Uint8Array(bytes);
+          if (this.#target) this.#target.chunk(copy);
+          else this.#chunks.push(copy);
+        },
+        blockingFlush: () => undefined,
+        flush: () => undefined,
+        subscribe: ready,
+      });
+      return this.#stream;
+    }
+
+    static finish(body: OutgoingBody, trailers: Fields | undefined): void {
+      if (body.#finished) throw { tag: 'internal-error', val: 'the body is already finished' };
+      if (trailers && trailers.entries().length > 0) {
+        body.#fail('trailers are not supported');
+        throw { tag: 'internal-error', val: 'trailers are not supported by this host' };
+      }
+      body.#finished = true;
+      body.#target?.end();
+    }
+
+    /** Sends the buffered bytes, and from now on every write, to `target`. */
+    attach(target: BodyTarget): void {
+      this.#target = target;
+      for (const chunk of this.#chunks.splice(0)) target.chunk(chunk);
+      if (this.#failed) target.fail('the body failed');
+      else if (this.#finished) target.end();
+    }
+
+    [symbolDispose](): void {
+      if (!this.#finished) this.#fail('the body was dropped before it was finished');
+    }
+
+    #fail(reason: string): void {
+      if (this.#failed) return;
+      this.#failed = true;
+      this.#target?.fail(reason);
+    }
+  }
+
+  class OutgoingResponse {
+    #status = 200;
+    #body?: OutgoingBody;
+    constructor(private readonly fields: Fields) {
+      Fields.lock(fields);
+    }
+    statusCode(): number {
+      return this.#status;
+    }
+    setStatusCode(status: number): void {
+      if (!Number.isInteger(status) || status < 100 || status > 599) throw undefined;
+      this.#status = status;
+    }
+    headers(): Fields {
+      return this.fields;
+    }
+    body(): OutgoingBody {
+      if (this.#body) throw undefined;
+      this.#body = new OutgoingBody();
+      return this.#body;
+    }
+    /** The body the guest asked for, if it did. */
+    takenBody(): OutgoingBody | undefined {
+      return this.#body;
+    }
+    [symbolDispose](): void {}
+  }
+
+  class ResponseOutparam {
+    #set = false;
+    constructor(private readonly sink: ResponseSink) {}
+
+    static set(param: ResponseOutparam, response: { tag: 'ok'; val: OutgoingResponse } | { tag: 'err'; val: ErrorCode }): void {
+      if (param.#set) throw new Error('response-outparam.set called twice');
+      param.#set = true;
+      if (response.tag === 'err') {
+        param.sink.fail(`the component answered with error ${describeError(response.val)}`);
+        return;
+      }
+      const outgoing = response.val;
+      param.sink.head(outgoing.statusCode(), outgoing.headers().pairs());
+      const body = outgoing.takenBody();
+      if (!body) return param.sink.end();
+      body.attach(param.sink);
+    }
+
+    isSet(): boolean {
+      return this.#set;
+    }
+
+    [symbolDispose](): void {}
+  }
+
+  const outgoing = createOutgoingHttp({ sync, call, IncomingBody, OutgoingBody });
+
+  return {
+    types: {
+      Fields,
+      IncomingRequest,
+      IncomingBody,
+      FutureTrailers,
+      OutgoingResponse,
+      OutgoingBody,
+      ResponseOutparam,
+      RequestOptions: outgoing.RequestOptions,
+      OutgoingRequest: outgoing.OutgoingRequest,
+      IncomingResponse: outgoing.IncomingResponse,
+      FutureIncomingResponse: outgoing.FutureIncomingResponse,
+      httpErrorCode: (err: unknown) => ({ tag: 'internal-error', val: String((err as Error)?.message ?? err) }),
+    },
+    outgoingHandler: outgoing.outgoingHandler,
+    /** The guest's view of a request to its route. */
+    incomingRequest(request: GuestRequest): IncomingRequest {
+      return new IncomingRequest(request, Fields.received(request.headers));
+    },
+    responseOutparam(sink: ResponseSink): ResponseOutparam {
+      return new ResponseOutparam(sink);
+    },
+  };
+}
+
+export type HttpTypes = ReturnType<typeof createHttpTypes>;
+
+export function describeError(code: ErrorCode): string {
+  return code.val === undefined ? code.tag : `${code.tag} (${typeof code.val === 'string' ? code.val : JSON.stringify(code.val, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))})`;
+}

@@ -1,0 +1,130 @@
+// The worker side of a wasi:http call: responses are checked as the guest produces them (set,
+// finished, matching their content-length) and streamed or collected; instances are made ahead
+// and a request waits at most for the one being made.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { GuestEvent } from '../../../../runtime/exec/protocol.js';
+import { CallResponse, SPARE_INSTANCES, SparePool, type HttpInstance } from '../../../../runtime/exec/worlds/http-calls.js';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+test('a collected response has the head and every chunk', () => {
+  const r = new CallResponse(false, () => assert.unreachable('nothing is posted'), false);
+  r.head(201, [['x-a', '1']]);
+  r.chunk(bytes('hel'));
+  r.chunk(bytes('lo'));
+  r.end();
+  assert.is(r.problem(true), undefined);
+  const res = r.response();
+  assert.is(res.status, 201);
+  assert.equal(res.headers, [['x-a', '1']]);
+  assert.is(new TextDecoder().decode(res.body), 'hello');
+});
+
+test('a response is sent whole unless the guest waits or writes much; then it streams from there on', () => {
+  const whole: GuestEvent[] = [];
+  const quick = new CallResponse(true, (e) => whole.push(e), false);
+  quick.head(200, []);
+  quick.chunk(bytes('a'));
+  quick.end();
+  assert.equal(whole, [], 'a guest that never waited posts nothing before its end');
+  assert.is(new TextDecoder().decode(quick.response().body), 'a');
+
+  const events: GuestEvent[] = [];
+  const slow = new CallResponse(true, (e) => events.push(e), true);
+  slow.head(200, []);
+  slow.chunk(bytes('a'));
+  slow.startStreaming(); // what the worker does when the guest is about to wait
+  slow.chunk(bytes('b'));
+  slow.end();
+  assert.equal(events.map((e) => e.kind), ['head', 'chunk', 'chunk']);
+  assert.is((events[0] as Extract<GuestEvent, { kind: 'head' }>).cold, true);
+  assert.is(slow.response().body.byteLength, 0, 'the body went out as it came');
+
+  const big: GuestEvent[] = [];
+  const large = new CallResponse(true, (e) => big.push(e), false);
+  large.head(200, []);
+  large.chunk(new Uint8Array(70 * 1024));
+  assert.equal(big.map((e) => e.kind), ['head', 'chunk'], 'a large body streams without waiting for the end');
+
+  const never: GuestEvent[] = [];
+  const collected = new CallResponse(false, (e) => never.push(e), false);
+  collected.head(200, []);
+  collected.chunk(new Uint8Array(70 * 1024));
+  collected.startStreaming();
+  assert.equal(never, [], 'a call that is not streamed never posts');
+});
+
+test('malformed responses are named: not set, not finished, failed, too short or too long for their content-length', () => {
+  assert.match(new CallResponse(false, () => undefined, false).problem(false) ?? '', 'without setting a response');
+  const open = new CallResponse(false, () => undefined, false);
+  open.head(200, []);
+  assert.match(open.problem(true) ?? '', 'before finishing');
+  const failed = new CallResponse(false, () => undefined, false);
+  failed.head(200, []);
+  failed.fail('the body was dropped before it was finished');
+  assert.match(failed.problem(true) ?? '', 'dropped');
+  const short = new CallResponse(false, () => undefined, false);
+  short.head(200, [['content-length', '10']]);
+  short.chunk(bytes('four'));
+  short.end();
+  assert.match(short.problem(true) ?? '', 'content-length says 10');
+  const posted: GuestEvent[] = [];
+  const long = new CallResponse(true, (e) => posted.push(e), false);
+  long.head(200, [['content-length', '2']]);
+  long.startStreaming();
+  long.chunk(bytes('abc'));
+  assert.match(long.problem(true) ?? '', 'longer than its content-length');
+  assert.equal(posted.map((e) => e.kind), ['head'], 'the excess is not sent');
+  const bad = new CallResponse(false, () => undefined, false);
+  bad.head(200, [['content-length', 'ten']]);
+  assert.match(bad.problem(true) ?? '', 'malformed content-length');
+});
+
+function instance(id: number): HttpInstance {
+  return { handle: () => id, memoryBytes: () => 1, release: () => undefined };
+}
+
+test('spares: a call takes a ready instance; refill makes SPARE_INSTANCES ahead; a taker waits only for the next one', async () => {
+  let made = 0;
+  const gates: (() => void)[] = [];
+  const pool = new SparePool(async () => {
+    await new Promise<void>((resolve) => gates.push(resolve));
+    return instance(++made);
+  });
+  pool.refill();
+  await new Promise((r) => setImmediate(r));
+  // The first instance is being made: a taker gets it as soon as it is made, marked cold.
+  const taking = pool.take();
+  gates.shift()!();
+  const first = await taking;
+  assert.is(first.cold, true);
+  assert.is(first.instance.handle(undefined, undefined), 1);
+  for (let i = 0; i < SPARE_INSTANCES; i++) {
+    await new Promise((r) => setImmediate(r));
+    gates.shift()!();
+  }
+  await new Promise((r) => setImmediate(r));
+  assert.is(pool.memoryBytes(), SPARE_INSTANCES, `${SPARE_INSTANCES} ready`);
+  const second = await pool.take();
+  assert.is(second.cold, false);
+});
+
+test('a load that fails reaches the taker waiting for it, and the next take tries again', async () => {
+  let calls = 0;
+  const pool = new SparePool(async () => {
+    calls++;
+    if (calls === 1) throw new Error('bad glue');
+    return instance(calls);
+  });
+  pool.refill();
+  const failure = await pool.take().then(
+    () => undefined,
+    (err: Error) => err,
+  );
+  assert.match(failure?.message ?? '', 'bad glue');
+  const { instance: next } = await pool.take();
+  assert.is(next.handle(undefined, undefined), 2);
+});
+
+test.run();
