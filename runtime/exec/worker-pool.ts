@@ -17,39 +17,12 @@
 // call runs on whichever is free and warm first, so it pays min(the wait, the load) rather than
 // a cold start every time it spreads to another worker.
 
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { EnokiError } from '../errors.js';
 import { LOAD_TIMEOUT_MS, type EngineStats, type GuestEngine, type Job, type JobResult } from './engine.js';
-import type { FromWorker, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, OutgoingAnswer } from './protocol.js';
-import { createSyncChannel, postSyncReply, serveSyncChannel, type SyncChannelPair } from './sync-channel.js';
-
-interface Pending {
-  job: Job;
-  enqueuedAt: number;
-  resolve: (result: JobResult) => void;
-  reject: (err: EnokiError) => void;
-  /** A worker is loading this call's code for it while it waits for a warm one. */
-  warming?: boolean;
-}
-
-
-interface Slot {
-  /** For logs: workers are numbered as they start. */
-  id: number;
-  worker: Worker;
-  startedAt: number;
-  /** When it last finished a call (or started): idle workers beyond the minimum are stopped. */
-  idleSince: number;
-  ready: Promise<void>;
-  running?: Pending & { id: number; timer: NodeJS.Timeout; queuedMs: number; evicted?: boolean };
-  /** codeKey → warm instance bookkeeping. */
-  warm: Map<string, { lastUsed: number; memoryBytes: number }>;
-  /** The guest waits for a callee (an `invoke` call in progress). */
-  blocked: boolean;
-  /** Its channels misbehaved (see sync-channel.ts): replaced once its running call ends. */
-  inDoubt?: boolean;
-}
+import type { FromWorker, LoadSpec, OutgoingAnswer } from './protocol.js';
+import { postSyncReply, type SyncChannelPair } from './sync-channel.js';
+import { spawnSlot, type Pending, type Slot } from './worker-slot.js';
 
 /** A worker that dies sooner than this after its start counts towards the crash backoff. */
 const YOUNG_MS = 5_000;
@@ -189,73 +162,14 @@ export class WorkerPool implements GuestEngine {
   }
 
   #spawn(): Slot {
-    const channel = createSyncChannel();
-    const calls = createSyncChannel();
-    // Answers to a guest's outgoing requests, read by the busy worker (worlds/sync-io.ts).
-    const events = createSyncChannel();
-    const worker = new Worker(this.options.workerScript ?? new URL('./guest-worker.js', import.meta.url), {
-      workerData: { kv: channel.workerEnd, calls: calls.workerEnd, events: events.workerEnd },
-      transferList: [channel.workerEnd.port, calls.workerEnd.port, events.workerEnd.port],
-      // Caps the JS heap of the worker; wasm linear memory is capped by the memory section.
-      resourceLimits: { maxOldGenerationSizeMb: 512 },
-    });
-    const now = performance.now();
-    const slot: Slot = { id: this.#nextSlotId++, worker, startedAt: now, idleSince: now, warm: new Map(), ready: Promise.resolve(), blocked: false };
-    slot.ready = new Promise((resolve, reject) => {
-      const onMessage = (message: FromWorker) => {
-        if (message.type === 'ready') {
-          // Held until ready so that a starting worker's fate is always heard; then it must not
-          // keep the process alive on its own.
-          worker.unref();
-          resolve();
-        } else if (message.type === 'event') this.#event(slot, message, events);
-        else this.#finish(slot, message);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', (err) => reject(err));
-      worker.once('exit', (code) => reject(new Error(`the worker exited with code ${code} before it was ready`)));
-    });
-    // A host call is served only for the call running on the worker, identified by its id: a
-    // call arriving for another one means the worker's view of its calls is in doubt.
-    const current = (call: HostCall<unknown>) => {
-      const running = slot.running;
-      if (running?.id === call.callId) return running;
-      this.#channelFault(slot, `a host call for call ${call.callId} arrived while ${running ? `call ${running.id}` : 'no call'} runs`);
-      return undefined;
-    };
-    const malformed = () => this.#channelFault(slot, 'a malformed message arrived on a host-call channel');
-    serveSyncChannel<HostCall<KvCall>, KvReply>(
-      channel,
-      async (call) => {
-        const running = current(call);
-        if (!running) return { ok: false, error: { tag: 'unavailable', val: 'no such invocation in progress' } };
-        return running.job.kv(call);
+    return spawnSlot(this.#nextSlotId++, this.options.workerScript, {
+      finish: (slot, message) => this.#finish(slot, message),
+      event: (slot, message, events) => this.#event(slot, message, events),
+      fault: (slot, reason) => this.#channelFault(slot, reason),
+      died: (slot, reason) => {
+        if (!this.#stopped && this.#slots.includes(slot)) this.#replace(slot, reason);
       },
-      (err) => ({ ok: false, error: { tag: 'unavailable', val: String(err) } }),
-      malformed,
-    );
-    serveSyncChannel<HostCall<InvokeCall>, InvokeReply>(
-      calls,
-      async (call) => {
-        const running = current(call);
-        if (!running?.job.invoke) return { ok: false, error: { tag: 'unavailable', val: 'calls are not served here' } };
-        // The job's timer started when it was dispatched.
-        const remainingMs = running.enqueuedAt + running.queuedMs + running.job.timeoutMs - performance.now();
-        slot.blocked = true;
-        try {
-          return await running.job.invoke(call, remainingMs);
-        } finally {
-          slot.blocked = false;
-        }
-      },
-      (err) => ({ ok: false, error: { tag: 'unavailable', val: String(err) } }),
-      malformed,
-    );
-    worker.on('error', (err: Error) => this.#replace(slot, `the worker failed: ${err.message}`));
-    worker.on('exit', (code) => {
-      if (!this.#stopped && this.#slots.includes(slot)) this.#replace(slot, `the worker exited with code ${code}`);
     });
-    return slot;
   }
 
   /**
