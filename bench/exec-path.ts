@@ -14,15 +14,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import pino from 'pino';
-import { CodeCache } from '../runtime/exec/code-cache.js';
+import { CodeCache } from '../runtime/exec/worker/code-cache.js';
 import type { Job } from '../runtime/exec/engine.js';
 import { InlineCode } from '../runtime/exec/inline/inline-code.js';
 import { InlineEngine } from '../runtime/exec/inline/inline-engine.js';
 import { hasJspi } from '../runtime/exec/inline/jspi.js';
 import { TemplateStore } from '../runtime/exec/inline/templates.js';
 import type { KvCall, KvReply } from '../runtime/exec/protocol.js';
-import { createSyncChannel, serveSyncChannel } from '../runtime/exec/sync-channel.js';
-import { WorkerPool } from '../runtime/exec/worker-pool.js';
+import { createSyncChannel, serveSyncChannel } from '../runtime/exec/worker/sync-channel.js';
+import { WorkerPool } from '../runtime/exec/worker/worker-pool.js';
 import { ArtifactStore } from '../runtime/functions/artifact-store.js';
 import { Transpiler } from '../runtime/functions/transpiler.js';
 import { WIT_DIR } from '../runtime/node.js';
@@ -41,7 +41,7 @@ async function syncRoundTrip(): Promise<number[]> {
     async ({ n }) => ({ ok: true, value: n }),
     () => ({ ok: false, error: { tag: 'unavailable' } }),
   );
-  const channelUrl = new URL('../runtime/exec/sync-channel.js', import.meta.url).href;
+  const channelUrl = new URL('../runtime/exec/worker/sync-channel.js', import.meta.url).href;
   const worker = new Worker(
     `const { workerData, parentPort } = require('node:worker_threads');
      import(${JSON.stringify(channelUrl)}).then(({ SyncCaller }) => {

@@ -8,8 +8,8 @@
 
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { CodeCache } from '../../runtime/exec/code-cache.js';
-import { createWasiHost } from '../../runtime/exec/wasi.js';
+import { CodeCache } from '../../runtime/exec/worker/code-cache.js';
+import { createWasiHost } from '../../runtime/exec/worker/wasi.js';
 import { ArtifactStore } from '../../runtime/functions/artifact-store.js';
 import { Transpiler } from '../../runtime/functions/transpiler.js';
 import { WIT_DIR } from '../../runtime/node.js';

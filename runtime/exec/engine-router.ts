@@ -4,7 +4,7 @@
 
 import type { EngineStats, GuestEngine, Job, JobResult } from './engine.js';
 import type { InlineEngine } from './inline/inline-engine.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { WorkerPool } from './worker/worker-pool.js';
 
 export class EngineRouter implements GuestEngine {
   /** Digest → whether the inline engine runs it (decided once per component). */

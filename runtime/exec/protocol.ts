@@ -1,7 +1,7 @@
 // Messages between the executor (main thread) and its guest workers.
 
 import type { WorldName } from '../functions/worlds.js';
-import type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult } from './worlds/http-types.js';
+import type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult } from './worker/worlds/http-types.js';
 
 /** What a worker needs to load one function version: compiled modules travel by structured clone. */
 export interface LoadSpec {

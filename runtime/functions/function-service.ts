@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ReplicaStore } from '../../replication/store/port.js';
 import { validateKeygroupName } from '../../replication/store/version.js';
 import { EnokiError } from '../errors.js';
-import { codeKeyOf, type CodeCache } from '../exec/code-cache.js';
+import { codeKeyOf, type CodeCache } from '../exec/worker/code-cache.js';
 import type { GuestEngine } from '../exec/engine.js';
 import type { KeygroupProvider } from '../kv/keygroups.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';

@@ -36,7 +36,7 @@ export function isWasi02(version: string | undefined): boolean {
   return version === undefined || /^0\.2\.\d+$/.test(version);
 }
 
-/** The sandboxed WASI subset every guest may import (see exec/wasi.ts for what each does). */
+/** The sandboxed WASI subset every guest may import (see exec/worker/wasi.ts and exec/inline/wasi-world.ts for what each does). */
 export const WASI_BASE = new Set([
   'wasi:cli/environment',
   'wasi:cli/exit',

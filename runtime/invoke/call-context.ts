@@ -11,7 +11,7 @@ export interface CallContext {
   depth: number;
   /** What is left of the caller's timeout, ms; absent for call-async, which is not waited for. */
   remainingMs?: number;
-  /** A caller holds a worker of this node while it waits (see exec/worker-pool.ts). */
+  /** A caller holds a worker of this node while it waits (see exec/worker/worker-pool.ts). */
   nested: boolean;
 }
 

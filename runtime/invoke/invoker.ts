@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EnokiError, type ErrorCode } from '../errors.js';
-import { codeKeyOf, type CodeCache } from '../exec/code-cache.js';
+import { codeKeyOf, type CodeCache } from '../exec/worker/code-cache.js';
 import type { GuestEvent, GuestRequest, GuestResponse, OutgoingAnswer } from '../exec/protocol.js';
 import type { GuestEngine, JobResult } from '../exec/engine.js';
 import { HTTP_WORLD, worldOf } from '../functions/worlds.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transpile } from '@bytecodealliance/jco';
 import { suite } from 'uvu';
-import { createWasiHost } from '../../runtime/exec/wasi.js';
+import { createWasiHost } from '../../runtime/exec/worker/wasi.js';
 import * as assert from 'uvu/assert';
 
 const noCalls = (): never => {

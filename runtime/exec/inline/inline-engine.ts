@@ -15,7 +15,7 @@ import type { GuestResponse, LogLine, LogStream } from '../protocol.js';
 import type { GuestHost } from './enoki-world.js';
 import type { InlineCode } from './inline-code.js';
 import { GuestInstance, LinkError, type Linkable } from './linker.js';
-import { WASM_PAGE } from '../memory-limit.js';
+import { WASM_PAGE } from '../worker/memory-limit.js';
 import { checkResponse, describeFailure, guestError } from '../guest-failure.js';
 import { OutputLines } from './output-lines.js';
 

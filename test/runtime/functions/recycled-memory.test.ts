@@ -5,7 +5,7 @@ import { parse } from '@bytecodealliance/jco';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { importDefinedMemory, parseRecycledMemoryField, RECYCLED_MEMORY_MODULE } from '../../../runtime/functions/recycled-memory.js';
-import { MemoryRecycler } from '../../../runtime/exec/worlds/memory-recycler.js';
+import { MemoryRecycler } from '../../../runtime/exec/worker/worlds/memory-recycler.js';
 
 const WAT = `(module
   (import "env" "f" (func $f (result i32)))

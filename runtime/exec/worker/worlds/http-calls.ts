@@ -4,7 +4,7 @@
 // either streamed to the main thread (head, then body chunks, on the worker's port, ahead of the
 // call's `done`) or collected into one response.
 
-import type { GuestEvent, GuestResponse } from '../protocol.js';
+import type { GuestEvent, GuestResponse } from '../../protocol.js';
 import type { HttpCallHost, HttpTypes, OutgoingHttpRequest, OutgoingHttpResult, ResponseSink } from './http-types.js';
 import type { HostEvents } from './sync-io.js';
 

@@ -13,7 +13,7 @@ import {
   serveSyncChannel,
   type SyncChannelPair,
   type SyncRequestEnvelope,
-} from '../../../runtime/exec/sync-channel.js';
+} from '../../../../runtime/exec/worker/sync-channel.js';
 
 interface Outcome {
   replies: unknown[];

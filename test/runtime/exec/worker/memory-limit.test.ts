@@ -3,7 +3,7 @@
 import { parse } from '@bytecodealliance/jco';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { limitMemory, WASM_PAGE } from '../../../runtime/exec/memory-limit.js';
+import { limitMemory, WASM_PAGE } from '../../../../runtime/exec/worker/memory-limit.js';
 
 const LIMIT = 4;
 

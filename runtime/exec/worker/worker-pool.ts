@@ -18,9 +18,9 @@
 // a cold start every time it spreads to another worker.
 
 import type { Logger } from 'pino';
-import { EnokiError } from '../errors.js';
-import { LOAD_TIMEOUT_MS, type EngineStats, type GuestEngine, type Job, type JobResult } from './engine.js';
-import type { FromWorker, LoadSpec, OutgoingAnswer } from './protocol.js';
+import { EnokiError } from '../../errors.js';
+import { LOAD_TIMEOUT_MS, type EngineStats, type GuestEngine, type Job, type JobResult } from '../engine.js';
+import type { FromWorker, LoadSpec, OutgoingAnswer } from '../protocol.js';
 import { postSyncReply, type SyncChannelPair } from './sync-channel.js';
 import { spawnSlot, type Pending, type Slot } from './worker-slot.js';
 

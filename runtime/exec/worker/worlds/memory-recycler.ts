@@ -2,7 +2,7 @@
 // same code (see functions/recycled-memory.ts for why, and for the import that asks for one).
 // Only a memory that did not grow is kept: a new instance must see the size a fresh one has.
 
-import { parseRecycledMemoryField, RECYCLED_MEMORY_MODULE } from '../../functions/recycled-memory.js';
+import { parseRecycledMemoryField, RECYCLED_MEMORY_MODULE } from '../../../functions/recycled-memory.js';
 import { WASM_PAGE } from '../memory-limit.js';
 
 const imported = new WeakMap<WebAssembly.Module, { field: string; min: number; max?: number } | null>();

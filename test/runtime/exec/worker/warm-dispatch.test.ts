@@ -2,7 +2,7 @@
 // or an idle one that loads the function meanwhile) instead of paying a cold start.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
+import { guest, startTestNode, type TestNode } from '../../../helpers/test-node.js';
 
 async function metric(n: TestNode, name: string): Promise<number> {
   const text = await (await fetch(`${n.url}/metrics`)).text();

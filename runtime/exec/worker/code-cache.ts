@@ -1,9 +1,9 @@
 // Compiled core modules per (component, memory limit), shared by every worker: compiling a 12 MB
 // JS component takes ~80 ms and happens once per node process, on the first call.
 
-import { ArtifactStore, type ArtifactMeta } from '../functions/artifact-store.js';
+import { ArtifactStore, type ArtifactMeta } from '../../functions/artifact-store.js';
 import { limitMemory, WASM_PAGE } from './memory-limit.js';
-import type { LoadSpec } from './protocol.js';
+import type { LoadSpec } from '../protocol.js';
 
 export function codeKeyOf(digest: string, memoryLimitBytes: number): string {
   return `${digest}:${memoryLimitBytes / WASM_PAGE}`;

@@ -2,7 +2,7 @@
 // compiling. Worker resourceLimits do not cover wasm memory; a declared maximum makes
 // memory.grow fail inside the guest instead of growing the node's RSS.
 
-import { Reader, u32Leb as writeU32 } from './wasm/binary.js';
+import { Reader, u32Leb as writeU32 } from '../wasm/binary.js';
 
 const MEMORY_SECTION = 5;
 

@@ -3,9 +3,9 @@
 // its channels is a fault that retires it. What the worker says and when it dies go to the pool.
 
 import { Worker } from 'node:worker_threads';
-import type { EnokiError } from '../errors.js';
-import type { Job, JobResult } from './engine.js';
-import type { FromWorker, HostCall, InvokeCall, InvokeReply, KvCall, KvReply } from './protocol.js';
+import type { EnokiError } from '../../errors.js';
+import type { Job, JobResult } from '../engine.js';
+import type { FromWorker, HostCall, InvokeCall, InvokeReply, KvCall, KvReply } from '../protocol.js';
 import { createSyncChannel, serveSyncChannel, type SyncChannelPair } from './sync-channel.js';
 
 export interface Pending {

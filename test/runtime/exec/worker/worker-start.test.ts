@@ -4,8 +4,8 @@
 import pino from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { WorkerPool } from '../../../runtime/exec/worker-pool.js';
-import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
+import { WorkerPool } from '../../../../runtime/exec/worker/worker-pool.js';
+import { guest, startTestNode, type TestNode } from '../../../helpers/test-node.js';
 
 async function workers(n: TestNode): Promise<number> {
   const text = await (await fetch(`${n.url}/metrics`)).text();

@@ -1,7 +1,7 @@
 // The guest side of the `invoke` interface, inside a guest worker: each call blocks the worker on
 // its own sync channel until the main thread has run (or routed) the callee.
 
-import type { GuestRequest, GuestResponse, InvokeCall, InvokeReply } from './protocol.js';
+import type { GuestRequest, GuestResponse, InvokeCall, InvokeReply } from '../protocol.js';
 
 /**
  * jco lifts `list<u8>` into a Uint8Array that may be a view on a larger buffer; posting it would

@@ -2,7 +2,7 @@
 // bucket is a name for the function's keygroup; every operation is a KV call to the main thread,
 // where kv/wasi-keyvalue.ts maps it onto the invocation's keygroup.
 
-import { bucketOf, WASI_KEYVALUE_OPS } from '../../kv/wasi-keyvalue-mapping.js';
+import { bucketOf, WASI_KEYVALUE_OPS } from '../../../kv/wasi-keyvalue-mapping.js';
 
 /** Makes one KV call; throws `{ payload }` (the WIT error) when it failed. */
 export type KvCaller = (op: string, args: unknown[]) => unknown;

@@ -3,8 +3,8 @@
 // and a request waits at most for the one being made.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { GuestEvent } from '../../../../runtime/exec/protocol.js';
-import { CallResponse, SPARE_INSTANCES, SparePool, type HttpInstance } from '../../../../runtime/exec/worlds/http-calls.js';
+import type { GuestEvent } from '../../../../../runtime/exec/protocol.js';
+import { CallResponse, SPARE_INSTANCES, SparePool, type HttpInstance } from '../../../../../runtime/exec/worker/worlds/http-calls.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

@@ -4,7 +4,7 @@
 // streams to the client; outgoing requests (http-outgoing.ts) are handed to the main thread,
 // which checks the function's allow-list and answers on the events channel (see sync-io.ts).
 
-import type { GuestRequest } from '../protocol.js';
+import type { GuestRequest } from '../../protocol.js';
 import { Fields } from './http-fields.js';
 import { createOutgoingHttp } from './http-outgoing.js';
 import type { ShimIo, SyncIo } from './sync-io.js';
