@@ -154,6 +154,7 @@ export const OPERATIONS: Operation[] = [
       query('timeoutMs', 'Per-invocation time limit.', integer('milliseconds', { minimum: 1 })),
       query('memoryMiB', 'Linear memory limit of an instance.', integer('MiB', { minimum: 1 })),
       query('env', 'KEY=VALUE environment of the function; repeat for more.', { type: 'array', items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*=' } }, { explode: true }),
+      query('allowHost', 'A host (host, host:port, *.domain or *) a wasi:http function may send requests to; repeat for more. Without one it reaches none.', { type: 'array', items: { type: 'string' } }, { explode: true }),
     ],
     body: {
       description: 'The WebAssembly component.',

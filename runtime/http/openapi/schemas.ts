@@ -62,8 +62,9 @@ const SCHEMAS = {
       timeoutMs: int(),
       memoryMiB: int(),
       env: { type: 'object', additionalProperties: { type: 'string' } },
+      allowedHosts: array(str(), 'Hosts a wasi:http function may send requests to (deny by default).'),
     },
-    ['kvNode'],
+    ['kvNode', 'allowedHosts'],
   ),
   FunctionVersion: object({
     id: str('v1, v2, … in deploy order.'),
@@ -78,10 +79,11 @@ const SCHEMAS = {
       version: str(),
       digest: str(),
       size: int(),
+      world: { enum: ['enoki:faas/function', 'wasi:http/proxy'], description: 'The world the component targets.' },
       options: ref('FunctionOptions'),
       unchanged: bool('The same component and options were already active: nothing changed.'),
     },
-    ['unchanged'],
+    ['unchanged', 'world'],
   ),
   FunctionList: object({
     functions: array(
