@@ -34,6 +34,11 @@ export class ArtifactStore {
     return path.join(this.root, digest);
   }
 
+  /** The metadata if it has been read since the node started (no I/O): the invocation path's fast way. */
+  cached(digest: string): ArtifactMeta | undefined {
+    return this.#meta.get(digest);
+  }
+
   async get(digest: string): Promise<ArtifactMeta | undefined> {
     const cached = this.#meta.get(digest);
     if (cached) return cached;

@@ -15,52 +15,63 @@ export type InvocationOutcome =
  * Runs `invoke` with a ResponseStream; settles at the response head (a streamed call) or at the
  * end of the call (everything else, and a call that fails before its head). `abort` ends the
  * client's connection at once when a call fails after its head (without it, the body errors).
+ * A call that never announces a head (every call of a function not of the wasi:http world)
+ * costs no stream: the body is made at the head.
  */
-export async function invokeStreaming(invoke: (stream: ResponseStream) => Promise<Invocation>, abort?: () => void): Promise<InvocationOutcome> {
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let cancelled = false;
-  const body = new ReadableStream<Uint8Array>({
-    start: (c) => {
-      controller = c;
-    },
-    cancel: () => {
-      cancelled = true;
-    },
+export function invokeStreaming(invoke: (stream: ResponseStream) => Promise<Invocation>, abort?: () => void): Promise<InvocationOutcome> {
+  return new Promise<InvocationOutcome>((settle, fail) => {
+    let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+    let body: ReadableStream<Uint8Array> | undefined;
+    let cancelled = false;
+    // With a content-length the client takes the body as complete at its last byte, whatever
+    // happens after: the chunk that completes it waits for the end of the call.
+    let declared: number | undefined;
+    let sent = 0;
+    let last: Uint8Array | undefined;
+    const open = (): ReadableStreamDefaultController<Uint8Array> => {
+      if (!controller) {
+        body = new ReadableStream<Uint8Array>({
+          start: (c) => {
+            controller = c;
+          },
+          cancel: () => {
+            cancelled = true;
+          },
+        });
+      }
+      return controller!;
+    };
+    let headSeen = false;
+    invoke({
+      head: (h) => {
+        if (headSeen) return;
+        headSeen = true;
+        const length = h.headers.find(([name]) => name === 'content-length')?.[1];
+        declared = length !== undefined && /^\s*\d+\s*$/.test(length) ? Number(length) : undefined;
+        open();
+        settle({ kind: 'streamed', head: h, body: body! });
+      },
+      chunk: (bytes) => {
+        if (cancelled) return;
+        sent += bytes.byteLength;
+        if (declared !== undefined && sent >= declared) last = bytes;
+        else open().enqueue(bytes);
+      },
+    }).then(
+      (invocation) => {
+        // Not streamed, or streamed without a head (nothing was announced): answered whole.
+        if (!headSeen) return settle({ kind: 'whole', invocation });
+        if (cancelled) return;
+        if (last) controller!.enqueue(last);
+        controller!.close();
+      },
+      (err: unknown) => {
+        if (!headSeen) return fail(err);
+        if (cancelled) return;
+        // The server then cancels the body itself; an errored body would also be logged by it.
+        if (abort) abort();
+        else controller!.error(err);
+      },
+    );
   });
-  let announce!: (head: StreamedHead) => void;
-  const head = new Promise<StreamedHead>((resolve) => (announce = resolve));
-  // With a content-length the client takes the body as complete at its last byte, whatever
-  // happens after: the chunk that completes it waits for the end of the call.
-  let declared: number | undefined;
-  let sent = 0;
-  let last: Uint8Array | undefined;
-  const done = invoke({
-    head: (h) => {
-      const length = h.headers.find(([name]) => name === 'content-length')?.[1];
-      declared = length !== undefined && /^\s*\d+\s*$/.test(length) ? Number(length) : undefined;
-      announce(h);
-    },
-    chunk: (bytes) => {
-      if (cancelled) return;
-      sent += bytes.byteLength;
-      if (declared !== undefined && sent >= declared) last = bytes;
-      else controller.enqueue(bytes);
-    },
-  });
-  const first = await Promise.race([head.then((h) => ({ head: h })), done.then((invocation) => ({ invocation }))]);
-  if ('invocation' in first && !first.invocation.streamed) return { kind: 'whole', invocation: first.invocation };
-  done.then(
-    () => {
-      if (cancelled) return;
-      if (last) controller.enqueue(last);
-      controller.close();
-    },
-    (err: unknown) => {
-      if (cancelled) return;
-      // The server then cancels the body itself; an errored body would also be logged by it.
-      if (abort) abort();
-      else controller.error(err);
-    },
-  );
-  return { kind: 'streamed', head: 'head' in first ? first.head : await head, body };
 }

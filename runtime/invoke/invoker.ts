@@ -99,7 +99,7 @@ export class Invoker {
     let truncated = false;
     const caller = context?.callerId;
     try {
-      const meta = await artifacts.get(version.digest);
+      const meta = artifacts.cached(version.digest) ?? (await artifacts.get(version.digest));
       if (!meta) throw new EnokiError('ERR_INTERNAL', `the artefact of ${name} ${version.id} is missing`);
       const { backend, keygroup } = await this.deps.kvBackends.open(options);
       // Atomic operations are applied during the call; their writes go to replication at once.
@@ -115,7 +115,8 @@ export class Invoker {
         context?.remainingMs === undefined ? options.timeoutMs : Math.max(1, Math.min(options.timeoutMs, Math.ceil(context.remainingMs)));
       const calls = this.deps.calls;
       const self = { fn: name, invocationId, depth: context?.depth ?? 0 };
-      const wasiKv = new WasiKeyvalue(kv, this.deps.kvLimits.maxScanCount);
+      // Made at the first wasi:keyvalue call: components of Enoki's own world never make one.
+      let wasiKv: WasiKeyvalue | undefined;
       const streamed = stream !== undefined && worldOf(meta) === HTTP_WORLD;
       const deadline = performance.now() + timeoutMs;
       const denied: string[] = [];
@@ -144,7 +145,7 @@ export class Invoker {
         timeoutMs,
         memoryLimitBytes,
         maxLogBytes: this.deps.logBytesPerInvocation,
-        kv: (call) => (isWasiKeyvalueOp(call.op) ? wasiKv.handle(call) : kv.handle(call)),
+        kv: (call) => (isWasiKeyvalueOp(call.op) ? (wasiKv ??= new WasiKeyvalue(kv, this.deps.kvLimits.maxScanCount)).handle(call) : kv.handle(call)),
         invoke: calls && ((call, remainingMs) => calls.handle(call, self, remainingMs)),
         nested: context?.nested,
         stream: streamed,
@@ -164,7 +165,7 @@ export class Invoker {
       }
       let applied;
       try {
-        applied = await kv.commit();
+        applied = kv.writeCount > 0 ? await kv.commit() : [];
       } catch (err) {
         throw new EnokiError('ERR_COMMIT_FAILED', `${name}: its writes could not be committed: ${(err as Error).message}`, {
           invocationId,
@@ -229,16 +230,17 @@ export class Invoker {
   ): void {
     const durationMs = performance.now() - started;
     this.deps.metrics.record({ fn, durationMs, cold, errorCode: error?.code });
+    // One shape for every entry (absent fields undefined, which JSON leaves out).
     this.deps.logs.add(fn, {
       invocationId,
-      at: new Date().toISOString(),
+      at: Date.now(),
       version,
       durationMs: Math.round(durationMs * 1000) / 1000,
       status,
       cold,
       lines,
       truncated,
-      ...(caller !== undefined && { caller }),
+      caller,
       error: error && { code: error.code, message: error.message },
     });
     if (error?.blame === 'host') this.deps.logger.error({ fn, invocationId, err: error }, 'invocation failed');

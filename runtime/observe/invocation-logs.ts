@@ -33,50 +33,81 @@ export interface LogPage {
   next?: number;
 }
 
+/** An entry as the invoker hands it over: `at` may be epoch milliseconds, made ISO text when read. */
+export type NewInvocationLog = Omit<InvocationLog, 'at'> & { at: string | number };
+
+type StoredLog = Omit<NumberedLog, 'at'> & { at: string | number };
+
 /** The log text an entry holds (its lines and error), as counted against the budget. */
-function textBytes(entry: InvocationLog): number {
+function textBytes(entry: NewInvocationLog): number {
   let n = entry.error?.message.length ?? 0;
   for (const line of entry.lines) n += line.message.length;
   return n;
 }
 
+/** One function's entries: items[head..] are kept, oldest first; the dropped prefix is cut off now and then. */
+interface FunctionLog {
+  items: (StoredLog | undefined)[];
+  head: number;
+  next: number;
+  bytes: number;
+}
+
+/** Dropped slots at the front of a list before it is compacted (and at least half of it). */
+const COMPACT_AFTER = 256;
+
 export class InvocationLogs {
-  readonly #entries = new Map<string, { list: NumberedLog[]; next: number; bytes: number }>();
+  readonly #entries = new Map<string, FunctionLog>();
 
   constructor(
     readonly perFunction: number,
     readonly bytesPerFunction = Infinity,
   ) {}
 
-  add(fn: string, entry: InvocationLog): void {
+  /** Keeps the entry (add owns it from here: it is numbered in place, not copied). */
+  add(fn: string, entry: NewInvocationLog): void {
     let log = this.#entries.get(fn);
-    if (!log) this.#entries.set(fn, (log = { list: [], next: 1, bytes: 0 }));
-    log.list.push({ ...entry, seq: log.next++ });
+    if (!log) this.#entries.set(fn, (log = { items: [], head: 0, next: 1, bytes: 0 }));
+    const stored = entry as StoredLog;
+    stored.seq = log.next++;
+    log.items.push(stored);
     log.bytes += textBytes(entry);
     // The newest entry always stays, whatever its size (it is within the per-invocation cap).
-    while (log.list.length > 1 && (log.list.length > this.perFunction || log.bytes > this.bytesPerFunction)) {
-      log.bytes -= textBytes(log.list.shift()!);
+    // Dropping the oldest moves nothing: its slot is cleared and the front advances.
+    while (log.items.length - log.head > 1 && (log.items.length - log.head > this.perFunction || log.bytes > this.bytesPerFunction)) {
+      log.bytes -= textBytes(log.items[log.head]!);
+      log.items[log.head++] = undefined;
+    }
+    if (log.head >= COMPACT_AFTER && log.head * 2 >= log.items.length) {
+      log.items = log.items.slice(log.head);
+      log.head = 0;
     }
   }
 
   /** The `limit` newest entries older than `before` (all kept ones without it), oldest first. */
   page(fn: string, options: { limit?: number; before?: number } = {}): LogPage {
-    const list = this.#entries.get(fn)?.list ?? [];
-    let end = list.length;
+    const log = this.#entries.get(fn);
+    if (!log) return { invocations: [] };
+    const { items, head } = log;
+    let end = items.length;
     if (options.before !== undefined) {
       // Sequence numbers increase along the list: find the first entry not older than `before`.
-      let lo = 0;
-      let hi = list.length;
+      let lo = head;
+      let hi = items.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (list[mid].seq < options.before) lo = mid + 1;
+        if (items[mid]!.seq < options.before) lo = mid + 1;
         else hi = mid;
       }
       end = lo;
     }
-    const start = Math.max(0, end - Math.max(0, options.limit ?? this.perFunction));
-    const invocations = list.slice(start, end);
-    return start > 0 && invocations.length > 0 ? { invocations, next: invocations[0].seq } : { invocations };
+    const start = Math.max(head, end - Math.max(0, options.limit ?? this.perFunction));
+    const invocations = items.slice(start, end).map((e) => {
+      // Formatted once, when first read: most entries never are.
+      if (typeof e!.at === 'number') e!.at = new Date(e!.at).toISOString();
+      return e as NumberedLog;
+    });
+    return start > head && invocations.length > 0 ? { invocations, next: invocations[0].seq } : { invocations };
   }
 
   /** Newest last; `limit` keeps the most recent. */

@@ -12,12 +12,13 @@ import { EnokiError } from '../../errors.js';
 import type { EngineStats, FailureKind, GuestEngine, Job, JobResult } from '../engine.js';
 import { LOAD_TIMEOUT_MS } from '../engine.js';
 import type { GuestResponse, LogLine, LogStream } from '../protocol.js';
-import type { GuestHost } from './enoki-world.js';
+import type { GuestHost, HandleResult } from './enoki-world.js';
 import type { InlineCode } from './inline-code.js';
 import { GuestInstance, LinkError, type Linkable } from './linker.js';
 import { WASM_PAGE } from '../worker/memory-limit.js';
 import { checkResponse, describeFailure, guestError } from '../guest-failure.js';
 import { OutputLines } from './output-lines.js';
+import { DeadlineWatch } from './deadline-watch.js';
 
 export interface InlineEngineOptions {
   code: InlineCode;
@@ -57,6 +58,7 @@ export class InlineEngine implements GuestEngine {
   readonly #codes = new Map<string, Code>();
   /** Compiled templates whose code a prewarming call has run (see #warmCompiledCode). */
   readonly #warmedTemplates = new WeakSet<WebAssembly.Module>();
+  readonly #deadlines = new DeadlineWatch();
   #busy = 0;
   #queued = 0;
   #stopped = false;
@@ -254,16 +256,25 @@ export class InlineEngine implements GuestEngine {
       },
     };
     this.#busy++;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), job.timeoutMs + 1);
-    });
-    // A last line without a newline belongs to this call's log too.
-    const call = instance.handle(host, job.request!, deadline).finally(() => output.end());
-    // An abandoned call still settles later; nobody waits for it then.
-    call.catch(() => undefined);
     try {
-      const outcome = await Promise.race([call, timedOut]);
+      // Settles with the call, or with 'timeout' once its deadline has passed (an abandoned call
+      // still settles later; nobody waits for it then). A last line without a newline belongs to
+      // this call's log too.
+      const outcome = await new Promise<HandleResult | 'timeout'>((resolve, reject) => {
+        const watched = this.#deadlines.watch(deadline + 1, () => resolve('timeout'));
+        instance.handle(host, job.request!, deadline).then(
+          (result) => {
+            this.#deadlines.unwatch(watched);
+            output.end();
+            resolve(result);
+          },
+          (err: unknown) => {
+            this.#deadlines.unwatch(watched);
+            output.end();
+            reject(err);
+          },
+        );
+      });
       if (outcome === 'timeout') {
         instance.meter.abandon();
         this.#discard(code);
@@ -293,7 +304,6 @@ export class InlineEngine implements GuestEngine {
       const failure = describeFailure(err, instance.memoryBytes(), job.memoryLimitBytes, logs);
       return { failure, cold, logs, logsTruncated, queuedMs };
     } finally {
-      clearTimeout(timer);
       this.#busy--;
     }
   }
