@@ -1,8 +1,8 @@
 // Scenario 8, a fresh clone as a new user meets it: `git clone` of this repository at its HEAD
 // commit into a temporary folder, `npm install` (timed on its own: it depends on the network and
 // npm's cache), then `npm start` until the first `GET /fn/counter` answers 200, with the time of
-// each phase npm runs (the prestart build of the TypeScript, then of the functions, then the node
-// deploying its examples) so the report says what dominates. Then restarts: that node stopped and
+// each phase npm runs (the prestart compilation of the TypeScript, the node starting, then the
+// examples being built and deployed until counter answers) so the report says what dominates. Then restarts: that node stopped and
 // started again with `npm start`, and with `enoki start --examples` directly (the CLI with the
 // same Node), each timed to its first 200. Uncommitted changes of the checkout are not in the clone.
 
@@ -22,7 +22,7 @@ export interface FreshCloneSettings {
 export interface StartPhases {
   /** Spawn → first 200 of GET /fn/counter, ms. */
   totalMs: number;
-  /** Spawn → npm's prestart `build` (tsc) begins, and each later phase's start, ms since spawn. */
+  /** Spawn → npm's prestart (the TypeScript's compilation) begins, and each later phase's start, ms since spawn. */
   marks: Record<string, number>;
   /** Lines of build:functions: how many guests it built and how many it found current. */
   guestsBuilt: number;
@@ -83,13 +83,15 @@ async function startAndServe(clone: string, command: string, args: string[], tim
   let url: string | undefined;
   const onLine = (line: string) => {
     const ms = Math.round(performance.now() - t);
-    const script = /^> \S+ (build|build:functions|start)$/.exec(line.trim());
+    const script = /^> \S+ (prestart|build|build:functions|start)$/.exec(line.trim());
     if (script && marks[script[1]] === undefined) marks[script[1]] = ms;
     const current = /^(\S+): cached \(/.exec(line);
     if (current) cached.add(current[1]);
     const building = /building (\S+) .*done in \d/.exec(line);
     if (building) built.add(building[1]);
-    const listening = /listening on (\S+)/.exec(line);
+    // `npm start` says where it serves at once ("serving on URL; building…") and "listening on
+    // URL" once every example is deployed; the first served request can come before that.
+    const listening = /(?:serving|listening) on (http:\/\/[^\s;]+)/.exec(line);
     if (listening && !url) {
       url = listening[1];
       marks.listening = ms;
@@ -189,7 +191,7 @@ export async function freshCloneScenario(s: FreshCloneSettings): Promise<FreshCl
 
 /** The phases of one `npm start`, as [phase, ms] from its marks. */
 function phases(p: StartPhases): Array<[string, number]> {
-  const order = ['build', 'build:functions', 'start', 'listening'];
+  const order = ['prestart', 'build', 'build:functions', 'start', 'listening'];
   const at = order.map((k) => [k, p.marks[k]] as const).filter(([, v]) => v !== undefined) as Array<[string, number]>;
   const out: Array<[string, number]> = [];
   let previous = 0;
@@ -197,7 +199,13 @@ function phases(p: StartPhases): Array<[string, number]> {
   for (const [name, ms] of at) {
     out.push([previousName, ms - previous]);
     previous = ms;
-    previousName = name === 'build' ? 'prestart: tsc (npm run build)' : name === 'build:functions' ? 'prestart: building the guests (npm run build:functions)' : name === 'start' ? 'the node starting and deploying the examples' : 'listening → first 200 of /fn/counter';
+    previousName =
+      name === 'prestart'
+        ? 'prestart: compiling the TypeScript unless dist/ is current'
+        : name === 'build'
+          ? 'prestart: tsc (npm run build)'
+          : name === 'build:functions'
+            ? 'prestart: building the guests (npm run build:functions)' : name === 'start' ? 'the node starting (until it serves)' : 'serving → first 200 of /fn/counter (the examples built and deployed, counter first)';
   }
   out.push([previousName, p.totalMs - previous]);
   return out;

@@ -1,0 +1,63 @@
+// `npm start`'s prestart: compiles the TypeScript (`tsc --incremental`, what `npm run build`
+// does) unless the last compilation it started is newer than every source. tsc's own no-op
+// check loads the compiler and takes about half a second; a restart should not pay that. A
+// compilation that fails leaves no stamp, so the next start compiles (and fails) again.
+// Plain JavaScript: it runs before there is anything compiled.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const stamp = path.join(root, 'dist', '.compiled');
+/** tsconfig.json's include, and the files that change what a compilation produces. */
+const SOURCE_DIRS = ['runtime', 'replication', 'functions', 'bench', 'test'];
+const CONFIG_FILES = ['tsconfig.json', 'package.json', 'package-lock.json'];
+
+function mtimeMs(file) {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether any source (a .ts file under the source folders, or a config file) is newer than `since`. */
+function changedSince(since) {
+  for (const file of CONFIG_FILES) if ((mtimeMs(path.join(root, file)) ?? 0) > since) return true;
+  const pending = SOURCE_DIRS.map((dir) => path.join(root, dir));
+  while (pending.length > 0) {
+    const dir = pending.pop();
+    let entries;
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    // A folder's own time changes when a file in it is added, removed or renamed.
+    if ((mtimeMs(dir) ?? 0) > since) return true;
+    for (const entry of entries) {
+      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) pending.push(full);
+      else if (entry.name.endsWith('.ts') && (mtimeMs(full) ?? 0) > since) return true;
+    }
+  }
+  return false;
+}
+
+const last = mtimeMs(stamp);
+if (last !== undefined && !changedSince(last)) process.exit(0);
+
+const started = new Date();
+// The compiler npm installed for this project (its package exports no path to its bin).
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json'), '--incremental'], { stdio: 'inherit' });
+if (result.status !== 0) {
+  fs.rmSync(stamp, { force: true });
+  process.exit(result.status ?? 1);
+}
+// The time the compilation began: a source saved while it ran is newer, and is compiled next time.
+fs.writeFileSync(stamp, '');
+fs.utimesSync(stamp, started, started);
