@@ -154,6 +154,10 @@ export class LevelReplicaStore implements ReplicaStore {
   }
 
   async getKeygroup(name: string): Promise<KeygroupInfo | undefined> {
+    return this.getKeygroupSync(name);
+  }
+
+  getKeygroupSync(name: string): KeygroupInfo | undefined {
     this.assertOpen();
     const info = this.keygroups.get(name);
     return info && { ...info };

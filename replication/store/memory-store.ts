@@ -89,6 +89,10 @@ export class MemoryReplicaStore implements ReplicaStore {
   }
 
   async getKeygroup(name: string): Promise<KeygroupInfo | undefined> {
+    return this.getKeygroupSync(name);
+  }
+
+  getKeygroupSync(name: string): KeygroupInfo | undefined {
     this.assertOpen();
     const info = this.keygroups.get(name)?.info;
     return info && { ...info };

@@ -78,6 +78,8 @@ export interface ReplicaStore {
    */
   setKeygroupExpiry(name: string, expiry: number): Promise<void>;
   getKeygroup(name: string): Promise<KeygroupInfo | undefined>;
+  /** getKeygroup() answered without waiting, for stores that can. Optional: callers fall back to getKeygroup(). */
+  getKeygroupSync?(name: string): KeygroupInfo | undefined;
   listKeygroups(): Promise<KeygroupInfo[]>;
 
   /**

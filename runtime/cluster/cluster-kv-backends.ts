@@ -4,7 +4,7 @@
 import type { NamingService } from '../../replication/naming/port.js';
 import type { KeygroupInfo } from '../../replication/store/port.js';
 import { EnokiError } from '../errors.js';
-import type { KvBackend, KvBackends } from '../kv/kv-backend.js';
+import type { KvBackends, OpenedKv } from '../kv/kv-backend.js';
 import { RemoteKvBackend } from '../kv/remote-kv-backend.js';
 import { GrpcRemoteReplica } from './grpc-remote-replica.js';
 import type { RemoteNodes } from './remote-nodes.js';
@@ -16,13 +16,17 @@ export class ClusterKvBackends implements KvBackends {
     private readonly options: { nodeId: string; naming: NamingService; local: KvBackends; remotes: RemoteNodes },
   ) {}
 
-  async open(fn: { keygroup: string; kvNode?: string }): Promise<{ backend: KvBackend; keygroup: KeygroupInfo }> {
-    const { nodeId, naming, local, remotes } = this.options;
+  open(fn: { keygroup: string; kvNode?: string }): OpenedKv | Promise<OpenedKv> {
+    const { nodeId, local } = this.options;
     if (fn.kvNode === undefined || fn.kvNode === nodeId) return local.open(fn);
+    return this.#openRemote(fn.kvNode, fn.keygroup);
+  }
+
+  async #openRemote(node: string, keygroupName: string): Promise<OpenedKv> {
+    const { naming, remotes } = this.options;
     // The naming service is read from a watched cache: no wide-area round trip per invocation.
-    const info = await naming.getKeygroup(fn.keygroup);
-    if (!info) throw new EnokiError('ERR_KEYGROUP_NOT_FOUND', `keygroup ${fn.keygroup} does not exist in the cluster`);
-    const node = fn.kvNode;
+    const info = await naming.getKeygroup(keygroupName);
+    if (!info) throw new EnokiError('ERR_KEYGROUP_NOT_FOUND', `keygroup ${keygroupName} does not exist in the cluster`);
     let backend = this.#remote.get(node);
     if (!backend) {
       backend = new RemoteKvBackend(new GrpcRemoteReplica(node, () => remotes.client(node)));

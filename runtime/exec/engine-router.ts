@@ -9,6 +9,8 @@ import type { WorkerPool } from './worker/worker-pool.js';
 export class EngineRouter implements GuestEngine {
   /** Digest → whether the inline engine runs it (decided once per component). */
   readonly #inlineFor = new Map<string, Promise<boolean>>();
+  /** The same decisions once settled. */
+  readonly #decided = new Map<string, boolean>();
   #pool?: Promise<WorkerPool>;
   #started?: WorkerPool;
 
@@ -22,8 +24,11 @@ export class EngineRouter implements GuestEngine {
     if (!this.inline) await this.#workers();
   }
 
-  async run(job: Job): Promise<JobResult> {
-    return (await this.#engineFor(job)).run(job);
+  run(job: Job): Promise<JobResult> {
+    // Decided before for this component (every call but its first): no extra turn of the loop.
+    const known = this.#decided.get(job.meta.digest);
+    if (known === true && this.inline && job.meta.world === undefined) return this.inline.run(job);
+    return this.#engineFor(job).then((engine) => engine.run(job));
   }
 
   async prewarm(job: Omit<Job, 'request'>): Promise<boolean> {
@@ -70,8 +75,15 @@ export class EngineRouter implements GuestEngine {
     let decision = this.#inlineFor.get(job.meta.digest);
     if (!decision) {
       // A component the inline engine cannot even read is left to the workers (and jco's checks).
-      decision = this.inline.accepts(job).catch(() => false);
-      this.#inlineFor.set(job.meta.digest, decision);
+      const digest = job.meta.digest;
+      decision = this.inline
+        .accepts(job)
+        .catch(() => false)
+        .then((inline) => {
+          if (this.#inlineFor.get(digest) === decision) this.#decided.set(digest, inline);
+          return inline;
+        });
+      this.#inlineFor.set(digest, decision);
     }
     return decision;
   }

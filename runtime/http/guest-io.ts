@@ -145,8 +145,9 @@ export function guestHttpResponse(
     else headers[name] = `${seen as string}, ${value}`;
   }
   // Reserved for the node's own errors, so that a node forwarding a call can tell them apart.
-  delete headers['x-enoki-error-code'];
-  for (const [name, value] of Object.entries(extra)) headers[name] = value;
+  // (Deleted only when present: a delete turns the object into a slow dictionary.)
+  if (headers['x-enoki-error-code'] !== undefined) delete headers['x-enoki-error-code'];
+  for (const name in extra) headers[name] = extra[name];
   const nullBody = status === 204 || status === 304 || status < 200;
   if (!nullBody && headers['content-type'] === undefined) headers['content-type'] = DEFAULT_CONTENT_TYPE;
   if (nullBody && !(guestBody instanceof Uint8Array)) void guestBody.cancel();

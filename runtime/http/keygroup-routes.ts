@@ -54,7 +54,7 @@ export function keygroupRoutes(deps: KeygroupRouteDeps & { adminToken: string; m
   const app = new Hono();
   app.use('*', requireAdmin(deps.adminToken));
 
-  const open = (name: string) => guarded(() => backends.open({ keygroup: name }));
+  const open = (name: string) => guarded(async () => backends.open({ keygroup: name }));
 
   app.get('/', async (c) => c.json({ keygroups: (await store.listKeygroups()).sort((a, b) => (a.name < b.name ? -1 : 1)) }));
 

@@ -101,7 +101,8 @@ export class Invoker {
     try {
       const meta = artifacts.cached(version.digest) ?? (await artifacts.get(version.digest));
       if (!meta) throw new EnokiError('ERR_INTERNAL', `the artefact of ${name} ${version.id} is missing`);
-      const { backend, keygroup } = await this.deps.kvBackends.open(options);
+      const opened = this.deps.kvBackends.open(options);
+      const { backend, keygroup } = opened instanceof Promise ? await opened : opened;
       // Atomic operations are applied during the call; their writes go to replication at once.
       const kv = new InvocationKv(backend, keygroup, this.deps.kvLimits, (applied) =>
         this.deps.replicator.replicate(applied).catch((err: unknown) => {

@@ -50,7 +50,13 @@ export interface KvBackend {
 
 /** Finds the backend for a function's keygroup at the start of each invocation. */
 export interface KvBackends {
-  open(options: { keygroup: string; kvNode?: string }): Promise<{ backend: KvBackend; keygroup: KeygroupInfo }>;
+  /** Answers at once where it can (the local replica), else with a promise. */
+  open(options: { keygroup: string; kvNode?: string }): OpenedKv | Promise<OpenedKv>;
+}
+
+export interface OpenedKv {
+  backend: KvBackend;
+  keygroup: KeygroupInfo;
 }
 
 const isConflict = (err: unknown) => err instanceof StoreError && err.code === 'ERR_VERSION_CONFLICT';
@@ -155,9 +161,17 @@ export class LocalKvBackends implements KvBackends {
     this.#backend = new StoreKvBackend(store);
   }
 
-  async open({ keygroup: name }: { keygroup: string }): Promise<{ backend: KvBackend; keygroup: KeygroupInfo }> {
-    const keygroup = await this.store.getKeygroup(name);
-    if (!keygroup) throw new EnokiError('ERR_KEYGROUP_NOT_FOUND', `keygroup ${name} does not exist on this node`);
-    return { backend: this.#backend, keygroup };
+  open({ keygroup: name }: { keygroup: string }): OpenedKv | Promise<OpenedKv> {
+    const found = (keygroup: KeygroupInfo | undefined): OpenedKv => {
+      if (!keygroup) throw new EnokiError('ERR_KEYGROUP_NOT_FOUND', `keygroup ${name} does not exist on this node`);
+      return { backend: this.#backend, keygroup };
+    };
+    if (!this.store.getKeygroupSync) return this.store.getKeygroup(name).then(found);
+    // Thrown as a rejection, as from the asynchronous path.
+    try {
+      return found(this.store.getKeygroupSync(name));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 }

@@ -74,10 +74,22 @@ export class InlineEngine implements GuestEngine {
     return (await this.options.code.reason(job.meta)) === undefined;
   }
 
-  async run(job: Job): Promise<JobResult> {
-    if (this.#stopped) throw new EnokiError('ERR_SHUTTING_DOWN', 'the node is shutting down');
+  run(job: Job): Promise<JobResult> {
+    if (this.#stopped) return Promise.reject(new EnokiError('ERR_SHUTTING_DOWN', 'the node is shutting down'));
     const started = performance.now();
-    const code = this.#code(job);
+    let code: Code;
+    try {
+      code = this.#code(job);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // A warm instance is idle (the common case): straight to the call, no turn of the loop.
+    const idle = job.request ? code.idle.pop() : undefined;
+    if (idle) return this.#call(code, idle.instance, job, false, performance.now() - started);
+    return this.#runTaking(code, job, started);
+  }
+
+  async #runTaking(code: Code, job: Job, started: number): Promise<JobResult> {
     let instance: GuestInstance;
     let cold = false;
     try {
