@@ -1,5 +1,6 @@
 // `npm start`'s prestart: compiles the TypeScript (`tsc --incremental`, what `npm run build`
-// does) unless the last compilation it started is newer than every source. tsc's own no-op
+// does) unless the last compilation it started is newer than every source and found the same
+// list of them (a removed or added file is a change too). tsc's own no-op
 // check loads the compiler and takes about half a second; a restart should not pay that. A
 // compilation that fails leaves no stamp, so the next start compiles (and fails) again.
 // Plain JavaScript: it runs before there is anything compiled.
@@ -23,9 +24,9 @@ function mtimeMs(file) {
   }
 }
 
-/** Whether any source (a .ts file under the source folders, or a config file) is newer than `since`. */
-function changedSince(since) {
-  for (const file of CONFIG_FILES) if ((mtimeMs(path.join(root, file)) ?? 0) > since) return true;
+/** The .ts files under the source folders with their modification times. */
+function sources() {
+  const found = [];
   const pending = SOURCE_DIRS.map((dir) => path.join(root, dir));
   while (pending.length > 0) {
     const dir = pending.pop();
@@ -35,20 +36,28 @@ function changedSince(since) {
     } catch {
       continue;
     }
-    // A folder's own time changes when a file in it is added, removed or renamed.
-    if ((mtimeMs(dir) ?? 0) > since) return true;
     for (const entry of entries) {
       if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) pending.push(full);
-      else if (entry.name.endsWith('.ts') && (mtimeMs(full) ?? 0) > since) return true;
+      else if (entry.name.endsWith('.ts')) found.push({ file: path.relative(root, full), mtimeMs: mtimeMs(full) ?? Infinity });
     }
   }
-  return false;
+  return found.sort((a, b) => (a.file < b.file ? -1 : 1));
 }
 
+/** What the stamp records: the list of sources, so that a removed or added file counts as a change. */
+const listOf = (files) => files.map((f) => f.file).join('\n');
+
+const files = sources();
 const last = mtimeMs(stamp);
-if (last !== undefined && !changedSince(last)) process.exit(0);
+if (last !== undefined) {
+  const unchanged =
+    CONFIG_FILES.every((file) => (mtimeMs(path.join(root, file)) ?? 0) <= last) &&
+    files.every((f) => f.mtimeMs <= last) &&
+    fs.readFileSync(stamp, 'utf8') === listOf(files);
+  if (unchanged) process.exit(0);
+}
 
 const started = new Date();
 // The compiler npm installed for this project (its package exports no path to its bin).
@@ -59,5 +68,5 @@ if (result.status !== 0) {
   process.exit(result.status ?? 1);
 }
 // The time the compilation began: a source saved while it ran is newer, and is compiled next time.
-fs.writeFileSync(stamp, '');
+fs.writeFileSync(stamp, listOf(files));
 fs.utimesSync(stamp, started, started);
