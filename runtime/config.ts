@@ -120,6 +120,17 @@ export interface ClusterConfig {
 
 export const DEFAULT_REMOTE_KV_DEADLINE_MS = 2000;
 
+/**
+ * The default budget for warm instances' linear memory: a quarter of the memory the process may
+ * use — its cgroup's limit where it has one (a container, `systemd-run -p MemoryMax=`), else the
+ * machine's — between 64 MiB and 1 GiB. `constrained` is process.constrainedMemory(): 0, or a
+ * huge number, when there is no limit.
+ */
+export function instanceBudgetMiB(totalBytes: number, constrainedBytes: number): number {
+  const available = constrainedBytes > 0 && constrainedBytes < totalBytes ? constrainedBytes : totalBytes;
+  return Math.max(64, Math.min(1024, Math.floor(available / 4 / (1024 * 1024))));
+}
+
 export const DEFAULTS: NodeConfig = {
   port: 8080,
   host: '0.0.0.0',
@@ -136,7 +147,7 @@ export const DEFAULTS: NodeConfig = {
   maxTimeoutMs: 300_000,
   defaultMemoryMiB: 128,
   maxMemoryMiB: 2048,
-  instanceMemoryBudgetMiB: 1024,
+  instanceMemoryBudgetMiB: instanceBudgetMiB(os.totalmem(), process.constrainedMemory?.() ?? 0),
   maxQueue: 1000,
   maxCallDepth: 8,
   callWorkers: 8,

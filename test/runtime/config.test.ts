@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULTS, loadConfig } from '../../runtime/config.js';
+import { DEFAULTS, instanceBudgetMiB, loadConfig } from '../../runtime/config.js';
 import { EnokiError } from '../../runtime/errors.js';
 
 function invalid(env: NodeJS.ProcessEnv, mentions: string): void {
@@ -20,6 +20,21 @@ function invalid(env: NodeJS.ProcessEnv, mentions: string): void {
 
 test('an empty environment gives the defaults', () => {
   assert.equal(loadConfig({}, {}), { ...DEFAULTS, dataDir: path.resolve(DEFAULTS.dataDir) });
+});
+
+test('the warm-instance memory budget follows the memory the node may use', () => {
+  const MiB = 1024 * 1024;
+  const GiB = 1024 * MiB;
+  // A node in a 512 MiB cgroup on a large machine keeps a quarter of its limit for instances.
+  assert.is(instanceBudgetMiB(24 * GiB, 512 * MiB), 128);
+  // No limit: Node reports 0 (older versions) or a huge number; the machine's memory counts, capped.
+  assert.is(instanceBudgetMiB(24 * GiB, 0), 1024);
+  assert.is(instanceBudgetMiB(24 * GiB, 2 ** 64), 1024);
+  // A 1 GB device without a cgroup limit, and a tiny limit (the floor).
+  assert.is(instanceBudgetMiB(1 * GiB, 0), 256);
+  assert.is(instanceBudgetMiB(24 * GiB, 128 * MiB), 64);
+  // An explicit setting still wins.
+  assert.is(loadConfig({}, { ENOKI_INSTANCE_MEMORY_BUDGET_MIB: '300' }).instanceMemoryBudgetMiB, 300);
 });
 
 test('environment variables override defaults', () => {
