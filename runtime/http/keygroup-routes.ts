@@ -12,7 +12,7 @@ import { EnokiError, ERROR_TABLE, type ErrorCode } from '../errors.js';
 import type { WriteReplicator } from '../kv/keygroups.js';
 import type { KvBackends, KvSibling } from '../kv/kv-backend.js';
 import { requireAdmin } from './auth.js';
-import { tooLarge } from './respond.js';
+import { queryOnce, tooLarge } from './respond.js';
 
 export interface KeygroupRouteDeps {
   store: ReplicaStore;
@@ -68,9 +68,9 @@ export function keygroupRoutes(deps: KeygroupRouteDeps & { adminToken: string; m
   // `next` is where the following page starts, absent after the last item.
   app.get('/:kg/items', async (c) => {
     const name = c.req.param('kg');
-    const count = countOption(c.req.query('count'));
+    const count = countOption(queryOnce(c, 'count'));
     const { backend, keygroup } = await open(name);
-    const found = await guarded(() => backend.scan(name, { start: c.req.query('start') ?? '', count: count + 1 }));
+    const found = await guarded(() => backend.scan(name, { start: queryOnce(c, 'start') ?? '', count: count + 1 }));
     const page = found.slice(0, count);
     return c.json({
       keygroup: name,

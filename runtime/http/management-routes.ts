@@ -6,12 +6,13 @@ import { EnokiError } from '../errors.js';
 import type { DeployOptions, FunctionService } from '../functions/function-service.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
 import { requireAdmin } from './auth.js';
-import { tooLarge } from './respond.js';
+import { queryOnce, tooLarge } from './respond.js';
 
 function intOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
+  // Digits only: Number() would read "" as 0 and " 7 " or "1e3" as numbers too.
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new EnokiError('ERR_INVALID_OPTION', `${name} must be an integer, got "${value}"`);
+  if (!/^-?\d{1,15}$/.test(value)) throw new EnokiError('ERR_INVALID_OPTION', `${name} must be an integer, got "${value.slice(0, 80)}"`);
   return n;
 }
 
@@ -65,7 +66,7 @@ export function managementRoutes(deps: {
     }),
     async (c) => {
       const name = c.req.param('name');
-      const options = deployOptions((n) => c.req.query(n), (n) => c.req.queries(n));
+      const options = deployOptions((n) => queryOnce(c, n), (n) => c.req.queries(n));
       const bytes = new Uint8Array(await c.req.arrayBuffer());
       if (bytes.length === 0) throw new EnokiError('ERR_BAD_REQUEST', 'send the component bytes as the request body');
       const isNew = !functions.list().some((f) => f.name === name);
@@ -89,7 +90,7 @@ export function managementRoutes(deps: {
   app.get('/:name', (c) => c.json(functions.describe(c.req.param('name'))));
 
   app.delete('/:name', async (c) => {
-    const purge = boolOption(c.req.query('purge'), 'purge') ?? false;
+    const purge = boolOption(queryOnce(c, 'purge'), 'purge') ?? false;
     const result = await functions.remove(c.req.param('name'), purge);
     return c.json({ name: c.req.param('name'), deleted: true, dataPurged: result.purged });
   });
@@ -111,7 +112,7 @@ export function managementRoutes(deps: {
       if (version !== undefined && typeof version !== 'string') throw bad();
       versionId = version;
     }
-    versionId ??= c.req.query('version');
+    versionId ??= queryOnce(c, 'version');
     const version = await functions.rollback(c.req.param('name'), versionId);
     return c.json({ name: c.req.param('name'), version: version.id });
   });
@@ -120,8 +121,8 @@ export function managementRoutes(deps: {
   app.get('/:name/logs', (c) => {
     const name = c.req.param('name');
     functions.describe(name);
-    const limit = intOption(c.req.query('limit'), 'limit');
-    const before = intOption(c.req.query('before'), 'before');
+    const limit = intOption(queryOnce(c, 'limit'), 'limit');
+    const before = intOption(queryOnce(c, 'before'), 'before');
     if ((limit !== undefined && limit < 0) || (before !== undefined && before < 1)) {
       throw new EnokiError('ERR_INVALID_OPTION', 'limit must be ≥ 0 and before ≥ 1');
     }

@@ -78,7 +78,8 @@ if (!tool.ok) {
         path.join(work, 'schemathesis.toml'),
         ['[[operations]]', 'include-path-regex = "^/fn/"', 'parameters = { "path.name" = "echo" }', '', '[[operations]]', 'include-path-regex = "^/keygroups/"', 'parameters = { "path.kg" = "counter" }', ''].join('\n'),
       );
-      const seed = String(Math.floor(Math.random() * 2 ** 31));
+      // A new seed each run (so runs cover more inputs); ENOKI_FUZZ_SEED replays a failing one.
+      const seed = process.env.ENOKI_FUZZ_SEED || String(Math.floor(Math.random() * 2 ** 31));
       const args = [
         ...tool.args,
         '--config-file',

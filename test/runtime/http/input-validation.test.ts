@@ -44,4 +44,15 @@ test('boolean options take true, false, 1 or 0: purge=yes does not silently keep
   assert.is(((await removed.json()) as { dataPurged: boolean }).dataPurged, true);
 });
 
+test('a query option given twice, or empty where a number is due, is a 400, not its first value or 0', async ({ n }) => {
+  await n.deploy('paged', await guest('hello'));
+  for (const query of ['limit=&limit=5', 'limit=1&limit=2', 'before=3&before=4', 'limit=', 'limit=1e3', 'limit=%201']) {
+    assert.is(await code(await n.admin('GET', `/functions/paged/logs?${query}`), 400), 'ERR_INVALID_OPTION', query);
+  }
+  assert.is((await n.admin('GET', '/functions/paged/logs?limit=5')).status, 200);
+  assert.is(await code(await n.admin('DELETE', '/functions/paged?purge=1&purge=0'), 400), 'ERR_INVALID_OPTION');
+  assert.is((await n.admin('GET', '/functions/paged')).status, 200, 'still deployed');
+  assert.is(await code(await n.deploy('paged2', await guest('hello'), '?timeoutMs=100&timeoutMs=200'), 400), 'ERR_INVALID_OPTION');
+});
+
 test.run();
