@@ -3,7 +3,7 @@
 // process's resident memory.
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -189,6 +189,26 @@ export async function rssBytes(pid: number): Promise<number> {
   }
   const out = await runChild('ps', ['-o', 'rss=', '-p', String(pid)]);
   return Number(out.trim()) * 1024;
+}
+
+/**
+ * CPU time a process has used so far, all its threads (ns), from /proc/<pid>/task/<tid>/schedstat;
+ * undefined without procfs. Threads that ended before the reading are not counted.
+ */
+export function cpuNs(pid: number): number | undefined {
+  try {
+    let sum = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return sum;
+  } catch {
+    return undefined;
+  }
 }
 
 /** RSS once the process has been left alone for `settleMs`: the median of 5 readings 100 ms apart. */

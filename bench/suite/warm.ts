@@ -2,13 +2,15 @@
 // loop, several connection counts) of a tiny function (hello, WAT) and a trivial JS function
 // (echo), next to two baselines in the same run: the node's own bare Hono route (/healthz, same
 // server and process) and the same logic as plain JS handlers on a Hono server of its own (same
-// kind of process, no WebAssembly).
+// kind of process, no WebAssembly). Each load run also reads the serving process's CPU time (all
+// its threads) before and after: CPU per request says what a route costs the server, apart from
+// how the client, on the same cores, shares them.
 
 import autocannon from 'autocannon';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Summary } from '../stats.js';
-import { EXAMPLES, HttpClient, MiB, deploy, rssBytes, sequential, startBenchNode, startScriptServer, tempDir, type Request, type Target } from './harness.js';
+import { EXAMPLES, HttpClient, MiB, cpuNs, deploy, rssBytes, sequential, startBenchNode, startScriptServer, tempDir, type Request, type Target } from './harness.js';
 
 export interface WarmSettings {
   sequential: number;
@@ -22,6 +24,8 @@ export interface LoadPoint {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time of the serving process (all its threads) per completed request, µs. */
+  cpuUsPerRequest?: number;
 }
 
 export interface WarmResult {
@@ -52,12 +56,12 @@ export async function warmScenario(s: WarmSettings): Promise<WarmResult> {
   try {
     await deploy(node, 'hello', path.join(EXAMPLES, 'hello.wasm'));
     await deploy(node, 'echo', path.join(EXAMPLES, 'echo.wasm'));
-    const targets: Array<Target & { base: string }> = [
-      { label: BARE, client: node.client, route: '/healthz', base: node.url },
-      { label: TINY, client: node.client, route: '/fn/hello', base: node.url },
-      { label: JS, client: node.client, route: '/fn/echo', init: POST_HI, base: node.url },
-      { label: PLAIN_TINY, client: plainClient, route: '/fn/hello', base: plain.url },
-      { label: PLAIN_JS, client: plainClient, route: '/fn/echo', init: POST_HI, base: plain.url },
+    const targets: Array<Target & { base: string; pid: number }> = [
+      { label: BARE, client: node.client, route: '/healthz', base: node.url, pid: node.pid },
+      { label: TINY, client: node.client, route: '/fn/hello', base: node.url, pid: node.pid },
+      { label: JS, client: node.client, route: '/fn/echo', init: POST_HI, base: node.url, pid: node.pid },
+      { label: PLAIN_TINY, client: plainClient, route: '/fn/hello', base: plain.url, pid: plain.pid },
+      { label: PLAIN_JS, client: plainClient, route: '/fn/echo', init: POST_HI, base: plain.url, pid: plain.pid },
     ];
     process.stderr.write(`  sequential: ${s.sequential} requests per target, interleaved\n`);
     const seq = await sequential(targets, s.sequential);
@@ -66,6 +70,7 @@ export async function warmScenario(s: WarmSettings): Promise<WarmResult> {
     for (const connections of s.connections) {
       for (const t of targets) {
         process.stderr.write(`  load: ${t.label}, ${connections} connection(s), ${s.durationS} s\n`);
+        const cpuBefore = cpuNs(t.pid);
         const r = await autocannon({
           url: t.base + t.route,
           connections,
@@ -79,6 +84,7 @@ export async function warmScenario(s: WarmSettings): Promise<WarmResult> {
           p50: r.latency.p50,
           p99: r.latency.p99,
           errors: r.errors + r.timeouts + r.non2xx,
+          cpuUsPerRequest: cpuPerRequest(cpuBefore, cpuNs(t.pid), r.requests.total),
         });
       }
     }
@@ -100,17 +106,26 @@ export async function warmScenario(s: WarmSettings): Promise<WarmResult> {
   }
 }
 
+/** µs of CPU per request between two cpuNs readings; undefined without procfs. */
+function cpuPerRequest(before: number | undefined, after: number | undefined, requests: number): number | undefined {
+  if (before === undefined || after === undefined || requests === 0) return undefined;
+  return Number(((after - before) / 1000 / requests).toFixed(2));
+}
+
 export function warmTables(r: WarmResult): string[][][] {
   const seq = [['target', 'p50 ms', 'p95 ms', 'p99 ms', 'p50 − bare ms']];
   for (const [label, s] of Object.entries(r.sequential)) seq.push([label, String(s.p50), String(s.p95), String(s.p99), String(r.ratios.p50OverBare[label])]);
   const connections = Object.values(r.load)[0]?.map((p) => p.connections) ?? [];
-  const load = [['target', ...connections.map((c) => `req/s @${c}`), ...connections.map((c) => `p99 ms @${c}`), 'peak / bare peak']];
+  const load = [
+    ['target', ...connections.map((c) => `req/s @${c}`), ...connections.map((c) => `p99 ms @${c}`), ...connections.map((c) => `server CPU µs/req @${c}`), 'peak / bare peak'],
+  ];
   for (const [label, points] of Object.entries(r.load)) {
     const errors = points.reduce((n, p) => n + p.errors, 0);
     load.push([
       label + (errors > 0 ? ` (${errors} errors)` : ''),
       ...points.map((p) => String(p.reqPerS)),
       ...points.map((p) => String(p.p99)),
+      ...points.map((p) => (p.cpuUsPerRequest === undefined ? '—' : String(p.cpuUsPerRequest))),
       String(r.ratios.throughputOverBare[label]),
     ]);
   }
