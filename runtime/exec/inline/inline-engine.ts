@@ -19,6 +19,7 @@ import { WASM_PAGE } from '../worker/memory-limit.js';
 import { checkResponse, describeFailure, guestError } from '../guest-failure.js';
 import { OutputLines } from './output-lines.js';
 import { DeadlineWatch } from './deadline-watch.js';
+import { evictOverBudget } from '../memory-budget.js';
 
 export interface InlineEngineOptions {
   code: InlineCode;
@@ -325,19 +326,22 @@ export class InlineEngine implements GuestEngine {
   }
 
   #enforceBudget(): void {
-    let total = this.stats().warmMemoryBytes;
-    while (total > this.options.memoryBudgetBytes) {
-      let victim: { code: Code; index: number; lastUsed: number } | undefined;
-      for (const code of this.#codes.values()) {
-        code.idle.forEach((entry, index) => {
-          if (!victim || entry.lastUsed < victim.lastUsed) victim = { code, index, lastUsed: entry.lastUsed };
-        });
+    const { logger } = this.options;
+    const codes = this.#codes;
+    evictOverBudget(this.stats().warmMemoryBytes, this.options.memoryBudgetBytes, function* () {
+      for (const code of codes.values()) {
+        for (const entry of code.idle) {
+          yield {
+            lastUsed: entry.lastUsed,
+            bytes: () => entry.instance.memoryBytes(),
+            evict: () => {
+              code.idle.splice(code.idle.indexOf(entry), 1);
+              code.count--;
+              logger.debug({ codeKey: code.key }, 'evicted a warm instance over the memory budget');
+            },
+          };
+        }
       }
-      if (!victim) return;
-      const [dropped] = victim.code.idle.splice(victim.index, 1);
-      victim.code.count--;
-      total -= dropped.instance.memoryBytes();
-      this.options.logger.debug({ codeKey: victim.code.key }, 'evicted a warm instance over the memory budget');
-    }
+    });
   }
 }

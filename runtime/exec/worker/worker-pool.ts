@@ -21,12 +21,10 @@ import type { Logger } from 'pino';
 import { EnokiError } from '../../errors.js';
 import { LOAD_TIMEOUT_MS, type EngineStats, type GuestEngine, type Job, type JobResult } from '../engine.js';
 import type { FromWorker, LoadSpec, OutgoingAnswer } from '../protocol.js';
+import { evictOverBudget } from '../memory-budget.js';
 import { postSyncReply, type SyncChannelPair } from './sync-channel.js';
 import { spawnSlot, type Pending, type Slot } from './worker-slot.js';
-
-/** A worker that dies sooner than this after its start counts towards the crash backoff. */
-const YOUNG_MS = 5_000;
-const MAX_BACKOFF_MS = 30_000;
+import { CrashBackoff } from './crash-backoff.js';
 
 /** The idle worker with the fewest warm instances: the one a cold load costs least. */
 function leastWarm(idle: Slot[]): Slot {
@@ -56,8 +54,7 @@ export class WorkerPool implements GuestEngine {
   #stopped = false;
   #channelFaults = 0;
   /** Crashes in a row of workers that died young, and when the next may start. */
-  #crashStreak = 0;
-  #spawnAfter = 0;
+  readonly #backoff = new CrashBackoff();
   #respawnTimer?: NodeJS.Timeout;
   #idleTimer?: NodeJS.Timeout;
 
@@ -173,9 +170,8 @@ export class WorkerPool implements GuestEngine {
   }
 
   /**
-   * Replaces a slot's worker after a timeout or crash, failing the call it was running. A worker
-   * that dies young, again and again, is not restarted in a tight loop: each further start waits
-   * twice as long (up to 30 s) until one lives 5 s. A timeout is the guest's doing: no wait.
+   * Replaces a slot's worker after a timeout or crash, failing the call it was running; a crash
+   * counts towards the restart backoff (crash-backoff.ts). A timeout is the guest's doing: no wait.
    */
   #replace(slot: Slot, reason: string, failure: 'timeout' | 'crash' = 'crash'): void {
     const at = this.#slots.indexOf(slot);
@@ -189,13 +185,9 @@ export class WorkerPool implements GuestEngine {
     void slot.worker.terminate();
     this.#slots.splice(at, 1);
     if (this.#stopped) return;
-    if (failure === 'crash') {
-      this.#crashStreak = performance.now() - slot.startedAt < YOUNG_MS ? this.#crashStreak + 1 : 0;
-      if (this.#crashStreak > 1) {
-        const wait = Math.min(MAX_BACKOFF_MS, 100 * 2 ** (this.#crashStreak - 2));
-        this.#spawnAfter = performance.now() + wait;
-        this.options.logger.warn({ worker: slot.id, reason, crashes: this.#crashStreak, waitMs: wait }, 'worker keeps dying: waiting before the next start');
-      }
+    const wait = failure === 'crash' ? this.#backoff.crashed(slot.startedAt) : 0;
+    if (wait > 0) {
+      this.options.logger.warn({ worker: slot.id, reason, crashes: this.#backoff.streak, waitMs: wait }, 'worker keeps dying: waiting before the next start');
     }
     this.#refill();
   }
@@ -203,7 +195,7 @@ export class WorkerPool implements GuestEngine {
   /** Keeps minWorkers running (after the crash backoff), then serves the queue. */
   #refill(): void {
     if (this.#stopped) return;
-    const wait = this.#spawnAfter - performance.now();
+    const wait = this.#backoff.remaining();
     if (wait > 0) {
       clearTimeout(this.#respawnTimer);
       this.#respawnTimer = setTimeout(() => this.#refill(), wait);
@@ -328,7 +320,7 @@ export class WorkerPool implements GuestEngine {
   #grow(nested: boolean): boolean {
     const limit = this.options.size + (nested ? (this.options.callWorkers ?? 0) : 0);
     if (this.#stopped || this.#slots.length >= limit) return false;
-    if (performance.now() < this.#spawnAfter) {
+    if (this.#backoff.remaining() > 0) {
       this.#refill(); // schedules the next start at the end of the backoff
       return false;
     }
@@ -431,20 +423,23 @@ export class WorkerPool implements GuestEngine {
   }
 
   #enforceBudget(): void {
-    let total = this.stats().warmMemoryBytes;
-    while (total > this.options.memoryBudgetBytes) {
-      let victim: { slot: Slot; codeKey: string; lastUsed: number; memoryBytes: number } | undefined;
-      for (const slot of this.#slots) {
+    const { logger } = this.options;
+    const slots = this.#slots;
+    evictOverBudget(this.stats().warmMemoryBytes, this.options.memoryBudgetBytes, function* () {
+      for (const slot of slots) {
         for (const [codeKey, w] of slot.warm) {
           if (slot.running?.job.codeKey === codeKey) continue;
-          if (!victim || w.lastUsed < victim.lastUsed) victim = { slot, codeKey, ...w };
+          yield {
+            lastUsed: w.lastUsed,
+            bytes: () => w.memoryBytes,
+            evict: () => {
+              slot.warm.delete(codeKey);
+              slot.worker.postMessage({ type: 'evict', codeKey });
+              logger.debug({ codeKey }, 'evicted a warm instance over the memory budget');
+            },
+          };
         }
       }
-      if (!victim) return;
-      victim.slot.warm.delete(victim.codeKey);
-      victim.slot.worker.postMessage({ type: 'evict', codeKey: victim.codeKey });
-      total -= victim.memoryBytes;
-      this.options.logger.debug({ codeKey: victim.codeKey }, 'evicted a warm instance over the memory budget');
-    }
+    });
   }
 }
