@@ -3,6 +3,8 @@
 // list of them (a removed or added file is a change too). tsc's own no-op
 // check loads the compiler and takes about half a second; a restart should not pay that. A
 // compilation that fails leaves no stamp, so the next start compiles (and fails) again.
+// With --always (`npm run build`) it compiles in any case. Either way it leaves the `enoki`
+// command executable, which `npx enoki` needs and tsc does not do.
 // Plain JavaScript: it runs before there is anything compiled.
 
 import { spawnSync } from 'node:child_process';
@@ -49,14 +51,24 @@ function sources() {
 /** What the stamp records: the list of sources, so that a removed or added file counts as a change. */
 const listOf = (files) => files.map((f) => f.file).join('\n');
 
+/** The `enoki` command (package.json's bin): tsc writes it without the execute bit `npx enoki` needs. */
+const cli = path.join(root, 'dist', 'runtime', 'cli', 'main.js');
+const executable = () => {
+  if (fs.existsSync(cli)) fs.chmodSync(cli, 0o755);
+};
+
 const files = sources();
 const last = mtimeMs(stamp);
-if (last !== undefined) {
+// --always (npm run build): compile whatever the stamp says; tsc's own check still skips work.
+if (last !== undefined && !process.argv.includes('--always')) {
   const unchanged =
     CONFIG_FILES.every((file) => (mtimeMs(path.join(root, file)) ?? 0) <= last) &&
     files.every((f) => f.mtimeMs <= last) &&
     fs.readFileSync(stamp, 'utf8') === listOf(files);
-  if (unchanged) process.exit(0);
+  if (unchanged) {
+    executable();
+    process.exit(0);
+  }
 }
 
 const started = new Date();
@@ -70,3 +82,4 @@ if (result.status !== 0) {
 // The time the compilation began: a source saved while it ran is newer, and is compiled next time.
 fs.writeFileSync(stamp, listOf(files));
 fs.utimesSync(stamp, started, started);
+executable();
