@@ -45,7 +45,32 @@ function nodes(): { node: string; version: string }[] {
   return [...seen].map(([version, node]) => ({ node, version }));
 }
 
-function run(node: string, ignore?: RegExp): Promise<{ code: number; passed: number; failed: number; skipped: number }> {
+/**
+ * The failures of a run, each as its test file, uvu's FAIL line and the message under it (no
+ * stack), so that the end of a long log (all some CI views show) says what failed.
+ */
+function failureDigest(plain: string): string[] {
+  const failures: string[] = [];
+  let file = '';
+  let current: string[] | undefined;
+  for (const line of plain.split('\n')) {
+    if (/^\S.*\.test\.js$/.test(line)) file = line;
+    if (/^\s+FAIL\s/.test(line)) {
+      current = [`${file}${line.trimEnd()}`];
+      failures.push('');
+      continue;
+    }
+    if (!current) continue;
+    if (/^\s+at /.test(line) || current.length >= 12) {
+      failures[failures.length - 1] = current.join('\n');
+      current = undefined;
+    } else if (line.trim() !== '') current.push(`      ${line.trim()}`);
+  }
+  if (current) failures[failures.length - 1] = current.join('\n');
+  return failures;
+}
+
+function run(node: string, ignore?: RegExp): Promise<{ code: number; passed: number; failed: number; skipped: number; failures: string[] }> {
   return new Promise((resolve) => {
     const args = [uvu, dir, pattern, ...(ignore ? ['--ignore', ignore.source] : [])];
     const child = spawn(node, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -63,12 +88,15 @@ function run(node: string, ignore?: RegExp): Promise<{ code: number; passed: num
       // uvu's Total counts the tests that ran; skipped ones are reported apart. A run that died
       // before its summary counts as one failure.
       const died = code !== 0 && total === 0;
-      resolve({ code: code ?? (signal ? 1 : 0), passed, failed: total - passed + (died ? 1 : 0), skipped: count('Skipped') });
+      const failures = failureDigest(plain);
+      if (died) failures.push(`the run ended before its summary (exit code ${code}, signal ${signal})`);
+      resolve({ code: code ?? (signal ? 1 : 0), passed, failed: total - passed + (died ? 1 : 0), skipped: count('Skipped'), failures });
     });
   });
 }
 
 const results: string[] = [];
+const digests: string[] = [];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -78,10 +106,11 @@ for (const [i, { node, version }] of nodes().entries()) {
   process.stdout.write(`\n=== the test suite on Node ${version} (${node})${ignore ? `, without ${ignore.source}` : ''}\n`);
   const r = await run(node, ignore);
   results.push(`Node ${version}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+  if (r.failures.length > 0) digests.push(`\nFailed on Node ${version}:\n${r.failures.map((f) => `  ${f}`).join('\n')}\n`);
   passed += r.passed;
   failed += r.failed;
   skipped += r.skipped;
   if (r.code !== 0) exitCode = r.code;
 }
-process.stdout.write(`\n${results.join('\n')}\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+process.stdout.write(`${digests.join('')}\n${results.join('\n')}\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exit(exitCode);
