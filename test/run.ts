@@ -61,10 +61,13 @@ function failureDigest(plain: string): string[] {
       continue;
     }
     if (!current) continue;
-    if (/^\s+at /.test(line) || current.length >= 12) {
+    if (line.trim() !== '') current.push(`      ${line.trim()}`);
+    // The message and the first frames of its stack: where it failed, not the test runner's frames.
+    const frames = current.filter((l) => /^\s+at /.test(l)).length;
+    if (frames >= 3 || current.length >= 16) {
       failures[failures.length - 1] = current.join('\n');
       current = undefined;
-    } else if (line.trim() !== '') current.push(`      ${line.trim()}`);
+    }
   }
   if (current) failures[failures.length - 1] = current.join('\n');
   return failures;

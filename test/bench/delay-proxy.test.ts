@@ -3,7 +3,7 @@
 // the delay chosen for its destination. Only lower bounds on time are asserted (plus a generous
 // ceiling that only a broken scheduler would exceed): this machine is shared and noisy.
 import net from 'node:net';
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { DelayScheduler, startConnectProxy, startDelayProxy, type RunningProxy } from '../../bench/paper/delay-proxy.js';
 

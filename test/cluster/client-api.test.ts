@@ -2,7 +2,7 @@
 // rely on: cluster-wide keygroups, replica management, replicated writes and deletes, siblings
 // of concurrent writes, immutable keygroups and the node directory.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { eventually, FredClient, only, rejects, sharedCluster, type CallFailure, type WireVersion } from './harness.js';
 

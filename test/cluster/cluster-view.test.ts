@@ -1,6 +1,6 @@
 // GET /cluster on a cluster node: the members of its keygroups from the naming service, its peers
 // reachable or not, and the writes a stopped peer has not acknowledged, with how long they wait.
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import type { ClusterStatus } from '../../runtime/observe/cluster-view.js';
 import { eventually, guest, TestCluster, TOKEN } from './harness.js';

@@ -1,6 +1,6 @@
 // A replica killed with SIGKILL and restarted loses nothing: every write acknowledged by the live
 // node while it was up, down or starting reaches it (durable outbox, anti-entropy every second).
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { eventually, only, sharedCluster, sleep, type Item } from './harness.js';
 

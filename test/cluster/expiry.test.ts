@@ -1,7 +1,7 @@
 // Per-replica expiry: items expire on the replica added with an expiry, and only there; the other
 // replicas (and anti-entropy between them) do not bring them back.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { eventually, only, rejects, sharedCluster, sleep } from './harness.js';
 

@@ -1,7 +1,7 @@
 // Functions on a cluster: one function deployed on two edges shares its keygroup, and the cloud
 // node configured for the edges holds a replica of it.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, only, rejects, sharedCluster } from './harness.js';
 

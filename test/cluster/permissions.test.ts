@@ -1,6 +1,6 @@
 // Roles across the cluster: what one node grants or revokes (stored in etcd) applies on every node.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { eventually, NODES, only, rejects, sharedCluster, UserRole } from './harness.js';
 

@@ -1,7 +1,7 @@
 // A function deployed with kvNode keeps its keygroup on that node: its key-value calls go to that
 // node's client API, the deploying node never becomes a replica, and when the node is down the
 // guest gets an `unavailable` kv-error while the deploying node keeps serving.
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { startTestNode } from '../helpers/test-node.js';
 import { eventually, guest, only, sharedCluster, type ProcessNode } from './harness.js';

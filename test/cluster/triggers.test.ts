@@ -2,7 +2,7 @@
 // own and replicated ones, to the trigger endpoint (FReD's TriggerNode service over TLS), as a
 // FReD node reports them.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { eventually, only, rejects, sharedCluster, sleep } from './harness.js';
 

@@ -2,7 +2,7 @@
 // their chains of calls as the experiment's load generator drives them; asserts on the answers
 // and on the state each function leaves in its keygroup.
 import path from 'node:path';
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { LevelReplicaStore } from '../../replication/store/level-store.js';
 import { guest, startTestNode, type TestNode } from '../helpers/test-node.js';

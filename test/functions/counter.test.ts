@@ -1,7 +1,7 @@
 // The example counter on a node, under concurrent clients: its atomic increment loses no count.
 // Every acknowledged increment is in the final count and every answer is a distinct value, also
 // right after a reset (DELETE), when the increments re-create a deleted item.
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode, type TestNode } from '../helpers/test-node.js';
 

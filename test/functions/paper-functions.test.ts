@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transpile } from '@bytecodealliance/jco';
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import { createWasiHost } from '../../runtime/exec/worker/wasi.js';
 import * as assert from 'uvu/assert';
 

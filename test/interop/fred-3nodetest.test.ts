@@ -1,7 +1,7 @@
 // FReD's own end-to-end suite (tests/3NodeTest) against mixed clusters, in the node orders that
 // used to fail (efe, eff: Enoki nodes adding and removing FReD replicas). Each run takes about
 // 70 s; every order, eee and fff included, is run by `npm run test:fred-orders` (README).
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { obtainFred, type FredAvailability } from './fred-binaries.js';
 import { describeResult, runThreeNodeTest } from './three-node-test.js';

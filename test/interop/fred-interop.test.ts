@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import pino from 'pino';
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { clientService } from '../../replication/grpc/protos.js';
 import { runCertsCommand } from '../../replication/security/certs-cli.js';

@@ -2,7 +2,7 @@
 // real FReD node, and every certificate is in FReD's own format (as its gen-certs.sh makes them:
 // nodes and clients alike, no Enoki marks). Each case is run with the keygroup's first replica on
 // the Enoki node and the new one on the FReD node, and the other way round.
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import * as grpc from '@grpc/grpc-js';
 import { only, rejects, type FredClient, type Item } from '../cluster/fred-client.js';

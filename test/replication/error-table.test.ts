@@ -1,7 +1,7 @@
 // The one error table: every code has an HTTP status, a gRPC status and a blame; the HTTP and
 // gRPC servers answer from it, so one code means the same on both.
 import * as grpc from '@grpc/grpc-js';
-import { test } from 'uvu';
+import { test } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { grpcStatusOf } from '../../replication/grpc/status.js';
 import { ERROR_TABLE } from '../../replication/support/error-table.js';

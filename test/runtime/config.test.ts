@@ -1,7 +1,7 @@
 // loadConfig: defaults, then environment variables, then explicit overrides; bad values are
 // refused naming the variable.
 import path from 'node:path';
-import { test } from 'uvu';
+import { test } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { DEFAULTS, instanceBudgetMiB, loadConfig } from '../../runtime/config.js';
 import { EnokiError } from '../../runtime/errors.js';

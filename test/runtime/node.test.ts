@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { suite } from 'uvu';
+import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { runCertsCommand } from '../../replication/security/certs-cli.js';
 import { LevelReplicaStore } from '../../replication/store/level-store.js';

@@ -5,7 +5,7 @@
 // tests are skipped (with that reason printed).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { CgroupsUnavailable, NodeCgroups, startInside } from '../../../bench/suite/cgroup.js';
 

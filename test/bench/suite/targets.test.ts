@@ -1,7 +1,7 @@
 // The targets table of issue 11 (bench/suite/targets.ts): in the issue's order, a scenario that
 // did not run leaves its targets "not measured" (never met), a limit is inclusive, and each
 // verdict names the Node that ran what it measured.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { evaluateTargets, piVerdict, targetsTable } from '../../../bench/suite/targets.js';
 import type { FreshCloneResult } from '../../../bench/suite/fresh-clone.js';

@@ -1,7 +1,7 @@
 // Users and roles over gRPC: every keygroup call needs its FReD role, the creator has them all,
 // AddUser/RemoveUser take effect with the next call, and calls without a user are refused.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { createKeygroup, rejects, startNode, type TestNode } from './harness.js';
 

@@ -1,7 +1,7 @@
 // Item RPCs over gRPC: versions and siblings, conditional Update/Delete, Read's version filter,
 // Scan/Keys order, immutable keygroups, and replication of every committed write.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { createKeygroup, rejects, startNode, v, type TestNode, type WireItem } from './harness.js';
 

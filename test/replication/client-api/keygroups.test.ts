@@ -1,7 +1,7 @@
 // Keygroup and replica RPCs over gRPC: creation and deletion through the naming service and the
 // local store, membership changes and who gets told, keygroup info and node addresses.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { ROLE_METHODS } from '../../../replication/naming/port.js';
 import { createKeygroup, EXT, rejects, startNode, type TestNode } from './harness.js';

@@ -1,5 +1,5 @@
 // The TriggerStore contract as one uvu suite; every implementation runs it through a factory.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import type { TriggerStore } from '../../../replication/client-api/triggers.js';
 

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { FileTriggerStore } from '../../../replication/client-api/file-trigger-store.js';
 import { MemoryTriggerStore } from '../../../replication/client-api/triggers.js';

@@ -1,7 +1,7 @@
 // Trigger RPCs over gRPC and the notifications they cause: registered per node, called on every
 // put and delete, once per endpoint, and never able to fail a write.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { createTriggerNotifier, MemoryTriggerStore } from '../../../replication/client-api/triggers.js';
 import type { TriggerEvent } from '../../../replication/client-api/deps.js';

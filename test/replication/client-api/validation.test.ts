@@ -1,7 +1,7 @@
 // Malformed requests get INVALID_ARGUMENT naming the bad field before anything happens; failures
 // without a known code become INTERNAL without their text, and the server keeps serving.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { createClientService } from '../../../replication/client-api/service.js';
 import { MemoryTriggerStore } from '../../../replication/client-api/triggers.js';

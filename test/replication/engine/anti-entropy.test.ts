@@ -1,5 +1,5 @@
 // Anti-entropy: replicas that diverged past what the outbox covers converge by digest exchange.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { MemoryOutbox } from '../../../replication/engine/outbox.js';
 import { PeerUnsupportedError, type DigestResponse, type PeerHandler } from '../../../replication/engine/transport.js';

@@ -1,5 +1,5 @@
 // Digest format: stable bucket assignment, order independence, one changed item → one bucket.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import type { Version } from '../../../replication/store/port.js';
 import { DigestBuilder, bucketCountFor, bucketOf, differingBuckets, itemLine } from '../../../replication/engine/digest.js';

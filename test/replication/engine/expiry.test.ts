@@ -1,5 +1,5 @@
 // Per-replica expiry: replication never brings an expired item back to a replica in a loop.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { Cluster } from './cluster.js';
 

@@ -1,5 +1,5 @@
 // Convergence under network faults, repaired by the outbox alone (anti-entropy is off here).
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { ReplicationEngine } from '../../../replication/engine/engine.js';
 import { Cluster, v } from './cluster.js';

@@ -1,7 +1,7 @@
 // Inviting a replica (FReD's peering CreateKeygroup): the invitation is answered once the new
 // replica holds the keygroup's data, so an AddReplica made on another member returns with the
 // data readable on the new replica.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { Cluster } from './cluster.js';
 

@@ -1,5 +1,5 @@
 // Joining and leaving keygroups: full copy for a late replica, removal drops data, member checks.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { PeerUnsupportedError } from '../../../replication/engine/transport.js';
 import { Cluster, v } from './cluster.js';

@@ -1,5 +1,5 @@
 // MemoryNetwork: the faults it injects behave as tests rely on, deterministically.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { MemoryNetwork, seededRandom } from '../../../replication/engine/memory-transport.js';
 import { ManualTimers } from '../../../replication/engine/timers.js';

@@ -1,5 +1,5 @@
 // The Outbox contract as one uvu suite; every implementation runs it through a factory.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import type { Outbox, OutboxEntry } from '../../../replication/engine/outbox.js';
 

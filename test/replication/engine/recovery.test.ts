@@ -4,7 +4,7 @@
 // parts of replication that exist for FReD peers: full exchanges with a peer that has no digest
 // exchange, a new FReD replica receiving every item from its inviter, and FReD's order of
 // removal (DeleteKeygroup before the naming service changes).
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { MemoryMissedWrites } from '../../../replication/engine/membership.js';
 import { PeerUnsupportedError, type PeerHandler } from '../../../replication/engine/transport.js';

@@ -1,5 +1,5 @@
 // Replication of local writes between healthy replicas: siblings, deletes, appends, sync vs async.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { Cluster, v } from './cluster.js';
 

@@ -1,7 +1,7 @@
 // Three ReplicationEngines over real gRPC with mTLS: writes, siblings, missed writes after a
 // restart at a new address, anti-entropy repair and a receiver briefly unable to read membership
 // all work end to end.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { PeerUnavailableError } from '../../../replication/engine/transport.js';
 import { failure, GrpcCluster, waitFor } from './harness.js';

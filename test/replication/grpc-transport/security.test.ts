@@ -1,7 +1,7 @@
 // The engine's peering server refuses what FReD would accept: client certificates, non-members,
 // malformed messages; and its insecure header mode works only when asked for by name.
 import * as grpc from '@grpc/grpc-js';
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { PeerUnavailableError } from '../../../replication/engine/transport.js';
 import { GrpcCallError, UnaryCaller } from '../../../replication/grpc/call.js';

@@ -2,7 +2,7 @@
 // arrives as sent (ages included, absent from FReD senders), and failures map to the error types
 // the engine acts on.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { isUnavailable } from '../../../replication/engine/delivery.js';
 import { ReplicationEngine } from '../../../replication/engine/engine.js';

@@ -1,7 +1,7 @@
 // The one unary call helper of Enoki's gRPC clients: a client's deadline and metadata apply to
 // each call unless the call brings its own, and failures carry the status and the address.
 import * as grpc from '@grpc/grpc-js';
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { UnaryCaller } from '../../../replication/grpc/call.js';
 import { peeringService, type WireDataResponse } from '../../../replication/grpc/protos.js';

@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { startPeeringServer, type PeeringServer } from '../../../replication/grpc/engine-peering.js';
 import { clientCredentials, readTlsMaterial, serverCredentials, type TlsMaterial } from '../../../replication/security/policy.js';

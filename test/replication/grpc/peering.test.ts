@@ -3,7 +3,7 @@
 // tombstones and appends travel, malformed or failing calls get a clear status, and the server
 // keeps serving.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { ReplicationEngine } from '../../../replication/engine/engine.js';
 import type { ReplicationLogger } from '../../../replication/engine/logger.js';

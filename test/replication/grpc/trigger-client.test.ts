@@ -1,7 +1,7 @@
 // GrpcTriggerClient against a small TriggerNode server: puts and deletes arrive as FReD sends
 // them, and failures carry the status and the trigger's address.
 import * as grpc from '@grpc/grpc-js';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { triggerService } from '../../../replication/grpc/protos.js';
 import { GrpcTriggerClient } from '../../../replication/grpc/trigger-client.js';

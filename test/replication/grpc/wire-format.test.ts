@@ -2,7 +2,7 @@
 // contract byte for byte, 64-bit integers survive exactly, and the .proto files are found from
 // both the source and the dist layout.
 import { fileURLToPath } from 'node:url';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import {
   clientService,

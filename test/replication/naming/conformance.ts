@@ -1,5 +1,5 @@
 // The NamingService contract as one uvu suite; every implementation runs it through a factory.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { CALL_PERMISSION, ROLES, ROLE_METHODS, type NamingChange, type NamingService } from '../../../replication/naming/port.js';
 import { registerAccessTests } from './conformance-access.js';

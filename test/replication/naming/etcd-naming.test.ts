@@ -1,6 +1,6 @@
 // EtcdNaming against a real etcd: the shared conformance suite, then watch, outage, interop and TLS.
 import { Etcd3 } from 'etcd3';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { EtcdNaming, type EtcdNamingOptions } from '../../../replication/naming/etcd-naming.js';
 import type { NamingChange } from '../../../replication/naming/port.js';

@@ -2,7 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { createCa, issueNodeCertificate, writeCertificateSet } from '../../../replication/security/certs.js';
 import { runCertsCommand } from '../../../replication/security/certs-cli.js';

@@ -1,6 +1,6 @@
 // Real mTLS handshakes on loopback with generated certificates: who gets in, and what the policy makes of them.
 import { X509Certificate } from 'node:crypto';
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import {
   createCa,

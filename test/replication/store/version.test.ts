@@ -1,5 +1,5 @@
 // Unit tests of the pure version-vector, winner and validation rules.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import type { Version } from '../../../replication/store/port.js';
 import {

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { buildGuest } from '../../../runtime/build/build-guest.js';
 import { buildPythonGuest } from '../../../runtime/build/componentize-py.js';

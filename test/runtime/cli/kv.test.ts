@@ -2,7 +2,7 @@
 // values and versions, paged listings, writes the functions see, append-only keygroups kept
 // append-only, and the node's error codes in the messages.
 
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { runCli } from '../../helpers/cli-node.js';
 import { guest, startTestNode, TOKEN, type TestNode } from '../../helpers/test-node.js';

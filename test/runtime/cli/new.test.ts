@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { ensurePythonTools } from '../../../runtime/build/python-tools.js';
 import { loadToolConfig } from '../../../runtime/config.js';

@@ -1,6 +1,6 @@
 // ClusterKeygroups: the keygroup of a function deployed first on this node is created
 // cluster-wide, replicated to the cloud node, and owned by the configured user.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import type { ReplicationEngine } from '../../../replication/engine/engine.js';
 import { MemoryNaming } from '../../../replication/naming/memory-naming.js';

@@ -2,7 +2,7 @@
 // Enoki node answers NOT_FOUND, a FReD node (v0.2.19) UNKNOWN with a message, for Read, Delete and
 // a Scan whose start is missing. Every other failure is `unavailable` for the guest.
 import * as grpc from '@grpc/grpc-js';
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import type { GrpcClientApiClient } from '../../../replication/client-api/grpc-client.js';
 import { GrpcCallError } from '../../../replication/grpc/call.js';

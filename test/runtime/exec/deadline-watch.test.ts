@@ -1,6 +1,6 @@
 // DeadlineWatch: one timer for every inline call in flight; each call expires at its own deadline,
 // not before, and an unwatched call never does.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeadlineWatch } from '../../../runtime/exec/inline/deadline-watch.js';

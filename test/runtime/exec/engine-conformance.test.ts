@@ -3,7 +3,7 @@
 // notices: answers, the guest's own errors, traps, endless loops, memory bombs, stack
 // overflows, exact atomic counts under concurrency, every reply on its own call, log lines, and
 // the node serving on after each.
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { hasJspi } from '../../../runtime/exec/inline/jspi.js';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';

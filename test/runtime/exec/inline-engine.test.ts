@@ -5,7 +5,7 @@
 // covers the worker engine there.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { hasJspi } from '../../../runtime/exec/inline/jspi.js';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';

@@ -1,6 +1,6 @@
 // evictOverBudget: warm instances go least recently used first, only until the total is within
 // the budget, and nothing goes when it already is.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { evictOverBudget, type WarmCandidate } from '../../../runtime/exec/memory-budget.js';
 

@@ -1,6 +1,6 @@
 // Outgoing HTTP allow-lists: deny by default, exact hosts, ports, subdomain wildcards; bad entries
 // are refused at deploy.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { EnokiError } from '../../../runtime/errors.js';
 import { hostAllowed, normalizeAllowedHosts } from '../../../runtime/functions/allowed-hosts.js';

@@ -1,6 +1,6 @@
 // Deploy-time checks: wrong uploads are refused with a code and a message that says what is wrong.
 import { parse } from '@bytecodealliance/jco';
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { EnokiError } from '../../../runtime/errors.js';
 import {

@@ -2,7 +2,7 @@
 // of a wasi:http component: the module imports its memory instead of defining it, with its limits
 // in the import's name, and behaves the same.
 import { parse } from '@bytecodealliance/jco';
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { importDefinedMemory, parseRecycledMemoryField, RECYCLED_MEMORY_MODULE } from '../../../runtime/functions/recycled-memory.js';
 import { MemoryRecycler } from '../../../runtime/exec/worker/worlds/memory-recycler.js';

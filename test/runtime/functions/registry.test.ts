@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { checkFunctionName, FunctionRegistry, sameOptions, type FunctionOptions } from '../../../runtime/functions/registry.js';
 

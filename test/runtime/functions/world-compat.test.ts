@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { startTestNode, type TestNode } from '../../helpers/test-node.js';
 

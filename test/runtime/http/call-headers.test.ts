@@ -1,7 +1,7 @@
 // X-Enoki-Call-* headers steer scheduling, so a node honours them only on another node's signed
 // calls: from a plain client they are removed before anything sees them and change nothing.
 
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { CallSigner } from '../../../runtime/invoke/call-signature.js';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';

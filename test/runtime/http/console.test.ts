@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guestPath, startTestNode, TOKEN, type TestNode } from '../../helpers/test-node.js';
 import { CHROMIUM_ARGS, ensureChromium } from '../../support/chromium.js';

@@ -1,7 +1,7 @@
 // Deploying functions over HTTP: bad input is refused with a clear, coded error and the node
 // keeps serving; good components are activated, versioned, rolled back and survive a restart.
 
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
 

@@ -6,7 +6,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { runCertsCommand } from '../../../replication/security/certs-cli.js';
 import { loadConfig } from '../../../runtime/config.js';

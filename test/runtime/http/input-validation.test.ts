@@ -1,7 +1,7 @@
 // Bad input found by fuzzing the API (test/runtime/http/fuzz.test.ts) and fixed: each answers a
 // 400 with a stable code instead of being read as something else.
 
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
 

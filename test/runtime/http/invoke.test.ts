@@ -1,7 +1,7 @@
 // Invoking functions over HTTP: request mapping, state, misbehaving guests contained with clear
 // errors, async invocations, logs and metrics.
 
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
 

@@ -1,7 +1,7 @@
 // Keygroup items over the admin API: values with their versions, paged scans, writes a function
 // then reads, append-only keygroups taking appends only, and coded errors for bad input.
 
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
 

@@ -3,7 +3,7 @@
 // node — successes and coded errors — have documented statuses and bodies of the documented shape.
 
 import { inspectRoutes } from 'hono/dev';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { ERROR_TABLE } from '../../../runtime/errors.js';
 import { documentedRoutes, openApiPath } from '../../../runtime/http/openapi/document.js';

@@ -1,7 +1,7 @@
 // Redeploying a function while it is being called: every request succeeds, answered by either
 // the old or the new version, and once the deploy is acknowledged only the new one answers.
 
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
 

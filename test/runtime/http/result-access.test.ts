@@ -1,6 +1,6 @@
 // ResultAccess: an async result is readable with the invoking request's credentials, its result
 // token, or the admin token, and with nothing else.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { ADMIN_ONLY, ResultAccess } from '../../../runtime/http/result-access.js';
 

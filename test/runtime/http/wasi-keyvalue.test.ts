@@ -2,7 +2,7 @@
 // ("" or "default") is the function's keygroup, shared with enoki:faas guests of that keygroup;
 // writes of a failed call are not committed; state survives a restart.
 
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
 

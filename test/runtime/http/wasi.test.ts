@@ -1,7 +1,7 @@
 // Guests built with WASI features: the node serves stdio, random and clocks in-process, keeps
 // what the guest prints in its invocation log, and reports an uncaught exception's cause.
 
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { EnokiError } from '../../../runtime/errors.js';
 import type { GuestResponse } from '../../../runtime/exec/protocol.js';

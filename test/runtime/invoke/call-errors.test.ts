@@ -1,5 +1,5 @@
 // The call-error a calling guest sees for each way a callee can fail.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { EnokiError, type ErrorCode } from '../../../runtime/errors.js';
 import { toCallError } from '../../../runtime/invoke/call-errors.js';

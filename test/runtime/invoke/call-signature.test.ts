@@ -1,6 +1,6 @@
 // CallSigner: a node's signature over its call headers verifies once, within the window, for
 // exactly the request it was made for, and only with the shared secret.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { CallSigner, type SignedCall } from '../../../runtime/invoke/call-signature.js';
 

@@ -1,7 +1,7 @@
 // Function-to-function calls on one node: the `invoke` interface as a guest sees it (the caller
 // fixture answers a call-error as 200 + x-call-error), state of caller and callee, logs, limits.
 
-import { suite } from 'uvu';
+import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
 

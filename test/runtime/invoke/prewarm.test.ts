@@ -1,6 +1,6 @@
 // Prewarming: with it on, a function's first call after a restart, a deploy or a rollback finds
 // a warm instance, and prewarming runs no call.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode } from '../../helpers/test-node.js';
 

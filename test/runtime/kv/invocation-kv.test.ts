@@ -1,7 +1,7 @@
 // InvocationKv over a MemoryReplicaStore: what a guest sees through the kv interface during one
 // invocation (its own writes before commit, typed errors instead of traps) and what the replica
 // holds once the invocation commits.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { MemoryReplicaStore } from '../../../replication/store/memory-store.js';
 import type { KeygroupInfo } from '../../../replication/store/port.js';

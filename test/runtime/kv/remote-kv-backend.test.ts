@@ -2,7 +2,7 @@
 // invocation's writes stay on this side until commit, then reach the node one by one in order;
 // a node that is down is an `unavailable` kv-error, and a commit cut short says what was applied.
 // Atomic operations are conditional updates on the node, retried when another write got in.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { MemoryReplicaStore } from '../../../replication/store/memory-store.js';
 import { StoreError, type KeygroupInfo, type Version } from '../../../replication/store/port.js';

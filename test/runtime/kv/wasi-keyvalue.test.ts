@@ -2,7 +2,7 @@
 // invocation's InvocationKv): any key and any bytes round-trip; items a FReD client or an
 // enoki:faas guest wrote are the same items; writes are committed with the invocation; increment
 // is atomic and stored as decimal text; list-keys pages with a cursor; errors are the WIT's.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { MemoryReplicaStore } from '../../../replication/store/memory-store.js';
 import type { KeygroupInfo } from '../../../replication/store/port.js';

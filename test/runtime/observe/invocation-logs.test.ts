@@ -1,5 +1,5 @@
 // InvocationLogs: the last N invocations of each function, newest last, read in pages.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { InvocationLogs, type InvocationLog } from '../../../runtime/observe/invocation-logs.js';
 

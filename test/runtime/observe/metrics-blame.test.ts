@@ -1,6 +1,6 @@
 // Failures are counted by whose fault they were: a crashed worker or a failed commit is the
 // host's, never a guest trap, and an unknown code is the host's too.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { Metrics } from '../../../runtime/observe/metrics.js';
 

@@ -1,6 +1,6 @@
 // Metrics as a Prometheus scraper sees them: per-function counters, error codes and a
 // well-formed cumulative latency histogram.
-import { test } from 'uvu';
+import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { Metrics } from '../../../runtime/observe/metrics.js';
 

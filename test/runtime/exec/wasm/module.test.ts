@@ -3,7 +3,7 @@
 // reach the right functions after the metering imports shift every index — while its loops and
 // calls now check in with the host, its memory is the host's and its data is an image.
 import { parse } from '@bytecodealliance/jco';
-import { test } from 'uvu';
+import { test } from '../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { analyzeModule, dataImage, FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport } from '../../../../runtime/exec/wasm/module.js';
 import { prepareModule } from '../../../../runtime/exec/wasm/template.js';

@@ -1,7 +1,7 @@
 // limitMemory: a guest's linear memory cannot grow past the limit, and the rewritten module
 // otherwise behaves exactly like the original.
 import { parse } from '@bytecodealliance/jco';
-import { test } from 'uvu';
+import { test } from '../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { limitMemory, WASM_PAGE } from '../../../../runtime/exec/worker/memory-limit.js';
 

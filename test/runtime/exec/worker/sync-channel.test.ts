@@ -5,7 +5,7 @@
 // still get exactly its own reply.
 import { setTimeout as delay } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { test } from 'uvu';
+import { test } from '../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import {
   createSyncChannel,

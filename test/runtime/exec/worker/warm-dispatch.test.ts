@@ -1,6 +1,6 @@
 // A call whose function is warm only on a busy worker waits for a warm worker (the busy one,
 // or an idle one that loads the function meanwhile) instead of paying a cold start.
-import { test } from 'uvu';
+import { test } from '../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode, type TestNode } from '../../../helpers/test-node.js';
 

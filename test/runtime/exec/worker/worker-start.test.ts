@@ -2,7 +2,7 @@
 // concurrent calls start more, up to ENOKI_WORKERS, and workers idle for ENOKI_WORKER_IDLE_MS
 // stop again. A worker that keeps dying is restarted with a growing wait, not in a tight loop.
 import pino from 'pino';
-import { test } from 'uvu';
+import { test } from '../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { WorkerPool } from '../../../../runtime/exec/worker/worker-pool.js';
 import { guest, startTestNode, type TestNode } from '../../../helpers/test-node.js';

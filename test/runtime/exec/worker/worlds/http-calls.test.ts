@@ -1,7 +1,7 @@
 // The worker side of a wasi:http call: responses are checked as the guest produces them (set,
 // finished, matching their content-length) and streamed or collected; instances are made ahead
 // and a request waits at most for the one being made.
-import { test } from 'uvu';
+import { test } from '../../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import type { GuestEvent } from '../../../../../runtime/exec/protocol.js';
 import { CallResponse, SPARE_INSTANCES, SparePool, type HttpInstance } from '../../../../../runtime/exec/worker/worlds/http-calls.js';
