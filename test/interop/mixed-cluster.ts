@@ -82,7 +82,10 @@ export class MixedCluster {
     try {
       await cluster.setUp([...order].map((k) => (k === 'f' ? 'f' : 'e')));
     } catch (error) {
+      // The logs go with close(): what the processes said comes along in the error.
+      const logs = cluster.logTails();
       await cluster.close();
+      if (error instanceof Error) error.message += logs;
       throw error;
     }
     return cluster;
@@ -197,6 +200,16 @@ export class MixedCluster {
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return { child, url };
+  }
+
+  /** The last lines of every process's log, for an error message. */
+  logTails(lines = 12): string {
+    let out = '';
+    for (const name of fs.existsSync(this.logsDir) ? fs.readdirSync(this.logsDir).sort() : []) {
+      const text = fs.readFileSync(path.join(this.logsDir, name), 'utf8').trimEnd();
+      if (text) out += `\n--- ${name} (last ${lines} lines)\n${text.split('\n').slice(-lines).join('\n')}`;
+    }
+    return out;
   }
 
   logFile(name: string): string {
