@@ -29,6 +29,7 @@ import {
   validateWrites,
 } from './siblings.js';
 import { DEFAULT_MAX_VALUE_BYTES, isValidNodeId, validateId } from './version.js';
+import { KeyIndex, lowerBound } from './key-index.js';
 
 export interface LevelReplicaStoreOptions {
   /** Directory of the LevelDB database; created if missing. */
@@ -88,6 +89,8 @@ export class LevelReplicaStore implements ReplicaStore {
   private readonly maxValueBytes: number;
   private readonly sync: boolean;
   private readonly keygroups = new Map<string, KeygroupInfo>();
+  /** Sorted ids of small keygroups, for scans without an iterator (key-index.ts). */
+  private readonly index = new KeyIndex();
   private writerTail: Promise<unknown> = Promise.resolve();
   private opened = false;
 
@@ -117,6 +120,7 @@ export class LevelReplicaStore implements ReplicaStore {
   async close(): Promise<void> {
     await this.exclusive(async () => {
       this.opened = false;
+      this.index.clear();
       await this.db.close();
     });
   }
@@ -128,6 +132,7 @@ export class LevelReplicaStore implements ReplicaStore {
       if (this.keygroups.has(info.name)) {
         throw new StoreError('ERR_KEYGROUP_EXISTS', `keygroup ${info.name} already exists`);
       }
+      this.index.drop(info.name);
       await this.db.clear(itemRange(info.name));
       await this.db.put(metaKey(info.name), encodeMeta(info), { sync: this.sync });
       this.keygroups.set(info.name, { name: info.name, mutable: info.mutable, expiry: info.expiry });
@@ -139,6 +144,7 @@ export class LevelReplicaStore implements ReplicaStore {
       this.info(name);
       await this.db.del(metaKey(name), { sync: this.sync });
       this.keygroups.delete(name);
+      this.index.drop(name);
       await this.db.clear(itemRange(name));
     });
   }
@@ -189,10 +195,12 @@ export class LevelReplicaStore implements ReplicaStore {
   }
 
   async scan(keygroup: string, options: ScanOptions): Promise<LiveItem[]> {
+    const indexed = this.scanSync(keygroup, options);
+    if (indexed) return indexed;
     const info = this.info(keygroup);
-    if (options.start !== '') validateId(options.start);
     const result: LiveItem[] = [];
     if (!(options.count > 0)) return result;
+    if (this.index.wanted(keygroup)) this.buildIndex(keygroup);
     const range = itemRange(keygroup);
     const prefixLength = range.gte.length;
     const now = this.clock();
@@ -213,6 +221,36 @@ export class LevelReplicaStore implements ReplicaStore {
       await iterator.close();
     }
     return result;
+  }
+
+  /**
+   * scan() answered without waiting, from the keygroup's id index and point lookups; undefined
+   * while the keygroup has no index (not scanned yet, or too large for one).
+   */
+  scanSync(keygroup: string, options: ScanOptions): LiveItem[] | undefined {
+    const info = this.info(keygroup);
+    if (options.start !== '') validateId(options.start);
+    const ids = this.index.get(keygroup);
+    if (!ids) return undefined;
+    const result: LiveItem[] = [];
+    const now = this.clock();
+    for (let i = lowerBound(ids, options.start); i < ids.length && result.length < options.count; i++) {
+      const id = ids[i]!;
+      const siblings = liveSiblings(decode(this.db.getSync(itemKey(keygroup, id))), info, now);
+      if (siblings.length > 0) result.push({ id, siblings });
+    }
+    return result;
+  }
+
+  /** Reads the keygroup's ids into the index on the write chain, so that no write is missed. */
+  private buildIndex(keygroup: string): void {
+    const { maxPerKeygroup } = this.index;
+    void this.exclusive(async () => {
+      if (!this.opened || !this.keygroups.has(keygroup) || !this.index.wanted(keygroup)) return;
+      const range = itemRange(keygroup);
+      const keys = await this.db.keys({ ...range, limit: maxPerKeygroup + 1 }).all();
+      this.index.fill(keygroup, keys.map((key) => key.slice(range.gte.length)));
+    }).catch(() => undefined);
   }
 
   async applyLocal(writes: LocalWrite[]): Promise<AppliedWrite[]> {
@@ -237,6 +275,7 @@ export class LevelReplicaStore implements ReplicaStore {
         plan.items.map((item) => ({ type: 'put' as const, key: itemKey(item.keygroup, item.id), value: encode(item.siblings) })),
         { sync: this.sync },
       );
+      for (const item of plan.items) this.index.add(item.keygroup, item.id);
       return plan.applied;
     });
   }
@@ -255,6 +294,7 @@ export class LevelReplicaStore implements ReplicaStore {
       });
       // One put of the whole sibling list: atomic, and durable on the same terms as applyLocal.
       await this.db.put(key, encode(plan.siblings), { sync: this.sync });
+      this.index.add(write.keygroup, write.id);
       return plan.applied;
     });
   }
@@ -267,6 +307,7 @@ export class LevelReplicaStore implements ReplicaStore {
       const merged = mergeIncoming(decode(await this.db.get(itemKey(keygroup, id))), incoming);
       if (!merged) return false;
       await this.db.put(itemKey(keygroup, id), encode(merged), { sync: this.sync });
+      this.index.add(keygroup, id);
       return true;
     });
   }
@@ -292,18 +333,21 @@ export class LevelReplicaStore implements ReplicaStore {
         if (info.expiry <= 0) continue;
         // Purging is idempotent, so several smaller batches are as good as one huge one.
         let ops: Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> = [];
+        const prefixLength = itemRange(info.name).gte.length;
+        const write = async () => {
+          await this.db.batch(ops, { sync: this.sync });
+          for (const op of ops) if (op.type === 'del') this.index.remove(info.name, op.key.slice(prefixLength));
+          ops = [];
+        };
         for await (const [key, value] of this.db.iterator(itemRange(info.name))) {
           const siblings = decode(value);
           const kept = siblings.filter((s) => !isExpired(s, info, now));
           if (kept.length === siblings.length) continue;
           purged += siblings.length - kept.length;
           ops.push(kept.length === 0 ? { type: 'del', key } : { type: 'put', key, value: encode(kept) });
-          if (ops.length >= PURGE_BATCH) {
-            await this.db.batch(ops, { sync: this.sync });
-            ops = [];
-          }
+          if (ops.length >= PURGE_BATCH) await write();
         }
-        if (ops.length > 0) await this.db.batch(ops, { sync: this.sync });
+        if (ops.length > 0) await write();
       }
       return purged;
     });

@@ -118,6 +118,10 @@ export class MemoryReplicaStore implements ReplicaStore {
   }
 
   async scan(keygroup: string, options: ScanOptions): Promise<LiveItem[]> {
+    return this.scanSync(keygroup, options);
+  }
+
+  scanSync(keygroup: string, options: ScanOptions): LiveItem[] {
     const group = this.group(keygroup);
     if (options.start !== '') validateId(options.start);
     const now = this.clock();

@@ -96,6 +96,11 @@ export interface ReplicaStore {
   readManySync?(keygroup: string, ids: string[]): Sibling[][];
   /** Live items in lexicographic (UTF-16 code unit) id order from options.start. */
   scan(keygroup: string, options: ScanOptions): Promise<LiveItem[]>;
+  /**
+   * scan() answered without waiting, for stores that can (same results and errors, thrown), or
+   * undefined when this one cannot now. Optional: callers fall back to scan().
+   */
+  scanSync?(keygroup: string, options: ScanOptions): LiveItem[] | undefined;
 
   /**
    * Applies an invocation's writes atomically (one durable batch, all or nothing) and returns

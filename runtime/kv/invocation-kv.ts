@@ -237,12 +237,12 @@ export class InvocationKv {
     return true;
   }
 
-  async scan(start: string, count: number): Promise<{ id: string; value: string }[]> {
+  scan(start: string, count: number): MaybePromise<{ id: string; value: string }[]> {
     return this.#range(start, count, true);
   }
 
-  async keys(start: string, count: number): Promise<string[]> {
-    return (await this.#range(start, count, false)).map((e) => e.id);
+  keys(start: string, count: number): MaybePromise<string[]> {
+    return then(this.#range(start, count, false), (items) => items.map((e) => e.id));
   }
 
   /**
@@ -253,21 +253,31 @@ export class InvocationKv {
     return this.#writes.length > 0 ? this.backend.commit(this.#writes) : [];
   }
 
-  async #range(start: string, count: number, withValues: boolean): Promise<{ id: string; value: string }[]> {
+  #range(start: string, count: number, withValues: boolean): MaybePromise<{ id: string; value: string }[]> {
     if (start !== '') validateId(start);
     const limit = Math.min(count, this.limits.maxScanCount);
     const pending = start === '' ? undefined : this.#pending.get(start);
-    if (pending?.kind === 'delete' || (limit <= 0 && start !== '' && !(await this.#exists(start)))) {
-      throw new KvFault('not-found', `scan start "${start}" does not exist`);
+    if (pending?.kind === 'delete') throw new KvFault('not-found', `scan start "${start}" does not exist`);
+    if (limit <= 0) {
+      if (start === '') return [];
+      return then(this.#exists(start), (exists) => {
+        if (!exists) throw new KvFault('not-found', `scan start "${start}" does not exist`);
+        return [];
+      });
     }
-    if (limit <= 0) return [];
     // Deleted-but-uncommitted items may hide stored ones: ask the store for that many more.
     let hidden = 0;
     for (const p of this.#pending.values()) if (p.kind === 'delete') hidden++;
     // A start this invocation did not write must exist in the backend, which checks it with the
     // scan itself: one round trip, not two, when the keygroup is on another node.
-    const startMustExist = start !== '' && pending === undefined;
-    const stored = await this.backend.scan(this.keygroup.name, { start, count: limit + hidden, startMustExist });
+    const request = { start, count: limit + hidden, startMustExist: start !== '' && pending === undefined };
+    const name = this.keygroup.name;
+    const stored = this.backend.scanSync?.(name, request) ?? this.backend.scan(name, request);
+    return then(stored, (items) => this.#merged(items, start, limit, withValues));
+  }
+
+  /** Stored items overlaid with this invocation's uncommitted writes, in id order. */
+  #merged(stored: { id: string; siblings: KvSibling[] }[], start: string, limit: number, withValues: boolean): { id: string; value: string }[] {
     const merged = new Map<string, string>();
     for (const item of stored) merged.set(item.id, item.siblings[0].value);
     for (const [id, p] of this.#pending) {

@@ -32,6 +32,8 @@ export interface KvBackend {
    * startMustExist, a `start` that is not stored is a `not-found` KvFault.
    */
   scan(keygroup: string, options: ScanRequest): Promise<{ id: string; siblings: KvSibling[] }[]>;
+  /** scan() without waiting where the backend can now (an indexed local keygroup), else undefined. */
+  scanSync?(keygroup: string, options: ScanRequest): { id: string; siblings: KvSibling[] }[] | undefined;
   /**
    * Applies the invocation's writes in order. Returns the writes this node applied to its own
    * replica, which it must still hand to replication ([] when another node applied them).
@@ -59,6 +61,14 @@ export interface OpenedKv {
   keygroup: KeygroupInfo;
 }
 
+/** The scan starts at `start` and returns live items only: a live start is its first item. */
+const scanCount = ({ count, startMustExist }: ScanRequest) => (startMustExist ? Math.max(count, 1) : count);
+
+function scanResult<T extends { id: string }>(items: T[], { start, count, startMustExist }: ScanRequest): T[] {
+  if (startMustExist && items[0]?.id !== start) throw new KvFault('not-found', `scan start "${start}" does not exist`);
+  return items.length > count ? items.slice(0, count) : items;
+}
+
 const isConflict = (err: unknown) => err instanceof StoreError && err.code === 'ERR_VERSION_CONFLICT';
 
 /**
@@ -74,9 +84,17 @@ const LOCAL_RETRY: RetryPolicy = { attempts: 1000, delayMs: () => 0 };
  */
 export class StoreKvBackend implements KvBackend {
   readonly readManySync?: (keygroup: string, ids: string[]) => KvSibling[][];
+  readonly scanSync?: (keygroup: string, options: ScanRequest) => { id: string; siblings: KvSibling[] }[] | undefined;
 
   constructor(private readonly store: ReplicaStore) {
     if (store.readManySync) this.readManySync = store.readManySync.bind(store);
+    if (store.scanSync) {
+      const scanSync = store.scanSync.bind(store);
+      this.scanSync = (keygroup, request) => {
+        const items = scanSync(keygroup, { start: request.start, count: scanCount(request) });
+        return items && scanResult(items, request);
+      };
+    }
   }
 
   read(keygroup: string, id: string): Promise<KvSibling[]> {
@@ -87,11 +105,8 @@ export class StoreKvBackend implements KvBackend {
     return this.store.readMany(keygroup, ids);
   }
 
-  async scan(keygroup: string, { start, count, startMustExist }: ScanRequest): Promise<{ id: string; siblings: KvSibling[] }[]> {
-    // The scan starts at `start` and returns live items only: a live start is its first item.
-    const items = await this.store.scan(keygroup, { start, count: startMustExist ? Math.max(count, 1) : count });
-    if (startMustExist && items[0]?.id !== start) throw new KvFault('not-found', `scan start "${start}" does not exist`);
-    return items.length > count ? items.slice(0, count) : items;
+  async scan(keygroup: string, request: ScanRequest): Promise<{ id: string; siblings: KvSibling[] }[]> {
+    return scanResult(await this.store.scan(keygroup, { start: request.start, count: scanCount(request) }), request);
   }
 
   commit(writes: LocalWrite[]): Promise<AppliedWrite[]> {
