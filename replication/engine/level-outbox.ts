@@ -26,12 +26,30 @@ const SEQ_KEY = 's';
 const peerPrefix = (peer: string) => `e!${Buffer.from(peer, 'utf8').toString('hex')}!`;
 const seqPart = (seq: number) => seq.toString(16).padStart(16, '0');
 const ENTRY_RANGE = { gte: 'e!', lt: 'e"' };
+/** Bounds of a peer's in-memory tail: past either, peeks read LevelDB until the peer catches up. */
+export const TAIL_ENTRIES = 4096;
+const TAIL_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Copies of a peer's unacked entries appended by this process, in seq order. `complete` when they
+ * are all of the peer's unacked entries, so that peek() needs no LevelDB read (a trip through
+ * libuv's thread pool on every delivery round, the one wait between a write's acknowledgment and
+ * its sending).
+ */
+interface Tail {
+  complete: boolean;
+  records: OutboxRecord[];
+  bytes: number;
+}
 
 /**
  * Appends and acks run one at a time on a promise chain, so the `s` key is always written in seq
  * order and an ack never overtakes the append it acknowledges. open() restores the seq counter
  * from max(`s`, highest entry key): an append survives a crash with its entry and counter.
  */
+/** What an entry holds in memory, roughly: its value dominates. */
+const entryBytes = (entry: OutboxEntry) => 2 * ((entry.value?.length ?? 0) + entry.id.length + entry.keygroup.length) + 64;
+
 export class LevelOutbox implements Outbox {
   readonly location: string;
   private readonly db: ClassicLevel<string, string>;
@@ -45,8 +63,9 @@ export class LevelOutbox implements Outbox {
    * every entry ever delivered (a queue's classic LevelDB slowdown).
    */
   private readonly ackedThrough = new Map<string, number>();
-  private tail: Promise<unknown> = Promise.resolve();
+  private chain: Promise<unknown> = Promise.resolve();
   private opened = false;
+  private readonly tails = new Map<string, Tail>();
 
   constructor(options: LevelOutboxOptions) {
     this.location = options.location;
@@ -60,6 +79,7 @@ export class LevelOutbox implements Outbox {
     const stored = await this.db.get(SEQ_KEY);
     this.lastSeq = stored === undefined ? 0 : Number(stored);
     this.knownPeers.clear();
+    this.tails.clear();
     for await (const key of this.db.keys(ENTRY_RANGE)) {
       const [, hex, seq] = key.split('!') as [string, string, string];
       this.knownPeers.add(Buffer.from(hex, 'hex').toString('utf8'));
@@ -91,7 +111,10 @@ export class LevelOutbox implements Outbox {
         { sync: this.sync },
       );
       this.lastSeq = seq;
+      // A peer with entries left from before this process started has no complete tail yet.
+      if (!this.knownPeers.has(peer)) this.tails.set(peer, { complete: true, records: [], bytes: 0 });
       this.knownPeers.add(peer);
+      this.remember(peer, { seq, entry: copy });
       return seq;
     });
   }
@@ -100,9 +123,12 @@ export class LevelOutbox implements Outbox {
     this.assertOpen();
     validatePeer(peer);
     validateCount(n);
+    const tail = this.tails.get(peer);
+    if (tail?.complete) return tail.records.slice(0, n).map(({ seq, entry }) => ({ seq, entry: copyEntry(entry) }));
     const prefix = peerPrefix(peer);
     // One native call for the whole batch rather than an async step per entry.
     const entries = await this.db.iterator({ gt: this.lowerBound(peer), lt: `${prefix}~`, limit: n }).all();
+    if (entries.length === 0) this.catchUp(peer);
     return entries.map(([key, value]) => ({ seq: parseInt(key.slice(prefix.length), 16), entry: JSON.parse(value) as OutboxEntry }));
   }
 
@@ -114,7 +140,35 @@ export class LevelOutbox implements Outbox {
       const prefix = peerPrefix(peer);
       await this.db.clear({ gt: this.lowerBound(peer), lte: prefix + seqPart(upToSeq) });
       this.ackedThrough.set(peer, Math.max(upToSeq, this.ackedThrough.get(peer) ?? 0));
+      const tail = this.tails.get(peer);
+      if (tail) {
+        const acked = tail.records.findIndex((r) => r.seq > upToSeq);
+        const dropped = tail.records.splice(0, acked === -1 ? tail.records.length : acked);
+        for (const r of dropped) tail.bytes -= entryBytes(r.entry);
+      }
     });
+  }
+
+  /** Keeps a copy of an appended entry in the peer's tail, or gives the tail up past its bounds. */
+  private remember(peer: string, record: OutboxRecord): void {
+    const tail = this.tails.get(peer);
+    if (!tail?.complete) return;
+    tail.records.push(record);
+    tail.bytes += entryBytes(record.entry);
+    if (tail.records.length > TAIL_ENTRIES || tail.bytes > TAIL_BYTES) this.tails.set(peer, { complete: false, records: [], bytes: 0 });
+  }
+
+  /**
+   * A peek from LevelDB found nothing unacked: checked again with no append in flight (on the
+   * write chain), the peer's tail starts complete and empty, and later appends go to it.
+   */
+  private catchUp(peer: string): void {
+    void this.exclusive(async () => {
+      if (!this.opened || this.tails.get(peer)?.complete) return;
+      const prefix = peerPrefix(peer);
+      const [first] = await this.db.keys({ gt: this.lowerBound(peer), lt: `${prefix}~`, limit: 1 }).all();
+      if (first === undefined) this.tails.set(peer, { complete: true, records: [], bytes: 0 });
+    }).catch(() => undefined);
   }
 
   /** Exclusive lower bound of a peer's live entries. */
@@ -139,8 +193,8 @@ export class LevelOutbox implements Outbox {
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(work, work);
-    this.tail = run.catch(() => {});
+    const run = this.chain.then(work, work);
+    this.chain = run.catch(() => {});
     return run;
   }
 

@@ -304,7 +304,7 @@ export class LevelReplicaStore implements ReplicaStore {
     return this.exclusive(async () => {
       const info = this.info(keygroup);
       const incoming = acceptRemote(info, id, sibling, this.clock(), this.maxValueBytes);
-      const merged = mergeIncoming(decode(await this.db.get(itemKey(keygroup, id))), incoming);
+      const merged = mergeIncoming(decode(this.db.getSync(itemKey(keygroup, id))), incoming);
       if (!merged) return false;
       await this.db.put(itemKey(keygroup, id), encode(merged), { sync: this.sync });
       this.index.add(keygroup, id);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
-import { LevelOutbox } from '../../../replication/engine/level-outbox.js';
+import { LevelOutbox, TAIL_ENTRIES } from '../../../replication/engine/level-outbox.js';
 import { Cluster } from './cluster.js';
 import { entry, runOutboxConformance } from './outbox-conformance.js';
 
@@ -69,3 +69,60 @@ crash('entries appended before the process died are delivered by the restarted n
 });
 
 crash.run();
+
+// Peeks answer from an in-memory copy of what this process appended, and from LevelDB for what
+// it did not (entries left from before a restart, a backlog past the copy's bounds): either
+// way a peer gets every entry, once, in order.
+const tail = suite<{ location: string; outbox: LevelOutbox }>('LevelOutbox peeks from memory and from LevelDB');
+
+tail.before.each(async (ctx) => {
+  ctx.location = await mkdtemp(join(tmpdir(), 'enoki-outbox-'));
+  ctx.outbox = new LevelOutbox({ location: ctx.location });
+  await ctx.outbox.open();
+});
+tail.after.each(async (ctx) => {
+  await ctx.outbox.close();
+  await rm(ctx.location, { recursive: true, force: true });
+});
+
+/** Peeks and acks in batches until the peer has nothing left; returns the values in the order delivered. */
+async function drain(outbox: LevelOutbox, peer: string, batch: number): Promise<string[]> {
+  const delivered: string[] = [];
+  for (;;) {
+    const records = await outbox.peek(peer, batch);
+    if (records.length === 0) return delivered;
+    delivered.push(...records.map((r) => r.entry.value));
+    await outbox.ack(peer, records.at(-1)!.seq);
+  }
+}
+
+tail('entries left from before a restart come first, then new ones; later ones after the catch-up too', async (ctx) => {
+  for (const v of ['old1', 'old2']) await ctx.outbox.append('B', entry(v, { value: v }));
+  await ctx.outbox.close();
+  ctx.outbox = new LevelOutbox({ location: ctx.location });
+  await ctx.outbox.open();
+  for (const v of ['new1', 'new2']) await ctx.outbox.append('B', entry(v, { value: v }));
+  assert.equal(await drain(ctx.outbox, 'B', 3), ['old1', 'old2', 'new1', 'new2']);
+  for (const v of ['later1', 'later2']) await ctx.outbox.append('B', entry(v, { value: v }));
+  await ctx.outbox.append('C', entry('other', { value: 'for C' }));
+  assert.equal(await drain(ctx.outbox, 'B', 1), ['later1', 'later2']);
+  assert.equal(await drain(ctx.outbox, 'C', 10), ['for C']);
+});
+
+tail('a backlog larger than the in-memory copy is delivered whole and in order', async ({ outbox }) => {
+  const n = TAIL_ENTRIES + 20;
+  for (let i = 0; i < n; i++) await outbox.append('B', entry(`i${i}`, { value: String(i) }));
+  const delivered = await drain(outbox, 'B', 1000);
+  assert.equal(delivered, Array.from({ length: n }, (_, i) => String(i)));
+  await outbox.append('B', entry('after', { value: 'after' }));
+  assert.equal(await drain(outbox, 'B', 10), ['after']);
+});
+
+tail('a peeked entry is a copy: changing it changes nothing queued', async ({ outbox }) => {
+  await outbox.append('B', entry('x', { value: 'kept' }));
+  const [first] = await outbox.peek('B', 1);
+  first!.entry.value = 'changed';
+  assert.is((await outbox.peek('B', 1))[0]!.entry.value, 'kept');
+});
+
+tail.run();
