@@ -289,6 +289,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
         enoki_warm_instances: s.warmInstances,
         enoki_warm_instance_memory_bytes: s.warmMemoryBytes,
         enoki_channel_faults_total: s.channelFaults,
+        enoki_compiled_modules: s.compiledModules,
         enoki_functions: registry.list().length,
         enoki_async_invocations: asyncResults.stats().tracked,
         enoki_async_results_disk_bytes: asyncResults.stats().diskBytes,

@@ -51,6 +51,7 @@ export class EngineRouter implements GuestEngine {
       warmInstances: sum('warmInstances'),
       warmMemoryBytes: sum('warmMemoryBytes'),
       channelFaults: sum('channelFaults'),
+      compiledModules: sum('compiledModules'),
     };
   }
 

@@ -59,6 +59,8 @@ export interface EngineStats {
   warmInstances: number;
   warmMemoryBytes: number;
   channelFaults: number;
+  /** Distinct compiled core modules the inline engine's loaded functions hold (0 on workers). */
+  compiledModules: number;
 }
 
 export interface GuestEngine {

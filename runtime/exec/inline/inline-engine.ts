@@ -50,6 +50,10 @@ interface Code {
   memoryLimitPages: number;
   /** templatesVersion() when its code was loaded. */
   version: number;
+  /** The linkable once loaded (for stats). */
+  loaded?: Linkable;
+  /** What it was loaded from, to load it again on a newer template. */
+  source: Pick<Job, 'codeKey' | 'meta' | 'memoryLimitBytes'>;
 }
 
 /** The prewarming call's time limit: it is only there to have code compiled. */
@@ -157,11 +161,13 @@ export class InlineEngine implements GuestEngine {
   stats(): EngineStats {
     let warmInstances = 0;
     let warmMemoryBytes = 0;
+    const modules = new Set<WebAssembly.Module>();
     for (const code of this.#codes.values()) {
+      if (code.count > 0) for (const core of code.loaded?.cores ?? []) modules.add(core.module);
       warmInstances += code.idle.length;
       for (const { instance } of code.idle) warmMemoryBytes += instance.memoryBytes();
     }
-    return { workers: 0, busy: this.#busy, queued: this.#queued, warmInstances, warmMemoryBytes, channelFaults: 0 };
+    return { workers: 0, busy: this.#busy, queued: this.#queued, warmInstances, warmMemoryBytes, channelFaults: 0, compiledModules: modules.size };
   }
 
   async stop(): Promise<void> {
@@ -181,11 +187,19 @@ export class InlineEngine implements GuestEngine {
       code = undefined;
     }
     if (!code) {
+      const version = this.#templatesVersion();
       const linkable = this.options.code.load(job.meta);
-      // Not cached when it fails: the next call tries again.
-      linkable.catch(() => {
-        if (this.#codes.get(job.codeKey) === code) this.#codes.delete(job.codeKey);
-      });
+      // Not cached when it fails: the next call tries again. Loading it may have given a template
+      // family new parameters: then code loaded before holds an outdated template.
+      linkable.then(
+        (loaded) => {
+          code!.loaded = loaded;
+          if (this.#templatesVersion() !== version) this.#refreshOutdated();
+        },
+        () => {
+          if (this.#codes.get(job.codeKey) === code) this.#codes.delete(job.codeKey);
+        },
+      );
       code = {
         key: job.codeKey,
         linkable,
@@ -194,11 +208,41 @@ export class InlineEngine implements GuestEngine {
         waiting: [],
         evicted: false,
         memoryLimitPages: Math.max(1, Math.floor(job.memoryLimitBytes / WASM_PAGE)),
-        version: this.#templatesVersion(),
+        version,
+        source: { codeKey: job.codeKey, meta: job.meta, memoryLimitBytes: job.memoryLimitBytes },
       };
       this.#codes.set(job.codeKey, code);
     }
     return code;
+  }
+
+  /**
+   * Code whose instances are all idle and that was loaded on a template since replaced (its family
+   * gained parameters: deploying functions one after another does this a few times) is loaded
+   * again, with as many warm instances as it had. Every outdated instance would otherwise keep its
+   * own compiled copy of the engine (tens of MiB for StarlingMonkey) until its function's next
+   * call, which for a prewarmed function may never come.
+   */
+  #refreshOutdated(): void {
+    if (this.#stopped) return;
+    const version = this.#templatesVersion();
+    for (const code of [...this.#codes.values()]) {
+      if (code.version === version || code.count !== code.idle.length || code.waiting.length > 0) continue;
+      const warm = code.idle.length;
+      this.evict(code.key);
+      if (warm === 0) continue;
+      const fresh = this.#code(code.source);
+      fresh.linkable
+        .then((linkable) => {
+          for (let i = 0; i < warm && !fresh.evicted && fresh.count < this.options.instancesPerCode; i++) {
+            const instance = new GuestInstance(linkable, { memoryLimitPages: fresh.memoryLimitPages, sliceMs: this.options.sliceMs });
+            fresh.count++;
+            this.#give(fresh, instance);
+          }
+          this.#enforceBudget();
+        })
+        .catch((err: unknown) => this.options.logger.debug({ codeKey: code.key, err }, 'reloading code on a newer template failed'));
+    }
   }
 
   async #take(code: Code, job: Job): Promise<{ instance: GuestInstance; cold: boolean }> {

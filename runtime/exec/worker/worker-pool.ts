@@ -146,6 +146,8 @@ export class WorkerPool implements GuestEngine {
       warmInstances,
       warmMemoryBytes,
       channelFaults: this.#channelFaults,
+      // Each worker compiles its own; they are not counted here.
+      compiledModules: 0,
     };
   }
 

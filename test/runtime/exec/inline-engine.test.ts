@@ -111,5 +111,33 @@ test('a guest built with stdio, random and clocks runs inline; its output lands 
   assert.is(await metric(n, 'enoki_workers'), 0);
 });
 
+test('a function loaded before its engine template gained parameters is moved to the new one, and stays warm', async () => {
+  // A node of its own, so that its template families start empty: echo's constants become the JS
+  // engine family's reference, counter's differ from them, and the family's template is rebuilt
+  // with those sites as parameters, leaving echo's warm instance on the outdated compiled engine.
+  const m = await startTestNode({ engine: 'inline' });
+  try {
+    assert.ok((await m.deploy('echo', await guest('echo'))).ok);
+    assert.is((await m.call('echo', { method: 'POST', body: 'x' })).status, 200);
+    assert.ok((await m.deploy('counter', await guest('counter'))).ok);
+    assert.is(await (await m.call('counter')).text(), '1');
+    const dir = path.join(m.dataDir, 'templates');
+    const families = await Promise.all((await fs.readdir(dir)).filter((f) => f.endsWith('.json')).map(async (f) => JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as { paramSites: number[] }));
+    assert.ok(families.some((f) => f.paramSites.length > 0), 'the JS engine family gained parameters');
+    // Reloading echo runs in the background; then calling it changes nothing: it no longer holds an outdated engine.
+    let held = NaN;
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      held = await metric(m, 'enoki_compiled_modules');
+      if (held === (await metric(m, 'enoki_compiled_modules'))) break;
+    }
+    assert.is(await metric(m, 'enoki_warm_instances'), 2, 'both still warm');
+    assert.is((await m.call('echo', { method: 'POST', body: 'y' })).status, 200);
+    assert.is(await metric(m, 'enoki_compiled_modules'), held, 'calling echo released no outdated template');
+  } finally {
+    await m.close();
+  }
+});
+
 if (hasJspi) test.run();
 else console.log(`SKIPPED: exec: inline engine — this Node (${process.version}) has no JSPI; the worker engine runs every guest here`);
