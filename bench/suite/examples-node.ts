@@ -1,5 +1,5 @@
 // Scenario 7, the `npm start` node: `enoki start --examples` (the script `npm start` runs, with
-// its defaults: prewarming on) deploys every built example; once all of them are warm, 20
+// its defaults and environment: prewarming on, glibc's mmap threshold as package.json sets it) deploys every built example; once all of them are warm, 20
 // distinct JS functions (bench/guests/variant.js, each built with its own constant) are deployed
 // through the API and each is called once, as a user adding functions to that node would. RSS is
 // read (settled) with the examples warm, and after the 20 functions: the target is the latter.
@@ -21,6 +21,12 @@ export interface ExamplesNodeResult {
   /** RSS after the first k added functions were each called once. */
   steps: Array<{ functions: number; rssMiB: number }>;
   withFunctionsMiB: number;
+  /**
+   * The same node once deploying is over: DEPLOY_SETTLE_MS after the last deploy, when the thread
+   * running jco's transpiler (functions/isolated-transpiler.ts, ended 10 s after its last deploy)
+   * is gone.
+   */
+  settledMiB?: number;
   perFunctionMiB: number;
   /** The same node restarted with the examples and the 20 functions, all prewarmed. */
   restartedMiB?: number;
@@ -31,6 +37,15 @@ export interface ExamplesNodeResult {
 }
 
 export const ADDED_FUNCTIONS = 20;
+/** The transpiler thread's idle time (10 s) and a margin. */
+const DEPLOY_SETTLE_MS = 12_000;
+
+/**
+ * The environment `npm start` gives the node (package.json): glibc's malloc hands allocations of
+ * 128 KiB and more straight back to the system when freed, which a deploy's large transient
+ * buffers otherwise leave in its heap.
+ */
+const NPM_START_ENV = { ENOKI_PREWARM: '1', MALLOC_MMAP_THRESHOLD_: '131072' };
 
 /** Waits until the node holds `count` warm instances, or the count stops growing for `quietMs`. */
 async function untilWarm(node: BenchNode, count: number, quietMs = 5000, timeoutMs = 180_000): Promise<boolean> {
@@ -62,6 +77,7 @@ async function measure(node: BenchNode, examples: number, wasm: string[], t: num
     at.step = `deploying added function ${i + 1} of ${wasm.length}`;
     await deploy(node, `added${i}`, wasm[i]);
   }
+  const lastDeploy = performance.now();
   let last = idle;
   for (let i = 0; i < wasm.length; i++) {
     at.step = `calling added function ${i + 1} of ${wasm.length}`;
@@ -72,6 +88,8 @@ async function measure(node: BenchNode, examples: number, wasm: string[], t: num
       steps.push({ functions: i + 1, rssMiB: MiB(last) });
     }
   }
+  at.step = 'waiting for deploying to be over';
+  const settled = await settledRss(node.pid, Math.max(0, DEPLOY_SETTLE_MS - (performance.now() - lastDeploy)));
   const instances = await metric(node, 'enoki_warm_instances');
   const bytes = await metric(node, 'enoki_warm_instance_memory_bytes');
   return {
@@ -82,6 +100,7 @@ async function measure(node: BenchNode, examples: number, wasm: string[], t: num
     functions: wasm.length,
     steps,
     withFunctionsMiB: MiB(last),
+    settledMiB: MiB(settled),
     perFunctionMiB: MiB((last - idle) / wasm.length),
     warmInstances: instances,
     warmInstanceMemoryMiB: bytes === undefined ? undefined : MiB(bytes),
@@ -98,14 +117,14 @@ export async function examplesNodeScenario(jsWasm: string[]): Promise<ExamplesNo
   const cgroups: CgroupUsage[] = [];
   process.stderr.write(`  enoki start --examples (${examples} examples, prewarming on, as npm start)\n`);
   const t = performance.now();
-  const node = await startBenchNode(dir, { ENOKI_PREWARM: '1' }, { args: ['--examples'], label: 'npm start node', startTimeoutMs: 300_000 });
+  const node = await startBenchNode(dir, NPM_START_ENV, { args: ['--examples'], label: 'npm start node', startTimeoutMs: 300_000 });
   try {
     const at = { step: 'starting' };
     const result = await onNode(node, () => `the npm start node, ${at.step}`, () => measure(node, examples, wasm, t, cgroups, at));
     const usage = await node.stop();
     if (usage) cgroups.push(usage);
     process.stderr.write('  restarted with the examples and the 20 functions, all prewarmed\n');
-    const again = await startBenchNode(dir, { ENOKI_PREWARM: '1' }, { args: ['--examples'], label: 'npm start node, restarted', startTimeoutMs: 300_000 });
+    const again = await startBenchNode(dir, NPM_START_ENV, { args: ['--examples'], label: 'npm start node, restarted', startTimeoutMs: 300_000 });
     try {
       await onNode(again, 'the restarted npm start node', async () => {
         await untilWarm(again, examples + wasm.length);
@@ -133,6 +152,7 @@ export function examplesNodeTables(r: ExamplesNodeResult): string[][][] {
       ['RSS, examples warm, idle, MiB', String(r.examplesIdleMiB)],
       ...r.steps.map((s) => [`RSS + ${s.functions} distinct JS functions, each called once, MiB`, String(s.rssMiB)]),
       ['per added JS function, MiB', String(r.perFunctionMiB)],
+      [`RSS once deploying is over (${DEPLOY_SETTLE_MS / 1000} s after the last deploy), MiB`, String(r.settledMiB ?? '—')],
       [`RSS of the same node restarted, all prewarmed (${r.restartedWarm ?? '?'} warm instances), MiB`, String(r.restartedMiB ?? '—')],
       ['warm instances; their linear memory, MiB', `${r.warmInstances ?? '?'}; ${r.warmInstanceMemoryMiB ?? '?'}`],
     ],
