@@ -1,5 +1,5 @@
 // Scenario 7, the `npm start` node: `enoki start --examples` (the script `npm start` runs, with
-// its defaults and environment: prewarming on, glibc's mmap threshold as package.json sets it) deploys every built example; once all of them are warm, 20
+// its defaults and environment: prewarming on, glibc's malloc settings as package.json sets them) deploys every built example; once all of them are warm, 20
 // distinct JS functions (bench/guests/variant.js, each built with its own constant) are deployed
 // through the API and each is called once, as a user adding functions to that node would. RSS is
 // read (settled) with the examples warm, and after the 20 functions: the target is the latter.
@@ -40,12 +40,8 @@ export const ADDED_FUNCTIONS = 20;
 /** The transpiler thread's idle time (10 s) and a margin. */
 const DEPLOY_SETTLE_MS = 12_000;
 
-/**
- * The environment `npm start` gives the node (package.json): glibc's malloc hands allocations of
- * 128 KiB and more straight back to the system when freed, which a deploy's large transient
- * buffers otherwise leave in its heap.
- */
-const NPM_START_ENV = { ENOKI_PREWARM: '1', MALLOC_MMAP_THRESHOLD_: '131072' };
+/** As `npm start` runs it; its malloc settings come with every node spawnNode starts. */
+const NPM_START_ENV = { ENOKI_PREWARM: '1' };
 
 /** Waits until the node holds `count` warm instances, or the count stops growing for `quietMs`. */
 async function untilWarm(node: BenchNode, count: number, quietMs = 5000, timeoutMs = 180_000): Promise<boolean> {

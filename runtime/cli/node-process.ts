@@ -10,10 +10,11 @@ const CLI = fileURLToPath(new URL('./main.js', import.meta.url));
  * glibc's malloc raises its mmap threshold after large frees, so the 12 MB buffers of component
  * deploys then come from the heap and are never given back: a node ends up 200–300 MiB larger
  * after a few deploys. A fixed threshold keeps large buffers in their own mappings, returned to
- * the system when freed. Set for every node this CLI starts (and by npm start); a caller's own
- * setting wins.
+ * the system when freed. Two arenas instead of one per thread (libuv's pool, jco's transpiler
+ * thread, workers) keep what those threads freed from staying resident in arenas of their own.
+ * Set for every node this CLI starts (and by npm start); a caller's own setting wins.
  */
-export const MALLOC_SETTINGS = { MALLOC_MMAP_THRESHOLD_: '131072' } as const;
+export const MALLOC_SETTINGS = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' } as const;
 
 export interface NodeProcessOptions {
   /** Name used in messages (the node id). */
