@@ -2,15 +2,20 @@
 // end-to-end numbers contain. Every probe runs in a fresh child process, so that what one loads
 // does not count for the next.
 //
-//   node dist/bench/probes.js [hops] [kv] [memory] [compile]     (all four by default)
+//   node dist/bench/probes.js [hops] [kv] [rewritten] [memory] [compile] [idle]   (all by default)
 //
 //   hops     a main → worker → main round trip: postMessage to a waiting worker, against
 //            SharedArrayBuffer + Atomics.waitAsync; and what a vm timeout adds to a call
 //   kv       host side of one invocation's KV calls on the real LevelDB replica (get, scan of 10),
 //            and a LevelDB scan of 10 items read by async iteration against nextv(10)
+//   rewritten  a scan of a ring of 10 ids rewritten 20,000 times (movingaverage's pattern): a
+//            LevelDB iterator (nextv) against the store's scan through its id index
 //   memory   resident memory of an idle process step by step: empty, one worker thread, undici
 //            (the Response global), Hono with its Node adapter, the whole node module graph
 //   compile  WebAssembly.compile of echo's 12 MB core module with and without lazy validation
+//   idle     p50 latency over one keep-alive connection, back to back and with requests 100 ms
+//            apart (an idle machine between them, as in the paper's simple experiment): the
+//            node's /healthz, echo, a KV set, movingaverage
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -125,6 +130,74 @@ async function kv(): Promise<Rows> {
   }
 }
 
+async function rewritten(): Promise<Rows> {
+  const { LevelReplicaStore } = await import('../replication/store/level-store.js');
+  const { ClassicLevel } = await import('classic-level');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'enoki-probe-ring-'));
+  const REWRITES = 20_000;
+  const slot = (i: number) => `b${i % 10}`;
+  try {
+    const db = new ClassicLevel<string, string>(path.join(dir, 'plain'), { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+    await db.open();
+    for (let i = 0; i < REWRITES; i++) await db.batch([{ type: 'put', key: slot(i), value: String(i) }, { type: 'put', key: 'a', value: slot(i + 1) }]);
+    const iterator = await timed(2000, async () => {
+      const it = db.iterator({ gte: 'b0' });
+      await it.nextv(10);
+      await it.close();
+    });
+    await db.close();
+
+    const store = new LevelReplicaStore({ nodeId: 'probe', location: path.join(dir, 'replica') });
+    await store.open();
+    await store.createKeygroup({ name: 'kv', mutable: true, expiry: 0 });
+    const set = (id: string, value: string) => ({ kind: 'set' as const, keygroup: 'kv', id, value });
+    for (let i = 0; i < REWRITES; i++) await store.applyLocal([set(slot(i), String(i)), set('a', slot(i + 1))]);
+    const indexed = await timed(2000, () => store.scan('kv', { start: 'b0', count: 10 }));
+    await store.close();
+    return [
+      [`LevelDB iterator, nextv(10) over ids rewritten ${REWRITES} times`, micros(iterator)],
+      ['the store\'s scan of the same 10 (id index + getSync)', micros(indexed)],
+    ];
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function idle(): Promise<Rows> {
+  const { EXAMPLES, BENCH_BUILD, deploy, startBenchNode, tempDir } = await import('./suite/harness.js');
+  const dir = await tempDir('probe-idle');
+  const node = await startBenchNode(dir);
+  try {
+    await deploy(node, 'echo', path.join(EXAMPLES, 'echo.wasm'));
+    await deploy(node, 'movingaverage', path.join(EXAMPLES, 'movingaverage.wasm'));
+    await deploy(node, 'kv', path.join(BENCH_BUILD, 'kv.wasm'));
+    await node.client.timed('/fn/kv/seed');
+    const targets: Array<[string, string, { method?: string; body?: string }]> = [
+      ['/healthz', '/healthz', {}],
+      ['echo', '/fn/echo', { method: 'POST', body: 'hi' }],
+      ['a KV set (kv guest)', '/fn/kv/set', {}],
+      ['movingaverage', '/fn/movingaverage', { method: 'POST', body: '0-42' }],
+    ];
+    const rows: Rows = [];
+    for (const [label, route, init] of targets) {
+      for (let i = 0; i < 100; i++) await node.client.timed(route, init);
+      const busy: number[] = [];
+      for (let i = 0; i < 300; i++) busy.push(await node.client.timed(route, init));
+      const spaced: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        spaced.push(await node.client.timed(route, init));
+      }
+      const p50 = (xs: number[]) => summarize(xs).p50.toFixed(3);
+      rows.push([`${label}: p50 back to back / 100 ms apart`, `${p50(busy)} / ${p50(spaced)} ms`]);
+    }
+    return rows;
+  } finally {
+    await node.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
 function rssMiB(): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
 }
@@ -183,7 +256,7 @@ async function compileChild(file: string): Promise<void> {
   process.stdout.write(JSON.stringify(samples));
 }
 
-const PROBES: Record<string, () => Promise<Rows>> = { hops, kv, memory, compile };
+const PROBES: Record<string, () => Promise<Rows>> = { hops, kv, rewritten, memory, compile, idle };
 
 async function main(): Promise<void> {
   const [first, arg] = process.argv.slice(2);
