@@ -155,7 +155,12 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
 
   const resultKey = await persistentSecret(path.join(config.dataDir, 'result-key'), () => randomBytes(32).toString('base64url'));
 
-  const store = new LevelReplicaStore({ location: path.join(config.dataDir, 'replica'), nodeId, sync: config.fsync });
+  const store = new LevelReplicaStore({
+    location: path.join(config.dataDir, 'replica'),
+    nodeId,
+    sync: config.fsync,
+    onBackgroundError: (err) => logger.error({ err }, 'replica store: writing to LevelDB failed; retrying (the write journal keeps the writes)'),
+  });
   await store.open();
   undo.push(() => store.close());
   // gRPC, etcd and the certificate code (~30 MB, ~0.5 s to load) only in cluster mode.

@@ -1,4 +1,5 @@
 // Durable ReplicaStore on LevelDB (classic-level); the only module that touches LevelDB.
+import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import {
   StoreError,
@@ -30,6 +31,7 @@ import {
 } from './siblings.js';
 import { DEFAULT_MAX_VALUE_BYTES, isValidNodeId, validateId } from './version.js';
 import { KeyIndex, lowerBound } from './key-index.js';
+import { WriteBehind } from './write-behind.js';
 
 export interface LevelReplicaStoreOptions {
   /** Directory of the LevelDB database; created if missing. */
@@ -39,11 +41,16 @@ export interface LevelReplicaStoreOptions {
   /** Largest accepted value in UTF-8 bytes; 4 MiB by default. */
   maxValueBytes?: number;
   /**
-   * fsync every write. Without it a write survives a process crash (LevelDB has appended it to
-   * its log before the call resolves) but not necessarily a power loss.
+   * fsync every write. Without it a write survives a process crash (it is in the write journal,
+   * or LevelDB's log, before the call resolves) but not necessarily a power loss.
    */
   sync?: boolean;
+  /** A background write to LevelDB failed (it is retried; the journal still holds it). */
+  onBackgroundError?: (err: Error) => void;
 }
+
+/** The write journal's file, inside the LevelDB directory (LevelDB leaves names it does not know alone). */
+const JOURNAL_FILE = 'enoki-journal';
 
 // Key layout. Names and ids are alphanumeric and '!' (0x21) sorts below all of them, so the items
 // of one keygroup are exactly the keys in [i!<kg>!, i!<kg>") and never mix with keygroup 'kgX'.
@@ -88,6 +95,9 @@ export class LevelReplicaStore implements ReplicaStore {
   private readonly clock: Clock;
   private readonly maxValueBytes: number;
   private readonly sync: boolean;
+  private readonly onBackgroundError: (err: Error) => void;
+  /** Item writes: journaled, visible at once, applied to LevelDB behind (write-behind.ts). */
+  private writes!: WriteBehind;
   private readonly keygroups = new Map<string, KeygroupInfo>();
   /** Sorted ids of small keygroups, for scans without an iterator (key-index.ts). */
   private readonly index = new KeyIndex();
@@ -101,12 +111,19 @@ export class LevelReplicaStore implements ReplicaStore {
     this.clock = options.clock ?? Date.now;
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.sync = options.sync ?? false;
+    this.onBackgroundError = options.onBackgroundError ?? ((err) => process.emitWarning(`replica store: a background write failed and is retried: ${err.message}`));
     this.db = new ClassicLevel<string, string>(options.location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   }
 
   async open(): Promise<void> {
     if (this.opened) return;
     await this.db.open();
+    try {
+      this.writes = await WriteBehind.open(this.db, path.join(this.location, JOURNAL_FILE), { sync: this.sync, onError: this.onBackgroundError });
+    } catch (err) {
+      await this.db.close();
+      throw err;
+    }
     this.keygroups.clear();
     for await (const [key, value] of this.db.iterator(META_RANGE)) {
       const name = key.slice(2);
@@ -121,6 +138,7 @@ export class LevelReplicaStore implements ReplicaStore {
     await this.exclusive(async () => {
       this.opened = false;
       this.index.clear();
+      await this.writes.close();
       await this.db.close();
     });
   }
@@ -133,6 +151,7 @@ export class LevelReplicaStore implements ReplicaStore {
         throw new StoreError('ERR_KEYGROUP_EXISTS', `keygroup ${info.name} already exists`);
       }
       this.index.drop(info.name);
+      await this.writes.settle();
       await this.db.clear(itemRange(info.name));
       await this.db.put(metaKey(info.name), encodeMeta(info), { sync: this.sync });
       this.keygroups.set(info.name, { name: info.name, mutable: info.mutable, expiry: info.expiry });
@@ -145,6 +164,7 @@ export class LevelReplicaStore implements ReplicaStore {
       await this.db.del(metaKey(name), { sync: this.sync });
       this.keygroups.delete(name);
       this.index.drop(name);
+      await this.writes.settle();
       await this.db.clear(itemRange(name));
     });
   }
@@ -179,7 +199,7 @@ export class LevelReplicaStore implements ReplicaStore {
     validateId(id);
     // getSync answers from LevelDB's memtable and block cache in microseconds, where the async
     // get costs a round trip through libuv's thread pool; reads are on every invocation's path.
-    return liveSiblings(decode(this.db.getSync(itemKey(keygroup, id))), info, this.clock());
+    return liveSiblings(decode(this.writes.get(itemKey(keygroup, id))), info, this.clock());
   }
 
   async readMany(keygroup: string, ids: string[]): Promise<Sibling[][]> {
@@ -191,7 +211,7 @@ export class LevelReplicaStore implements ReplicaStore {
     ids.forEach(validateId);
     if (ids.length === 0) return [];
     const now = this.clock();
-    return ids.map((id) => liveSiblings(decode(this.db.getSync(itemKey(keygroup, id))), info, now));
+    return ids.map((id) => liveSiblings(decode(this.writes.get(itemKey(keygroup, id))), info, now));
   }
 
   async scan(keygroup: string, options: ScanOptions): Promise<LiveItem[]> {
@@ -203,6 +223,8 @@ export class LevelReplicaStore implements ReplicaStore {
     if (this.index.wanted(keygroup)) this.buildIndex(keygroup);
     const range = itemRange(keygroup);
     const prefixLength = range.gte.length;
+    // The iterator reads LevelDB alone: first let it catch up with every acknowledged write.
+    await this.writes.applied();
     const now = this.clock();
     // Deleted and expired items still have keys, so no LevelDB limit: batches of exactly the
     // entries still wanted (one native call each; a plain async iteration reads ahead far more,
@@ -236,7 +258,7 @@ export class LevelReplicaStore implements ReplicaStore {
     const now = this.clock();
     for (let i = lowerBound(ids, options.start); i < ids.length && result.length < options.count; i++) {
       const id = ids[i]!;
-      const siblings = liveSiblings(decode(this.db.getSync(itemKey(keygroup, id))), info, now);
+      const siblings = liveSiblings(decode(this.writes.get(itemKey(keygroup, id))), info, now);
       if (siblings.length > 0) result.push({ id, siblings });
     }
     return result;
@@ -248,6 +270,7 @@ export class LevelReplicaStore implements ReplicaStore {
     void this.exclusive(async () => {
       if (!this.opened || !this.keygroups.has(keygroup) || !this.index.wanted(keygroup)) return;
       const range = itemRange(keygroup);
+      await this.writes.applied();
       const keys = await this.db.keys({ ...range, limit: maxPerKeygroup + 1 }).all();
       this.index.fill(keygroup, keys.map((key) => key.slice(range.gte.length)));
     }).catch(() => undefined);
@@ -263,18 +286,15 @@ export class LevelReplicaStore implements ReplicaStore {
       const refs = new Map<string, string>();
       for (const w of writes) refs.set(itemRef(w.keygroup, w.id), itemKey(w.keygroup, w.id));
       const keys = [...refs.values()];
-      const stored = new Map([...refs.keys()].map((ref, i) => [ref, decode(this.db.getSync(keys[i]))]));
+      const stored = new Map([...refs.keys()].map((ref, i) => [ref, decode(this.writes.get(keys[i]))]));
       const plan = planLocalWrites(writes, {
         nodeId: this.nodeId,
         now: this.clock(),
         keygroups: lookup,
         stored: (keygroup, id) => stored.get(itemRef(keygroup, id))!,
       });
-      // One batch: LevelDB applies it atomically, so a crash leaves all of it or none.
-      await this.db.batch(
-        plan.items.map((item) => ({ type: 'put' as const, key: itemKey(item.keygroup, item.id), value: encode(item.siblings) })),
-        { sync: this.sync },
-      );
+      // One batch, atomic in the journal and in LevelDB: a crash leaves all of it or none.
+      await this.put(plan.items.map((item) => [itemKey(item.keygroup, item.id), encode(item.siblings)] as const));
       for (const item of plan.items) this.index.add(item.keygroup, item.id);
       return plan.applied;
     });
@@ -290,10 +310,10 @@ export class LevelReplicaStore implements ReplicaStore {
         nodeId: this.nodeId,
         now: this.clock(),
         info: this.keygroups.get(write.keygroup)!,
-        stored: decode(this.db.getSync(key)),
+        stored: decode(this.writes.get(key)),
       });
       // One put of the whole sibling list: atomic, and durable on the same terms as applyLocal.
-      await this.db.put(key, encode(plan.siblings), { sync: this.sync });
+      await this.put([[key, encode(plan.siblings)]]);
       this.index.add(write.keygroup, write.id);
       return plan.applied;
     });
@@ -304,9 +324,9 @@ export class LevelReplicaStore implements ReplicaStore {
     return this.exclusive(async () => {
       const info = this.info(keygroup);
       const incoming = acceptRemote(info, id, sibling, this.clock(), this.maxValueBytes);
-      const merged = mergeIncoming(decode(this.db.getSync(itemKey(keygroup, id))), incoming);
+      const merged = mergeIncoming(decode(this.writes.get(itemKey(keygroup, id))), incoming);
       if (!merged) return false;
-      await this.db.put(itemKey(keygroup, id), encode(merged), { sync: this.sync });
+      await this.put([[itemKey(keygroup, id), encode(merged)]]);
       this.index.add(keygroup, id);
       return true;
     });
@@ -315,6 +335,7 @@ export class LevelReplicaStore implements ReplicaStore {
   async *dump(keygroup: string): AsyncIterable<{ id: string; siblings: Sibling[] }> {
     const info = this.info(keygroup);
     const range = itemRange(keygroup);
+    await this.writes.applied();
     const now = this.clock();
     for await (const [key, value] of this.db.iterator(range)) {
       const siblings = unexpiredSiblings(decode(value), info, now);
@@ -327,6 +348,7 @@ export class LevelReplicaStore implements ReplicaStore {
     this.assertOpen();
     return this.exclusive(async () => {
       this.assertOpen();
+      await this.writes.settle();
       const now = this.clock();
       let purged = 0;
       for (const info of this.keygroups.values()) {
@@ -351,6 +373,12 @@ export class LevelReplicaStore implements ReplicaStore {
       }
       return purged;
     });
+  }
+
+  /** An item write through the journal; waits only with fsync on, or when LevelDB lags far behind. */
+  private put(puts: Array<readonly [string, string]>): Promise<void> | undefined {
+    if (this.writes.backlogged) return this.writes.applied().then(() => this.writes.put(puts));
+    return this.writes.put(puts);
   }
 
   private info(keygroup: string): KeygroupInfo {
