@@ -1,5 +1,9 @@
 // LevelOutbox: the Outbox on its own classic-level database directory (never the store's).
+// Appends and acks go through a write journal (support/write-behind.ts): an append is durable,
+// and its entry can be sent, without waiting for LevelDB's thread pool.
+import path from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { WriteBehind } from '../support/write-behind.js';
 import {
   OutboxError,
   copyEntry,
@@ -16,6 +20,8 @@ export interface LevelOutboxOptions {
   location: string;
   /** fsync every append; without it an entry survives a process crash but not a power loss. */
   sync?: boolean;
+  /** A background write to LevelDB failed (it is retried; the journal still holds it). */
+  onBackgroundError?: (err: Error) => void;
 }
 
 // Key layout. Node ids may contain any character but ':' and ',', so the peer part is the hex of
@@ -54,6 +60,8 @@ export class LevelOutbox implements Outbox {
   readonly location: string;
   private readonly db: ClassicLevel<string, string>;
   private readonly sync: boolean;
+  private readonly onBackgroundError: (err: Error) => void;
+  private writes!: WriteBehind;
   private lastSeq = 0;
   /** Peers that may have entries; peers() checks each one against the database. */
   private readonly knownPeers = new Set<string>();
@@ -70,12 +78,19 @@ export class LevelOutbox implements Outbox {
   constructor(options: LevelOutboxOptions) {
     this.location = options.location;
     this.sync = options.sync ?? false;
+    this.onBackgroundError = options.onBackgroundError ?? ((err) => process.emitWarning(`outbox: a background write failed and is retried: ${err.message}`));
     this.db = new ClassicLevel<string, string>(options.location, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
   }
 
   async open(): Promise<void> {
     if (this.opened) return;
     await this.db.open();
+    try {
+      this.writes = await WriteBehind.open(this.db, path.join(this.location, 'enoki-journal'), { sync: this.sync, onError: this.onBackgroundError });
+    } catch (err) {
+      await this.db.close();
+      throw err;
+    }
     const stored = await this.db.get(SEQ_KEY);
     this.lastSeq = stored === undefined ? 0 : Number(stored);
     this.knownPeers.clear();
@@ -93,6 +108,7 @@ export class LevelOutbox implements Outbox {
     await this.exclusive(async () => {
       if (!this.opened) return;
       this.opened = false;
+      await this.writes.close();
       await this.db.close();
     });
   }
@@ -103,13 +119,10 @@ export class LevelOutbox implements Outbox {
     return this.exclusive(async () => {
       this.assertOpen();
       const seq = this.lastSeq + 1;
-      await this.db.batch(
-        [
-          { type: 'put', key: peerPrefix(peer) + seqPart(seq), value: JSON.stringify(copy) },
-          { type: 'put', key: SEQ_KEY, value: String(seq) },
-        ],
-        { sync: this.sync },
-      );
+      await this.write([
+        [peerPrefix(peer) + seqPart(seq), JSON.stringify(copy)],
+        [SEQ_KEY, String(seq)],
+      ]);
       this.lastSeq = seq;
       // A peer with entries left from before this process started has no complete tail yet.
       if (!this.knownPeers.has(peer)) this.tails.set(peer, { complete: true, records: [], bytes: 0 });
@@ -126,6 +139,8 @@ export class LevelOutbox implements Outbox {
     const tail = this.tails.get(peer);
     if (tail?.complete) return tail.records.slice(0, n).map(({ seq, entry }) => ({ seq, entry: copyEntry(entry) }));
     const prefix = peerPrefix(peer);
+    // LevelDB alone answers below: first let it catch up with the journal.
+    await this.writes.applied();
     // One native call for the whole batch rather than an async step per entry.
     const entries = await this.db.iterator({ gt: this.lowerBound(peer), lt: `${prefix}~`, limit: n }).all();
     if (entries.length === 0) this.catchUp(peer);
@@ -138,9 +153,18 @@ export class LevelOutbox implements Outbox {
     return this.exclusive(async () => {
       this.assertOpen();
       const prefix = peerPrefix(peer);
-      await this.db.clear({ gt: this.lowerBound(peer), lte: prefix + seqPart(upToSeq) });
-      this.ackedThrough.set(peer, Math.max(upToSeq, this.ackedThrough.get(peer) ?? 0));
+      // Deletes of the acked keys, journaled after their appends, so a replay cannot bring them
+      // back: the tail lists them, or else LevelDB (once it holds every append).
       const tail = this.tails.get(peer);
+      let keys: string[];
+      if (tail?.complete) {
+        keys = tail.records.filter((r) => r.seq <= upToSeq).map((r) => prefix + seqPart(r.seq));
+      } else {
+        await this.writes.applied();
+        keys = await this.db.keys({ gt: this.lowerBound(peer), lte: prefix + seqPart(upToSeq) }).all();
+      }
+      if (keys.length > 0) await this.write(keys.map((key) => [key, null] as const));
+      this.ackedThrough.set(peer, Math.max(upToSeq, this.ackedThrough.get(peer) ?? 0));
       if (tail) {
         const acked = tail.records.findIndex((r) => r.seq > upToSeq);
         const dropped = tail.records.splice(0, acked === -1 ? tail.records.length : acked);
@@ -166,6 +190,7 @@ export class LevelOutbox implements Outbox {
     void this.exclusive(async () => {
       if (!this.opened || this.tails.get(peer)?.complete) return;
       const prefix = peerPrefix(peer);
+      await this.writes.applied();
       const [first] = await this.db.keys({ gt: this.lowerBound(peer), lt: `${prefix}~`, limit: 1 }).all();
       if (first === undefined) this.tails.set(peer, { complete: true, records: [], bytes: 0 });
     }).catch(() => undefined);
@@ -182,6 +207,7 @@ export class LevelOutbox implements Outbox {
     return this.exclusive(async () => {
       this.assertOpen();
       const result: string[] = [];
+      await this.writes.applied();
       for (const peer of [...this.knownPeers].sort()) {
         const prefix = peerPrefix(peer);
         const [first] = await this.db.keys({ gt: this.lowerBound(peer), lt: `${prefix}~`, limit: 1 }).all();
@@ -190,6 +216,12 @@ export class LevelOutbox implements Outbox {
       }
       return result;
     });
+  }
+
+  /** A journaled batch; waits only with fsync on, or when LevelDB lags far behind. */
+  private write(ops: Array<readonly [string, string | null]>): Promise<void> | undefined {
+    if (this.writes.backlogged) return this.writes.applied().then(() => this.writes.write(ops));
+    return this.writes.write(ops);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

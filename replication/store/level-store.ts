@@ -31,7 +31,7 @@ import {
 } from './siblings.js';
 import { DEFAULT_MAX_VALUE_BYTES, isValidNodeId, validateId } from './version.js';
 import { KeyIndex, lowerBound } from './key-index.js';
-import { WriteBehind } from './write-behind.js';
+import { WriteBehind } from '../support/write-behind.js';
 
 export interface LevelReplicaStoreOptions {
   /** Directory of the LevelDB database; created if missing. */
@@ -377,8 +377,8 @@ export class LevelReplicaStore implements ReplicaStore {
 
   /** An item write through the journal; waits only with fsync on, or when LevelDB lags far behind. */
   private put(puts: Array<readonly [string, string]>): Promise<void> | undefined {
-    if (this.writes.backlogged) return this.writes.applied().then(() => this.writes.put(puts));
-    return this.writes.put(puts);
+    if (this.writes.backlogged) return this.writes.applied().then(() => this.writes.write(puts));
+    return this.writes.write(puts);
   }
 
   private info(keygroup: string): KeygroupInfo {

@@ -124,7 +124,10 @@ async function startClusterSteps(options: ClusterOptions, undo: (() => unknown)[
   undo.push(() => caller.close());
   const notify = createTriggerNotifier({ triggers, callTrigger: caller.call, logger });
 
-  const outbox = new LevelOutbox({ location: path.join(dataDir, 'outbox') });
+  const outbox = new LevelOutbox({
+    location: path.join(dataDir, 'outbox'),
+    onBackgroundError: (err) => logger.error({ err }, 'outbox: writing to LevelDB failed; retrying (the write journal keeps the writes)'),
+  });
   await outbox.open();
   undo.push(() => outbox.close());
   const transport = new GrpcPeerTransport({

@@ -31,6 +31,33 @@ runOutboxConformance('LevelOutbox', async () => {
 
 const crash = suite('LevelOutbox after a crash');
 
+crash('entries acknowledged before the process died stay acknowledged: the journal replays the acks too', async () => {
+  const location = await mkdtemp(join(tmpdir(), 'enoki-outbox-'));
+  try {
+    const moduleUrl = new URL('../../../replication/engine/level-outbox.js', import.meta.url).href;
+    // Appends and acks in one turn of the loop: LevelDB has none of them, the journal all.
+    const script = `
+      const { LevelOutbox } = await import(${JSON.stringify(moduleUrl)});
+      const outbox = new LevelOutbox({ location: ${JSON.stringify(location)} });
+      await outbox.open();
+      const entries = ${JSON.stringify([entry('x', { value: 'acked' }), entry('y', { value: 'acked too' }), entry('z', { value: 'owed' })])};
+      const seqs = [];
+      for (const e of entries) seqs.push(await outbox.append('B', e));
+      await outbox.ack('B', seqs[1]);
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.is(child.signal, 'SIGKILL', child.stderr);
+    const outbox = new LevelOutbox({ location });
+    await outbox.open();
+    assert.equal(await outbox.peers(), ['B']);
+    assert.equal((await outbox.peek('B', 10)).map((r) => r.entry.id), ['z']);
+    await outbox.close();
+  } finally {
+    await rm(location, { recursive: true, force: true });
+  }
+});
+
 crash('entries appended before the process died are delivered by the restarted node', async () => {
   const location = await mkdtemp(join(tmpdir(), 'enoki-outbox-'));
   try {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import * as assert from 'uvu/assert';
 import { suite } from '../../helpers/suite.js';
-import { JournalFile, encodeRecord, parseJournal } from '../../../replication/store/journal-file.js';
+import { JournalFile, encodeRecord, parseJournal } from '../../../replication/support/journal-file.js';
 import { LevelReplicaStore } from '../../../replication/store/level-store.js';
 
 const JOURNAL = 'enoki-journal';

@@ -1,4 +1,5 @@
-// Item writes acknowledged from the write journal and applied to LevelDB behind the caller.
+// Writes acknowledged from a write journal and applied to LevelDB behind the caller: the replica
+// store's item writes, and the outbox's appends and acks.
 //
 // classic-level reads synchronously (getSync) but writes only through libuv's thread pool, and
 // that round trip was the one wait left on an invocation that writes: ~50 µs at low load, and
@@ -13,7 +14,7 @@
 // go straight to LevelDB (its sync write, in the thread pool) and nothing is journaled.
 
 import type { ClassicLevel } from 'classic-level';
-import { JournalFile, type JournalPut } from './journal-file.js';
+import { JournalFile, type JournalOp } from './journal-file.js';
 
 /** The journal is emptied when LevelDB has caught up and it has grown past this. */
 const RESET_BYTES = 256 * 1024;
@@ -35,9 +36,9 @@ export class WriteBehind {
   readonly #db: Level;
   readonly #journal: JournalFile | undefined;
   readonly #onError: (err: Error) => void;
-  /** key → the newest value not yet known to be in LevelDB, and the batch that wrote it. */
-  readonly #overlay = new Map<string, { value: string; seq: number }>();
-  #queue: JournalPut[] = [];
+  /** key → the newest value (null: deleted) not yet known to be in LevelDB, and its batch. */
+  readonly #overlay = new Map<string, { value: string | null; seq: number }>();
+  #queue: JournalOp[] = [];
   #appended = 0;
   #applied = 0;
   #flushing: Promise<void> | undefined;
@@ -57,8 +58,8 @@ export class WriteBehind {
   static async open(db: Level, journalPath: string, options: WriteBehindOptions): Promise<WriteBehind> {
     const { file, batches } = JournalFile.open(journalPath);
     try {
-      // In order, and each whole: the journal holds puts of complete values, so replaying
-      // batches LevelDB already had is harmless.
+      // In order, and each whole: the journal holds puts of complete values and deletes, so
+      // replaying batches LevelDB already had is harmless.
       for (const batch of batches) await db.batch(toOps(batch), { sync: options.sync });
       file.reset();
     } catch (err) {
@@ -72,32 +73,33 @@ export class WriteBehind {
 
   get(key: string): string | undefined {
     const pending = this.#overlay.get(key);
-    return pending ? pending.value : this.#db.getSync(key);
+    if (pending) return pending.value ?? undefined;
+    return this.#db.getSync(key);
   }
 
   /**
-   * Writes `puts` as one atomic batch. Without fsync it is durable (journaled) when put returns,
+   * Writes `ops` as one atomic batch. Without fsync it is durable (journaled) when write returns,
    * and visible to get at once; with fsync, once the returned promise resolves.
    */
-  put(puts: JournalPut[]): Promise<void> | undefined {
+  write(ops: JournalOp[]): Promise<void> | undefined {
     if (this.#closed) throw new Error('write-behind closed');
-    if (!this.#journal) return this.#db.batch(toOps(puts), { sync: true });
-    this.#journal.append(puts);
+    if (!this.#journal) return this.#db.batch(toOps(ops), { sync: true });
+    this.#journal.append(ops);
     const seq = ++this.#appended;
-    for (const [key, value] of puts) this.#overlay.set(key, { value, seq });
-    for (const put of puts) this.#queue.push(put);
+    for (const [key, value] of ops) this.#overlay.set(key, { value, seq });
+    for (const op of ops) this.#queue.push(op);
     // Started from the check phase: after the reply this write belongs to has gone out, and with
     // every write of this turn of the loop in the same LevelDB batch.
     this.#flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#flush());
     return undefined;
   }
 
-  /** True when writers should wait for applied() before their next put. */
+  /** True when writers should wait for applied() before their next write. */
   get backlogged(): boolean {
     return this.#queue.length > MAX_QUEUED_PUTS || (this.#journal?.size ?? 0) > MAX_JOURNAL_BYTES;
   }
 
-  /** Resolves once LevelDB holds every write put before the call. */
+  /** Resolves once LevelDB holds every write made before the call. */
   applied(): Promise<void> {
     const seq = this.#appended;
     if (this.#applied >= seq) return Promise.resolve();
@@ -107,7 +109,7 @@ export class WriteBehind {
   /**
    * Waits until LevelDB holds every write, then empties the journal: before the store writes
    * LevelDB directly (clearing a keygroup, purging), so that no replay can undo that write. The
-   * caller must hold the store's write chain, so that nothing is put meanwhile.
+   * caller must hold the store's write chain, so that nothing is written meanwhile.
    */
   async settle(): Promise<void> {
     await this.applied();
@@ -143,7 +145,7 @@ export class WriteBehind {
   }
 
   /** Applies one batch, retrying while the store is open; false once it is closed. */
-  async #apply(batch: JournalPut[]): Promise<boolean> {
+  async #apply(batch: JournalOp[]): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.#db.batch(toOps(batch), { sync: false });
@@ -157,6 +159,6 @@ export class WriteBehind {
   }
 }
 
-function toOps(puts: readonly JournalPut[]): Array<{ type: 'put'; key: string; value: string }> {
-  return puts.map(([key, value]) => ({ type: 'put', key, value }));
+function toOps(ops: readonly JournalOp[]): Array<{ type: 'put'; key: string; value: string } | { type: 'del'; key: string }> {
+  return ops.map(([key, value]) => (value === null ? { type: 'del', key } : { type: 'put', key, value }));
 }
