@@ -165,7 +165,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
   undo.push(() => store.close());
   // gRPC, etcd and the certificate code (~30 MB, ~0.5 s to load) only in cluster mode.
   const cluster: RunningCluster | undefined = config.cluster
-    ? await (await import('./cluster/start-cluster.js')).startCluster({ config: config.cluster, nodeId, dataDir: config.dataDir, store, logger })
+    ? await (await import('./cluster/start-cluster.js')).startCluster({ config: config.cluster, nodeId, dataDir: config.dataDir, store, logger, fsync: config.fsync })
     : undefined;
   if (cluster) undo.push(() => cluster.close());
   const registry = new FunctionRegistry(path.join(config.dataDir, 'registry.json'));

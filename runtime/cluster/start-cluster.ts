@@ -96,7 +96,15 @@ function withTriggers(store: ReplicaStore, notify: NotifyTriggers): ReplicaStore
   });
 }
 
-type ClusterOptions = { config: ClusterConfig; nodeId: string; dataDir: string; store: ReplicaStore; logger: Logger };
+type ClusterOptions = {
+  config: ClusterConfig;
+  nodeId: string;
+  dataDir: string;
+  store: ReplicaStore;
+  logger: Logger;
+  /** fsync outbox appends as the store's commits (ENOKI_FSYNC). */
+  fsync?: boolean;
+};
 
 /** A start that fails part-way closes what it opened (etcd client, outbox lock, servers), newest first. */
 export async function startCluster(options: ClusterOptions): Promise<RunningCluster> {
@@ -126,6 +134,7 @@ async function startClusterSteps(options: ClusterOptions, undo: (() => unknown)[
 
   const outbox = new LevelOutbox({
     location: path.join(dataDir, 'outbox'),
+    sync: options.fsync ?? false,
     onBackgroundError: (err) => logger.error({ err }, 'outbox: writing to LevelDB failed; retrying (the write journal keeps the writes)'),
   });
   await outbox.open();

@@ -21,15 +21,10 @@ import type { Logger } from 'pino';
 import { EnokiError } from '../../errors.js';
 import { LOAD_TIMEOUT_MS, type EngineStats, type GuestEngine, type Job, type JobResult } from '../engine.js';
 import type { FromWorker, LoadSpec, OutgoingAnswer } from '../protocol.js';
-import { evictOverBudget } from '../memory-budget.js';
 import { postSyncReply, type SyncChannelPair } from './sync-channel.js';
 import { spawnSlot, type Pending, type Slot } from './worker-slot.js';
 import { CrashBackoff } from './crash-backoff.js';
-
-/** The idle worker with the fewest warm instances: the one a cold load costs least. */
-function leastWarm(idle: Slot[]): Slot {
-  return idle.reduce((best, s) => (s.warm.size < best.warm.size ? s : best));
-}
+import { evictSlotsOverBudget, leastWarm, nextIndex, warmIdle, warmOnBusy } from './placement.js';
 
 export interface WorkerPoolOptions {
   size: number;
@@ -235,11 +230,11 @@ export class WorkerPool implements GuestEngine {
     // Calls waiting for a warm worker in this round; the ones behind them may go first.
     const waiting = new Set<Pending>();
     for (;;) {
-      const index = this.#nextIndex(waiting);
+      const index = nextIndex(this.#queue, this.#slots, this.options.size, waiting);
       if (index < 0) return;
       const next = this.#queue[index];
       const idle = this.#slots.filter((s) => !s.running);
-      const warm = this.#warmIdle(idle, next.job);
+      const warm = warmIdle(idle, next.job);
       if (!warm && this.#warmsElsewhere(next, idle)) {
         waiting.add(next);
         continue;
@@ -257,20 +252,8 @@ export class WorkerPool implements GuestEngine {
   }
 
   /**
-   * An idle worker warm for the job's code. For standard-world guests, which take a fresh
-   * instance per request and make the next ones while idle, the one idle longest: it has had the
-   * most time to make them.
-   */
-  #warmIdle(idle: Slot[], job: Job): Slot | undefined {
-    if (job.meta.world === undefined) return idle.find((s) => s.warm.has(job.codeKey));
-    let best: Slot | undefined;
-    for (const s of idle) if (s.warm.has(job.codeKey) && (!best || s.idleSince < best.idleSince)) best = s;
-    return best;
-  }
-
-  /**
    * A standard-world guest makes a fresh instance after every call, which keeps its worker busy
-   * for a while after it answered: calls are spread over warm workers (#warmIdle), so the code is
+   * for a while after it answered: calls are spread over warm workers (warmIdle), so the code is
    * loaded on every worker the pool may have, one at a time, in the background.
    */
   #spreadWarmth(job: Job): void {
@@ -292,7 +275,7 @@ export class WorkerPool implements GuestEngine {
   #warmsElsewhere(pending: Pending, idle: Slot[]): boolean {
     const { job } = pending;
     if (job.nested || !job.request) return false;
-    if (!this.#slots.some((s) => s.running && !s.blocked && s.warm.has(job.codeKey))) return false;
+    if (!warmOnBusy(this.#slots, job)) return false;
     if (pending.warming) return true;
     if (idle.length === 0) {
       // A new worker becomes idle when ready and is then given the load.
@@ -304,18 +287,6 @@ export class WorkerPool implements GuestEngine {
     const load: Job = { ...job, request: undefined };
     this.#dispatch(leastWarm(idle), { job: load, enqueuedAt: performance.now(), resolve: () => undefined, reject: () => undefined });
     return true;
-  }
-
-  /**
-   * The first nested job; else the oldest job while fewer than `size` workers run other jobs.
-   * Skips the jobs in `waiting`.
-   */
-  #nextIndex(waiting: Set<Pending>): number {
-    const nested = this.#queue.findIndex((p) => p.job.nested && !waiting.has(p));
-    if (nested >= 0) return nested;
-    const outer = this.#slots.filter((s) => s.running && !s.running.job.nested).length;
-    if (outer >= this.options.size) return -1;
-    return this.#queue.findIndex((p) => !waiting.has(p));
   }
 
   /** Adds a worker: up to `size` for any call, and `callWorkers` more for nested calls only. */
@@ -425,23 +396,6 @@ export class WorkerPool implements GuestEngine {
   }
 
   #enforceBudget(): void {
-    const { logger } = this.options;
-    const slots = this.#slots;
-    evictOverBudget(this.stats().warmMemoryBytes, this.options.memoryBudgetBytes, function* () {
-      for (const slot of slots) {
-        for (const [codeKey, w] of slot.warm) {
-          if (slot.running?.job.codeKey === codeKey) continue;
-          yield {
-            lastUsed: w.lastUsed,
-            bytes: () => w.memoryBytes,
-            evict: () => {
-              slot.warm.delete(codeKey);
-              slot.worker.postMessage({ type: 'evict', codeKey });
-              logger.debug({ codeKey }, 'evicted a warm instance over the memory budget');
-            },
-          };
-        }
-      }
-    });
+    evictSlotsOverBudget(this.#slots, this.stats().warmMemoryBytes, this.options.memoryBudgetBytes, this.options.logger);
   }
 }
