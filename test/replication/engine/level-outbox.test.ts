@@ -1,9 +1,9 @@
 // LevelOutbox: the conformance suite on a temporary directory, and durability across a crash.
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from '../../helpers/suite.js';
+import { runThenKill, withTempDir } from '../../helpers/killed-child.js';
 import * as assert from 'uvu/assert';
 import { LevelOutbox, TAIL_ENTRIES } from '../../../replication/engine/level-outbox.js';
 import { Cluster } from './cluster.js';
@@ -31,49 +31,38 @@ runOutboxConformance('LevelOutbox', async () => {
 
 const crash = suite('LevelOutbox after a crash');
 
-crash('entries acknowledged before the process died stay acknowledged: the journal replays the acks too', async () => {
-  const location = await mkdtemp(join(tmpdir(), 'enoki-outbox-'));
-  try {
-    const moduleUrl = new URL('../../../replication/engine/level-outbox.js', import.meta.url).href;
+const OUTBOX = { LevelOutbox: new URL('../../../replication/engine/level-outbox.js', import.meta.url).href };
+
+crash('entries acknowledged before the process died stay acknowledged: the journal replays the acks too', () =>
+  withTempDir('enoki-outbox-', async (location) => {
     // Appends and acks in one turn of the loop: LevelDB has none of them, the journal all.
-    const script = `
-      const { LevelOutbox } = await import(${JSON.stringify(moduleUrl)});
-      const outbox = new LevelOutbox({ location: ${JSON.stringify(location)} });
-      await outbox.open();
-      const entries = ${JSON.stringify([entry('x', { value: 'acked' }), entry('y', { value: 'acked too' }), entry('z', { value: 'owed' })])};
-      const seqs = [];
-      for (const e of entries) seqs.push(await outbox.append('B', e));
-      await outbox.ack('B', seqs[1]);
-      process.kill(process.pid, 'SIGKILL');
-    `;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-    assert.is(child.signal, 'SIGKILL', child.stderr);
+    runThenKill(
+      OUTBOX,
+      `const outbox = new LevelOutbox({ location: ${JSON.stringify(location)} });
+       await outbox.open();
+       const entries = ${JSON.stringify([entry('x', { value: 'acked' }), entry('y', { value: 'acked too' }), entry('z', { value: 'owed' })])};
+       const seqs = [];
+       for (const e of entries) seqs.push(await outbox.append('B', e));
+       await outbox.ack('B', seqs[1]);`,
+    );
     const outbox = new LevelOutbox({ location });
     await outbox.open();
     assert.equal(await outbox.peers(), ['B']);
     assert.equal((await outbox.peek('B', 10)).map((r) => r.entry.id), ['z']);
     await outbox.close();
-  } finally {
-    await rm(location, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-crash('entries appended before the process died are delivered by the restarted node', async () => {
-  const location = await mkdtemp(join(tmpdir(), 'enoki-outbox-'));
-  try {
+crash('entries appended before the process died are delivered by the restarted node', () =>
+  withTempDir('enoki-outbox-', async (location) => {
     // A separate process appends and then is killed without closing the database.
-    const moduleUrl = new URL('../../../replication/engine/level-outbox.js', import.meta.url).href;
-    const script = `
-      const { LevelOutbox } = await import(${JSON.stringify(moduleUrl)});
-      const outbox = new LevelOutbox({ location: ${JSON.stringify(location)} });
-      await outbox.open();
-      const entries = ${JSON.stringify([entry('x', { value: 'before-crash', version: { A: 1 } }), entry('y', { value: 'also', version: { A: 1 } })])};
-      for (const e of entries) await outbox.append('B', e);
-      process.kill(process.pid, 'SIGKILL');
-    `;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-    assert.is(child.signal, 'SIGKILL', child.stderr);
-
+    runThenKill(
+      OUTBOX,
+      `const outbox = new LevelOutbox({ location: ${JSON.stringify(location)} });
+       await outbox.open();
+       const entries = ${JSON.stringify([entry('x', { value: 'before-crash', version: { A: 1 } }), entry('y', { value: 'also', version: { A: 1 } })])};
+       for (const e of entries) await outbox.append('B', e);`,
+    );
     const c = await Cluster.start(['A', 'B']);
     await c.createKeygroup('kv', ['A', 'B']);
     const outbox = new LevelOutbox({ location });
@@ -90,10 +79,8 @@ crash('entries appended before the process died are delivered by the restarted n
     assert.ok((await outbox.append('B', entry('z'))) > 2);
     await c.stop();
     await outbox.close();
-  } finally {
-    await rm(location, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
 crash.run();
 

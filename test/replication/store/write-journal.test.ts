@@ -1,14 +1,13 @@
 // The write journal: its record format, and a LevelReplicaStore killed between acknowledging
 // writes and LevelDB holding them (a child process, SIGKILLed in the same turn of the loop in
 // which its last write was acknowledged, before the background batch can start).
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import * as assert from 'uvu/assert';
 import { suite } from '../../helpers/suite.js';
+import { runThenKill, withTempDir } from '../../helpers/killed-child.js';
 import { JournalFile, encodeRecord, parseJournal } from '../../../replication/support/journal-file.js';
 import { LevelReplicaStore } from '../../../replication/store/level-store.js';
 
@@ -60,23 +59,31 @@ file.run();
 
 const crash = suite('LevelReplicaStore killed before LevelDB has its writes');
 
+const STORE = { LevelReplicaStore: new URL('../../../replication/store/level-store.js', import.meta.url).href };
+
 /** Runs `body` against an open store in a child process that SIGKILLs itself right after. */
 function killedAfter(location: string, body: string): void {
-  const moduleUrl = new URL('../../../replication/store/level-store.js', import.meta.url).href;
-  const script = `
-    const { LevelReplicaStore } = await import(${JSON.stringify(moduleUrl)});
-    const store = new LevelReplicaStore({ location: ${JSON.stringify(location)}, nodeId: 'A' });
-    await store.open();
-    ${body}
-    process.kill(process.pid, 'SIGKILL');
-  `;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-  assert.is(child.signal, 'SIGKILL', child.stderr);
+  runThenKill(
+    STORE,
+    `const store = new LevelReplicaStore({ location: ${JSON.stringify(location)}, nodeId: 'A' });
+     await store.open();
+     ${body}`,
+  );
 }
 
-crash('every acknowledged write is there after the restart, replayed from the journal', async () => {
-  const location = mkdtempSync(join(tmpdir(), 'enoki-level-journal-'));
+/** The store on `location` after the crash, for `check`; closed afterwards. */
+async function reopened(location: string, check: (store: LevelReplicaStore) => Promise<void>): Promise<void> {
+  const store = new LevelReplicaStore({ location, nodeId: 'A' });
+  await store.open();
   try {
+    await check(store);
+  } finally {
+    await store.close();
+  }
+}
+
+crash('every acknowledged write is there after the restart, replayed from the journal', () =>
+  withTempDir('enoki-level-journal-', async (location) => {
     killedAfter(
       location,
       `await store.createKeygroup({ name: 'kv', mutable: true, expiry: 0 });
@@ -90,25 +97,21 @@ crash('every acknowledged write is there after the restart, replayed from the jo
     const raw = new ClassicLevel<string, string>(location);
     assert.equal(await raw.keys({ gte: 'i!', lt: 'i"' }).all(), [], 'LevelDB already had the items: the test did not kill the store early enough');
     await raw.close();
-    const store = new LevelReplicaStore({ location, nodeId: 'A' });
-    await store.open();
-    assert.equal((await store.read('kv', 'n')).map((s) => [s.value, s.version]), [['49', { A: 50 }]]);
-    assert.equal((await store.read('kv', 'c')).map((s) => s.value), ['cas']);
-    assert.is((await store.scan('kv', { start: '', count: 100 })).length, 52); // k0..k49, n, c
-    // Replayed into LevelDB and the journal emptied.
-    assert.is(statSync(join(location, JOURNAL)).size, 0);
-    await store.close();
+    await reopened(location, async (store) => {
+      assert.equal((await store.read('kv', 'n')).map((s) => [s.value, s.version]), [['49', { A: 50 }]]);
+      assert.equal((await store.read('kv', 'c')).map((s) => s.value), ['cas']);
+      assert.is((await store.scan('kv', { start: '', count: 100 })).length, 52); // k0..k49, n, c
+      // Replayed into LevelDB and the journal emptied.
+      assert.is(statSync(join(location, JOURNAL)).size, 0);
+    });
     const replayed = new ClassicLevel<string, string>(location);
     assert.ok((await replayed.get('i!kv!k49')) !== undefined);
     await replayed.close();
-  } finally {
-    await rm(location, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-crash('a keygroup deleted and created again does not get its old items back from the journal', async () => {
-  const location = mkdtempSync(join(tmpdir(), 'enoki-level-journal-'));
-  try {
+crash('a keygroup deleted and created again does not get its old items back from the journal', () =>
+  withTempDir('enoki-level-journal-', async (location) => {
     killedAfter(
       location,
       `await store.createKeygroup({ name: 'kv', mutable: true, expiry: 0 });
@@ -117,35 +120,27 @@ crash('a keygroup deleted and created again does not get its old items back from
        await store.createKeygroup({ name: 'kv', mutable: true, expiry: 0 });
        await store.applyLocal([{ kind: 'set', keygroup: 'kv', id: 'new', value: 'y' }]);`,
     );
-    const store = new LevelReplicaStore({ location, nodeId: 'A' });
-    await store.open();
-    assert.equal((await store.scan('kv', { start: '', count: 100 })).map((item) => item.id), ['new']);
-    await store.close();
-  } finally {
-    await rm(location, { recursive: true, force: true });
-  }
-});
+    await reopened(location, async (store) => {
+      assert.equal((await store.scan('kv', { start: '', count: 100 })).map((item) => item.id), ['new']);
+    });
+  }),
+);
 
-crash('a torn record at the end (a write that was never acknowledged) is dropped; the rest replays', async () => {
-  const location = mkdtempSync(join(tmpdir(), 'enoki-level-journal-'));
-  try {
+crash('a torn record at the end (a write that was never acknowledged) is dropped; the rest replays', () =>
+  withTempDir('enoki-level-journal-', async (location) => {
     killedAfter(
       location,
       `await store.createKeygroup({ name: 'kv', mutable: true, expiry: 0 });
        await store.applyLocal([{ kind: 'set', keygroup: 'kv', id: 'a', value: 'kept' }]);`,
     );
     const journal = join(location, JOURNAL);
-    const before = readFileSync(journal).length;
-    assert.ok(before > 0);
+    assert.ok(readFileSync(journal).length > 0);
     appendFileSync(journal, encodeRecord([['i!kv!b', '[["lost",{"A":1},0,0]]']]).subarray(0, 12));
-    const store = new LevelReplicaStore({ location, nodeId: 'A' });
-    await store.open();
-    assert.equal((await store.read('kv', 'a')).map((s) => s.value), ['kept']);
-    assert.equal(await store.read('kv', 'b'), []);
-    await store.close();
-  } finally {
-    await rm(location, { recursive: true, force: true });
-  }
-});
+    await reopened(location, async (store) => {
+      assert.equal((await store.read('kv', 'a')).map((s) => s.value), ['kept']);
+      assert.equal(await store.read('kv', 'b'), []);
+    });
+  }),
+);
 
 crash.run();
