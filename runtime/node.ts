@@ -163,6 +163,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
   });
   await store.open();
   undo.push(() => store.close());
+  if (store.replayedBatches > 0) logger.info({ batches: store.replayedBatches }, 'replica store: applied the writes an unclean stop left in its write journal');
   // gRPC, etcd and the certificate code (~30 MB, ~0.5 s to load) only in cluster mode.
   const cluster: RunningCluster | undefined = config.cluster
     ? await (await import('./cluster/start-cluster.js')).startCluster({ config: config.cluster, nodeId, dataDir: config.dataDir, store, logger, fsync: config.fsync })

@@ -143,6 +143,11 @@ export class LevelReplicaStore implements ReplicaStore {
     });
   }
 
+  /** Batches the last open() found in the write journal (left by a crash) and applied. */
+  get replayedBatches(): number {
+    return this.writes?.replayed ?? 0;
+  }
+
   async createKeygroup(info: KeygroupInfo): Promise<void> {
     await this.exclusive(async () => {
       this.assertOpen();

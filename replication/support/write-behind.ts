@@ -19,7 +19,7 @@ import { JournalFile, type JournalOp } from './journal-file.js';
 /** The journal is emptied when LevelDB has caught up and it has grown past this. */
 const RESET_BYTES = 256 * 1024;
 /** Past either bound, writers wait for LevelDB to catch up (backpressure). */
-const MAX_QUEUED_PUTS = 65_536;
+const MAX_QUEUED_OPS = 65_536;
 const MAX_JOURNAL_BYTES = 64 * 1024 * 1024;
 const RETRY_MS = [10, 50, 250, 1000];
 
@@ -96,7 +96,7 @@ export class WriteBehind {
 
   /** True when writers should wait for applied() before their next write. */
   get backlogged(): boolean {
-    return this.#queue.length > MAX_QUEUED_PUTS || (this.#journal?.size ?? 0) > MAX_JOURNAL_BYTES;
+    return this.#queue.length > MAX_QUEUED_OPS || (this.#journal?.size ?? 0) > MAX_JOURNAL_BYTES;
   }
 
   /** Resolves once LevelDB holds every write made before the call. */

@@ -98,6 +98,7 @@ crash('every acknowledged write is there after the restart, replayed from the jo
     assert.equal(await raw.keys({ gte: 'i!', lt: 'i"' }).all(), [], 'LevelDB already had the items: the test did not kill the store early enough');
     await raw.close();
     await reopened(location, async (store) => {
+      assert.is(store.replayedBatches, 52); // the 50 batches, c's first write and its conditional update
       assert.equal((await store.read('kv', 'n')).map((s) => [s.value, s.version]), [['49', { A: 50 }]]);
       assert.equal((await store.read('kv', 'c')).map((s) => s.value), ['cas']);
       assert.is((await store.scan('kv', { start: '', count: 100 })).length, 52); // k0..k49, n, c
@@ -107,6 +108,8 @@ crash('every acknowledged write is there after the restart, replayed from the jo
     const replayed = new ClassicLevel<string, string>(location);
     assert.ok((await replayed.get('i!kv!k49')) !== undefined);
     await replayed.close();
+    // A clean stop leaves nothing to replay.
+    await reopened(location, async (store) => assert.is(store.replayedBatches, 0));
   }),
 );
 
