@@ -16,7 +16,8 @@ async function main(argv: string[]): Promise<number> {
   const fredCerts = argv.includes('--fred-certs');
   const keepAt = argv.indexOf('--keep-logs');
   const keepDir = keepAt >= 0 ? argv[keepAt + 1] : undefined;
-  const orders = argv.filter((a, i) => /^[ef]{3}$/.test(a) && i !== keepAt + 1);
+  // Orders are the arguments of three e/f letters, except the directory after --keep-logs.
+  const orders = argv.filter((a, i) => /^[ef]{3}$/.test(a) && (keepAt < 0 || i !== keepAt + 1));
   const fred = obtainFred();
   if ('unavailable' in fred) {
     process.stdout.write(`FReD is unavailable: ${fred.unavailable}\n`);
