@@ -222,6 +222,7 @@ async function memory(): Promise<Rows> {
   });
   await step('undici (first use of the Response global)', () => new Response('x'));
   await step('@hono/node-server and hono', async () => Promise.all([import('@hono/node-server'), import('hono')]));
+  await step("classic-level (LevelDB's native addon)", () => import('classic-level'));
   await step('the rest of the node module graph (runtime/node.js)', () => import('../runtime/node.js'));
   return rows;
 }

@@ -31,6 +31,7 @@ import {
 } from './siblings.js';
 import { DEFAULT_MAX_VALUE_BYTES, isValidNodeId, validateId } from './version.js';
 import { KeyIndex, lowerBound } from './key-index.js';
+import { META_RANGE, decode, encode, encodeMeta, itemKey, itemRange, metaKey } from './level-layout.js';
 import { WriteBehind } from '../support/write-behind.js';
 
 export interface LevelReplicaStoreOptions {
@@ -51,34 +52,6 @@ export interface LevelReplicaStoreOptions {
 
 /** The write journal's file, inside the LevelDB directory (LevelDB leaves names it does not know alone). */
 const JOURNAL_FILE = 'enoki-journal';
-
-// Key layout. Names and ids are alphanumeric and '!' (0x21) sorts below all of them, so the items
-// of one keygroup are exactly the keys in [i!<kg>!, i!<kg>") and never mix with keygroup 'kgX'.
-//   k!<keygroup>        → {"mutable":bool,"expiry":seconds}
-//   i!<keygroup>!<id>   → JSON [[value, version, tombstone 0|1, storedAt], ...]
-// deleteKeygroup removes k!<keygroup> first, then the items; items without a k! entry are garbage
-// from a delete cut short by a crash, invisible to readers, and cleared by createKeygroup.
-const metaKey = (keygroup: string) => `k!${keygroup}`;
-const itemKey = (keygroup: string, id: string) => `i!${keygroup}!${id}`;
-const itemRange = (keygroup: string) => ({ gte: `i!${keygroup}!`, lt: `i!${keygroup}"` });
-const META_RANGE = { gte: 'k!', lt: 'k"' };
-const encodeMeta = (info: KeygroupInfo) => JSON.stringify({ mutable: info.mutable, expiry: info.expiry });
-
-type EncodedSibling = [value: string, version: Record<string, number>, tombstone: 0 | 1, storedAt: number];
-
-function encode(siblings: readonly Sibling[]): string {
-  return JSON.stringify(siblings.map((s): EncodedSibling => [s.value, s.version, s.tombstone ? 1 : 0, s.storedAt]));
-}
-
-function decode(text: string | undefined): Sibling[] {
-  if (text === undefined) return [];
-  return (JSON.parse(text) as EncodedSibling[]).map(([value, version, tombstone, storedAt]) => ({
-    value,
-    version,
-    tombstone: tombstone === 1,
-    storedAt,
-  }));
-}
 
 const PURGE_BATCH = 512;
 
