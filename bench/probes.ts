@@ -2,7 +2,7 @@
 // end-to-end numbers contain. Every probe runs in a fresh child process, so that what one loads
 // does not count for the next.
 //
-//   node dist/bench/probes.js [hops] [kv] [rewritten] [memory] [compile] [idle]   (all by default)
+//   node dist/bench/probes.js [hops] [kv] [rewritten] [memory] [compile] [idle] [crash]   (all by default)
 //
 //   hops     a main → worker → main round trip: postMessage to a waiting worker, against
 //            SharedArrayBuffer + Atomics.waitAsync; and what a vm timeout adds to a call
@@ -16,6 +16,9 @@
 //   idle     p50 latency over one keep-alive connection, back to back and with requests 100 ms
 //            apart (an idle machine between them, as in the paper's simple experiment): the
 //            node's /healthz, echo, a KV set, movingaverage
+//   crash    the counter example incremented by 32 concurrent clients, the node SIGKILLed under
+//            that load and restarted, on each engine: the next increment must be above the
+//            highest acknowledged, by at most the increments in flight at the kill
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -257,7 +260,81 @@ async function compileChild(file: string): Promise<void> {
   process.stdout.write(JSON.stringify(samples));
 }
 
-const PROBES: Record<string, () => Promise<Rows>> = { hops, kv, rewritten, memory, compile, idle };
+/**
+ * Acknowledged writes across a crash under load, on each engine: no acknowledged increment lost,
+ * none answered twice; increments in flight at the kill (at most one per client) may or may not
+ * have been applied.
+ */
+async function crash(): Promise<Rows> {
+  const rows: Rows = [];
+  // The inline engine needs JSPI (Node 24 and later).
+  const engines = 'Suspending' in WebAssembly ? ['inline', 'worker'] : ['worker'];
+  for (const engine of engines) rows.push(...(await crashOn(engine)));
+  return rows;
+}
+
+async function crashOn(engine: string): Promise<Rows> {
+  const { EXAMPLES, deploy, startBenchNode, tempDir } = await import('./suite/harness.js');
+  const http = await import('node:http');
+  const CLIENTS = 32;
+  const LOAD_MS = 3000;
+  const env = { ENOKI_ENGINE: engine };
+  const dir = await tempDir('probe-crash');
+  let node = await startBenchNode(dir, env);
+  try {
+    await deploy(node, 'counter', path.join(EXAMPLES, 'counter.wasm'));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS });
+    const url = `${node.url}/fn/counter`;
+    const increment = () =>
+      new Promise<number>((resolve, reject) => {
+        http
+          .get(url, { agent }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (body += chunk));
+            res.on('end', () => resolve(res.statusCode === 200 ? Number(body) : NaN));
+          })
+          .on('error', reject);
+      });
+    const seen = new Set<number>();
+    let duplicates = 0;
+    let highest = 0;
+    const client = async () => {
+      for (;;) {
+        let value: number;
+        try {
+          value = await increment();
+        } catch {
+          return; // the node is gone
+        }
+        if (!Number.isFinite(value)) continue;
+        if (seen.has(value)) duplicates++;
+        seen.add(value);
+        highest = Math.max(highest, value);
+      }
+    };
+    const clients = Array.from({ length: CLIENTS }, client);
+    await new Promise((resolve) => setTimeout(resolve, LOAD_MS));
+    process.kill(node.pid, 'SIGKILL');
+    await Promise.all(clients);
+    agent.destroy();
+    await node.stop();
+    node = await startBenchNode(dir, env);
+    const next = Number((await node.client.send('/fn/counter')).body);
+    const extra = next - highest - 1;
+    const verdict =
+      extra < 0 ? `LOST ${-extra} acknowledged` : extra <= CLIENTS ? `nothing lost; ${extra} in-flight increment(s) applied` : `${extra} more than the ${CLIENTS} in flight`;
+    return [
+      [`${engine} engine: increments acknowledged in ${LOAD_MS / 1000} s by ${CLIENTS} clients, then SIGKILL`, `${seen.size} (highest ${highest}; ${duplicates} answered twice)`],
+      [`${engine} engine: the first increment after the restart`, `${next} (${verdict})`],
+    ];
+  } finally {
+    await node.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+const PROBES: Record<string, () => Promise<Rows>> = { hops, kv, rewritten, memory, compile, idle, crash };
 
 async function main(): Promise<void> {
   const [first, arg] = process.argv.slice(2);
