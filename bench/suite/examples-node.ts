@@ -1,8 +1,9 @@
 // Scenario 7, the `npm start` node: `enoki start --examples` (the script `npm start` runs, with
-// its defaults and environment: prewarming on, glibc's malloc settings as package.json sets them) deploys every built example; once all of them are warm, 20
-// distinct JS functions (bench/guests/variant.js, each built with its own constant) are deployed
-// through the API and each is called once, as a user adding functions to that node would. RSS is
-// read (settled) with the examples warm, and after the 20 functions: the target is the latter.
+// its defaults and environment: prewarming on, glibc's malloc settings as package.json sets
+// them) deploys every built example; once all of them are warm, 20 distinct JS functions
+// (bench/guests/variant.js, each built with its own constant) are deployed through the API and
+// each is called once, as a user adding functions to that node would. RSS is read (settled) with
+// the examples warm, and after the 20 functions: the target is the latter.
 // Then the same node is restarted (everything deployed, all prewarmed again) and read once more:
 // the first start also holds what its deploys left behind, a restart does not.
 

@@ -119,7 +119,7 @@ export class LevelOutbox implements Outbox {
     return this.exclusive(async () => {
       this.assertOpen();
       const seq = this.lastSeq + 1;
-      await this.write([
+      await this.writes.write([
         [peerPrefix(peer) + seqPart(seq), JSON.stringify(copy)],
         [SEQ_KEY, String(seq)],
       ]);
@@ -163,7 +163,7 @@ export class LevelOutbox implements Outbox {
         await this.writes.applied();
         keys = await this.db.keys({ gt: this.lowerBound(peer), lte: prefix + seqPart(upToSeq) }).all();
       }
-      if (keys.length > 0) await this.write(keys.map((key) => [key, null] as const));
+      if (keys.length > 0) await this.writes.write(keys.map((key) => [key, null] as const));
       this.ackedThrough.set(peer, Math.max(upToSeq, this.ackedThrough.get(peer) ?? 0));
       if (tail) {
         const acked = tail.records.findIndex((r) => r.seq > upToSeq);
@@ -216,12 +216,6 @@ export class LevelOutbox implements Outbox {
       }
       return result;
     });
-  }
-
-  /** A journaled batch; waits only with fsync on, or when LevelDB lags far behind. */
-  private write(ops: Array<readonly [string, string | null]>): Promise<void> | undefined {
-    if (this.writes.backlogged) return this.writes.applied().then(() => this.writes.write(ops));
-    return this.writes.write(ops);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

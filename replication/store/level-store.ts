@@ -272,7 +272,7 @@ export class LevelReplicaStore implements ReplicaStore {
         stored: (keygroup, id) => stored.get(itemRef(keygroup, id))!,
       });
       // One batch, atomic in the journal and in LevelDB: a crash leaves all of it or none.
-      await this.put(plan.items.map((item) => [itemKey(item.keygroup, item.id), encode(item.siblings)] as const));
+      await this.writes.write(plan.items.map((item) => [itemKey(item.keygroup, item.id), encode(item.siblings)] as const));
       for (const item of plan.items) this.index.add(item.keygroup, item.id);
       return plan.applied;
     });
@@ -291,7 +291,7 @@ export class LevelReplicaStore implements ReplicaStore {
         stored: decode(this.writes.get(key)),
       });
       // One put of the whole sibling list: atomic, and durable on the same terms as applyLocal.
-      await this.put([[key, encode(plan.siblings)]]);
+      await this.writes.write([[key, encode(plan.siblings)]]);
       this.index.add(write.keygroup, write.id);
       return plan.applied;
     });
@@ -304,7 +304,7 @@ export class LevelReplicaStore implements ReplicaStore {
       const incoming = acceptRemote(info, id, sibling, this.clock(), this.maxValueBytes);
       const merged = mergeIncoming(decode(this.writes.get(itemKey(keygroup, id))), incoming);
       if (!merged) return false;
-      await this.put([[itemKey(keygroup, id), encode(merged)]]);
+      await this.writes.write([[itemKey(keygroup, id), encode(merged)]]);
       this.index.add(keygroup, id);
       return true;
     });
@@ -351,12 +351,6 @@ export class LevelReplicaStore implements ReplicaStore {
       }
       return purged;
     });
-  }
-
-  /** An item write through the journal; waits only with fsync on, or when LevelDB lags far behind. */
-  private put(puts: Array<readonly [string, string]>): Promise<void> | undefined {
-    if (this.writes.backlogged) return this.writes.applied().then(() => this.writes.write(puts));
-    return this.writes.write(puts);
   }
 
   private info(keygroup: string): KeygroupInfo {

@@ -79,9 +79,12 @@ export class WriteBehind {
 
   /**
    * Writes `ops` as one atomic batch. Without fsync it is durable (journaled) when write returns,
-   * and visible to get at once; with fsync, once the returned promise resolves.
+   * and visible to get at once; with fsync, once the returned promise resolves. When LevelDB has
+   * fallen far behind, the batch waits for it to catch up first (backpressure), and the returned
+   * promise resolves once the batch is written.
    */
-  write(ops: JournalOp[]): Promise<void> | undefined {
+  write(ops: readonly JournalOp[]): Promise<void> | undefined {
+    if (this.#backlogged) return this.applied().then(() => this.write(ops));
     if (this.#closed) throw new Error('write-behind closed');
     if (!this.#journal) return this.#db.batch(toOps(ops), { sync: true });
     this.#journal.append(ops);
@@ -94,8 +97,8 @@ export class WriteBehind {
     return undefined;
   }
 
-  /** True when writers should wait for applied() before their next write. */
-  get backlogged(): boolean {
+  /** LevelDB lags so far behind that writes wait for it. */
+  get #backlogged(): boolean {
     return this.#queue.length > MAX_QUEUED_OPS || (this.#journal?.size ?? 0) > MAX_JOURNAL_BYTES;
   }
 
