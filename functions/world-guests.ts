@@ -17,6 +17,7 @@ const WASI_VERSION = '0.2.10';
 const WORLDS: Record<string, string> = {
   'kv-counter.js': 'http-keyvalue',
   'kv-counter.wat': 'http-keyvalue',
+  'http-probe.wat': 'http-clock',
 };
 
 export interface WorldGuest {

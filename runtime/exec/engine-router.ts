@@ -1,6 +1,6 @@
 // Sends each function's calls to the engine that can run it: the inline engine when it is on
-// (JSPI present, ENOKI_ENGINE not 'worker') and can link the component with its own bindings,
-// else the worker pool, which is started only when a first call needs it.
+// (JSPI present, ENOKI_ENGINE not 'worker') and can link the component with its own bindings
+// (whatever its world), else the worker pool, which is started only when a first call needs it.
 
 import type { EngineStats, GuestEngine, Job, JobResult } from './engine.js';
 import type { InlineEngine } from './inline/inline-engine.js';
@@ -27,7 +27,7 @@ export class EngineRouter implements GuestEngine {
   run(job: Job): Promise<JobResult> {
     // Decided before for this component (every call but its first): no extra turn of the loop.
     const known = this.#decided.get(job.meta.digest);
-    if (known === true && this.inline && job.meta.world === undefined) return this.inline.run(job);
+    if (known === true && this.inline) return this.inline.run(job);
     return this.#engineFor(job).then((engine) => engine.run(job));
   }
 
@@ -71,8 +71,7 @@ export class EngineRouter implements GuestEngine {
   }
 
   #runsInline(job: Pick<Job, 'meta'>): Promise<boolean> {
-    // Standard worlds use WASI resources, which only the workers' glue provides.
-    if (!this.inline || job.meta.world !== undefined) return Promise.resolve(false);
+    if (!this.inline) return Promise.resolve(false);
     let decision = this.#inlineFor.get(job.meta.digest);
     if (!decision) {
       // A component the inline engine cannot even read is left to the workers (and jco's checks).

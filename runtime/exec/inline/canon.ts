@@ -244,13 +244,14 @@ function tagged(
   const size = alignTo(payloadOffset + payloadSize, align);
   const setDisc = (v: DataView, p: number, d: number) => (discSize === 1 ? v.setUint8(p, d) : discSize === 2 ? v.setUint16(p, d, true) : v.setUint32(p, d, true));
   const getDisc = (v: DataView, p: number) => (discSize === 1 ? v.getUint8(p) : discSize === 2 ? v.getUint16(p, true) : v.getUint32(p, true));
-  const hasPayload = payloads.some((p) => p !== undefined);
+  // Flat, a variant is its discriminant and then, position by position, the join of its cases'
+  // flat payloads: i64 where any case has one there, else i32.
+  const joined: ('i32' | 'i64')[] = [];
+  for (const p of payloads) p?.flat.forEach((t, k) => (joined[k] = joined[k] === 'i64' || t === 'i64' ? 'i64' : 'i32'));
   return {
     size,
     align,
-    // Flattening a variant in parameters needs the joined flat types of its cases; nothing this
-    // host binds passes one as a parameter, so only the discriminant-only form is offered.
-    flat: hasPayload ? [] : ['i32'],
+    flat: ['i32', ...joined],
     store(mem, ptr, value) {
       const [index, payload] = toCase(value);
       setDisc(mem.view, ptr, index);
@@ -262,15 +263,33 @@ function tagged(
       const payload = payloads[index]?.load(mem, ptr + payloadOffset);
       return fromCase(index, payload);
     },
-    lower(_mem, value, out) {
-      if (hasPayload) throw new Error('a variant with payloads cannot be passed flat');
-      out.push(toCase(value)[0]);
+    lower(mem, value, out) {
+      const [index, payload] = toCase(value);
+      out.push(index);
+      if (joined.length === 0) return;
+      const own: unknown[] = [];
+      payloads[index]?.lower(mem, payload, own);
+      // An i32 where the join has an i64 is zero-extended; positions the case does not use are 0.
+      for (let k = 0; k < joined.length; k++) {
+        const v = own[k];
+        if (joined[k] === 'i32') out.push(v ?? 0);
+        else out.push(v === undefined ? 0n : typeof v === 'bigint' ? v : BigInt((v as number) >>> 0));
+      }
     },
-    lift(_mem, args, i) {
-      if (hasPayload) throw new Error('a variant with payloads cannot be passed flat');
+    lift(mem, args, i) {
       const index = args[i] as number;
       if (index < 0 || index >= cases.length) throw new Error(`invalid discriminant ${index}`);
-      return [fromCase(index, undefined), i + 1];
+      const p = payloads[index];
+      let payload: unknown;
+      if (p) {
+        // An i32 of the case carried in an i64 of the join is wrapped back.
+        const own = p.flat.map((t, k) => {
+          const v = args[i + 1 + k];
+          return t === 'i32' && joined[k] === 'i64' ? Number(BigInt.asIntN(32, v as bigint)) : v;
+        });
+        [payload] = p.lift(mem, own, 0);
+      }
+      return [fromCase(index, payload), i + 1 + joined.length];
     },
   };
 }

@@ -4,10 +4,10 @@
 // check (functions/component-check.ts) refuses components whose enoki interface types differ
 // from the node's, so what is bound here is exactly what a deployed component uses.
 
-import type { GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvCall, KvReply, LogStream } from '../protocol.js';
+import type { GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvReply, LogStream } from '../protocol.js';
+import type { Binding as ImportBinding, GuestHost } from './binding.js';
 import { T, type ValType } from './canon.js';
 import type { FuncType } from './canon-calls.js';
-import { wasiImport } from './wasi-world.js';
 
 const version = T.list(T.tuple(T.string, T.u64));
 const item = T.record([['id', T.string], ['value', T.string], ['version', version]]);
@@ -24,24 +24,7 @@ export const HANDLER_INTERFACE = 'enoki:faas/handler@0.1.0';
 export const HANDLE_EXPORT = `${HANDLER_INTERFACE}#handle`;
 export const HANDLE_TYPE: FuncType = { params: [request], result: T.result(response, T.string) };
 
-/** What an instance's imports reach: the invocation currently running in it. */
-export interface GuestHost {
-  kv(call: KvCall): KvReply | Promise<KvReply>;
-  log(stream: LogStream, message: string): void;
-  /** Bytes the guest wrote to its stdout or stderr (WASI), kept as log lines. */
-  output(stream: 'stdout' | 'stderr', bytes: Uint8Array): void;
-  env(): [string, string][];
-  invoke(call: InvokeCall): Promise<InvokeReply>;
-}
-
-interface ImportBinding {
-  type: FuncType;
-  /** The import may answer with a promise (the guest then waits through JSPI). */
-  suspends: boolean;
-  impl: (host: GuestHost, args: unknown[]) => unknown;
-  /** Called with no lifting at all (it only traps). */
-  raw?: boolean;
-}
+export type { GuestHost };
 
 const kvResult = (reply: KvReply) => (reply.ok ? { tag: 'ok', val: reply.value } : { tag: 'err', val: { tag: reply.error.tag, val: reply.error.val ?? '' } });
 
@@ -116,11 +99,6 @@ export function enokiImport(iface: string, name: string): ImportBinding | undefi
   const unversioned = iface.split('@')[0];
   if (!iface.endsWith('@0.1.0') && iface !== unversioned) return undefined;
   return ENOKI_IMPORTS[unversioned]?.[name];
-}
-
-/** Any import this host binds itself: enoki:faas, or the WASI functions of wasi-world.ts. */
-export function hostImport(iface: string, name: string): ImportBinding | undefined {
-  return enokiImport(iface, name) ?? wasiImport(iface, name);
 }
 
 /** The lifted result of `handle`, as the handler returns it. */

@@ -14,7 +14,8 @@ import { LOAD_TIMEOUT_MS } from '../engine.js';
 import type { GuestResponse, LogLine, LogStream } from '../protocol.js';
 import type { GuestHost, HandleResult } from './enoki-world.js';
 import type { InlineCode } from './inline-code.js';
-import { GuestInstance, LinkError, type Linkable } from './linker.js';
+import { GuestInstance, handlerKind, LinkError, type Linkable } from './linker.js';
+import { HttpExchange } from './http-world.js';
 import { WASM_PAGE } from '../worker/memory-limit.js';
 import { checkResponse, describeFailure, guestError } from '../guest-failure.js';
 import { OutputLines } from './output-lines.js';
@@ -55,6 +56,8 @@ interface Code {
   /** What it was loaded from, to load it again on a newer template. */
   source: Pick<Job, 'codeKey' | 'meta' | 'memoryLimitBytes'>;
 }
+
+const TIMED_OUT = Symbol('timed out');
 
 /** The prewarming call's time limit: it is only there to have code compiled. */
 const WARM_CALL_MS = 2_000;
@@ -129,7 +132,8 @@ export class InlineEngine implements GuestEngine {
   async #warmCompiledCode(code: Code): Promise<void> {
     const linkable = await code.linkable;
     const module = linkable.cores[0]?.module;
-    if (!module || this.#warmedTemplates.has(module)) return;
+    // A wasi:http guest's request would need a response to set: its spare instance is warm enough.
+    if (!module || this.#warmedTemplates.has(module) || handlerKind(linkable.plan) !== 'enoki') return;
     this.#warmedTemplates.add(module);
     const refused = { ok: false as const, error: { tag: 'unavailable', val: 'not during prewarming' } };
     const host: GuestHost = {
@@ -302,6 +306,8 @@ export class InlineEngine implements GuestEngine {
       else logs.push({ stream, message });
     };
     const output = new OutputLines(log);
+    // A wasi:http guest's instance serves one request; its arguments carry the response it sets.
+    const http = instance.kind === 'http' ? new HttpExchange(job, cold) : undefined;
     const host: GuestHost = {
       kv: job.kv,
       log,
@@ -311,15 +317,18 @@ export class InlineEngine implements GuestEngine {
         if (!job.invoke) return Promise.resolve({ ok: false, error: { tag: 'unavailable', val: 'calls are not served here' } });
         return job.invoke(call, deadline - performance.now());
       },
+      waiting: http && (() => http.waiting()),
     };
+    const ended = (result: Pick<JobResult, 'response' | 'failure'>): JobResult => ({ ...result, cold, logs, logsTruncated, queuedMs });
+    const timedOut = () => ended({ failure: { kind: 'timeout', message: `the function ran longer than its timeout of ${job.timeoutMs} ms` } });
     this.#busy++;
     try {
       // Settles with the call, or with 'timeout' once its deadline has passed (an abandoned call
       // still settles later; nobody waits for it then). A last line without a newline belongs to
       // this call's log too.
-      const outcome = await new Promise<HandleResult | 'timeout'>((resolve, reject) => {
-        const watched = this.#deadlines.watch(deadline + 1, () => resolve('timeout'));
-        instance.handle(host, job.request!, deadline).then(
+      const outcome = await new Promise<unknown>((resolve, reject) => {
+        const watched = this.#deadlines.watch(deadline + 1, () => resolve(TIMED_OUT));
+        instance.call(host, http ? http.args : [job.request!], deadline).then(
           (result) => {
             this.#deadlines.unwatch(watched);
             output.end();
@@ -332,37 +341,69 @@ export class InlineEngine implements GuestEngine {
           },
         );
       });
-      if (outcome === 'timeout') {
+      if (outcome === TIMED_OUT) {
         instance.meter.abandon();
-        this.#discard(code);
-        return { failure: { kind: 'timeout', message: `the function ran longer than its timeout of ${job.timeoutMs} ms` }, cold, logs, logsTruncated, queuedMs };
+        this.#retire(code, instance);
+        return timedOut();
       }
-      let response: GuestResponse;
-      if (outcome.tag === 'err') {
-        const failure = guestError(outcome.val, instance.memoryBytes(), job.memoryLimitBytes);
+      if (http) {
+        this.#retire(code, instance);
+        return ended(http.result());
+      }
+      const result = outcome as HandleResult;
+      if (result.tag === 'err') {
+        const failure = guestError(result.val, instance.memoryBytes(), job.memoryLimitBytes);
         // The guest's own `err` leaves its instance usable; running out of memory does not.
         if (failure.kind === 'error') this.#give(code, instance);
-        else this.#discard(code);
-        return { failure, cold, logs, logsTruncated, queuedMs };
+        else this.#retire(code, instance);
+        return ended({ failure });
       }
+      let response: GuestResponse;
       try {
-        response = checkResponse(outcome.val);
+        response = checkResponse(result.val);
       } catch (err) {
         this.#give(code, instance);
-        return { failure: { kind: 'bad-response', message: (err as Error).message }, cold, logs, logsTruncated, queuedMs };
+        return ended({ failure: { kind: 'bad-response', message: (err as Error).message } });
       }
       this.#give(code, instance);
-      return { response, cold, logs, logsTruncated, queuedMs };
+      return ended({ response });
     } catch (err) {
-      this.#discard(code);
-      if (instance.meter.expired) {
-        return { failure: { kind: 'timeout', message: `the function ran longer than its timeout of ${job.timeoutMs} ms` }, cold, logs, logsTruncated, queuedMs };
-      }
+      this.#retire(code, instance);
+      if (instance.meter.expired) return timedOut();
       const failure = describeFailure(err, instance.memoryBytes(), job.memoryLimitBytes, logs);
-      return { failure, cold, logs, logsTruncated, queuedMs };
+      // What a wasi:http guest throws has no WIT error to be: it is a trap, as on a worker.
+      return ended({ failure: http && failure.kind === 'error' ? { kind: 'trap', message: failure.message } : failure });
     } finally {
       this.#busy--;
     }
+  }
+
+  /**
+   * An instance that will not run again (it trapped, was abandoned, or was a wasi:http guest's,
+   * which serves one request): a waiting call gets a new one; a wasi:http function gets a spare
+   * made once this turn of the loop is over, so that its next request does not wait for one.
+   */
+  #retire(code: Code, instance: GuestInstance): void {
+    this.#discard(code);
+    if (instance.kind === 'http') setImmediate(() => this.#spare(code));
+  }
+
+  /** Makes an idle instance of a wasi:http function that has none. */
+  #spare(code: Code): void {
+    const linkable = code.loaded;
+    if (!linkable || this.#stopped || code.evicted || code.idle.length > 0 || code.waiting.length > 0 || code.count >= this.options.instancesPerCode) return;
+    let instance: GuestInstance;
+    code.count++;
+    try {
+      instance = new GuestInstance(linkable, { memoryLimitPages: code.memoryLimitPages, sliceMs: this.options.sliceMs });
+    } catch (err) {
+      // The next request makes its own and reports why it cannot.
+      code.count--;
+      this.options.logger.debug({ codeKey: code.key, err }, 'a spare instance could not be made');
+      return;
+    }
+    this.#give(code, instance);
+    this.#enforceBudget();
   }
 
   #failed(kind: FailureKind, message: string, cold: boolean, started: number): JobResult {

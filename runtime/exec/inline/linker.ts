@@ -10,7 +10,9 @@ import type { CanonOptions, ComponentPlan, CoreSort } from '../wasm/component.js
 import { FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage, type MemoryShape } from '../wasm/module.js';
 import { liftExport, lowerImport } from './canon-calls.js';
 import { GuestMemory, HandleTable } from './guest-memory.js';
-import { HANDLE_EXPORT, HANDLE_TYPE, hostImport, type GuestHost, type HandleResult } from './enoki-world.js';
+import { HANDLE_EXPORT, HANDLE_TYPE, type GuestHost, type HandleResult } from './enoki-world.js';
+import { HTTP_HANDLE_TYPE, isHttpHandleExport } from './http-world.js';
+import { hostImport } from './imports.js';
 import type { GuestRequest } from '../protocol.js';
 import { promising, suspending } from './jspi.js';
 import { Meter } from './meter.js';
@@ -43,18 +45,33 @@ export function unlinkable(plan: ComponentPlan): string | undefined {
     if (!hostImport(f.interface, f.name)) return `an import this host binds through glue only (${f.interface}#${f.name})`;
     if (d.options.encoding !== 'utf8') return `strings in ${d.options.encoding}`;
   }
-  if (!handleLift(plan)) return `no ${HANDLE_EXPORT} export`;
+  if (!handleLift(plan)) return `no ${HANDLE_EXPORT} or wasi:http/incoming-handler export`;
   return undefined;
 }
 
-/** The canon lift of the handler: the core function's definition and its options. */
-function handleLift(plan: ComponentPlan): { core: number; options: CanonOptions } | undefined {
+/** Which handler a component exports: Enoki's, or wasi:http's (a fresh instance per request). */
+export type HandlerKind = 'enoki' | 'http';
+
+/** The canon lift of the handler: the core function's definition, its options and its kind. */
+function handleLift(plan: ComponentPlan): { core: number; options: CanonOptions; kind: HandlerKind } | undefined {
   const aliases = new Map<number, string>();
   for (const d of plan.definitions) if (d.kind === 'core-alias' && d.sort === 'func') aliases.set(d.index, d.name);
   for (const f of plan.funcs) {
-    if (f.kind === 'lifted' && aliases.get(f.core) === HANDLE_EXPORT) return { core: f.core, options: f.options };
+    if (f.kind !== 'lifted') continue;
+    const name = aliases.get(f.core);
+    if (name === HANDLE_EXPORT) return { core: f.core, options: f.options, kind: 'enoki' };
+    if (name !== undefined && isHttpHandleExport(name)) return { core: f.core, options: f.options, kind: 'http' };
   }
   return undefined;
+}
+
+/** The handler kind of a linkable plan. */
+export function handlerKind(plan: ComponentPlan): HandlerKind | undefined {
+  return handleLift(plan)?.kind;
+}
+
+function memoryMissing(): never {
+  throw new Error('the handler has no memory');
 }
 
 export class LinkError extends Error {
@@ -78,6 +95,7 @@ export class GuestInstance {
   readonly handles: HandleTable;
   readonly meter: Meter;
   readonly memories: WebAssembly.Memory[] = [];
+  readonly kind: HandlerKind;
   readonly #call: (...args: unknown[]) => Promise<unknown>;
   readonly #handle: ReturnType<typeof liftExport>;
   readonly #postReturn?: (ret: unknown) => void;
@@ -188,21 +206,28 @@ export class GuestInstance {
     }
 
     const lift = handleLift(plan);
-    if (!lift) throw new LinkError(`no ${HANDLE_EXPORT} export`);
-    const mem = memoryOf(lift.options, HANDLE_EXPORT);
+    if (!lift) throw new LinkError(`no ${HANDLE_EXPORT} or wasi:http/incoming-handler export`);
+    this.kind = lift.kind;
+    // wasi:http's handler takes two handles and returns nothing: it may name no memory.
+    const mem = memoryOf(lift.options, 'the handler') ?? (lift.kind === 'http' ? new GuestMemory(() => memoryMissing(), undefined, handles) : undefined);
     if (!mem) throw new LinkError(`${HANDLE_EXPORT} has no memory`);
-    this.#handle = liftExport(HANDLE_TYPE, mem);
+    this.#handle = liftExport(lift.kind === 'enoki' ? HANDLE_TYPE : HTTP_HANDLE_TYPE, mem);
     this.#call = promising(core.func[lift.core] as (...args: never[]) => unknown);
     const post = lift.options.postReturn === undefined ? undefined : (core.func[lift.options.postReturn] as (ret: unknown) => void);
     this.#postReturn = post && ((ret) => meter.reenter(() => post(ret)));
   }
 
-  /** Runs one request to its end; throws what the guest threw or trapped with. */
-  async handle(host: GuestHost, request: GuestRequest, deadline: number): Promise<HandleResult> {
+  /** Runs one request of Enoki's world to its end; throws what the guest threw or trapped with. */
+  handle(host: GuestHost, request: GuestRequest, deadline: number): Promise<HandleResult> {
+    return this.call(host, [request], deadline) as Promise<HandleResult>;
+  }
+
+  /** Calls the handler with `args` (its WIT values) and answers its lifted result. */
+  async call(host: GuestHost, params: unknown[], deadline: number): Promise<unknown> {
     this.host = host;
     this.meter.begin(deadline);
     try {
-      const args = this.meter.reenter(() => this.#handle.lowerArgs([request]));
+      const args = this.meter.reenter(() => this.#handle.lowerArgs(params));
       this.meter.enter();
       let ret: unknown;
       try {
@@ -210,7 +235,7 @@ export class GuestInstance {
       } finally {
         this.meter.leave();
       }
-      const result = this.#handle.liftResult(ret) as HandleResult;
+      const result = this.#handle.liftResult(ret);
       this.#postReturn?.(ret);
       return result;
     } finally {

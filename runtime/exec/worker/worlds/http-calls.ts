@@ -2,10 +2,11 @@
 // instance answers only one request: a second respondWith fails), taken from a few instantiated
 // ahead so that this costs the request nothing; the response checked as it is produced and
 // either streamed to the main thread (head, then body chunks, on the worker's port, ahead of the
-// call's `done`) or collected into one response.
+// call's `done`) or collected into one response (wasi-http/call-response.ts).
 
-import type { GuestEvent, GuestResponse } from '../../protocol.js';
-import type { HttpCallHost, HttpTypes, OutgoingHttpRequest, OutgoingHttpResult, ResponseSink } from './http-types.js';
+import type { GuestEvent } from '../../protocol.js';
+import type { CallResponse } from '../../wasi-http/call-response.js';
+import type { HttpCallHost, HttpTypes, OutgoingHttpRequest, OutgoingHttpResult } from './http-types.js';
 import type { HostEvents } from './sync-io.js';
 
 export interface HttpInstance {
@@ -76,95 +77,6 @@ export class SparePool {
 
   memoryBytes(): number {
     return this.#ready.reduce((sum, i) => sum + i.memoryBytes(), 0);
-  }
-}
-
-/** A content-length the guest set, parsed; undefined when absent, NaN when malformed. */
-function declaredLength(headers: [string, string][]): number | undefined {
-  const values = headers.filter(([name]) => name === 'content-length').map(([, v]) => v.trim());
-  if (values.length === 0) return undefined;
-  return values.every((v) => v === values[0] && /^\d+$/.test(v)) ? Number(values[0]) : NaN;
-}
-
-/** Bytes a streaming call collects before it starts sending. */
-const STREAM_AFTER_BYTES = 64 * 1024;
-
-/**
- * The response of one call as the guest produces it. A guest that finishes without waiting has
- * its response sent whole with the call's end: one message, no stream. With `stream`, a guest
- * that waits (a timer, an outgoing request) or writes much starts streaming: its head and the
- * body so far go to the main thread at once, and every later chunk as it comes.
- */
-export class CallResponse implements ResponseSink {
-  #status = 0;
-  #headers: [string, string][] = [];
-  #hasHead = false;
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
-  #streaming = false;
-  #declared?: number;
-  #sent = 0;
-  #ended = false;
-  #failure?: string;
-
-  constructor(
-    private readonly stream: boolean,
-    private readonly post: (event: GuestEvent, transfer?: ArrayBuffer[]) => void,
-    private readonly cold: boolean,
-  ) {}
-
-  head(status: number, headers: [string, string][]): void {
-    this.#status = status;
-    this.#headers = headers;
-    this.#hasHead = true;
-    this.#declared = declaredLength(headers);
-    if (Number.isNaN(this.#declared)) this.fail('the response has a malformed content-length');
-  }
-
-  chunk(bytes: Uint8Array): void {
-    if (this.#failure || this.#ended) return;
-    this.#sent += bytes.byteLength;
-    if (this.#declared !== undefined && this.#sent > this.#declared) {
-      return this.fail(`the body is longer than its content-length of ${this.#declared} bytes`);
-    }
-    if (this.#streaming) return this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
-    this.#chunks.push(bytes);
-    this.#buffered += bytes.byteLength;
-    if (this.#buffered > STREAM_AFTER_BYTES) this.startStreaming();
-  }
-
-  /** Sends the head and the body so far, and every chunk from now on (with `stream` only). */
-  startStreaming(): void {
-    if (!this.stream || this.#streaming || !this.#hasHead || this.#failure) return;
-    this.#streaming = true;
-    this.post({ kind: 'head', status: this.#status, headers: this.#headers, cold: this.cold });
-    for (const bytes of this.#chunks.splice(0)) this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
-  }
-
-  end(): void {
-    if (this.#failure) return;
-    if (this.#declared !== undefined && this.#sent !== this.#declared) {
-      return this.fail(`the body has ${this.#sent} bytes, its content-length says ${this.#declared}`);
-    }
-    this.#ended = true;
-  }
-
-  fail(reason: string): void {
-    this.#failure ??= reason;
-  }
-
-  /** Why the response is not a valid one; undefined when it is complete. */
-  problem(outparamSet: boolean): string | undefined {
-    if (!outparamSet) return 'the component returned without setting a response';
-    if (this.#failure) return this.#failure;
-    if (!this.#ended) return 'the component returned before finishing the response body';
-    return undefined;
-  }
-
-  /** The whole response, or, once it streams, its head with an empty body. */
-  response(): GuestResponse {
-    const body = this.#streaming ? new Uint8Array(0) : Buffer.concat(this.#chunks);
-    return { status: this.#status, headers: this.#headers, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
   }
 }
 

@@ -3,7 +3,7 @@
 // (future-incoming-response, incoming-response). A request goes to the main thread once its body,
 // if the guest took one, is finished; its answer arrives whole on the events channel.
 
-import { Fields } from './http-fields.js';
+import { Fields } from '../../wasi-http/fields.js';
 import type { BodyTarget, ErrorCode, HttpCallHost, OutgoingHttpRequest, OutgoingHttpResult } from './http-types.js';
 import type { SyncIo } from './sync-io.js';
 

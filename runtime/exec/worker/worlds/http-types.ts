@@ -5,21 +5,13 @@
 // which checks the function's allow-list and answers on the events channel (see sync-io.ts).
 
 import type { GuestRequest } from '../../protocol.js';
-import { Fields } from './http-fields.js';
+import { Fields } from '../../wasi-http/fields.js';
 import { createOutgoingHttp } from './http-outgoing.js';
+import type { ResponseSink } from '../../wasi-http/call-response.js';
 import type { ShimIo, SyncIo } from './sync-io.js';
+import { describeError, type ErrorCode } from '../../wasi-http/error-code.js';
 
-/** A wasi:http error-code as jco represents it. */
-export type ErrorCode = { tag: string; val?: unknown };
-
-/** Where the guest's response goes. */
-export interface ResponseSink {
-  head(status: number, headers: [string, string][]): void;
-  chunk(bytes: Uint8Array): void;
-  end(): void;
-  /** The response cannot be completed: set to an error, body dropped unfinished, … */
-  fail(reason: string): void;
-}
+export type { ErrorCode };
 
 export interface OutgoingHttpRequest {
   method: string;
@@ -271,7 +263,3 @@ export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHo
 }
 
 export type HttpTypes = ReturnType<typeof createHttpTypes>;
-
-export function describeError(code: ErrorCode): string {
-  return code.val === undefined ? code.tag : `${code.tag} (${typeof code.val === 'string' ? code.val : JSON.stringify(code.val, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))})`;
-}

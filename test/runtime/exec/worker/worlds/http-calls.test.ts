@@ -4,7 +4,8 @@
 import { test } from '../../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import type { GuestEvent } from '../../../../../runtime/exec/protocol.js';
-import { CallResponse, SPARE_INSTANCES, SparePool, type HttpInstance } from '../../../../../runtime/exec/worker/worlds/http-calls.js';
+import { SPARE_INSTANCES, SparePool, type HttpInstance } from '../../../../../runtime/exec/worker/worlds/http-calls.js';
+import { CallResponse } from '../../../../../runtime/exec/wasi-http/call-response.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

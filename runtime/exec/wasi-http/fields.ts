@@ -1,4 +1,4 @@
-// wasi:http `fields` (headers and trailers) for guests on a worker: an ordered list of name/value
+// wasi:http `fields` (headers and trailers), for both engines: an ordered list of name/value
 // pairs, names compared without case, values kept as the guest's bytes. Fields handed to a
 // request or response, or received with one, are immutable, as the WIT says.
 

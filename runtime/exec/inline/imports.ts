@@ -1,0 +1,20 @@
+// Every import this host binds itself, by the import's interface name and function name: Enoki's
+// world, the WASI 0.2 subset, wasi:http's types and wasi:keyvalue. A component importing anything
+// else runs on a worker, through jco's glue.
+
+import type { Binding } from './binding.js';
+import { enokiImport } from './enoki-world.js';
+import { HTTP_BINDINGS } from './http-world.js';
+import { keyvalueImport } from './keyvalue-world.js';
+import { wasiImport } from './wasi-world.js';
+
+/** wasi:http at any 0.2.x version. */
+function httpImport(iface: string, name: string): Binding | undefined {
+  const [bare, version] = iface.split('@');
+  if (version !== undefined && !/^0\.2\.\d+$/.test(version)) return undefined;
+  return HTTP_BINDINGS[bare]?.[name];
+}
+
+export function hostImport(iface: string, name: string): Binding | undefined {
+  return enokiImport(iface, name) ?? wasiImport(iface, name) ?? httpImport(iface, name) ?? keyvalueImport(iface, name);
+}
