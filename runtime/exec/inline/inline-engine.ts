@@ -5,20 +5,19 @@
 // time slice is suspended through JSPI, so other calls go on meanwhile. A call past its
 // deadline traps at its next metering check; one that is suspended past its deadline is
 // answered with a timeout at once and its instance abandoned. A trapped or abandoned instance
-// is never used again. Warm instances' memory is kept under a budget, least recently used first.
+// is never used again, nor is a wasi:http guest's, which serves one request: such a function gets
+// a spare instance made after each request. Warm instances' memory is kept under a budget, least
+// recently used first. One call itself runs in guest-call.ts.
 
 import type { Logger } from 'pino';
 import { EnokiError } from '../../errors.js';
 import type { EngineStats, FailureKind, GuestEngine, Job, JobResult } from '../engine.js';
 import { LOAD_TIMEOUT_MS } from '../engine.js';
-import type { GuestResponse, LogLine, LogStream } from '../protocol.js';
-import type { GuestHost, HandleResult } from './enoki-world.js';
+import type { GuestHost } from './binding.js';
 import type { InlineCode } from './inline-code.js';
 import { GuestInstance, handlerKind, LinkError, type Linkable } from './linker.js';
-import { HttpExchange } from './http-world.js';
+import { runCall } from './guest-call.js';
 import { WASM_PAGE } from '../worker/memory-limit.js';
-import { checkResponse, describeFailure, guestError } from '../guest-failure.js';
-import { OutputLines } from './output-lines.js';
 import { DeadlineWatch } from './deadline-watch.js';
 import { evictOverBudget } from '../memory-budget.js';
 
@@ -56,8 +55,6 @@ interface Code {
   /** What it was loaded from, to load it again on a newer template. */
   source: Pick<Job, 'codeKey' | 'meta' | 'memoryLimitBytes'>;
 }
-
-const TIMED_OUT = Symbol('timed out');
 
 /** The prewarming call's time limit: it is only there to have code compiled. */
 const WARM_CALL_MS = 2_000;
@@ -296,83 +293,12 @@ export class InlineEngine implements GuestEngine {
   }
 
   async #call(code: Code, instance: GuestInstance, job: Job, cold: boolean, queuedMs: number): Promise<JobResult> {
-    const logs: LogLine[] = [];
-    let logBytes = 0;
-    let logsTruncated = false;
-    const deadline = performance.now() + job.timeoutMs;
-    const log = (stream: LogStream, message: string) => {
-      logBytes += message.length;
-      if (logBytes > job.maxLogBytes) logsTruncated = true;
-      else logs.push({ stream, message });
-    };
-    const output = new OutputLines(log);
-    // A wasi:http guest's instance serves one request; its arguments carry the response it sets.
-    const http = instance.kind === 'http' ? new HttpExchange(job, cold) : undefined;
-    const host: GuestHost = {
-      kv: job.kv,
-      log,
-      output: (stream, bytes) => output.write(stream, bytes),
-      env: () => job.env,
-      invoke: (call) => {
-        if (!job.invoke) return Promise.resolve({ ok: false, error: { tag: 'unavailable', val: 'calls are not served here' } });
-        return job.invoke(call, deadline - performance.now());
-      },
-      waiting: http && (() => http.waiting()),
-    };
-    const ended = (result: Pick<JobResult, 'response' | 'failure'>): JobResult => ({ ...result, cold, logs, logsTruncated, queuedMs });
-    const timedOut = () => ended({ failure: { kind: 'timeout', message: `the function ran longer than its timeout of ${job.timeoutMs} ms` } });
     this.#busy++;
     try {
-      // Settles with the call, or with 'timeout' once its deadline has passed (an abandoned call
-      // still settles later; nobody waits for it then). A last line without a newline belongs to
-      // this call's log too.
-      const outcome = await new Promise<unknown>((resolve, reject) => {
-        const watched = this.#deadlines.watch(deadline + 1, () => resolve(TIMED_OUT));
-        instance.call(host, http ? http.args : [job.request!], deadline).then(
-          (result) => {
-            this.#deadlines.unwatch(watched);
-            output.end();
-            resolve(result);
-          },
-          (err: unknown) => {
-            this.#deadlines.unwatch(watched);
-            output.end();
-            reject(err);
-          },
-        );
-      });
-      if (outcome === TIMED_OUT) {
-        instance.meter.abandon();
-        this.#retire(code, instance);
-        return timedOut();
-      }
-      if (http) {
-        this.#retire(code, instance);
-        return ended(http.result());
-      }
-      const result = outcome as HandleResult;
-      if (result.tag === 'err') {
-        const failure = guestError(result.val, instance.memoryBytes(), job.memoryLimitBytes);
-        // The guest's own `err` leaves its instance usable; running out of memory does not.
-        if (failure.kind === 'error') this.#give(code, instance);
-        else this.#retire(code, instance);
-        return ended({ failure });
-      }
-      let response: GuestResponse;
-      try {
-        response = checkResponse(result.val);
-      } catch (err) {
-        this.#give(code, instance);
-        return ended({ failure: { kind: 'bad-response', message: (err as Error).message } });
-      }
-      this.#give(code, instance);
-      return ended({ response });
-    } catch (err) {
-      this.#retire(code, instance);
-      if (instance.meter.expired) return timedOut();
-      const failure = describeFailure(err, instance.memoryBytes(), job.memoryLimitBytes, logs);
-      // What a wasi:http guest throws has no WIT error to be: it is a trap, as on a worker.
-      return ended({ failure: http && failure.kind === 'error' ? { kind: 'trap', message: failure.message } : failure });
+      const { result, reusable } = await runCall(instance, job, cold, queuedMs, this.#deadlines);
+      if (reusable) this.#give(code, instance);
+      else this.#retire(code, instance);
+      return result;
     } finally {
       this.#busy--;
     }

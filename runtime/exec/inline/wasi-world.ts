@@ -2,8 +2,9 @@
 // or `stdio` feature run inline too: randomness, clocks and timers, the environment, stdout and
 // stderr (into the invocation's log lines), an stdin at its end, no terminals, no preopened
 // directories (so no file can be named: every other filesystem function traps if ever reached).
-// Sockets, HTTP and anything else still run through jco's glue and preview2-shim on a worker.
-// Any 0.2.x version matches.
+// Streams and pollables are in streams.ts, wasi:http's types in http-world.ts; sockets, outgoing
+// HTTP and anything else still run through jco's glue and preview2-shim on a worker. Any 0.2.x
+// version matches.
 
 import { randomBytes, randomFillSync } from 'node:crypto';
 import { T } from './canon.js';

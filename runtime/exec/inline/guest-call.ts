@@ -1,0 +1,95 @@
+// One call of a guest on the event loop, from its arguments to its result: the host its imports
+// reach (the job's KV and calls, its log lines and output), the deadline that abandons it, and
+// what its outcome means for the caller and for the instance (reusable, or never to run again).
+
+import type { DeadlineWatch } from './deadline-watch.js';
+import type { Job, JobResult } from '../engine.js';
+import type { GuestResponse, LogLine, LogStream } from '../protocol.js';
+import { checkResponse, describeFailure, guestError } from '../guest-failure.js';
+import type { GuestHost } from './binding.js';
+import type { HandleResult } from './enoki-world.js';
+import { HttpExchange } from './http-world.js';
+import type { GuestInstance } from './linker.js';
+import { OutputLines } from './output-lines.js';
+
+export interface CallOutcome {
+  result: JobResult;
+  /** Whether the instance may serve another call (false: it trapped, was abandoned, or served its one request). */
+  reusable: boolean;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+export async function runCall(instance: GuestInstance, job: Job, cold: boolean, queuedMs: number, deadlines: DeadlineWatch): Promise<CallOutcome> {
+  const logs: LogLine[] = [];
+  let logBytes = 0;
+  let logsTruncated = false;
+  const deadline = performance.now() + job.timeoutMs;
+  const log = (stream: LogStream, message: string) => {
+    logBytes += message.length;
+    if (logBytes > job.maxLogBytes) logsTruncated = true;
+    else logs.push({ stream, message });
+  };
+  const output = new OutputLines(log);
+  // A wasi:http guest's instance serves one request; its arguments carry the response it sets.
+  const http = instance.kind === 'http' ? new HttpExchange(job, cold) : undefined;
+  const host: GuestHost = {
+    kv: job.kv,
+    log,
+    output: (stream, bytes) => output.write(stream, bytes),
+    env: () => job.env,
+    invoke: (call) => {
+      if (!job.invoke) return Promise.resolve({ ok: false, error: { tag: 'unavailable', val: 'calls are not served here' } });
+      return job.invoke(call, deadline - performance.now());
+    },
+    waiting: http && (() => http.waiting()),
+  };
+  const ended = (result: Pick<JobResult, 'response' | 'failure'>, reusable: boolean): CallOutcome => ({
+    result: { ...result, cold, logs, logsTruncated, queuedMs },
+    reusable,
+  });
+  const timedOut = () => ended({ failure: { kind: 'timeout', message: `the function ran longer than its timeout of ${job.timeoutMs} ms` } }, false);
+  try {
+    // Settles with the call, or with TIMED_OUT once its deadline has passed (an abandoned call
+    // still settles later; nobody waits for it then). A last line without a newline belongs to
+    // this call's log too.
+    const outcome = await new Promise<unknown>((resolve, reject) => {
+      const watched = deadlines.watch(deadline + 1, () => resolve(TIMED_OUT));
+      instance.call(host, http ? http.args : [job.request!], deadline).then(
+        (result) => {
+          deadlines.unwatch(watched);
+          output.end();
+          resolve(result);
+        },
+        (err: unknown) => {
+          deadlines.unwatch(watched);
+          output.end();
+          reject(err);
+        },
+      );
+    });
+    if (outcome === TIMED_OUT) {
+      instance.meter.abandon();
+      return timedOut();
+    }
+    if (http) return ended(http.result(), false);
+    const result = outcome as HandleResult;
+    if (result.tag === 'err') {
+      const failure = guestError(result.val, instance.memoryBytes(), job.memoryLimitBytes);
+      // The guest's own `err` leaves its instance usable; running out of memory does not.
+      return ended({ failure }, failure.kind === 'error');
+    }
+    let response: GuestResponse;
+    try {
+      response = checkResponse(result.val);
+    } catch (err) {
+      return ended({ failure: { kind: 'bad-response', message: (err as Error).message } }, true);
+    }
+    return ended({ response }, true);
+  } catch (err) {
+    if (instance.meter.expired) return timedOut();
+    const failure = describeFailure(err, instance.memoryBytes(), job.memoryLimitBytes, logs);
+    // What a wasi:http guest throws has no WIT error to be: it is a trap, as on a worker.
+    return ended({ failure: http && failure.kind === 'error' ? { kind: 'trap', message: failure.message } : failure }, false);
+  }
+}

@@ -1,0 +1,106 @@
+// The wasi:http world on each engine adapter: a WAT component that reads its whole request
+// (test/fixtures/worlds/http-probe.wat) and one that counts with wasi:keyvalue, served by the
+// inline engine (where this Node has JSPI: no worker is started) and by the worker pool. Both must
+// pass the request through, give every concurrent request its own reply, stream a response the
+// guest waits in the middle of, count exactly, and end errors, malformed responses and endless
+// loops in their codes while the node serves on.
+import { suite } from '../../helpers/suite.js';
+import * as assert from 'uvu/assert';
+import { hasJspi } from '../../../runtime/exec/inline/jspi.js';
+import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
+
+const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
+
+async function workersRunning(n: TestNode): Promise<number> {
+  const text = await (await fetch(`${n.url}/metrics`)).text();
+  return Number(/^enoki_workers (\d+)/m.exec(text)?.[1]);
+}
+
+function engineSuite(engine: 'inline' | 'worker'): void {
+  const test = suite<{ n: TestNode }>(`exec: the wasi:http world (${engine})`);
+
+  test.before(async (ctx) => {
+    ctx.n = await startTestNode({ engine, workers: 2, instancesPerFunction: 4 });
+    assert.ok((await ctx.n.deploy('probe', await guest('worlds/http-probe-wat.wasm'), '?timeoutMs=2000')).ok);
+    assert.ok((await ctx.n.deploy('count', await guest('worlds/kv-counter-wat.wasm'))).ok);
+  });
+  test.after(async (ctx) => ctx.n.close());
+
+  test('method, path, query, headers and body reach the guest; its status, headers and body come back', async ({ n }) => {
+    const body = 'b'.repeat(150);
+    const res = await n.call('probe', { path: '/some/path?q=1&r=2', method: 'PUT', headers: { 'x-thing': 'ünïcode', 'x-other': 'two' }, body });
+    assert.is(res.status, 203); // 200 + PUT's case in the method variant
+    assert.is(res.headers.get('x-echo'), 'wat');
+    // Header values are bytes (fetch sends this one as Latin-1): the guest gets them byte for byte.
+    const lines = Buffer.from(await res.arrayBuffer()).toString('latin1').split('\n');
+    assert.is(lines[0], '/some/path?q=1&r=2');
+    assert.ok(lines.includes('x-thing: ünïcode'), lines.join('|'));
+    assert.ok(lines.includes('x-other: two'));
+    assert.ok(lines.includes('content-length: 150'));
+    // Read in 64-byte pieces, written back piece by piece.
+    assert.is(lines.at(-1), body);
+    if (engine === 'inline') assert.is(await workersRunning(n), 0, 'no worker was needed');
+  });
+
+  test('every concurrent request gets its own reply', async ({ n }) => {
+    const ids = Array.from({ length: 40 }, (_, i) => `${i}x${Math.random().toString(36).slice(2)}`);
+    const replies = await Promise.all(ids.map((id) => n.call('probe', { path: `/r/${id}`, method: 'POST', body: `body-${id}` }).then((r) => r.text())));
+    replies.forEach((text, i) => {
+      const lines = text.split('\n');
+      assert.is(lines[0], `/r/${ids[i]}`);
+      assert.is(lines.at(-1), `body-${ids[i]}`);
+    });
+  });
+
+  test('a guest that waits on a timer streams: what it wrote before arrives before the rest', async ({ n }) => {
+    const res = await n.call('probe', { path: '/wait' });
+    assert.is(res.status, 200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    const first = await reader.read();
+    const firstAt = performance.now();
+    let text = decoder.decode(first.value, { stream: true });
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value, { stream: true });
+    assert.is(decoder.decode(first.value), 'first\n');
+    assert.is(text, 'first\nsecond\n');
+    // The guest waits 100 ms between the two: the first part did not wait for the second.
+    assert.ok(performance.now() - firstAt >= 50, `the rest came ${(performance.now() - firstAt).toFixed(0)} ms after the first part`);
+  });
+
+  test("the guest's error response and a wrong content-length are ERR_GUEST_BAD_RESPONSE", async ({ n }) => {
+    const err = await n.call('probe', { path: '/err' });
+    assert.is(err.status, 502);
+    const e = await errorOf(err);
+    assert.is(e.code, 'ERR_GUEST_BAD_RESPONSE');
+    assert.match(e.message, 'internal-error (boom)');
+    const short = await errorOf(await n.call('probe', { path: '/short' }));
+    assert.is(short.code, 'ERR_GUEST_BAD_RESPONSE');
+    assert.match(short.message, 'content-length says 10');
+  });
+
+  test('an endless loop ends at its timeout, and others answer meanwhile', async ({ n }) => {
+    const looping = n.call('probe', { path: '/loop' });
+    const other = await n.call('probe', { path: '/meanwhile' });
+    assert.is(other.status, 200);
+    assert.is((await other.text()).split('\n')[0], '/meanwhile');
+    const res = await looping;
+    assert.is(res.status, 504);
+    assert.is((await errorOf(res)).code, 'ERR_TIMEOUT');
+    assert.is((await n.call('probe', { path: '/after' })).status, 200);
+  });
+
+  test('wasi:keyvalue: concurrent increments lose nothing', async ({ n }) => {
+    const answers = await Promise.all(Array.from({ length: 40 }, () => n.call('count').then((r) => r.text())));
+    assert.equal(
+      answers.map(Number).sort((a, b) => a - b),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+    if (engine === 'inline') assert.is(await workersRunning(n), 0, 'no worker was needed');
+  });
+
+  test.run();
+}
+
+if (hasJspi) engineSuite('inline');
+else console.log(`SKIPPED: exec: the wasi:http world (inline) — Node ${process.version} has no JSPI`);
+engineSuite('worker');
