@@ -70,6 +70,7 @@ export async function runCall(instance: GuestInstance, job: Job, cold: boolean, 
     });
     if (outcome === TIMED_OUT) {
       instance.meter.abandon();
+      http?.close();
       return timedOut();
     }
     if (http) return ended(http.result(), false);

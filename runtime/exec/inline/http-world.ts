@@ -6,7 +6,7 @@
 // that imports them runs on a worker, where jco's glue serves them.
 
 import type { Job } from '../engine.js';
-import type { GuestRequest, GuestResponse } from '../protocol.js';
+import type { GuestEvent, GuestRequest, GuestResponse } from '../protocol.js';
 import { CallResponse, type ResponseSink } from '../wasi-http/call-response.js';
 import { describeError, type ErrorCode } from '../wasi-http/error-code.js';
 import { Fields } from '../wasi-http/fields.js';
@@ -280,11 +280,23 @@ export const HTTP_BINDINGS: Record<string, Record<string, Binding>> = {
 export class HttpExchange {
   readonly args: [IncomingRequest, ResponseOutparam];
   readonly #response: CallResponse;
+  #closed = false;
 
   constructor(job: Pick<Job, 'request' | 'stream' | 'events'>, cold: boolean) {
     // Only outgoing requests are answered through `events`; this host makes none.
-    this.#response = new CallResponse(job.stream === true, (event) => job.events?.(event, () => undefined), cold);
+    const post = (event: GuestEvent) => {
+      if (!this.#closed) job.events?.(event, () => undefined);
+    };
+    this.#response = new CallResponse(job.stream === true, post, cold);
     this.args = [new IncomingRequest(job.request!), new ResponseOutparam(this.#response)];
+  }
+
+  /**
+   * The call was answered without the guest (its deadline passed while it waited): whatever it
+   * writes when it resumes, until it traps at its next metering check, reaches nobody.
+   */
+  close(): void {
+    this.#closed = true;
   }
 
   /** The guest waits for time to pass: what it has of its response goes out now. */

@@ -89,6 +89,19 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     assert.is((await n.call('probe', { path: '/after' })).status, 200);
   });
 
+  test('a guest still waiting at its timeout: its streamed response is cut, what it writes later reaches nobody', async ({ n }) => {
+    assert.ok((await n.deploy('hasty', await guest('worlds/http-probe-wat.wasm'), '?timeoutMs=50')).ok);
+    const res = await n.call('hasty', { path: '/wait' });
+    assert.is(res.status, 200, 'the head went out before the guest waited');
+    const text = await res.text().catch((err: Error) => `cut: ${err.message}`);
+    assert.not.ok(text.includes('second'), text);
+    // The guest's timer fires after the call was answered: the node takes no notice and serves on.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.is((await n.call('hasty', { path: '/x' })).status, 200);
+    const logs = (await (await n.admin('GET', '/functions/hasty/logs')).json()) as { invocations: { error?: { code: string } }[] };
+    assert.is(logs.invocations[0].error?.code, 'ERR_TIMEOUT');
+  });
+
   test('wasi:keyvalue: concurrent increments lose nothing', async ({ n }) => {
     const answers = await Promise.all(Array.from({ length: 40 }, () => n.call('count').then((r) => r.text())));
     assert.equal(
