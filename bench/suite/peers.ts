@@ -5,7 +5,7 @@
 // load at 1/10/50 connections (autocannon), and the resident memory of the host's processes with
 // the component warm. Enoki should be ahead of jco serve on every figure; its ratios to wasmtime
 // serve are reported with where the difference goes (the node's HTTP stack, measured by its bare
-// route, and the CPU a fresh instance costs, made ahead of the request in a worker).
+// route, and the CPU a fresh instance costs, made ahead of the request by the engine that runs it).
 
 import autocannon from 'autocannon';
 import path from 'node:path';
@@ -41,7 +41,7 @@ export interface PeersResult {
   components: string[];
   figures: Record<string, Record<string, PeerFigures>>;
   /** Enoki's own costs, for where a difference goes. */
-  enoki: { bareRouteP50: number; instantiateCpuMs: Record<string, number> };
+  enoki: { bareRouteP50: number; instantiateCpuMs: Record<string, number>; engines?: Record<string, 'inline' | 'worker'> };
   /** Enoki ÷ peer, per component and figure (throughput: higher is better; the rest: lower). */
   ratios: Record<string, Record<string, Record<string, number>>>;
   /** Enoki ahead of jco serve (or tied, for autocannon's whole-ms p50s) on every figure of every component both served. */
@@ -194,6 +194,9 @@ export function peersTables(r: PeersResult): string[][][] {
   }
   const costs = [['where Enoki’s time goes', 'value']];
   costs.push(['bare route p50 (the node’s HTTP stack, no guest), ms', String(r.enoki.bareRouteP50)]);
-  for (const [c, ms] of Object.entries(r.enoki.instantiateCpuMs)) costs.push([`CPU per fresh instance of ${c} (made ahead, in a worker), ms`, String(ms)]);
+  for (const [c, ms] of Object.entries(r.enoki.instantiateCpuMs)) {
+    const where = r.enoki.engines?.[c] === 'inline' ? 'on the event loop, after the previous answer' : 'in a worker';
+    costs.push([`CPU per fresh instance of ${c} (made ahead, ${where}), ms`, String(ms)]);
+  }
   return [rows, ratioRows, costs];
 }

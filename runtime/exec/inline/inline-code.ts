@@ -15,7 +15,9 @@ import type { Linkable } from './linker.js';
 import { unlinkable } from './linker.js';
 import type { TemplateStore } from './templates.js';
 
-const FORMAT = 5;
+// Bumped whenever what the host can link changes (6: wasi:http types and wasi:keyvalue), so
+// that a record made by an older node, with its reason to run on a worker, is made again.
+const FORMAT = 6;
 
 interface ModuleRecord {
   looseKey: string;
