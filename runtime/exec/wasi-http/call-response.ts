@@ -27,7 +27,8 @@ const STREAM_AFTER_BYTES = 64 * 1024;
  * The response of one call as the guest produces it. A guest that finishes without waiting has
  * its response sent whole with the call's end: one message, no stream. With `stream`, a guest
  * that waits (a timer, an outgoing request) or writes much starts streaming: its head and the
- * body so far go to the main thread at once, and every later chunk as it comes.
+ * body so far are posted at once (to the main thread, from a worker), and every later chunk as
+ * it comes.
  */
 export class CallResponse implements ResponseSink {
   #status = 0;
