@@ -29,6 +29,8 @@ export interface RunningHost {
   pid: number;
   /** From the spawn to the end of the first successful response, ms. */
   firstMs: number;
+  /** How the serving process ended, once it has (for a failure's message); undefined while it runs. */
+  ended?(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -147,7 +149,7 @@ export async function enokiHost(): Promise<PeerHost> {
       const node = await startBenchNode(dirs.get(component)!);
       const first = await node.client.send('/fn/c');
       if (first.status >= 300) throw new Error(`Enoki: first request answered ${first.status}: ${first.body.slice(0, 300)}`);
-      return { base: node.url, route: '/fn/c', pid: node.pid, firstMs: node.startMs + first.ms, stop: async () => void (await node.stop()) };
+      return { base: node.url, route: '/fn/c', pid: node.pid, firstMs: node.startMs + first.ms, ended: node.ended, stop: async () => void (await node.stop()) };
     },
     async dispose() {
       for (const dir of dirs.values()) await fs.rm(dir, { recursive: true, force: true });

@@ -44,7 +44,7 @@ export interface PeersResult {
   enoki: { bareRouteP50: number; instantiateCpuMs: Record<string, number>; engines?: Record<string, 'inline' | 'worker'> };
   /** Enoki ÷ peer, per component and figure (throughput: higher is better; the rest: lower). */
   ratios: Record<string, Record<string, Record<string, number>>>;
-  /** Enoki ahead of jco serve (or tied, for autocannon's whole-ms p50s) on every figure of every component both served. */
+  /** Enoki ahead of jco serve (or tied, for autocannon's whole-ms p50s) on every figure of every component both served; false when Enoki failed one jco served. */
   aheadOfJco?: boolean;
 }
 
@@ -64,15 +64,27 @@ async function measure(host: PeerHost, file: string, kv: boolean, s: PeersSettin
     const samples: number[] = [];
     for (let i = 0; i < 20; i++) await client.timed(running.route);
     for (let i = 0; i < s.sequential; i++) samples.push(await client.timed(running.route));
+    // Its connection would sit idle through the load runs, past a server's keep-alive timeout,
+    // whose close a loaded server may send just as the next request goes out: a new one after.
+    client.close();
     const load: PeerLoad[] = [];
     for (const connections of s.connections) {
       const r = await autocannon({ url: running.base + running.route, connections, duration: s.durationS });
       load.push({ connections, reqPerS: Math.round(r.requests.total / r.duration), p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx });
     }
     // A few requests more, then quiet: the component is warm and the load's garbage collected.
-    for (let i = 0; i < 5; i++) await client.timed(running.route);
+    const after = new HttpClient(running.base);
+    try {
+      for (let i = 0; i < 5; i++) await after.timed(running.route);
+    } finally {
+      after.close();
+    }
     await sleep(1500);
     return { firstRequestMs: round(running.firstMs), sequentialP50: summarize(samples).p50, load, rssMiB: MiB(treeRssBytes(running.pid)) };
+  } catch (err) {
+    await sleep(200); // an exit is noticed a moment after the connection broke
+    const ended = running.ended?.();
+    throw ended ? new Error(`${(err as Error).message} (the host ${ended})`, { cause: err }) : err;
   } finally {
     client.close();
     await running.stop();
@@ -133,6 +145,8 @@ export async function peersScenario(s: PeersSettings, makeHosts: () => Promise<P
     for (const c of PEER_COMPONENTS) {
       const a = enoki?.[c.label];
       const b = figures[peer]?.[c.label];
+      // A component Enoki failed to serve is one it is not ahead on.
+      if (peer === 'jco serve' && a?.error && b && !b.error) aheadOfJco = false;
       if (!a || !b || a.error || b.error) continue;
       ratios[peer][c.label] = ratiosOf(a, b);
       if (peer === 'jco serve') {
