@@ -5,7 +5,7 @@
 // from the node's, so what is bound here is exactly what a deployed component uses.
 
 import type { GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvReply, LogStream } from '../protocol.js';
-import type { Binding as ImportBinding, GuestHost } from './binding.js';
+import type { Binding as ImportBinding } from './binding.js';
 import { T, type ValType } from './canon.js';
 import type { FuncType } from './canon-calls.js';
 
@@ -23,8 +23,6 @@ const callError = T.variant(['not-found', 'failed', 'timeout', 'overloaded', 'to
 export const HANDLER_INTERFACE = 'enoki:faas/handler@0.1.0';
 export const HANDLE_EXPORT = `${HANDLER_INTERFACE}#handle`;
 export const HANDLE_TYPE: FuncType = { params: [request], result: T.result(response, T.string) };
-
-export type { GuestHost };
 
 const kvResult = (reply: KvReply) => (reply.ok ? { tag: 'ok', val: reply.value } : { tag: 'err', val: { tag: reply.error.tag, val: reply.error.val ?? '' } });
 

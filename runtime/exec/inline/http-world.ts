@@ -5,6 +5,7 @@
 // as on a worker. Outgoing requests (wasi:http/outgoing-handler) are not bound here: a component
 // that imports them runs on a worker, where jco's glue serves them.
 
+import { httpHandlerExport } from '../../functions/worlds.js';
 import type { Job } from '../engine.js';
 import type { GuestEvent, GuestRequest, GuestResponse } from '../protocol.js';
 import { CallResponse, type ResponseSink } from '../wasi-http/call-response.js';
@@ -53,7 +54,8 @@ export const HTTP_HANDLE_TYPE: FuncType = { params: [T.own, T.own] };
 
 /** Whether a core export is a 0.2.x incoming-handler's `handle`, as wit-component names it. */
 export function isHttpHandleExport(name: string): boolean {
-  return /^wasi:http\/incoming-handler@0\.2\.\d+#handle$/.test(name);
+  const parts = name.split('#');
+  return parts.length === 2 && parts[1] === 'handle' && httpHandlerExport([parts[0]]) !== undefined;
 }
 
 /** Runs a Fields operation, answering its header-error (thrown as { payload }) as a result. */

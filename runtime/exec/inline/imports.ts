@@ -2,6 +2,7 @@
 // world, the WASI 0.2 subset, wasi:http's types and wasi:keyvalue. A component importing anything
 // else runs on a worker, through jco's glue.
 
+import { isWasi02 } from '../../functions/worlds.js';
 import type { Binding } from './binding.js';
 import { enokiImport } from './enoki-world.js';
 import { HTTP_BINDINGS } from './http-world.js';
@@ -11,7 +12,7 @@ import { wasiImport } from './wasi-world.js';
 /** wasi:http at any 0.2.x version. */
 function httpImport(iface: string, name: string): Binding | undefined {
   const [bare, version] = iface.split('@');
-  if (version !== undefined && !/^0\.2\.\d+$/.test(version)) return undefined;
+  if (!isWasi02(version)) return undefined;
   return HTTP_BINDINGS[bare]?.[name];
 }
 

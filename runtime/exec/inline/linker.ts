@@ -10,7 +10,8 @@ import type { CanonOptions, ComponentPlan, CoreSort } from '../wasm/component.js
 import { FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage, type MemoryShape } from '../wasm/module.js';
 import { liftExport, lowerImport } from './canon-calls.js';
 import { GuestMemory, HandleTable } from './guest-memory.js';
-import { HANDLE_EXPORT, HANDLE_TYPE, type GuestHost, type HandleResult } from './enoki-world.js';
+import type { GuestHost } from './binding.js';
+import { HANDLE_EXPORT, HANDLE_TYPE, type HandleResult } from './enoki-world.js';
 import { HTTP_HANDLE_TYPE, isHttpHandleExport } from './http-world.js';
 import { hostImport } from './imports.js';
 import type { GuestRequest } from '../protocol.js';
