@@ -57,8 +57,9 @@ export function spawnSlot(id: number, script: URL | undefined, hooks: SlotHooks)
     transferList: [channel.workerEnd.port, calls.workerEnd.port, events.workerEnd.port],
     // Caps the JS heap of the worker; wasm linear memory is capped by the memory section. The
     // young generation is capped too: a dead guest instance's linear memory is freed only when
-    // the collector finds its wrapper dead, and with V8's default young generation a wasi:http
-    // function under load left a node 600+ MiB resident instead of under 400.
+    // the collector finds its wrapper dead. With V8's default young generation, a JS wasi:http
+    // function's node in the peers bench held about as much as `jco serve` after the load runs;
+    // with this cap, about half.
     resourceLimits: { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
   });
   const now = performance.now();
