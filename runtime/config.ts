@@ -59,6 +59,8 @@ export interface NodeConfig {
   logBytesPerFunction: number;
   /** Load a warm instance of every function at start and after each deploy, in the background. */
   prewarm: boolean;
+  /** Idle this long, the node gives its grown heap back to the system (exec/idle-collector.ts), ms; 0: never. */
+  idleCollectMs: number;
   /** Async invocations tracked at once (running and finished); beyond it the oldest finished go. */
   asyncResults: number;
   /** How long a finished async result is kept, ms. */
@@ -156,6 +158,7 @@ export const DEFAULTS: NodeConfig = {
   logBytesPerInvocation: 1024 * 1024,
   logBytesPerFunction: 16 * 1024 * 1024,
   prewarm: true,
+  idleCollectMs: 2000,
   asyncResults: 10_000,
   asyncResultTtlMs: 10 * 60_000,
   asyncResultMaxBytes: 64 * 1024 * 1024,
@@ -190,6 +193,7 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_CALL_WORKERS: { key: 'callWorkers', type: 'int' },
   ENOKI_FSYNC: { key: 'fsync', type: 'bool' },
   ENOKI_PREWARM: { key: 'prewarm', type: 'bool' },
+  ENOKI_IDLE_COLLECT_MS: { key: 'idleCollectMs', type: 'int' },
   ENOKI_LOG_LEVEL: { key: 'logLevel', type: 'string' },
   ENOKI_LOG_ENTRIES_PER_FUNCTION: { key: 'logEntriesPerFunction', type: 'int' },
   ENOKI_LOG_BYTES_PER_INVOCATION: { key: 'logBytesPerInvocation', type: 'int' },

@@ -14,6 +14,7 @@ import { LevelReplicaStore } from '../replication/store/level-store.js';
 import type { NodeConfig } from './config.js';
 import { CodeCache } from './exec/worker/code-cache.js';
 import { applyWasmFlags } from './exec/wasm-flags.js';
+import { startIdleCollector } from './exec/idle-collector.js';
 import { WorkerPool } from './exec/worker/worker-pool.js';
 import { EngineRouter } from './exec/engine-router.js';
 import { InlineCode } from './exec/inline/inline-code.js';
@@ -273,6 +274,8 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
       return socket?.authorized === true && isNodeCertificate(socket.getPeerCertificate());
     };
   }
+  const idleCollector = config.idleCollectMs > 0 ? startIdleCollector(config.idleCollectMs, logger) : undefined;
+  undo.push(() => idleCollector?.stop());
   const waitingFor = new Set<string>(['start']);
   if (options.startup) waitingFor.add('startup');
   const app = createApp({
@@ -296,10 +299,11 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
         enoki_warm_instance_memory_bytes: s.warmMemoryBytes,
         enoki_channel_faults_total: s.channelFaults,
         enoki_compiled_modules: s.compiledModules,
-        enoki_functions: registry.list().length,
+        enoki_functions: registry.size,
         enoki_async_invocations: asyncResults.stats().tracked,
         enoki_async_results_disk_bytes: asyncResults.stats().diskBytes,
         enoki_expired_items_purged: purged,
+        enoki_idle_collections_total: idleCollector?.collections() ?? 0,
       };
     },
     adminToken: token.value,
@@ -362,6 +366,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
       closing ??= (async () => {
         waitingFor.add('stopping');
         stopPurging();
+        idleCollector?.stop();
         prewarmer?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await pool.stop();

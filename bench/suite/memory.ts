@@ -24,6 +24,8 @@ export interface MemoryResult {
     deployedIdleMiB: number;
     /** Each function called once: one warm instance each. */
     deployedWarmMiB: number;
+    /** The same 1 s after the calls, before the node's idle collection. */
+    deployedWarmEarlyMiB: number;
     perWarmInstanceMiB: number;
     warmInstances?: number;
     linearMemoryPerInstanceMiB?: number;
@@ -52,8 +54,12 @@ export interface MemoryResult {
 /** Distinct JS functions the per-function figure is taken over. */
 export const JS_FUNCTIONS = 20;
 const JS_STEPS = [1, 2, 5, 10, JS_FUNCTIONS];
-/** V8 tiers the engine's hot code up in the background for a while after the first calls. */
-const JS_SETTLE_MS = 2000;
+/**
+ * How long the node is left alone before its RSS is read: past the start of its idle collection
+ * (ENOKI_IDLE_COLLECT_MS, 2 s, looked at every 0.5 s; exec/idle-collector.ts), and past V8's
+ * background tier-up of a JS engine's hot code after its first calls.
+ */
+const SETTLE_MS = 3500;
 
 async function linearPerInstance(node: BenchNode): Promise<{ instances?: number; perInstanceMiB?: number }> {
   const instances = await metric(node, 'enoki_warm_instances');
@@ -71,15 +77,16 @@ async function tinyPart(tinyWasm: string[], cgroups: CgroupUsage[]): Promise<Mem
   let node = await start('memory: tiny functions, deploys');
   try {
     await node.client.timed('/healthz');
-    const idle = await settledRss(node.pid);
+    const idle = await settledRss(node.pid, SETTLE_MS);
     for (let i = 0; i < tinyWasm.length; i++) await deploy(node, `tiny${i}`, tinyWasm[i]);
-    const afterDeploys = await settledRss(node.pid);
+    const afterDeploys = await settledRss(node.pid, SETTLE_MS);
     await stop(node);
     node = await start('memory: 10 tiny functions');
     await node.client.timed('/healthz');
-    const deployedIdle = await settledRss(node.pid);
+    const deployedIdle = await settledRss(node.pid, SETTLE_MS);
     for (let i = 0; i < tinyWasm.length; i++) await node.client.timed(`/fn/tiny${i}`);
-    const deployedWarm = await settledRss(node.pid);
+    const deployedWarmEarly = await settledRss(node.pid);
+    const deployedWarm = await settledRss(node.pid, SETTLE_MS - 1500);
     const linear = await linearPerInstance(node);
     return {
       functions: tinyWasm.length,
@@ -87,6 +94,7 @@ async function tinyPart(tinyWasm: string[], cgroups: CgroupUsage[]): Promise<Mem
       afterDeploysMiB: MiB(afterDeploys),
       deployedIdleMiB: MiB(deployedIdle),
       deployedWarmMiB: MiB(deployedWarm),
+      deployedWarmEarlyMiB: MiB(deployedWarmEarly),
       perWarmInstanceMiB: MiB((deployedWarm - deployedIdle) / tinyWasm.length),
       warmInstances: linear.instances,
       linearMemoryPerInstanceMiB: linear.perInstanceMiB,
@@ -109,11 +117,11 @@ async function jsPart(jsWasm: string[], cgroups: CgroupUsage[]): Promise<MemoryR
   let node = await start('memory: JS functions, deploys');
   try {
     for (let i = 0; i < wasm.length; i++) await deploy(node, `js${i}`, wasm[i]);
-    const afterDeploys = await settledRss(node.pid);
+    const afterDeploys = await settledRss(node.pid, SETTLE_MS);
     await stop(node);
     node = await start(`memory: ${JS_FUNCTIONS} JS functions`);
     await node.client.timed('/healthz');
-    const deployedIdle = await settledRss(node.pid);
+    const deployedIdle = await settledRss(node.pid, SETTLE_MS);
     const steps: Array<{ functions: number; rssMiB: number }> = [];
     const rss: Record<number, number> = {};
     for (let i = 0; i < wasm.length; i++) {
@@ -121,7 +129,7 @@ async function jsPart(jsWasm: string[], cgroups: CgroupUsage[]): Promise<MemoryR
       // Variant i answers with its own number: each call reached its own function.
       if (reply.status !== 200 || !reply.body.startsWith(`variant ${i}:`)) throw new Error(`js${i} answered ${reply.status}: ${reply.body.slice(0, 200)}`);
       if (JS_STEPS.includes(i + 1)) {
-        rss[i + 1] = await settledRss(node.pid, JS_SETTLE_MS);
+        rss[i + 1] = await settledRss(node.pid, SETTLE_MS);
         steps.push({ functions: i + 1, rssMiB: MiB(rss[i + 1]) });
       }
     }
@@ -160,7 +168,8 @@ export function memoryTables(r: MemoryResult): string[][][] {
     ['idle, no functions', String(t.idleMiB)],
     [`same process, right after deploying ${t.functions} tiny functions`, String(t.afterDeploysMiB)],
     [`restarted with ${t.functions} tiny functions, none loaded`, String(t.deployedIdleMiB)],
-    [`${t.functions} tiny functions, each called once (${t.warmInstances ?? '?'} warm instances)`, String(t.deployedWarmMiB)],
+    [`${t.functions} tiny functions, each called once (${t.warmInstances ?? '?'} warm instances), 1 s later`, String(t.deployedWarmEarlyMiB)],
+    [`the same, ${SETTLE_MS / 1000} s after the calls (after the node's idle collection)`, String(t.deployedWarmMiB)],
     [`a fresh node right after deploying ${j.functions} distinct JS functions`, String(j.afterDeploysMiB)],
     [`restarted with ${j.functions} JS functions, none loaded`, String(j.deployedIdleMiB)],
     ...j.steps.map((s) => [`the first ${s.functions} JS function(s) each called once`, String(s.rssMiB)]),

@@ -47,10 +47,18 @@ export function checkFunctionName(name: string): void {
   }
 }
 
+/**
+ * Code-unit order. For function names ([a-z0-9-]) it is the order localeCompare gives, without
+ * ICU's collation data, which would cost an idle node ~3 MiB of resident memory.
+ */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Two versions' options are the same deploy: same keygroup, kvNode, limits and environment. */
 export function sameOptions(a: FunctionOptions, b: FunctionOptions): boolean {
-  const envA = Object.entries(a.env).sort(([x], [y]) => x.localeCompare(y));
-  const envB = Object.entries(b.env).sort(([x], [y]) => x.localeCompare(y));
+  const envA = Object.entries(a.env).sort(([x], [y]) => byCodeUnits(x, y));
+  const envB = Object.entries(b.env).sort(([x], [y]) => byCodeUnits(x, y));
   const hostsA = a.allowedHosts ?? [];
   const hostsB = b.allowedHosts ?? [];
   return (
@@ -105,7 +113,11 @@ export class FunctionRegistry {
   }
 
   list(): FunctionRecord[] {
-    return [...this.#functions.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.#functions.values()].sort((a, b) => byCodeUnits(a.name, b.name));
+  }
+
+  get size(): number {
+    return this.#functions.size;
   }
 
   /** Digests still referenced by some version. */

@@ -65,12 +65,15 @@ test('log, async-result, call-signature and purge settings come from the environ
     ENOKI_CALL_SECRET: 'sixteen chars at least',
     ENOKI_CALL_SIGNATURE_WINDOW_MS: '5000',
     ENOKI_PURGE_INTERVAL_MS: '0',
+    ENOKI_IDLE_COLLECT_MS: '500',
   });
   assert.equal(
     [config.logEntriesPerFunction, config.asyncResults, config.asyncResultTtlMs, config.asyncResultMaxBytes, config.asyncResultsDiskBytes],
     [50, 7, 1000, 2048, 4096],
   );
   assert.equal([config.callSecret, config.callSignatureWindowMs, config.purgeIntervalMs], ['sixteen chars at least', 5000, 0]);
+  assert.is(config.idleCollectMs, 500);
+  assert.is(loadConfig({}, {}).idleCollectMs, 2000);
   assert.is(loadConfig({}, {}).callSecret, undefined);
   invalid({ ENOKI_LOG_ENTRIES_PER_FUNCTION: '0' }, 'ENOKI_LOG_ENTRIES_PER_FUNCTION');
   invalid({ ENOKI_ASYNC_RESULTS: '0' }, 'ENOKI_ASYNC_RESULTS');
