@@ -52,7 +52,7 @@ interface Settings {
 }
 
 const QUICK: Settings = {
-  cold: { restarts: 3, deploys: 1, emptyStarts: 10, naiveCalls: { tiny: 200, js: 30 } },
+  cold: { restarts: 5, deploys: 1, emptyStarts: 10, naiveCalls: { tiny: 200, js: 30 } },
   warm: { sequential: 1000, durationS: 2, connections: [1, 10, 50] },
   kv: { sequential: 400, repeat: 20 },
   replication: { writes: 300, rate: 100, rtt: 300, modes: ['async'], methods: ['trigger'] },

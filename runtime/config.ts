@@ -59,6 +59,8 @@ export interface NodeConfig {
   logBytesPerFunction: number;
   /** Load a warm instance of every function at start and after each deploy, in the background. */
   prewarm: boolean;
+  /** Before listening, run calls of a built-in probe through the invocation path (warm-up/warm-up.ts). */
+  warmUp: boolean;
   /** Idle this long, the node gives its grown heap back to the system (exec/idle-collector.ts), ms; 0: never. */
   idleCollectMs: number;
   /** Async invocations tracked at once (running and finished); beyond it the oldest finished go. */
@@ -158,6 +160,7 @@ export const DEFAULTS: NodeConfig = {
   logBytesPerInvocation: 1024 * 1024,
   logBytesPerFunction: 16 * 1024 * 1024,
   prewarm: true,
+  warmUp: true,
   idleCollectMs: 2000,
   asyncResults: 10_000,
   asyncResultTtlMs: 10 * 60_000,
@@ -193,6 +196,7 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_CALL_WORKERS: { key: 'callWorkers', type: 'int' },
   ENOKI_FSYNC: { key: 'fsync', type: 'bool' },
   ENOKI_PREWARM: { key: 'prewarm', type: 'bool' },
+  ENOKI_WARM_UP: { key: 'warmUp', type: 'bool' },
   ENOKI_IDLE_COLLECT_MS: { key: 'idleCollectMs', type: 'int' },
   ENOKI_LOG_LEVEL: { key: 'logLevel', type: 'string' },
   ENOKI_LOG_ENTRIES_PER_FUNCTION: { key: 'logEntriesPerFunction', type: 'int' },

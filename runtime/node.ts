@@ -15,6 +15,7 @@ import type { NodeConfig } from './config.js';
 import { CodeCache } from './exec/worker/code-cache.js';
 import { applyWasmFlags } from './exec/wasm-flags.js';
 import { startIdleCollector } from './exec/idle-collector.js';
+import { warmUp } from './warm-up/warm-up.js';
 import { WorkerPool } from './exec/worker/worker-pool.js';
 import { EngineRouter } from './exec/engine-router.js';
 import { InlineCode } from './exec/inline/inline-code.js';
@@ -70,6 +71,9 @@ export interface StartOptions {
   startup?: (functions: FunctionService, url: string) => Promise<void>;
 }
 
+/** What one invocation may read and write through its key-value interface. */
+export const KV_LIMITS = { maxValueBytes: 4 * 1024 * 1024, maxWriteBytes: 64 * 1024 * 1024, maxScanCount: 10_000 } as const;
+
 /** Undo steps of a start, run newest first if the start fails part-way. */
 type Undo = (() => unknown)[];
 
@@ -85,16 +89,19 @@ async function httpsOptions(tls: NonNullable<NodeConfig['httpTls']>, nodeId: str
   return { ca, cert, key, requestCert: tls.mode === 'mtls', rejectUnauthorized: tls.mode === 'mtls' };
 }
 
-/** The engine for guests on the event loop, unless workers are asked for or JSPI is missing. */
-function inlineEngine(config: NodeConfig, artifacts: ArtifactStore, logger: Logger): InlineEngine | undefined {
+/**
+ * The engine for guests on the event loop, unless workers are asked for or JSPI is missing, over
+ * the components under `artifactDir` and the compiled templates kept in `templatesDir`.
+ */
+function inlineEngine(config: NodeConfig, artifactDir: (digest: string) => string, templatesDir: string, logger: Logger): InlineEngine | undefined {
   if (config.engine === 'worker') return undefined;
   if (!hasJspi) {
     if (config.engine === 'inline') throw new EnokiError('ERR_INVALID_OPTION', `ENOKI_ENGINE=inline needs JSPI (Node 24 or later); this is Node ${process.versions.node}`);
     return undefined;
   }
-  const templates = new TemplateStore(path.join(config.dataDir, 'templates'), true, logger);
+  const templates = new TemplateStore(templatesDir, true, logger);
   return new InlineEngine({
-    code: new InlineCode((digest) => artifacts.dir(digest), templates),
+    code: new InlineCode(artifactDir, templates),
     templatesVersion: () => templates.version(),
     instancesPerCode: config.instancesPerFunction,
     maxQueue: config.maxQueue,
@@ -174,7 +181,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
   await registry.load();
   const artifacts = new ArtifactStore(path.join(config.dataDir, 'components'));
   const code = new CodeCache(artifacts);
-  const pool = new EngineRouter(inlineEngine(config, artifacts, logger), () =>
+  const pool = new EngineRouter(inlineEngine(config, (digest) => artifacts.dir(digest), path.join(config.dataDir, 'templates'), logger), () =>
     new WorkerPool({
       size: config.workers,
       minWorkers: config.minWorkers,
@@ -256,7 +263,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
     metrics,
     logs,
     logBytesPerInvocation: config.logBytesPerInvocation,
-    kvLimits: { maxValueBytes: 4 * 1024 * 1024, maxWriteBytes: 64 * 1024 * 1024, maxScanCount: 10_000 },
+    kvLimits: KV_LIMITS,
     kvBackends: cluster?.kvBackends ?? new LocalKvBackends(store),
     replicator: cluster?.replicator ?? NO_REPLICATION,
     logger,
@@ -314,6 +321,23 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
     cluster: cluster?.view ?? new StandaloneClusterView(nodeId, store),
   });
 
+  if (config.warmUp && hasJspi && config.engine !== 'worker') {
+    const warmed = await warmUp({
+      dir: path.join(config.dataDir, 'warm-up'),
+      // Its engine's news (the probe's template built at a first start) are not the node's: warnings only.
+      inlineEngine: (artifactDir, templatesDir) =>
+        inlineEngine(config, artifactDir, templatesDir, logger.levelVal >= 40 ? logger : logger.child({ warmUp: true }, { level: 'warn' })),
+      async: asyncResults,
+      access,
+      kvLimits: KV_LIMITS,
+      logBytesPerInvocation: config.logBytesPerInvocation,
+      maxBodyBytes: config.maxBodyBytes,
+      maxCallDepth: config.maxCallDepth,
+      logger,
+    }).catch((err: unknown) => ({ warmed: false as const, reason: (err as Error).message }));
+    if (warmed.warmed) logger.debug({ ms: Math.round(warmed.ms * 10) / 10 }, 'invocation path warmed up');
+    else logger.warn({ reason: warmed.reason }, 'started without warming up the invocation path: the first call pays for it');
+  }
   const https = config.httpTls && (await httpsOptions(config.httpTls, nodeId));
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve(

@@ -1,6 +1,8 @@
 // Scenario 1, cold start. Per function: the first request after a node restart (artefact read,
 // compile, instantiate, call; the node process is fresh every time) and the first request right
-// after a deploy to a fresh node, both with prewarming off; then the first request after a restart
+// after a deploy to a fresh node, both with prewarming off; the first request after a restart with
+// the node's warm-up off too (ENOKI_WARM_UP=0: the node's own invocation path is compiled by that
+// request, as before the warm-up existed); then the first request after a restart
 // with prewarming on, once the node reports every function warm. Baselines in the same run: starting an empty `node -e 0`
 // process (spawn → exit), and a fresh component instance per request in-process (what
 // per-request isolation pays on every call, see naive-instance.ts).
@@ -36,6 +38,8 @@ export interface ColdResult {
   /** `enoki start` from spawn to listening, functions deployed but not loaded. */
   nodeReady: Summary;
   afterRestart: Record<string, Summary>;
+  /** The same with the node's warm-up off (ENOKI_WARM_UP=0). */
+  afterRestartNoWarmUp: Record<string, Summary>;
   /** With ENOKI_PREWARM on: spawn → every deployed function warm (the node loads them in the
    * background after listening), and then the first request, which no longer pays the load. */
   prewarmReady: Summary;
@@ -107,6 +111,7 @@ export async function coldScenario(s: ColdSettings): Promise<ColdResult> {
 
   const ready: number[] = [];
   const afterRestart = perFunction();
+  const afterRestartNoWarmUp = perFunction();
   const prewarmReady: number[] = [];
   const afterRestartPrewarmed = perFunction();
   try {
@@ -120,6 +125,13 @@ export async function coldScenario(s: ColdSettings): Promise<ColdResult> {
           afterRestart[fn.name].push(await node.client.timed(`/fn/${fn.name}`, fn.init));
         } finally {
           await node.stop();
+        }
+        const unwarmed = await startBenchNode(dirs[dirs.length - 1], { ENOKI_WARM_UP: '0' });
+        try {
+          await unwarmed.client.timed('/healthz');
+          afterRestartNoWarmUp[fn.name].push(await unwarmed.client.timed(`/fn/${fn.name}`, fn.init));
+        } finally {
+          await unwarmed.stop();
         }
         const warmed = await startBenchNode(dirs[dirs.length - 1], { ENOKI_PREWARM: '1' });
         try {
@@ -150,6 +162,7 @@ export async function coldScenario(s: ColdSettings): Promise<ColdResult> {
     emptyNodeStartWithExtraCaCerts: inherited.length > 0 ? summarize(inherited) : undefined,
     nodeReady: summarize(ready),
     afterRestart: restartSummaries,
+    afterRestartNoWarmUp: summaries(afterRestartNoWarmUp),
     prewarmReady: summarize(prewarmReady),
     afterRestartPrewarmed: summaries(afterRestartPrewarmed),
     afterDeploy: summaries(afterDeploy),
@@ -164,7 +177,7 @@ export async function coldScenario(s: ColdSettings): Promise<ColdResult> {
 }
 
 export function coldTables(r: ColdResult): string[][][] {
-  const rows = [['function', 'kind', 'after restart p50 / p95 ms', '÷ empty node start', 'after restart, prewarmed p50 ms', 'after deploy p50 ms', 'deploy p50 ms', 'fresh instance per request p50 ms']];
+  const rows = [['function', 'kind', 'after restart p50 / p95 ms', '÷ empty node start', 'the same without the warm-up p50 ms', 'after restart, prewarmed p50 ms', 'after deploy p50 ms', 'deploy p50 ms', 'fresh instance per request p50 ms']];
   for (const fn of COLD_FUNCTIONS) {
     const restart = r.afterRestart[fn.name];
     rows.push([
@@ -172,6 +185,7 @@ export function coldTables(r: ColdResult): string[][][] {
       fn.kind,
       `${restart.p50} / ${restart.p95}`,
       String(r.ratios.afterRestartOverEmptyNode[fn.name]),
+      String(r.afterRestartNoWarmUp?.[fn.name]?.p50 ?? '—'),
       String(r.afterRestartPrewarmed[fn.name].p50),
       String(r.afterDeploy[fn.name].p50),
       String(Math.round(r.deployMs[fn.name].p50)),

@@ -51,6 +51,19 @@ function sources() {
 /** What the stamp records: the list of sources, so that a removed or added file counts as a change. */
 const listOf = (files) => files.map((f) => f.file).join('\n');
 
+/**
+ * The node's warm-up probe (runtime/warm-up/probe.wat → dist/runtime/warm-up/probe.wasm), when it
+ * is missing or older than its source. Without it a node starts, only without warming up, so a
+ * failure here is reported and not fatal.
+ */
+function buildProbe() {
+  const source = path.join(root, 'runtime', 'warm-up', 'probe.wat');
+  const output = path.join(root, 'dist', 'runtime', 'warm-up', 'probe.wasm');
+  if ((mtimeMs(output) ?? -1) >= (mtimeMs(source) ?? Infinity)) return;
+  const built = spawnSync(process.execPath, [path.join(root, 'dist', 'runtime', 'warm-up', 'build-probe.js')], { stdio: 'inherit' });
+  if (built.status !== 0) process.stderr.write('the warm-up probe was not built: nodes start without warming up their invocation path\n');
+}
+
 /** The `enoki` command (package.json's bin): tsc writes it without the execute bit `npx enoki` needs. */
 const cli = path.join(root, 'dist', 'runtime', 'cli', 'main.js');
 const executable = () => {
@@ -67,6 +80,7 @@ if (last !== undefined && !process.argv.includes('--always')) {
     fs.readFileSync(stamp, 'utf8') === listOf(files);
   if (unchanged) {
     executable();
+    buildProbe();
     process.exit(0);
   }
 }
@@ -83,3 +97,4 @@ if (result.status !== 0) {
 fs.writeFileSync(stamp, listOf(files));
 fs.utimesSync(stamp, started, started);
 executable();
+buildProbe();

@@ -59,8 +59,8 @@ const FAILURE_CODES: Record<NonNullable<JobResult['failure']>['kind'], ErrorCode
 };
 
 export interface InvokerDeps {
-  registry: FunctionRegistry;
-  artifacts: ArtifactStore;
+  registry: Pick<FunctionRegistry, 'get' | 'require'>;
+  artifacts: Pick<ArtifactStore, 'cached' | 'get'>;
   code: CodeCache;
   engine: GuestEngine;
   metrics: Metrics;

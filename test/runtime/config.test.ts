@@ -74,6 +74,8 @@ test('log, async-result, call-signature and purge settings come from the environ
   assert.equal([config.callSecret, config.callSignatureWindowMs, config.purgeIntervalMs], ['sixteen chars at least', 5000, 0]);
   assert.is(config.idleCollectMs, 500);
   assert.is(loadConfig({}, {}).idleCollectMs, 2000);
+  assert.is(loadConfig({}, { ENOKI_WARM_UP: 'false' }).warmUp, false);
+  assert.is(loadConfig({}, {}).warmUp, true);
   assert.is(loadConfig({}, {}).callSecret, undefined);
   invalid({ ENOKI_LOG_ENTRIES_PER_FUNCTION: '0' }, 'ENOKI_LOG_ENTRIES_PER_FUNCTION');
   invalid({ ENOKI_ASYNC_RESULTS: '0' }, 'ENOKI_ASYNC_RESULTS');

@@ -11,7 +11,7 @@
 // A module's own analysis (key, constants, data image) is kept with its artefact by the caller.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -22,6 +22,8 @@ import { prepareModule } from '../wasm/template.js';
 /** More differing sites than this and a module gets a template of its own. */
 const MAX_PARAMS = 64;
 const FORMAT = 'v2';
+/** Templates up to this size are read and compiled synchronously (see #build). */
+const SYNC_COMPILE_BYTES = 256 * 1024;
 
 interface Family {
   paramSites: number[];
@@ -149,6 +151,11 @@ export class TemplateStore {
     const file = path.join(this.dir, `${id}.wasm`);
     let template: Uint8Array;
     try {
+      // A small template (a tiny guest's) is read and compiled at once: each trip through the
+      // thread pool or to V8's compile threads would cost more than the work. A large one (a JS
+      // guest's 12 MB engine) goes the asynchronous way, so other calls run meanwhile.
+      const size = statSync(file).size;
+      if (size <= SYNC_COMPILE_BYTES) return new WebAssembly.Module(readFileSync(file));
       template = await fs.readFile(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
