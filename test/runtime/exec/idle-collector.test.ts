@@ -34,10 +34,10 @@ test('collects once the loop has been idle for idleMs, and not again until the h
   assert.is(state.collected, 1);
   for (let t = 3000; t <= 10_000; t += 1000) await collector.tick(t);
   assert.is(state.collected, 1, 'still idle, nothing grew: no second collection');
-  state.heap += 1 * MiB;
+  state.heap += 0.5 * MiB;
   await collector.tick(11_000);
-  assert.is(state.collected, 1, 'a growth under 2 MiB is not worth a collection');
-  state.heap += 4 * MiB;
+  assert.is(state.collected, 1, 'a growth under 1 MiB is not worth a collection');
+  state.heap += 1 * MiB;
   await collector.tick(12_000);
   assert.is(state.collected, 2);
   assert.is(collector.collections, 2);
