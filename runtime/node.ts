@@ -16,6 +16,7 @@ import { CodeCache } from './exec/worker/code-cache.js';
 import { applyWasmFlags } from './exec/wasm-flags.js';
 import { startIdleCollector } from './exec/idle-collector.js';
 import { warmUp } from './warm-up/warm-up.js';
+import { every, persistentSecret } from './node-support.js';
 import { WorkerPool } from './exec/worker/worker-pool.js';
 import { EngineRouter } from './exec/engine-router.js';
 import { InlineCode } from './exec/inline/inline-code.js';
@@ -109,30 +110,6 @@ function inlineEngine(config: NodeConfig, artifactDir: (digest: string) => strin
     sliceMs: config.timeSliceMs,
     logger,
   });
-}
-
-/** Reads a value kept in the data directory, or creates it (file mode 0600). */
-async function persistentSecret(file: string, create: () => string): Promise<{ value: string; created: boolean }> {
-  try {
-    return { value: (await fs.readFile(file, 'utf8')).trim(), created: false };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const value = create();
-  await fs.writeFile(file, value + '\n', { mode: 0o600, flag: 'wx' });
-  return { value, created: true };
-}
-
-/** Runs `task` every `ms` (never two at once) until the returned stop is called. */
-function every(ms: number, task: () => Promise<unknown>): () => void {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void task().finally(() => (running = false));
-  }, ms);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
 export async function startNode(config: NodeConfig, logger: Logger = pino({ level: config.logLevel }), options: StartOptions = {}): Promise<RunningNode> {
