@@ -1,12 +1,12 @@
-// Warming up the invocation path. The first call a node serves after a start runs its invocation
-// route, invoker, engine router, inline engine and canonical-ABI code for the first time, and V8
-// compiles all of that as it goes: ~5 ms on the bench machine, paid by whichever call comes first.
-// Before it listens, the node therefore makes calls of its own probe guest (probe.wat) through
-// that path, over HTTP on a loopback port of its own (so that Node's HTTP server and Hono's
-// adapter are warm too), built from the same classes but over collaborators of its own: the probe's registry,
-// artefacts, key-value store, metrics and logs are not the node's, so nothing of the warm-up is
-// visible to its clients. Its files (the probe's component, its inline record and its compiled
-// template) are kept under <data dir>/warm-up/.
+// Warming up the invocation path. The first call a node serves after a start runs its HTTP
+// server, invocation route, invoker, engine router, inline engine and canonical-ABI code for the
+// first time, and V8 compiles all of that as it goes: ~4 ms of a tiny guest's 6 on the bench
+// machine, paid by whichever call comes first. Before it listens, the node therefore makes calls
+// of its own probe guest (probe.wat) through that path, over HTTP on a loopback port of its own,
+// with the same classes but collaborators of its own: the probe's registry, artefact, key-value
+// store, metrics and logs are not the node's, so nothing of the warm-up is visible to its
+// clients, and no deployed function runs. Its files (the probe's component, its inline record
+// and its compiled template) are kept under <data dir>/warm-up/.
 //
 // Only with the inline engine: the worker engine runs guests on other threads, whose code a call
 // here would not warm, and would have to start a worker for it.
