@@ -2,7 +2,7 @@
 // end-to-end numbers contain. Every probe runs in a fresh child process, so that what one loads
 // does not count for the next.
 //
-//   node dist/bench/probes.js [hops] [kv] [rewritten] [memory] [compile] [idle] [crash]   (all by default)
+//   node dist/bench/probes.js [hops] [kv] [rewritten] [memory] [heap] [warm-up] [compile] [idle] [crash]   (all by default)
 //
 //   hops     a main → worker → main round trip: postMessage to a waiting worker, against
 //            SharedArrayBuffer + Atomics.waitAsync; and what a vm timeout adds to a call
@@ -12,15 +12,19 @@
 //            LevelDB iterator (nextv) against the store's scan through its id index
 //   memory   resident memory of an idle process step by step: empty, one worker thread, undici
 //            (the Response global), Hono with its Node adapter, the whole node module graph
+//   heap     in this process: what the first localeCompare adds (ICU's collation data), and what
+//            the node's idle collection gives back once V8 has grown the young generation
+//   warm-up  a node's start (spawn → listening) and the first call of hello after a restart,
+//            with the node's warm-up on and off
 //   compile  WebAssembly.compile of echo's 12 MB core module with and without lazy validation
 //   idle     p50 latency over one keep-alive connection, back to back and with requests 100 ms
-//            apart (an idle machine between them, as in the paper's simple experiment): the
-//            node's /healthz, echo, a KV set, movingaverage
+//            apart (an idle machine between them, as in the paper's simple experiment): a bare
+//            node:http server, the node's /healthz, echo, a KV set, movingaverage
 //   crash    the counter example incremented by 32 concurrent clients, the node SIGKILLed under
 //            that load and restarted, on each engine: the next increment must be above the
 //            highest acknowledged, by at most the increments in flight at the kill
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -167,7 +171,8 @@ async function rewritten(): Promise<Rows> {
 }
 
 async function idle(): Promise<Rows> {
-  const { EXAMPLES, BENCH_BUILD, deploy, startBenchNode, tempDir } = await import('./suite/harness.js');
+  const { EXAMPLES, BENCH_BUILD, HttpClient, deploy, startBenchNode, tempDir } = await import('./suite/harness.js');
+  type HttpClient = InstanceType<typeof HttpClient>;
   const dir = await tempDir('probe-idle');
   const node = await startBenchNode(dir);
   try {
@@ -182,17 +187,30 @@ async function idle(): Promise<Rows> {
       ['movingaverage', '/fn/movingaverage', { method: 'POST', body: '0-42' }],
     ];
     const rows: Rows = [];
-    for (const [label, route, init] of targets) {
-      for (let i = 0; i < 100; i++) await node.client.timed(route, init);
-      const busy: number[] = [];
-      for (let i = 0; i < 300; i++) busy.push(await node.client.timed(route, init));
-      const spaced: number[] = [];
-      for (let i = 0; i < 40; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        spaced.push(await node.client.timed(route, init));
+    // The floor: a bare node:http server in a process of its own, answering "ok".
+    const bare = spawn(process.execPath, ['-e', `require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', function () { console.log(this.address().port); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<number>((resolve) => bare.stdout.once('data', (d: Buffer) => resolve(Number(String(d)))));
+    const bareClient = new HttpClient(`http://127.0.0.1:${port}`);
+    const all: Array<[string, HttpClient, string, { method?: string; body?: string }]> = [
+      ['a bare node:http server', bareClient, '/', {}],
+      ...targets.map(([label, route, init]) => [label, node.client, route, init] as [string, HttpClient, string, { method?: string; body?: string }]),
+    ];
+    try {
+      for (const [label, client, route, init] of all) {
+        for (let i = 0; i < 100; i++) await client.timed(route, init);
+        const busy: number[] = [];
+        for (let i = 0; i < 300; i++) busy.push(await client.timed(route, init));
+        const spaced: number[] = [];
+        for (let i = 0; i < 40; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          spaced.push(await client.timed(route, init));
+        }
+        const p50 = (xs: number[]) => summarize(xs).p50.toFixed(3);
+        rows.push([`${label}: p50 back to back / 100 ms apart`, `${p50(busy)} / ${p50(spaced)} ms`]);
       }
-      const p50 = (xs: number[]) => summarize(xs).p50.toFixed(3);
-      rows.push([`${label}: p50 back to back / 100 ms apart`, `${p50(busy)} / ${p50(spaced)} ms`]);
+    } finally {
+      bareClient.close();
+      bare.kill();
     }
     return rows;
   } finally {
@@ -228,6 +246,67 @@ async function memory(): Promise<Rows> {
   await step("classic-level (LevelDB's native addon)", () => import('classic-level'));
   await step('the rest of the node module graph (runtime/node.js)', () => import('../runtime/node.js'));
   return rows;
+}
+
+/** What the node's idle collection and its sorting without ICU save, in this process. */
+async function heap(): Promise<Rows> {
+  const v8 = await import('node:v8');
+  const { collectAllGarbage } = await import('../runtime/exec/idle-collector.js');
+  const settle = () => new Promise((r) => setTimeout(r, 500));
+  const young = () => (v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20;
+  const rows: Rows = [];
+  await settle();
+  let before = rssMiB();
+  ['b', 'a', 'c'].sort((x, y) => x.localeCompare(y));
+  await settle();
+  rows.push(["first localeCompare (ICU's collation data)", `+${(rssMiB() - before).toFixed(1)} MiB`]);
+  // Objects that live through a few scavenges, as a node's requests leave: V8 grows the young generation.
+  const ring = new Array<number[]>(20_000);
+  for (let i = 0; i < 400_000; i++) ring[i % ring.length] = new Array<number>(16).fill(i);
+  await settle();
+  before = rssMiB();
+  const grown = young();
+  const t = performance.now();
+  await collectAllGarbage();
+  const ms = performance.now() - t;
+  await settle();
+  rows.push([
+    'the idle collection after V8 grew the young generation',
+    `young generation ${grown.toFixed(0)} → ${young().toFixed(0)} MiB, RSS ${before.toFixed(1)} → ${rssMiB().toFixed(1)} MiB, ${ms.toFixed(1)} ms (${ring.length} arrays kept)`,
+  ]);
+  return rows;
+}
+
+/** What the warm-up costs a start and saves the first call (`hello`, prewarming off). */
+async function warmUp(): Promise<Rows> {
+  const { EXAMPLES, deploy, startBenchNode, tempDir } = await import('./suite/harness.js');
+  const dir = await tempDir('probe-warm-up');
+  try {
+    const first = await startBenchNode(dir);
+    await deploy(first, 'hello', path.join(EXAMPLES, 'hello.wasm'));
+    await first.client.timed('/fn/hello');
+    await first.stop();
+    const rows: Rows = [];
+    for (const warm of ['1', '0']) {
+      const ready: number[] = [];
+      const call: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const node = await startBenchNode(dir, { ENOKI_WARM_UP: warm });
+        try {
+          ready.push(node.startMs);
+          await node.client.timed('/healthz');
+          call.push(await node.client.timed('/fn/hello'));
+        } finally {
+          await node.stop();
+        }
+      }
+      const p50 = (xs: number[]) => summarize(xs).p50.toFixed(2);
+      rows.push([`ENOKI_WARM_UP=${warm}: spawn → listening / first call of hello after a restart, p50 of 7`, `${p50(ready)} / ${p50(call)} ms`]);
+    }
+    return rows;
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function compile(): Promise<Rows> {
@@ -334,7 +413,7 @@ async function crashOn(engine: string): Promise<Rows> {
   }
 }
 
-const PROBES: Record<string, () => Promise<Rows>> = { hops, kv, rewritten, memory, compile, idle, crash };
+const PROBES: Record<string, () => Promise<Rows>> = { hops, kv, rewritten, memory, heap, 'warm-up': warmUp, compile, idle, crash };
 
 async function main(): Promise<void> {
   const [first, arg] = process.argv.slice(2);
