@@ -1,11 +1,11 @@
 // Gives the heap back once the node goes idle. Under load V8 grows the main thread's young
-// generation (to 16 MiB on Node 24) and keeps it committed afterwards: its own memory reducer
+// generation (up to 32 MiB on Node 24) and keeps it committed afterwards: its own memory reducer
 // does not run on a node that simply stops being called. So when the event loop has been idle
 // for `idleMs` and the heap has grown since the last collection, the node asks V8 for a full
 // collection that also shrinks the young generation (the inspector's
-// HeapProfiler.collectGarbage, V8's "all available garbage"): on an idle node ~10 MiB of ~82 on
-// Node 24 x64, for ~20 ms of one core, once per idle period. A request arriving during it waits
-// that long; a node that is never idle for `idleMs` never pays it.
+// HeapProfiler.collectGarbage, V8's "all available garbage"; `node dist/bench/probes.js heap`
+// measures one), once per idle period. A request arriving during it waits for it; a node that is
+// never idle for `idleMs` never pays it.
 
 import { performance as perf } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -78,7 +78,7 @@ export async function collectAllGarbage(): Promise<void> {
   }
 }
 
-/** Starts the collector on this process's main thread; the returned function stops it. */
+/** Starts the collector on this process's main thread, until stop(); collections() counts what it did. */
 export function startIdleCollector(idleMs: number, logger: Logger): { stop(): void; collections(): number } {
   let last = perf.eventLoopUtilization();
   const collector = new IdleCollector(
@@ -96,7 +96,7 @@ export function startIdleCollector(idleMs: number, logger: Logger): { stop(): vo
   );
   const timer = setInterval(
     () =>
-      void collector.tick(performance.now()).catch((err: unknown) => {
+      void collector.tick(perf.now()).catch((err: unknown) => {
         // A Node built without the inspector: nothing to collect with, so stop asking.
         logger.warn({ err }, 'idle heap collection unavailable; the node keeps its heap as V8 sizes it');
         clearInterval(timer);

@@ -9,7 +9,7 @@ import { WIT_DIR } from '../node.js';
 import { PROBE_FILE } from './warm-up.js';
 
 /** runtime/warm-up/probe.wat from dist/runtime/warm-up/ (or from itself when run from the sources). */
-export const PROBE_SOURCE = fileURLToPath(new URL('../../../runtime/warm-up/probe.wat', import.meta.url));
+const PROBE_SOURCE = fileURLToPath(new URL('../../../runtime/warm-up/probe.wat', import.meta.url));
 
 async function stale(): Promise<boolean> {
   const [source, output] = await Promise.all([fs.stat(PROBE_SOURCE), fs.stat(PROBE_FILE).catch(() => undefined)]);
