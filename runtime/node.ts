@@ -73,7 +73,7 @@ export interface StartOptions {
 }
 
 /** What one invocation may read and write through its key-value interface. */
-export const KV_LIMITS = { maxValueBytes: 4 * 1024 * 1024, maxWriteBytes: 64 * 1024 * 1024, maxScanCount: 10_000 } as const;
+const KV_LIMITS = { maxValueBytes: 4 * 1024 * 1024, maxWriteBytes: 64 * 1024 * 1024, maxScanCount: 10_000 } as const;
 
 /** Undo steps of a start, run newest first if the start fails part-way. */
 type Undo = (() => unknown)[];

@@ -85,6 +85,7 @@ async function tinyPart(tinyWasm: string[], cgroups: CgroupUsage[]): Promise<Mem
     await node.client.timed('/healthz');
     const deployedIdle = await settledRss(node.pid, SETTLE_MS);
     for (let i = 0; i < tinyWasm.length; i++) await node.client.timed(`/fn/tiny${i}`);
+    // settledRss waits 1 s, then reads for 0.5 s: the second reading ends SETTLE_MS after the calls.
     const deployedWarmEarly = await settledRss(node.pid);
     const deployedWarm = await settledRss(node.pid, SETTLE_MS - 1500);
     const linear = await linearPerInstance(node);
