@@ -12,7 +12,8 @@
 //   DeleteKeygroup drops the local copy even while membership still lists this node (FReD sends
 //   it before updating the naming service); still listed after dropGraceMs, the node rejoins.
 // - anti-entropy: every antiEntropyIntervalMs, each keygroup is compared with each other member
-//   (see anti-entropy.ts); this is the safety net for everything the outbox cannot cover.
+//   (rounds.ts; one comparison in anti-entropy.ts); this is the safety net for everything the
+//   outbox cannot cover.
 //   Members without the digest exchange (FReD nodes) get a full exchange over FReD's calls.
 // - missed writes (with a MissedWrites port): a write a peer could not be reached for is recorded
 //   as FReD records it (unless the peer is known to run Enoki, whose outbox and anti-entropy need
@@ -26,8 +27,8 @@
 // - expiry: see ages.ts — siblings older than a replica's expiry are neither sent to nor stored
 //   on it, so an item that expired somewhere is not brought back there in a loop.
 import type { AppliedWrite, ReplicaStore } from '../store/port.js';
-import { admits, horizonOf, OriginLedger } from './ages.js';
-import { AntiEntropy, type ExchangeResult } from './anti-entropy.js';
+import { admits, OriginLedger } from './ages.js';
+import { AntiEntropy } from './anti-entropy.js';
 import { Delivery, isUnavailable, type RetryPolicy } from './delivery.js';
 import { Inbound } from './inbound.js';
 import { silentLogger, type ReplicationLogger } from './logger.js';
@@ -35,6 +36,7 @@ import type { Member, Membership, MissedWrites } from './membership.js';
 import { MissedWriteLog } from './missed-writes.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import { ReplicaSet } from './replica-set.js';
+import { AntiEntropyRounds, type AntiEntropyReport } from './rounds.js';
 import { systemTimers, type TimerHandle, type Timers } from './timers.js';
 import {
   isPeerUnsupported,
@@ -91,14 +93,7 @@ export interface ReplicationResult {
   pending: string[];
 }
 
-/** Peers without the digest exchange (FReD nodes) are skipped: counted neither as exchanges nor as failed. */
-export interface AntiEntropyReport {
-  exchanges: number;
-  equal: number;
-  failed: number;
-  pulled: number;
-  pushed: number;
-}
+export type { AntiEntropyReport } from './rounds.js';
 
 export class ReplicationEngine implements PeerHandler {
   readonly self: string;
@@ -108,18 +103,14 @@ export class ReplicationEngine implements PeerHandler {
   private readonly timers: Timers;
   private readonly random: () => number;
   private readonly logger: ReplicationLogger;
-  private readonly intervalMs: number;
   private readonly syncTimeoutMs: number;
   private readonly ledger: OriginLedger;
   private readonly replicas: ReplicaSet;
   private readonly delivery: Delivery;
   private readonly antiEntropy: AntiEntropy;
+  private readonly rounds: AntiEntropyRounds;
   private readonly inbound: Inbound;
   private readonly missed?: MissedWriteLog;
-  /** Peers that answered a digest exchange (or asked for one): Enoki nodes. */
-  private readonly enokiPeers = new Set<string>();
-  private round?: Promise<AntiEntropyReport>;
-  private roundTimer?: TimerHandle;
   private running = false;
 
   constructor(options: ReplicationEngineOptions) {
@@ -130,7 +121,7 @@ export class ReplicationEngine implements PeerHandler {
     this.timers = options.timers ?? systemTimers;
     this.random = options.random ?? Math.random;
     this.logger = options.logger ?? silentLogger;
-    this.intervalMs = options.antiEntropyIntervalMs ?? 30_000;
+    const intervalMs = options.antiEntropyIntervalMs ?? 30_000;
     this.syncTimeoutMs = options.syncTimeoutMs ?? 5_000;
     const retry = options.retry ?? { baseMs: 200, maxMs: 30_000 };
     if (options.missedWrites) {
@@ -145,7 +136,7 @@ export class ReplicationEngine implements PeerHandler {
         retry,
         members: (keygroup) => this.replicas.members(keygroup, true),
         merge: (keygroup, id, sibling) => this.inbound.merge(keygroup, id, sibling),
-        isEnoki: (peer) => this.enokiPeers.has(peer),
+        isEnoki: (peer) => this.rounds.enokiPeers.has(peer),
       });
     }
     this.ledger = new OriginLedger(options.ageSlackMs ?? 1_000);
@@ -200,8 +191,20 @@ export class ReplicationEngine implements PeerHandler {
       random: this.random,
       logger: this.logger,
       maxBuckets: options.maxDigestBuckets ?? 64,
-      cacheMs: this.intervalMs > 0 ? this.intervalMs : 30_000,
+      cacheMs: intervalMs > 0 ? intervalMs : 30_000,
       merge,
+    });
+    this.rounds = new AntiEntropyRounds({
+      self: this.self,
+      store: this.store,
+      antiEntropy: this.antiEntropy,
+      ledger: this.ledger,
+      timers: this.timers,
+      random: this.random,
+      logger: this.logger,
+      intervalMs,
+      members: (keygroup) => this.replicas.members(keygroup),
+      exchanged: (peer) => this.delivery.nudge(peer),
     });
   }
 
@@ -211,16 +214,15 @@ export class ReplicationEngine implements PeerHandler {
     this.running = true;
     await this.replicas.start();
     for (const peer of await this.outbox.peers()) this.delivery.kick(peer);
-    this.scheduleRound();
+    this.rounds.start();
     this.missed?.start();
   }
 
   /** Stops timers and pumps; queued writes stay in the outbox for the next start(). */
   async stop(): Promise<void> {
     this.running = false;
-    this.timers.clearTimeout(this.roundTimer);
     this.delivery.stop();
-    await Promise.allSettled([this.round, this.replicas.stop(), this.missed?.stop()]);
+    await Promise.allSettled([this.rounds.stop(), this.replicas.stop(), this.missed?.stop()]);
   }
 
   /** Replicates writes this node applied (store.applyLocal's result) to every other member. */
@@ -276,12 +278,7 @@ export class ReplicationEngine implements PeerHandler {
 
   /** One anti-entropy round now (all local keygroups, or one); rounds never overlap, calls queue. */
   runAntiEntropy(keygroup?: string): Promise<AntiEntropyReport> {
-    const run = (this.round ?? Promise.resolve()).catch(() => {}).then(() => this.antiEntropyRound(keygroup));
-    this.round = run;
-    void run.finally(() => {
-      if (this.round === run) this.round = undefined;
-    });
-    return run;
+    return this.rounds.run(keygroup);
   }
 
   /**
@@ -313,7 +310,7 @@ export class ReplicationEngine implements PeerHandler {
     const them = { nodeId, expiry };
     try {
       await this.antiEntropy.exchange(keygroup, me, them);
-      this.enokiPeers.add(nodeId);
+      this.rounds.enokiPeers.add(nodeId);
     } catch (error) {
       if (!isPeerUnsupported(error)) throw error;
       const { pushed } = await this.antiEntropy.fullExchange(keygroup, me, them, { pull: false });
@@ -343,7 +340,7 @@ export class ReplicationEngine implements PeerHandler {
   }
 
   async exchangeDigest(from: string, request: DigestRequest): Promise<DigestResponse> {
-    this.enokiPeers.add(from);
+    this.rounds.enokiPeers.add(from);
     await this.inbound.requireMember(from, request.keygroup);
     const response = await this.antiEntropy.respond(request);
     this.delivery.nudge(from);
@@ -351,60 +348,6 @@ export class ReplicationEngine implements PeerHandler {
   }
 
   // ---- internals ------------------------------------------------------------------------------
-
-  private async antiEntropyRound(only?: string): Promise<AntiEntropyReport> {
-    const report: AntiEntropyReport = { exchanges: 0, equal: 0, failed: 0, pulled: 0, pushed: 0 };
-    this.ledger.sweep(this.timers.now());
-    const names = only !== undefined ? [only] : (await this.store.listKeygroups()).map((k) => k.name);
-    for (const keygroup of names) {
-      let members: Member[];
-      try {
-        members = await this.replicas.members(keygroup);
-      } catch (error) {
-        this.logger.warn({ keygroup, err: error }, 'anti-entropy skipped: membership unknown');
-        continue;
-      }
-      const me = members.find((m) => m.nodeId === this.self);
-      if (!me) continue;
-      for (const peer of members) {
-        if (peer.nodeId === this.self) continue;
-        let result: ExchangeResult;
-        try {
-          try {
-            result = await this.antiEntropy.exchange(keygroup, me, peer);
-            this.enokiPeers.add(peer.nodeId);
-          } catch (error) {
-            // A FReD node has no digest exchange: compared through its full copy instead.
-            if (!isPeerUnsupported(error)) throw error;
-            this.enokiPeers.delete(peer.nodeId);
-            result = await this.antiEntropy.fullExchange(keygroup, me, peer, { pull: horizonOf(me.expiry, peer.expiry) === 0 });
-          }
-        } catch (error) {
-          report.exchanges++;
-          report.failed++;
-          this.logger.debug({ keygroup, peer: peer.nodeId, err: error }, 'anti-entropy exchange failed');
-          continue;
-        }
-        report.exchanges++;
-        if (result.equal) report.equal++;
-        report.pulled += result.pulled;
-        report.pushed += result.pushed;
-        this.delivery.nudge(peer.nodeId);
-        if (!result.equal) this.logger.debug({ keygroup, peer: peer.nodeId, ...result }, 'anti-entropy repaired');
-      }
-    }
-    return report;
-  }
-
-  private scheduleRound(): void {
-    if (!this.running || this.intervalMs <= 0) return;
-    const delay = this.intervalMs * (0.75 + this.random() / 2);
-    this.roundTimer = this.timers.setTimeout(() => {
-      void this.runAntiEntropy()
-        .catch((error) => this.logger.error({ err: error }, 'anti-entropy round failed'))
-        .finally(() => this.scheduleRound());
-    }, delay);
-  }
 
   /** One exchange with `peer`, as part of joining (this node may not be listed yet). */
   private async reconcile(keygroup: string, peer: string): Promise<void> {
