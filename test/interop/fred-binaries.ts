@@ -2,7 +2,8 @@
 // server), built from the FReD source snapshots kept beside the project by its build script
 // (`../shared/fred/build.sh`, relative to the repository root; ENOKI_FRED_BUILD names another).
 // Built binaries are cached outside the repository, under the user's cache directory keyed by a
-// hash of the script and the snapshots, so that only the first run pays for the Go build.
+// hash of the script and the snapshots, so that only the first run pays for the Go build. The Go
+// toolchain is the machine's, or one the suite fetches (go-toolchain.ts).
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -10,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { goBinDir } from './go-toolchain.js';
 
 export interface FredBinaries {
   frednode: string;
@@ -66,8 +68,16 @@ export function obtainFred(): FredAvailability {
     simpletrigger: path.join(bin, 'simpletrigger'),
   };
   if (!Object.values(binaries).every((file) => fs.existsSync(file))) {
+    let go: ReturnType<typeof goBinDir>;
+    try {
+      go = goBinDir(cacheRoot());
+    } catch (err) {
+      throw new Error(`building FReD needs Go: ${(err as Error).message}`);
+    }
     process.stderr.write(`building FReD with ${script} into ${out} (a few minutes with a cold Go module cache)\n`);
-    const result = spawnSync('bash', [script, out], { encoding: 'utf8', timeout: BUILD_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The pinned toolchain is new enough for FReD's go.mod: it is not to fetch another one.
+    const env = { ...process.env, PATH: `${go.bin}${path.delimiter}${process.env.PATH ?? ''}`, ...(go.pinned && { GOTOOLCHAIN: 'local' }) };
+    const result = spawnSync('bash', [script, out], { encoding: 'utf8', env, timeout: BUILD_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
     if (result.status !== 0 || !Object.values(binaries).every((file) => fs.existsSync(file))) {
       const reason = (result.stderr || result.error?.message || `exit ${result.status}`).trim().split('\n').slice(-3).join(' | ');
       // A script that exists but fails is a broken setup, not a reason to skip: the tests fail with this.
