@@ -27,9 +27,15 @@ const DOWNLOAD = `
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 const [url, file, expected] = process.argv.slice(1);
-const response = await fetch(url);
-if (!response.ok) { console.error(\`GET \${url}: HTTP \${response.status}\`); process.exit(1); }
-const bytes = Buffer.from(await response.arrayBuffer());
+let bytes;
+try {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(\`HTTP \${response.status}\`);
+  bytes = Buffer.from(await response.arrayBuffer());
+} catch (err) {
+  console.error(\`GET \${url}: \${err.cause?.code ?? err.cause?.message ?? err.message}\`);
+  process.exit(1);
+}
 const actual = createHash('sha256').update(bytes).digest('hex');
 if (actual !== expected) { console.error(\`\${url}: SHA-256 \${actual}, expected \${expected}\`); process.exit(1); }
 fs.writeFileSync(file, bytes);
@@ -96,7 +102,10 @@ export function pinnedGo(cacheDir: string): string {
   fs.mkdirSync(staging);
   try {
     const zip = path.join(staging, 'toolchain.zip');
-    run(process.execPath, ['--input-type=module', '-e', DOWNLOAD, url, zip, pinned.sha256], 'downloading Go');
+    // The system's certificate store too, where the Node has the flag: a site's TLS proxy is
+    // trusted there, and NODE_EXTRA_CA_CERTS may not reach this process.
+    const systemCa = process.allowedNodeEnvironmentFlags.has('--use-system-ca') ? ['--use-system-ca'] : [];
+    run(process.execPath, [...systemCa, '--input-type=module', '-e', DOWNLOAD, url, zip, pinned.sha256], 'downloading Go');
     run('python3', ['-c', UNZIP, zip, staging], 'unpacking Go');
     fs.rmSync(zip);
     try {
