@@ -11,7 +11,7 @@ import { summarize } from './stats.js';
 export type Rows = Array<[string, string]>;
 
 export async function idle(): Promise<Rows> {
-  const { EXAMPLES, BENCH_BUILD, HttpClient, deploy, startBenchNode, tempDir } = await import('./suite/harness.js');
+  const { EXAMPLES, BENCH_BUILD, HttpClient, cpuNs, deploy, startBenchNode, tempDir } = await import('./suite/harness.js');
   type HttpClient = InstanceType<typeof HttpClient>;
   const dir = await tempDir('probe-idle');
   const node = await startBenchNode(dir);
@@ -31,22 +31,31 @@ export async function idle(): Promise<Rows> {
     const bare = spawn(process.execPath, ['-e', `require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', function () { console.log(this.address().port); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve) => bare.stdout.once('data', (d: Buffer) => resolve(Number(String(d)))));
     const bareClient = new HttpClient(`http://127.0.0.1:${port}`);
-    const all: Array<[string, HttpClient, string, { method?: string; body?: string }]> = [
-      ['a bare node:http server', bareClient, '/', {}],
-      ...targets.map(([label, route, init]) => [label, node.client, route, init] as [string, HttpClient, string, { method?: string; body?: string }]),
+    type Init = { method?: string; body?: string };
+    const all: Array<[string, HttpClient, number, string, Init]> = [
+      ['a bare node:http server', bareClient, bare.pid!, '/', {}],
+      ...targets.map(([label, route, init]) => [label, node.client, node.pid, route, init] as [string, HttpClient, number, string, Init]),
     ];
+    // The serving process's CPU time (all its threads) per request: whether the same requests
+    // cost more once the machine idles between them.
+    const cpuPerRequest = async (pid: number, n: number, request: () => Promise<number>, latencies: number[]) => {
+      const before = cpuNs(pid);
+      for (let i = 0; i < n; i++) latencies.push(await request());
+      const after = cpuNs(pid);
+      return before === undefined || after === undefined ? '?' : ((after - before) / 1000 / n).toFixed(0);
+    };
     try {
-      for (const [label, client, route, init] of all) {
+      for (const [label, client, pid, route, init] of all) {
         for (let i = 0; i < 100; i++) await client.timed(route, init);
         const busy: number[] = [];
-        for (let i = 0; i < 300; i++) busy.push(await client.timed(route, init));
+        const busyCpu = await cpuPerRequest(pid, 300, () => client.timed(route, init), busy);
         const spaced: number[] = [];
-        for (let i = 0; i < 40; i++) {
+        const spacedCpu = await cpuPerRequest(pid, 40, async () => {
           await new Promise((resolve) => setTimeout(resolve, 100));
-          spaced.push(await client.timed(route, init));
-        }
+          return client.timed(route, init);
+        }, spaced);
         const p50 = (xs: number[]) => summarize(xs).p50.toFixed(3);
-        rows.push([`${label}: p50 back to back / 100 ms apart`, `${p50(busy)} / ${p50(spaced)} ms`]);
+        rows.push([`${label}: p50 back to back / 100 ms apart`, `${p50(busy)} / ${p50(spaced)} ms (server CPU ${busyCpu} / ${spacedCpu} µs a request)`]);
       }
     } finally {
       bareClient.close();

@@ -18,8 +18,10 @@
 //            with the node's warm-up on and off
 //   compile  WebAssembly.compile of echo's 12 MB core module with and without lazy validation
 //   idle     p50 latency over one keep-alive connection, back to back and with requests 100 ms
-//            apart (an idle machine between them, as in the paper's simple experiment): a bare
-//            node:http server, the node's /healthz, echo, a KV set, movingaverage
+//            apart (an idle machine between them, as in the paper's simple experiment), and the
+//            serving process's CPU time per request in both (spaced, it includes the little the
+//            process does on its own meanwhile): a bare node:http server, the node's /healthz,
+//            echo, a KV set, movingaverage
 //   crash    the counter example incremented by 32 concurrent clients, the node SIGKILLed under
 //            that load and restarted, on each engine: the next increment must be above the
 //            highest acknowledged, by at most the increments in flight at the kill
