@@ -3,7 +3,7 @@
 // idle machine.
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { summarize } from './stats.js';
@@ -11,7 +11,7 @@ import { summarize } from './stats.js';
 export type Rows = Array<[string, string]>;
 
 export async function idle(): Promise<Rows> {
-  const { EXAMPLES, BENCH_BUILD, HttpClient, cpuNs, deploy, startBenchNode, tempDir } = await import('./suite/harness.js');
+  const { EXAMPLES, BENCH_BUILD, HttpClient, deploy, startBenchNode, tempDir } = await import('./suite/harness.js');
   type HttpClient = InstanceType<typeof HttpClient>;
   const dir = await tempDir('probe-idle');
   const node = await startBenchNode(dir);
@@ -36,26 +36,32 @@ export async function idle(): Promise<Rows> {
       ['a bare node:http server', bareClient, bare.pid!, '/', {}],
       ...targets.map(([label, route, init]) => [label, node.client, node.pid, route, init] as [string, HttpClient, number, string, Init]),
     ];
-    // The serving process's CPU time (all its threads) per request: whether the same requests
-    // cost more once the machine idles between them.
-    const cpuPerRequest = async (pid: number, n: number, request: () => Promise<number>, latencies: number[]) => {
-      const before = cpuNs(pid);
-      for (let i = 0; i < n; i++) latencies.push(await request());
-      const after = cpuNs(pid);
-      return before === undefined || after === undefined ? '?' : ((after - before) / 1000 / n).toFixed(0);
+    // The serving process's CPU time (all its threads) from just before a request to its answer:
+    // whether the same request costs more once the machine idled before it. Per request, so that
+    // what the node does on its own between requests (its idle collection, a thread ending) is
+    // not counted; the p50 of those.
+    const timedWithCpu = async (pid: number, request: () => Promise<number>, latencies: number[], cpuUs: number[]) => {
+      const before = threadCpuNs(pid);
+      latencies.push(await request());
+      const after = threadCpuNs(pid);
+      let ns = 0;
+      for (const [tid, t] of after) ns += t - (before.get(tid) ?? 0);
+      cpuUs.push(ns / 1000);
     };
     try {
       for (const [label, client, pid, route, init] of all) {
         for (let i = 0; i < 100; i++) await client.timed(route, init);
-        const busy: number[] = [];
-        const busyCpu = await cpuPerRequest(pid, 300, () => client.timed(route, init), busy);
-        const spaced: number[] = [];
-        const spacedCpu = await cpuPerRequest(pid, 40, async () => {
+        const [busy, busyCpu, spaced, spacedCpu]: number[][] = [[], [], [], []];
+        for (let i = 0; i < 300; i++) await timedWithCpu(pid, () => client.timed(route, init), busy, busyCpu);
+        for (let i = 0; i < 40; i++) {
           await new Promise((resolve) => setTimeout(resolve, 100));
-          return client.timed(route, init);
-        }, spaced);
-        const p50 = (xs: number[]) => summarize(xs).p50.toFixed(3);
-        rows.push([`${label}: p50 back to back / 100 ms apart`, `${p50(busy)} / ${p50(spaced)} ms (server CPU ${busyCpu} / ${spacedCpu} µs a request)`]);
+          await timedWithCpu(pid, () => client.timed(route, init), spaced, spacedCpu);
+        }
+        const p50 = (xs: number[], digits = 3) => summarize(xs).p50.toFixed(digits);
+        rows.push([
+          `${label}: p50 back to back / 100 ms apart`,
+          `${p50(busy)} / ${p50(spaced)} ms; server CPU p50 ${p50(busyCpu, 0)} / ${p50(spacedCpu, 0)} µs a request`,
+        ]);
       }
     } finally {
       bareClient.close();
@@ -66,6 +72,23 @@ export async function idle(): Promise<Rows> {
     await node.stop();
     await fs.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** CPU time (ns) of each thread of `pid` (Linux: /proc/PID/task/TID/schedstat); empty elsewhere. */
+function threadCpuNs(pid: number): Map<string, number> {
+  const times = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        times.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // no procfs
+  }
+  return times;
 }
 
 function rssMiB(): number {
