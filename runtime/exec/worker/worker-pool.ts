@@ -24,6 +24,7 @@ import type { FromWorker, LoadSpec, OutgoingAnswer } from '../protocol.js';
 import { postSyncReply, type SyncChannelPair } from './sync-channel.js';
 import { spawnSlot, type Pending, type Slot } from './worker-slot.js';
 import { CrashBackoff } from './crash-backoff.js';
+import { answered, invokeMessage, unanswered } from './job-messages.js';
 import { evictSlotsOverBudget, leastWarm, nextIndex, warmIdle, warmOnBusy } from './placement.js';
 
 export interface WorkerPoolOptions {
@@ -87,7 +88,7 @@ export class WorkerPool implements GuestEngine {
     clearInterval(this.#idleTimer);
     clearTimeout(this.#respawnTimer);
     for (const pending of this.#queue.splice(0)) {
-      pending.resolve(this.#crashed(pending, 'the node is shutting down'));
+      pending.resolve(unanswered('crash', 'the node is shutting down', performance.now() - pending.enqueuedAt));
     }
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
   }
@@ -177,7 +178,7 @@ export class WorkerPool implements GuestEngine {
     slot.running = undefined;
     if (running) {
       clearTimeout(running.timer);
-      running.resolve({ ...this.#crashed(running, reason), failure: { kind: failure, message: reason } });
+      running.resolve(unanswered(failure, reason, performance.now() - running.enqueuedAt));
     }
     void slot.worker.terminate();
     this.#slots.splice(at, 1);
@@ -214,16 +215,6 @@ export class WorkerPool implements GuestEngine {
       },
     );
     return slot;
-  }
-
-  #crashed(pending: Pending, message: string): JobResult {
-    return {
-      failure: { kind: 'crash', message },
-      cold: false,
-      logs: [],
-      logsTruncated: false,
-      queuedMs: performance.now() - pending.enqueuedAt,
-    };
   }
 
   #pump(): void {
@@ -325,33 +316,14 @@ export class WorkerPool implements GuestEngine {
     slot.running = { ...pending, id, timer, queuedMs: performance.now() - pending.enqueuedAt };
     const cold = !slot.warm.has(job.codeKey);
     const post = (load?: LoadSpec) => {
-      if (slot.running?.id !== id) return;
-      slot.worker.postMessage({
-        type: 'invoke',
-        id,
-        codeKey: job.codeKey,
-        load,
-        request: job.request,
-        env: job.env,
-        memoryLimitBytes: job.memoryLimitBytes,
-        maxLogBytes: job.maxLogBytes,
-        world: job.meta.world,
-        stream: job.stream,
-        maxBodyBytes: job.maxBodyBytes,
-      });
+      if (slot.running?.id === id) slot.worker.postMessage(invokeMessage(id, job, load));
     };
     if (!cold) return post();
     job.loadSpec().then(post, (err: Error) => {
       if (slot.running?.id !== id) return;
       clearTimeout(timer);
       slot.running = undefined;
-      pending.resolve({
-        failure: { kind: 'load', message: err.message },
-        cold: true,
-        logs: [],
-        logsTruncated: false,
-        queuedMs: 0,
-      });
+      pending.resolve(unanswered('load', err.message, 0, true));
       this.#pump();
     });
   }
@@ -383,14 +355,7 @@ export class WorkerPool implements GuestEngine {
     else if (slot.inDoubt) this.#replace(slot, 'its host-call channel is in doubt');
     if ((message.failure && message.failure.kind !== 'error') || running.evicted) slot.warm.delete(running.job.codeKey);
     else slot.warm.set(running.job.codeKey, { lastUsed: performance.now(), memoryBytes: message.memoryBytes });
-    running.resolve({
-      response: message.response,
-      failure: message.failure,
-      cold: message.cold,
-      logs: message.logs,
-      logsTruncated: message.logsTruncated,
-      queuedMs: running.queuedMs,
-    });
+    running.resolve(answered(message, running.queuedMs));
     this.#enforceBudget();
     this.#pump();
   }
