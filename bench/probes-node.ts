@@ -3,7 +3,7 @@
 // idle machine.
 
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { summarize } from './stats.js';
@@ -11,7 +11,7 @@ import { summarize } from './stats.js';
 export type Rows = Array<[string, string]>;
 
 export async function idle(): Promise<Rows> {
-  const { EXAMPLES, BENCH_BUILD, HttpClient, deploy, startBenchNode, tempDir } = await import('./suite/harness.js');
+  const { EXAMPLES, BENCH_BUILD, HttpClient, deploy, startBenchNode, tempDir, threadCpuNs } = await import('./suite/harness.js');
   type HttpClient = InstanceType<typeof HttpClient>;
   const dir = await tempDir('probe-idle');
   const node = await startBenchNode(dir);
@@ -44,6 +44,7 @@ export async function idle(): Promise<Rows> {
       const before = threadCpuNs(pid);
       latencies.push(await request());
       const after = threadCpuNs(pid);
+      if (!before || !after) return; // no procfs: latency only
       let ns = 0;
       for (const [tid, t] of after) ns += t - (before.get(tid) ?? 0);
       cpuUs.push(ns / 1000);
@@ -72,23 +73,6 @@ export async function idle(): Promise<Rows> {
     await node.stop();
     await fs.rm(dir, { recursive: true, force: true });
   }
-}
-
-/** CPU time (ns) of each thread of `pid` (Linux: /proc/PID/task/TID/schedstat); empty elsewhere. */
-function threadCpuNs(pid: number): Map<string, number> {
-  const times = new Map<string, number>();
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        times.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-  } catch {
-    // no procfs
-  }
-  return times;
 }
 
 function rssMiB(): number {

@@ -192,23 +192,30 @@ export async function rssBytes(pid: number): Promise<number> {
 }
 
 /**
- * CPU time a process has used so far, all its threads (ns), from /proc/<pid>/task/<tid>/schedstat;
- * undefined without procfs. Threads that ended before the reading are not counted.
+ * CPU time each thread of a process has used so far (ns, by thread id), from
+ * /proc/<pid>/task/<tid>/schedstat; undefined without procfs. Threads that ended before the
+ * reading are not in it.
  */
-export function cpuNs(pid: number): number | undefined {
+export function threadCpuNs(pid: number): Map<string, number> | undefined {
+  const times = new Map<string, number>();
   try {
-    let sum = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
-        sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        times.set(tid, Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
       } catch {
         // the thread ended meanwhile
       }
     }
-    return sum;
   } catch {
     return undefined;
   }
+  return times;
+}
+
+/** CPU time a process has used so far, all its live threads (ns); undefined without procfs. */
+export function cpuNs(pid: number): number | undefined {
+  const times = threadCpuNs(pid);
+  return times && [...times.values()].reduce((a, b) => a + b, 0);
 }
 
 /** RSS once the process has been left alone for `settleMs`: the median of 5 readings 100 ms apart. */
