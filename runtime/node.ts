@@ -16,6 +16,7 @@ import { CodeCache } from './exec/worker/code-cache.js';
 import { applyWasmFlags } from './exec/wasm-flags.js';
 import { startIdleCollector } from './exec/idle-collector.js';
 import { warmUp } from './warm-up/warm-up.js';
+import { ENGINE_WARM_BUDGET_MS, warmEngines } from './warm-up/engines.js';
 import { every, persistentSecret } from './node-support.js';
 import { WorkerPool } from './exec/worker/worker-pool.js';
 import { EngineRouter } from './exec/engine-router.js';
@@ -283,6 +284,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
         enoki_warm_instance_memory_bytes: s.warmMemoryBytes,
         enoki_channel_faults_total: s.channelFaults,
         enoki_compiled_modules: s.compiledModules,
+        enoki_engines_warmed: s.warmedEngines,
         enoki_functions: registry.size,
         enoki_async_invocations: asyncResults.stats().tracked,
         enoki_async_results_disk_bytes: asyncResults.stats().diskBytes,
@@ -314,6 +316,8 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
     }).catch((err: unknown) => ({ warmed: false as const, reason: (err as Error).message }));
     if (warmed.warmed) logger.debug({ ms: Math.round(warmed.ms * 10) / 10 }, 'invocation path warmed up');
     else logger.warn({ reason: warmed.reason }, 'started without warming up the invocation path: the first call pays for it');
+    const engines = await warmEngines(invoker, registry.list().map((record) => record.name), ENGINE_WARM_BUDGET_MS);
+    logger.debug({ ...engines, ms: Math.round(engines.ms * 10) / 10 }, 'engines warmed up');
   }
   const https = config.httpTls && (await httpsOptions(config.httpTls, nodeId));
   const server: ServerType = await new Promise((resolve, reject) => {

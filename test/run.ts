@@ -113,7 +113,9 @@ for (const [i, { node, version }] of nodes().entries()) {
   passed += r.passed;
   failed += r.failed;
   skipped += r.skipped;
-  if (r.code !== 0) exitCode = r.code;
+  // uvu's own exit code stays 0 when a suite's `before` hook throws (its tests are counted as not
+  // passed, but no error is recorded): the counts decide too.
+  if (r.code !== 0 || r.failed > 0) exitCode = r.code || 1;
 }
 process.stdout.write(`${digests.join('')}\n${results.join('\n')}\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exit(exitCode);

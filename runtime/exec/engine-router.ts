@@ -35,6 +35,10 @@ export class EngineRouter implements GuestEngine {
     return (await this.#engineFor(job)).prewarm(job);
   }
 
+  async warmEngine(job: Omit<Job, 'request'>, limitMs: number): Promise<boolean> {
+    return (await this.#runsInline(job)) ? this.inline!.warmEngine(job, limitMs) : false;
+  }
+
   evict(codeKey: string): void {
     this.inline?.evict(codeKey);
     this.#started?.evict(codeKey);
@@ -52,6 +56,7 @@ export class EngineRouter implements GuestEngine {
       warmMemoryBytes: sum('warmMemoryBytes'),
       channelFaults: sum('channelFaults'),
       compiledModules: sum('compiledModules'),
+      warmedEngines: sum('warmedEngines'),
     };
   }
 

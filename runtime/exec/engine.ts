@@ -61,12 +61,21 @@ export interface EngineStats {
   channelFaults: number;
   /** Distinct compiled core modules the inline engine's loaded functions hold (0 on workers). */
   compiledModules: number;
+  /** Engines the node's warm-up has run a function of since the start (inline engine only). */
+  warmedEngines: number;
 }
 
 export interface GuestEngine {
   run(job: Job): Promise<JobResult>;
   /** Loads a warm instance in the background; resolves false when it was not done. */
   prewarm(job: Omit<Job, 'request'>): Promise<boolean>;
+  /**
+   * Has the code of the engine the job's function runs on compiled, by running the function once
+   * within `limitMs` on an instance then thrown away; keeps no instance. Once per engine: resolves
+   * true when this call ran one, false when it was not needed (done before for another function
+   * of the engine, or small code) or not possible here (a worker's code, on another thread).
+   */
+  warmEngine?(job: Omit<Job, 'request'>, limitMs: number): Promise<boolean>;
   /** Drops warm instances of code that will not run again. */
   evict(codeKey: string): void;
   stats(): EngineStats;

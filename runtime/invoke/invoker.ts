@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { EnokiError, type ErrorCode } from '../errors.js';
 import { codeKeyOf, type CodeCache } from '../exec/worker/code-cache.js';
 import type { GuestEvent, GuestRequest, GuestResponse, OutgoingAnswer } from '../exec/protocol.js';
-import type { GuestEngine, JobResult } from '../exec/engine.js';
+import type { GuestEngine, Job, JobResult } from '../exec/engine.js';
 import { HTTP_WORLD, worldOf } from '../functions/worlds.js';
 import { isWasiKeyvalueOp } from '../kv/wasi-keyvalue-mapping.js';
 import { WasiKeyvalue } from '../kv/wasi-keyvalue.js';
@@ -197,13 +197,32 @@ export class Invoker {
    * does not pay for compiling and instantiating. Failures only cost that: the call loads it again.
    */
   async prewarm(name: string): Promise<boolean> {
+    const job = await this.#loadJob(name);
+    if (!job) return false;
+    const warmed = await this.deps.engine.prewarm(job);
+    this.deps.logger.debug({ fn: name, warmed }, 'prewarmed');
+    return warmed;
+  }
+
+  /**
+   * Has the engine the function's active version runs on compiled and run once (engine.ts
+   * warmEngine), without keeping an instance: resolves true when that was done for this function,
+   * false when its engine needed no warming or was warmed through another function.
+   */
+  async warmEngine(name: string, limitMs: number): Promise<boolean> {
+    const job = await this.#loadJob(name);
+    return job !== undefined && (await this.deps.engine.warmEngine?.(job, limitMs)) === true;
+  }
+
+  /** A job that calls nothing, for the function's active version; undefined when it has none. */
+  async #loadJob(name: string): Promise<Omit<Job, 'request'> | undefined> {
     const record = this.deps.registry.get(name);
-    if (!record) return false;
+    if (!record) return undefined;
     const version = activeVersion(record);
     const meta = await this.deps.artifacts.get(version.digest);
-    if (!meta) return false;
+    if (!meta) return undefined;
     const memoryLimitBytes = version.options.memoryMiB * 1024 * 1024;
-    const warmed = await this.deps.engine.prewarm({
+    return {
       codeKey: codeKeyOf(version.digest, memoryLimitBytes),
       meta,
       loadSpec: () => this.deps.code.load(meta, memoryLimitBytes),
@@ -212,9 +231,7 @@ export class Invoker {
       memoryLimitBytes,
       maxLogBytes: this.deps.logBytesPerInvocation,
       kv: async () => ({ ok: false, error: { tag: 'unavailable', val: 'no key-value access while the instance is being loaded' } }),
-    });
-    this.deps.logger.debug({ fn: name, version: version.id, warmed }, 'prewarmed');
-    return warmed;
+    };
   }
 
   #record(

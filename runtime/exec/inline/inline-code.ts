@@ -10,14 +10,15 @@ import path from 'node:path';
 import { writeFileAtomic } from '../../../replication/support/atomic-file.js';
 import type { ArtifactMeta } from '../../functions/artifact-store.js';
 import { parseComponent, type ComponentPlan } from '../wasm/component.js';
-import { analyzeModule, dataImage, type DataImage, type MemoryShape } from '../wasm/module.js';
+import { analyzeModule, coalesceImage, dataImage, type DataImage, type MemoryShape } from '../wasm/module.js';
 import type { Linkable } from './linker.js';
 import { unlinkable } from './linker.js';
 import type { TemplateStore } from './templates.js';
 
-// Bumped whenever what the host can link changes (6: wasi:http types and wasi:keyvalue), so
-// that a record made by an older node, with its reason to run on a worker, is made again.
-const FORMAT = 6;
+// Bumped whenever the record changes, so that one made by an older node is made again: what the
+// host can link (6: wasi:http types and wasi:keyvalue; an older record may give a reason to run
+// on a worker that no longer holds) or how an image is stored (7: in coalesced segments).
+const FORMAT = 7;
 
 interface ModuleRecord {
   looseKey: string;
@@ -74,6 +75,14 @@ export class InlineCode {
   /** Why the component must run on a worker, or undefined when it can run inline. */
   async reason(meta: ArtifactMeta): Promise<string | undefined> {
     return (await this.#record(meta)).reason;
+  }
+
+  /**
+   * What identifies the engine the component runs on: its core modules' loose keys (templates.ts),
+   * which all JS functions of one componentize-js share.
+   */
+  async engineKey(meta: ArtifactMeta): Promise<string> {
+    return (await this.#record(meta)).modules.map((m) => m.looseKey).join(',');
   }
 
   async load(meta: ArtifactMeta): Promise<Linkable> {
@@ -142,7 +151,7 @@ export class InlineCode {
           break;
         }
         await writeFileAtomic(path.join(dir, `${i}.consts`), new Uint8Array(analysis.i64Consts.buffer), { sync: false });
-        await writeFileAtomic(path.join(dir, `${i}.image`), encodeImage(dataImage(bytes)), { sync: false });
+        await writeFileAtomic(path.join(dir, `${i}.image`), encodeImage(coalesceImage(dataImage(bytes))), { sync: false });
         record.modules.push({ looseKey: analysis.looseKey, memory: analysis.memory, dropData: analysis.dropData });
       }
     }

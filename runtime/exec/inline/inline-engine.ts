@@ -58,11 +58,20 @@ interface Code {
 
 /** The prewarming call's time limit: it is only there to have code compiled. */
 const WARM_CALL_MS = 2_000;
+/**
+ * Components below this size are not worth an engine warm-up: a tiny guest's code compiles and
+ * first runs in about a millisecond. JS and Python guests carry engines of 10 MB and more.
+ */
+export const ENGINE_WARM_MIN_BYTES = 1024 * 1024;
 
 export class InlineEngine implements GuestEngine {
   readonly #codes = new Map<string, Code>();
   /** Compiled templates whose code a prewarming call has run (see #warmCompiledCode). */
   readonly #warmedTemplates = new WeakSet<WebAssembly.Module>();
+  /** Engines (InlineCode.engineKey) that warmEngine ran, or is running, a function of. */
+  readonly #warmedEngines = new Set<string>();
+  /** Of those, the ones whose code did run. */
+  #enginesRun = 0;
   readonly #deadlines = new DeadlineWatch();
   #busy = 0;
   #queued = 0;
@@ -114,23 +123,42 @@ export class InlineEngine implements GuestEngine {
   async prewarm(job: Omit<Job, 'request'>): Promise<boolean> {
     const code = this.#code(job);
     if (code.count > 0) return true;
-    await this.#warmCompiledCode(code).catch(() => undefined);
+    await this.#warmCompiledCode(code, WARM_CALL_MS).catch(() => undefined);
     const result = await this.run({ ...job, timeoutMs: Math.max(job.timeoutMs, LOAD_TIMEOUT_MS) }).catch(() => undefined);
     return result !== undefined && !result.failure;
   }
 
+  async warmEngine(job: Omit<Job, 'request'>, limitMs: number): Promise<boolean> {
+    if (this.#stopped || job.meta.size < ENGINE_WARM_MIN_BYTES) return false;
+    const engine = await this.options.code.engineKey(job.meta);
+    if (this.#warmedEngines.has(engine)) return false;
+    this.#warmedEngines.add(engine);
+    try {
+      const ran = await this.#warmCompiledCode(this.#code(job), limitMs);
+      // Another function of the engine may do where this one did not (a wasi:http guest).
+      if (ran) this.#enginesRun++;
+      else this.#warmedEngines.delete(engine);
+      return ran;
+    } catch (err) {
+      // Or where this one could not be loaded or instantiated.
+      this.#warmedEngines.delete(engine);
+      throw err;
+    }
+  }
+
   /**
    * V8 compiles a wasm function when it first runs: a JS guest's first call compiles a large part
-   * of its engine (tens of ms), once per compiled template and process. Prewarming therefore makes
-   * one call, on an instance of its own that is then thrown away, with a request of no content and
-   * a host that refuses everything (no key-value, no calls, output dropped): only the code it ran
-   * stays, compiled, shared by every instance of the template.
+   * of its engine (tens of ms), once per compiled template and process. Prewarming and the node's
+   * engine warm-up (warmEngine) therefore make one call, on an instance of its own that is then
+   * thrown away, with a request of no content and a host that refuses everything (no key-value, no
+   * calls, output dropped): only the code it ran stays, compiled, shared by every instance of the
+   * template. Resolves false when the template's code had run before, or is a wasi:http guest's.
    */
-  async #warmCompiledCode(code: Code): Promise<void> {
+  async #warmCompiledCode(code: Code, limitMs: number): Promise<boolean> {
     const linkable = await code.linkable;
     const module = linkable.cores[0]?.module;
     // A wasi:http guest's request would need a response to set: its spare instance is warm enough.
-    if (!module || this.#warmedTemplates.has(module) || handlerKind(linkable.plan) !== 'enoki') return;
+    if (!module || this.#warmedTemplates.has(module) || handlerKind(linkable.plan) !== 'enoki') return false;
     this.#warmedTemplates.add(module);
     const refused = { ok: false as const, error: { tag: 'unavailable', val: 'not during prewarming' } };
     const host: GuestHost = {
@@ -142,12 +170,13 @@ export class InlineEngine implements GuestEngine {
     };
     const instance = new GuestInstance(linkable, { memoryLimitPages: code.memoryLimitPages, sliceMs: this.options.sliceMs });
     const request = { method: 'GET', path: '/', query: '', headers: [], body: new Uint8Array(0) };
-    const call = instance.handle(host, request, performance.now() + WARM_CALL_MS).catch(() => undefined);
+    const call = instance.handle(host, request, performance.now() + limitMs).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([call, new Promise((resolve) => (timer = setTimeout(resolve, WARM_CALL_MS)))]);
+    await Promise.race([call, new Promise((resolve) => (timer = setTimeout(resolve, limitMs)))]);
     clearTimeout(timer);
     // A guest still waiting (a timer) is left to trap at its next check; its instance is dropped.
     instance.meter.abandon();
+    return true;
   }
 
   evict(codeKey: string): void {
@@ -168,7 +197,7 @@ export class InlineEngine implements GuestEngine {
       warmInstances += code.idle.length;
       for (const { instance } of code.idle) warmMemoryBytes += instance.memoryBytes();
     }
-    return { workers: 0, busy: this.#busy, queued: this.#queued, warmInstances, warmMemoryBytes, channelFaults: 0, compiledModules: modules.size };
+    return { workers: 0, busy: this.#busy, queued: this.#queued, warmInstances, warmMemoryBytes, channelFaults: 0, compiledModules: modules.size, warmedEngines: this.#enginesRun };
   }
 
   async stop(): Promise<void> {

@@ -144,6 +144,7 @@ export class WorkerPool implements GuestEngine {
       channelFaults: this.#channelFaults,
       // Each worker compiles its own; they are not counted here.
       compiledModules: 0,
+      warmedEngines: 0,
     };
   }
 

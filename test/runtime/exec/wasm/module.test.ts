@@ -5,7 +5,7 @@
 import { parse } from '@bytecodealliance/jco';
 import { test } from '../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
-import { analyzeModule, dataImage, FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport } from '../../../../runtime/exec/wasm/module.js';
+import { analyzeModule, coalesceImage, dataImage, FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage } from '../../../../runtime/exec/wasm/module.js';
 import { prepareModule } from '../../../../runtime/exec/wasm/template.js';
 
 const WAT = `(module
@@ -166,6 +166,63 @@ test('the host sizes the memory: growing past its maximum fails in the guest', a
 test('malformed input is refused with a format error, not a crash', async () => {
   assert.throws(() => prepareModule(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 10, 5, 1, 3, 0, 0xff), { meter: true, paramSites: [], dropData: true }));
   assert.ok(analyzeModule(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 10, 4, 1, 2, 0, 0xfb)).unsupported);
+});
+
+/** A memory of `size` zeros with the image's segments written into it in order, as an instance's. */
+function written(image: DataImage[], size: number): Uint8Array {
+  const memory = new Uint8Array(size);
+  for (const s of image) memory.set(s.bytes, s.offset);
+  return memory;
+}
+
+/** Deterministic pseudo-random numbers (a linear congruential generator), so a failure repeats. */
+function numbers(seed: number): (below: number) => number {
+  let x = seed;
+  return (below) => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x % below;
+  };
+}
+
+test('a coalesced image writes the same memory in fewer segments', () => {
+  for (let seed = 1; seed <= 50; seed++) {
+    const next = numbers(seed);
+    const image: DataImage[] = [];
+    let at = next(100);
+    for (let n = 1 + next(200); n > 0; n--) {
+      const bytes = Uint8Array.from({ length: 1 + next(64) }, () => next(256));
+      image.push({ offset: at, bytes });
+      // Mostly small gaps (a wizer image), now and then one wider than the limit, or none at all.
+      at += bytes.length + (next(10) === 0 ? 4097 + next(10_000) : next(300));
+    }
+    const coalesced = coalesceImage(image);
+    assert.equal(written(coalesced, at + 1), written(image, at + 1), `seed ${seed}`);
+    assert.ok(coalesced.length <= image.length, `seed ${seed}`);
+    // No two segments left that the limit would have joined.
+    for (let i = 1; i < coalesced.length; i++) assert.ok(coalesced[i].offset - (coalesced[i - 1].offset + coalesced[i - 1].bytes.length) > 4096, `seed ${seed}`);
+  }
+});
+
+test('a data image of a module in thousands of neighbouring segments becomes a few', async () => {
+  const segments = Array.from({ length: 2000 }, (_, i) => `(data (i32.const ${i * 40}) "segment ${String(i).padStart(4, '0')}")`).join(' ');
+  const bytes = await parse(`(module (memory 2) ${segments})`);
+  const image = dataImage(bytes);
+  assert.is(image.length, 2000);
+  const coalesced = coalesceImage(image);
+  assert.is(coalesced.length, 1);
+  assert.equal(written(coalesced, 2 * 65536), written(image, 2 * 65536));
+});
+
+test('an image whose segments overlap or run backwards is left as it is', () => {
+  const a = { offset: 0, bytes: Uint8Array.of(1, 1, 1, 1) };
+  const b = { offset: 2, bytes: Uint8Array.of(2, 2) };
+  const c = { offset: 10, bytes: Uint8Array.of(3) };
+  const overlapping = [a, b, c];
+  assert.is(coalesceImage(overlapping), overlapping);
+  // Joining c and a here would write zeros over b's bytes at 2 and 3.
+  const backwards = [b, c, { offset: 0, bytes: Uint8Array.of(1, 1) }];
+  assert.is(coalesceImage(backwards), backwards);
+  assert.equal(coalesceImage([]), []);
 });
 
 test.run();
