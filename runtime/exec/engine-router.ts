@@ -36,7 +36,9 @@ export class EngineRouter implements GuestEngine {
   }
 
   async warmEngine(job: Omit<Job, 'request'>, limitMs: number): Promise<boolean> {
-    return (await this.#runsInline(job)) ? this.inline!.warmEngine(job, limitMs) : false;
+    // A small component is passed over before its record is read to decide where it runs.
+    if (!this.inline?.warmsEngineOf(job)) return false;
+    return (await this.#runsInline(job)) ? this.inline.warmEngine(job, limitMs) : false;
   }
 
   evict(codeKey: string): void {

@@ -128,8 +128,13 @@ export class InlineEngine implements GuestEngine {
     return result !== undefined && !result.failure;
   }
 
+  /** Whether warmEngine would consider the job's component (cheap: it reads nothing). */
+  warmsEngineOf(job: Pick<Job, 'meta'>): boolean {
+    return !this.#stopped && job.meta.size >= ENGINE_WARM_MIN_BYTES;
+  }
+
   async warmEngine(job: Omit<Job, 'request'>, limitMs: number): Promise<boolean> {
-    if (this.#stopped || job.meta.size < ENGINE_WARM_MIN_BYTES) return false;
+    if (!this.warmsEngineOf(job)) return false;
     const engine = await this.options.code.engineKey(job.meta);
     if (this.#warmedEngines.has(engine)) return false;
     this.#warmedEngines.add(engine);
