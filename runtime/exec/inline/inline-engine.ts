@@ -62,7 +62,7 @@ const WARM_CALL_MS = 2_000;
  * Components below this size are not worth an engine warm-up: a tiny guest's code compiles and
  * first runs in about a millisecond. JS and Python guests carry engines of 10 MB and more.
  */
-export const ENGINE_WARM_MIN_BYTES = 1024 * 1024;
+const ENGINE_WARM_MIN_BYTES = 1024 * 1024;
 
 export class InlineEngine implements GuestEngine {
   readonly #codes = new Map<string, Code>();

@@ -189,24 +189,24 @@ export function dataImage(bytes: Uint8Array): DataImage[] {
 }
 
 /** Segments at most this far apart are written as one (the zeros between them included). */
-export const IMAGE_MAX_GAP = 4096;
+const IMAGE_MAX_GAP = 4096;
 
 /**
- * The same image in fewer segments: neighbours at most `maxGap` bytes apart become one segment
+ * The same image in fewer segments: neighbours at most IMAGE_MAX_GAP bytes apart become one segment
  * with the zeros between them, which a fresh memory holds anyway. Wizer's images come as
  * thousands of small segments (10,000 for StarlingMonkey's 2.8 MB): copying 22 spans into a new
  * instance's memory costs a fraction of copying 10,000 pieces. An image whose segments are not in
  * ascending order, or overlap, is returned as it is: there a later segment overwrites an earlier
  * one, and filling a gap with zeros could overwrite a segment written before.
  */
-export function coalesceImage(image: DataImage[], maxGap = IMAGE_MAX_GAP): DataImage[] {
+export function coalesceImage(image: DataImage[]): DataImage[] {
   for (let i = 1; i < image.length; i++) if (image[i].offset < image[i - 1].offset + image[i - 1].bytes.length) return image;
   const out: DataImage[] = [];
   for (let i = 0; i < image.length; ) {
     const start = image[i].offset;
     let j = i + 1;
     let end = start + image[i].bytes.length;
-    while (j < image.length && image[j].offset - end <= maxGap) end = image[j].offset + image[j++].bytes.length;
+    while (j < image.length && image[j].offset - end <= IMAGE_MAX_GAP) end = image[j].offset + image[j++].bytes.length;
     if (j === i + 1) out.push(image[i]);
     else {
       const bytes = new Uint8Array(end - start);
