@@ -25,19 +25,40 @@ function incomingOf(c: Context): IncomingMessage | undefined {
   return incoming && Array.isArray(incoming.rawHeaders) ? incoming : undefined;
 }
 
-function splitTarget(target: string, prefix: string): { path: string; query: string } {
+/**
+ * Characters the URL parser leaves as they are in a path (no dot segments: no '.' at all; no
+ * '%', which could spell one; no '\\', which it reads as '/') and in a query of an http URL.
+ */
+const PLAIN_PATH = /^[A-Za-z0-9\-_~!$&()*+,;=:@/]*$/;
+const PLAIN_QUERY = /^[A-Za-z0-9\-._~!$&()*+,;=:@/?%]*$/;
+
+export function splitTarget(target: string, prefix: string): { path: string; query: string } {
+  // Most targets are plain: taken apart as they are, without parsing a URL on every call.
+  const q = target.indexOf('?');
+  const pathPart = q < 0 ? target : target.slice(0, q);
+  if (
+    pathPart.startsWith(prefix) &&
+    (pathPart.length === prefix.length || pathPart.charCodeAt(prefix.length) === 0x2f) &&
+    PLAIN_PATH.test(pathPart) &&
+    (q < 0 || PLAIN_QUERY.test(target.slice(q + 1)))
+  ) {
+    const rest = pathPart.slice(prefix.length);
+    return { path: rest === '' ? '/' : rest, query: q < 0 ? '' : target.slice(q + 1) };
+  }
   // The URL parser normalizes dot segments and percent-encoding the same way for both paths.
   const url = new URL(target, 'http://localhost');
   const rest = url.pathname.slice(prefix.length);
   return { path: rest === '' ? '/' : rest, query: url.search.slice(1) };
 }
 
-function readBody(incoming: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
-  const declared = incoming.headers['content-length'];
+/**
+ * The body of a request, at once when there is none to read. `declared` and `chunked` are its
+ * content-length and whether it has a transfer-encoding, taken from its raw header list: Node's
+ * `incoming.headers` object is built at its first use, which a call would otherwise pay for.
+ */
+function readBody(incoming: IncomingMessage, maxBytes: number, declared: string | undefined, chunked: boolean): Uint8Array | Promise<Uint8Array> {
   if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge(maxBytes, 'the request body'));
-  if (incoming.readableEnded || (declared === undefined && incoming.headers['transfer-encoding'] === undefined) || declared === '0') {
-    return Promise.resolve(EMPTY);
-  }
+  if (incoming.readableEnded || (declared === undefined && !chunked) || declared === '0') return EMPTY;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -80,17 +101,37 @@ export function requestTarget(c: Context): string {
   return url.pathname + url.search;
 }
 
-/** The guest's view of an HTTP request to /fn/{name}/...; the body is capped at maxBodyBytes. */
-export async function guestRequest(c: Context, name: string, maxBodyBytes: number): Promise<GuestRequest> {
+/**
+ * The guest's view of an HTTP request to /fn/{name}/...; the body is capped at maxBodyBytes. A
+ * request whose body is already known (none, most often) is answered at once, not through a
+ * promise: the call then goes on in this turn of the microtask queue.
+ */
+export function guestRequest(c: Context, name: string, maxBodyBytes: number): GuestRequest | Promise<GuestRequest> {
   const prefix = `/fn/${name}`;
   const incoming = incomingOf(c);
   if (incoming) {
     const raw = incoming.rawHeaders;
     const headers: [string, string][] = new Array(raw.length / 2);
-    for (let i = 0; i < raw.length; i += 2) headers[i / 2] = [raw[i].toLowerCase(), raw[i + 1]];
+    let declared: string | undefined;
+    let chunked = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      headers[i / 2] = [name, raw[i + 1]];
+      // The first content-length, as Node's own `headers` object keeps it.
+      if (name === 'content-length') declared ??= raw[i + 1];
+      else if (name === 'transfer-encoding') chunked = true;
+    }
     const { path, query } = splitTarget(incoming.url ?? '/', prefix);
-    return { method: incoming.method ?? 'GET', path, query, headers, body: await readBody(incoming, maxBodyBytes) };
+    const method = incoming.method ?? 'GET';
+    const body = readBody(incoming, maxBodyBytes, declared, chunked);
+    if (body instanceof Uint8Array) return { method, path, query, headers, body };
+    return body.then((bytes) => ({ method, path, query, headers, body: bytes }));
   }
+  return fetchRequest(c, prefix, maxBodyBytes);
+}
+
+/** guestRequest under adapters other than @hono/node-server: through the Fetch API's Request. */
+async function fetchRequest(c: Context, prefix: string, maxBodyBytes: number): Promise<GuestRequest> {
   const request = c.req.raw;
   const declared = Number(request.headers.get('content-length') ?? 0);
   if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes, 'the request body');

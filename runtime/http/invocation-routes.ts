@@ -48,7 +48,8 @@ export function invocationRoutes(deps: InvocationRouteDeps): Hono {
   const app = new Hono();
   const handle = async (c: Context) => {
     const name = c.req.param('name') as string;
-    const request = await guestRequest(c, name, deps.maxBodyBytes);
+    const read = guestRequest(c, name, deps.maxBodyBytes);
+    const request = read instanceof Promise ? await read : read;
     const invocationId = randomUUID();
     const async = wantsAsync(request);
     // Set when another node forwards a guest's call (see invoke/http-remote-functions.ts).

@@ -15,7 +15,7 @@ import { WasiKeyvalue } from '../kv/wasi-keyvalue.js';
 import { OutgoingHttpDenied, sendOutgoingHttp } from './outgoing-http.js';
 import { ResponseRelay } from './response-relay.js';
 import type { ArtifactStore } from '../functions/artifact-store.js';
-import { activeVersion, type FunctionRegistry } from '../functions/registry.js';
+import { activeVersion, type FunctionRegistry, type FunctionVersion } from '../functions/registry.js';
 import { InvocationKv, type InvocationKvLimits } from '../kv/invocation-kv.js';
 import type { WriteReplicator } from '../kv/keygroups.js';
 import type { KvBackends } from '../kv/kv-backend.js';
@@ -78,8 +78,31 @@ export interface InvokerDeps {
   maxBodyBytes: number;
 }
 
+/** What every call of a function version derives from it, worked out at its first call. */
+interface VersionFacts {
+  memoryLimitBytes: number;
+  codeKey: string;
+  env: [string, string][];
+}
+
 export class Invoker {
+  /**
+   * By version object (a redeploy or rollback makes another one): a call would otherwise build its
+   * code key, a string the engine then hashes afresh to find the code, and its environment list.
+   */
+  readonly #versions = new WeakMap<FunctionVersion, VersionFacts>();
+
   constructor(private readonly deps: InvokerDeps) {}
+
+  #facts(version: FunctionVersion): VersionFacts {
+    let facts = this.#versions.get(version);
+    if (!facts) {
+      const memoryLimitBytes = version.options.memoryMiB * 1024 * 1024;
+      facts = { memoryLimitBytes, codeKey: codeKeyOf(version.digest, memoryLimitBytes), env: Object.entries(version.options.env) };
+      this.#versions.set(version, facts);
+    }
+    return facts;
+  }
 
   async invoke(
     name: string,
@@ -109,7 +132,7 @@ export class Invoker {
           this.deps.logger.error({ fn: name, invocationId, err }, 'atomic writes not handed to replication');
         }),
       );
-      const memoryLimitBytes = options.memoryMiB * 1024 * 1024;
+      const { memoryLimitBytes, codeKey, env } = this.#facts(version);
       // Rounded up: a callee capped by its caller's deadline never ends before the caller does, so
       // the caller's own timeout, not a call-error, is what ends it.
       const timeoutMs =
@@ -138,11 +161,11 @@ export class Invoker {
         }
       };
       const result = await engine.run({
-        codeKey: codeKeyOf(version.digest, memoryLimitBytes),
+        codeKey,
         meta,
         loadSpec: () => code.load(meta, memoryLimitBytes),
         request,
-        env: Object.entries(options.env),
+        env,
         timeoutMs,
         memoryLimitBytes,
         maxLogBytes: this.deps.logBytesPerInvocation,

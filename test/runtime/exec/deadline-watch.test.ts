@@ -31,6 +31,26 @@ test('an unwatched call never expires; the others still do', async () => {
   assert.is(watch.size, 0);
 });
 
+test('calls that end in any order leave the others watched, each expiring once', async () => {
+  const watch = new DeadlineWatch();
+  const t0 = performance.now();
+  const expired: number[] = [];
+  const entries = Array.from({ length: 40 }, (_, i) => watch.watch(t0 + 30 + (i % 5), () => expired.push(i)));
+  // Every third ends before its deadline, from the middle, the front and the back of the list.
+  const ended = entries.map((_, i) => i).filter((i) => i % 3 === 0);
+  for (const i of [...ended].reverse()) watch.unwatch(entries[i]);
+  // Ending one twice changes nothing.
+  watch.unwatch(entries[0]);
+  assert.is(watch.size, 40 - ended.length);
+  await sleep(90);
+  const expected = entries.map((_, i) => i).filter((i) => i % 3 !== 0);
+  assert.equal([...expired].sort((a, b) => a - b), expected);
+  assert.is(watch.size, 0);
+  // An entry that expired and is then unwatched (its call ended just after) changes nothing.
+  watch.unwatch(entries[1]);
+  assert.is(watch.size, 0);
+});
+
 test('a watch alone does not keep the process alive (its timer is unreferenced)', () => {
   const watch = new DeadlineWatch();
   const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
