@@ -1,7 +1,9 @@
 // InvocationLogs: the last N invocations of each function, newest last, read in pages.
 import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
-import { InvocationLogs, type InvocationLog } from '../../../runtime/observe/invocation-logs.js';
+import { randomUUID } from 'node:crypto';
+import { InvocationLogs, type InvocationLog, type NewInvocationLog } from '../../../runtime/observe/invocation-logs.js';
+import type { LogLine, LogStream } from '../../../runtime/exec/protocol.js';
 
 function entry(n: number): InvocationLog {
   return {
@@ -80,6 +82,66 @@ test('entries are numbered per function; pages go back with before/next', () => 
   // A page of everything kept says there is nothing more.
   assert.is(logs.page('counter').next, undefined);
   assert.is(logs.page('counter').invocations.length, 10);
+});
+
+/** A small deterministic generator (mulberry32), so that a failure can be replayed. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('entries as the invoker makes them read back as they went in, over many entries, evictions and pages', () => {
+  const next = random(11);
+  const streams: LogStream[] = ['stdout', 'stderr', 'debug', 'info', 'warn', 'error'];
+  const words = ['hello', 'wörld', '日本語', '\u{1f600}', '', 'x'.repeat(300), 'a\nb'];
+  for (const [perFunction, budget] of [[5, Infinity], [300, Infinity], [200, 2000], [37, 500], [1, 10]] as const) {
+    const logs = new InvocationLogs(perFunction, budget);
+    // The model: every entry in order, with the rule the logs keep (the newest always stays).
+    const all: (InvocationLog & { seq: number })[] = [];
+    let kept = 0;
+    for (let n = 1; n <= 1500; n++) {
+      const lines: LogLine[] = Array.from({ length: Math.floor(next() * 4) }, () => ({
+        stream: streams[Math.floor(next() * streams.length)],
+        message: words[Math.floor(next() * words.length)] + n,
+      }));
+      const at = 1_700_000_000_000 + n * 7;
+      const entry: NewInvocationLog = {
+        invocationId: next() < 0.95 ? randomUUID() : `nested-${n}`,
+        at,
+        version: `v${1 + (n % 3)}`,
+        durationMs: Math.round(next() * 1e6) / 1000,
+        status: next() < 0.9 ? 200 : 502,
+        cold: next() < 0.1,
+        lines,
+        truncated: next() < 0.05,
+        caller: next() < 0.1 ? randomUUID() : undefined,
+        error: next() < 0.1 ? { code: 'ERR_GUEST_TRAP', message: `trap ${n}` } : undefined,
+      };
+      const expected = { ...entry, at: new Date(at).toISOString(), seq: n };
+      logs.add('fn', entry);
+      all.push(expected);
+      kept++;
+      const text = (e: InvocationLog) => (e.error?.message.length ?? 0) + e.lines.reduce((sum, l) => sum + l.message.length, 0);
+      const window = () => all.slice(all.length - kept);
+      while (kept > 1 && (kept > perFunction || window().reduce((sum, e) => sum + text(e), 0) > budget)) kept--;
+      if (n % 97 === 0 || n > 1490) {
+        const everything = logs.page('fn', { limit: 10_000 });
+        assert.equal(JSON.parse(JSON.stringify(everything.invocations)), JSON.parse(JSON.stringify(window())), `after ${n} (${perFunction}, ${budget})`);
+        assert.is(everything.next, undefined);
+        // A page somewhere in the middle.
+        const before = window()[0].seq + Math.floor(next() * (kept + 2));
+        const limit = 1 + Math.floor(next() * 5);
+        const page = logs.page('fn', { limit, before });
+        const older = window().filter((e) => e.seq < before);
+        assert.equal(page.invocations.map((e) => e.seq), older.slice(-limit).map((e) => e.seq));
+        assert.is(page.next, older.length > limit ? older[older.length - limit].seq : undefined);
+      }
+    }
+  }
 });
 
 test.run();
