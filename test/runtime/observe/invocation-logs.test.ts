@@ -1,6 +1,7 @@
 // InvocationLogs: the last N invocations of each function, newest last, read in pages.
 import { test } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
+import { seededRandom } from '../../helpers/seeded.js';
 import { randomUUID } from 'node:crypto';
 import { InvocationLogs, type InvocationLog, type NewInvocationLog } from '../../../runtime/observe/invocation-logs.js';
 import type { LogLine, LogStream } from '../../../runtime/exec/protocol.js';
@@ -84,18 +85,9 @@ test('entries are numbered per function; pages go back with before/next', () => 
   assert.is(logs.page('counter').invocations.length, 10);
 });
 
-/** A small deterministic generator (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('entries as the invoker makes them read back as they went in, over many entries, evictions and pages', () => {
-  const next = random(11);
+  const next = seededRandom(11);
   const streams: LogStream[] = ['stdout', 'stderr', 'debug', 'info', 'warn', 'error'];
   const words = ['hello', 'wörld', '日本語', '\u{1f600}', '', 'x'.repeat(300), 'a\nb'];
   for (const [perFunction, budget] of [[5, Infinity], [300, Infinity], [200, 2000], [37, 500], [1, 10]] as const) {
