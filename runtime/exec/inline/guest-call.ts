@@ -16,15 +16,71 @@ export interface CallOutcome {
   result: JobResult;
   /** Whether the instance may serve another call (false: it trapped, was abandoned, or served its one request). */
   reusable: boolean;
+  /**
+   * The call ran on the plain stack and used up its time slice: it was stopped, nothing of it
+   * counts (its log included), and it is to be made again, on another instance, through JSPI.
+   */
+  sliced?: boolean;
+}
+
+export interface CallOptions {
+  /** Run on the plain stack (GuestInstance.mayRunOnStack). */
+  onStack?: boolean;
+  /** When the call times out (performance.now() time); by default its timeout from now. */
+  deadline?: number;
 }
 
 const TIMED_OUT = Symbol('timed out');
 
-export async function runCall(instance: GuestInstance, job: Job, cold: boolean, queuedMs: number, deadlines: DeadlineWatch): Promise<CallOutcome> {
+/**
+ * Settles with the call, or with TIMED_OUT once its deadline has passed (an abandoned call still
+ * settles later; nobody waits for it then). A last line without a newline belongs to this call's
+ * log too. A call on the plain stack cannot be suspended, so it cannot wait past its deadline
+ * unseen: it traps at its next metering check, and needs no watch.
+ */
+function settled(instance: GuestInstance, host: GuestHost, args: unknown[], deadline: number, deadlines: DeadlineWatch, onStack: boolean, output: OutputLines): Promise<unknown> {
+  if (onStack) {
+    return instance.call(host, args, deadline, true).then(
+      (result) => {
+        output.end();
+        return result;
+      },
+      (err: unknown) => {
+        output.end();
+        throw err;
+      },
+    );
+  }
+  return new Promise<unknown>((resolve, reject) => {
+    const watched = deadlines.watch(deadline + 1, () => resolve(TIMED_OUT));
+    instance.call(host, args, deadline).then(
+      (result) => {
+        deadlines.unwatch(watched);
+        output.end();
+        resolve(result);
+      },
+      (err: unknown) => {
+        deadlines.unwatch(watched);
+        output.end();
+        reject(err);
+      },
+    );
+  });
+}
+
+export async function runCall(
+  instance: GuestInstance,
+  job: Job,
+  cold: boolean,
+  queuedMs: number,
+  deadlines: DeadlineWatch,
+  options: CallOptions = {},
+): Promise<CallOutcome> {
   const logs: LogLine[] = [];
   let logBytes = 0;
   let logsTruncated = false;
-  const deadline = performance.now() + job.timeoutMs;
+  const deadline = options.deadline ?? performance.now() + job.timeoutMs;
+  const onStack = options.onStack === true;
   const log = (stream: LogStream, message: string) => {
     logBytes += message.length;
     if (logBytes > job.maxLogBytes) logsTruncated = true;
@@ -50,24 +106,7 @@ export async function runCall(instance: GuestInstance, job: Job, cold: boolean, 
   });
   const timedOut = () => ended({ failure: { kind: 'timeout', message: `the function ran longer than its timeout of ${job.timeoutMs} ms` } }, false);
   try {
-    // Settles with the call, or with TIMED_OUT once its deadline has passed (an abandoned call
-    // still settles later; nobody waits for it then). A last line without a newline belongs to
-    // this call's log too.
-    const outcome = await new Promise<unknown>((resolve, reject) => {
-      const watched = deadlines.watch(deadline + 1, () => resolve(TIMED_OUT));
-      instance.call(host, http ? http.args : [job.request!], deadline).then(
-        (result) => {
-          deadlines.unwatch(watched);
-          output.end();
-          resolve(result);
-        },
-        (err: unknown) => {
-          deadlines.unwatch(watched);
-          output.end();
-          reject(err);
-        },
-      );
-    });
+    const outcome = await settled(instance, host, http ? http.args : [job.request!], deadline, deadlines, onStack, output);
     if (outcome === TIMED_OUT) {
       instance.meter.abandon();
       http?.close();
@@ -88,6 +127,7 @@ export async function runCall(instance: GuestInstance, job: Job, cold: boolean, 
     }
     return ended({ response }, true);
   } catch (err) {
+    if (instance.meter.sliceUsed) return { ...ended({ failure: { kind: 'timeout', message: 'stopped at the end of its time slice' } }, false), sliced: true };
     if (instance.meter.expired) return timedOut();
     const failure = describeFailure(err, instance.memoryBytes(), job.memoryLimitBytes, logs);
     // What a wasi:http guest throws has no WIT error to be: it is a trap, as on a worker.

@@ -7,7 +7,10 @@
 // answered with a timeout at once and its instance abandoned. A trapped or abandoned instance
 // is never used again, nor is a wasi:http guest's, which serves one request: such a function gets
 // a spare instance made after each request. Warm instances' memory is kept under a budget, least
-// recently used first. One call itself runs in guest-call.ts.
+// recently used first. A guest that imports nothing that waits is called on the plain stack,
+// without JSPI's stack switches, until one of its calls uses up a time slice: that call is made
+// again through JSPI on another instance, and so are the function's later calls. One call itself
+// runs in guest-call.ts.
 
 import type { Logger } from 'pino';
 import { EnokiError } from '../../errors.js';
@@ -54,6 +57,8 @@ interface Code {
   loaded?: Linkable;
   /** What it was loaded from, to load it again on a newer template. */
   source: Pick<Job, 'codeKey' | 'meta' | 'memoryLimitBytes'>;
+  /** A call used up its time slice on the plain stack: the function's calls go through JSPI. */
+  outrunsSlices: boolean;
 }
 
 /** The prewarming call's time limit: it is only there to have code compiled. */
@@ -245,6 +250,7 @@ export class InlineEngine implements GuestEngine {
         memoryLimitPages: Math.max(1, Math.floor(job.memoryLimitBytes / WASM_PAGE)),
         version,
         source: { codeKey: job.codeKey, meta: job.meta, memoryLimitBytes: job.memoryLimitBytes },
+        outrunsSlices: false,
       };
       this.#codes.set(job.codeKey, code);
     }
@@ -329,10 +335,28 @@ export class InlineEngine implements GuestEngine {
   async #call(code: Code, instance: GuestInstance, job: Job, cold: boolean, queuedMs: number): Promise<JobResult> {
     this.#busy++;
     try {
-      const { result, reusable } = await runCall(instance, job, cold, queuedMs, this.#deadlines);
-      if (reusable) this.#give(code, instance);
+      const started = performance.now();
+      const deadline = started + job.timeoutMs;
+      const onStack = instance.mayRunOnStack && !code.outrunsSlices;
+      let outcome = await runCall(instance, job, cold, queuedMs, this.#deadlines, { onStack, deadline });
+      if (outcome.sliced) {
+        // Stopped at the end of its slice: nothing of it counts. Made again where it can yield,
+        // on another instance (this one stopped anywhere), within what is left of its timeout.
+        code.outrunsSlices = true;
+        this.#retire(code, instance);
+        let next: { instance: GuestInstance; cold: boolean };
+        try {
+          next = await this.#take(code, job);
+        } catch (err) {
+          if (err instanceof EnokiError) throw err;
+          return this.#failed(err instanceof LinkError && err.memory ? 'memory' : 'load', `instantiation failed: ${(err as Error).message}`, true, started - queuedMs);
+        }
+        instance = next.instance;
+        outcome = await runCall(instance, job, cold || next.cold, queuedMs, this.#deadlines, { deadline });
+      }
+      if (outcome.reusable) this.#give(code, instance);
       else this.#retire(code, instance);
-      return result;
+      return outcome.result;
     } finally {
       this.#busy--;
     }

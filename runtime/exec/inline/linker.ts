@@ -4,7 +4,9 @@
 // module's data image, whose metering imports reach the instance's Meter, and whose lowered
 // imports are the enoki world's bindings (enoki-world.ts). The handler export is called through
 // JSPI, so a guest waiting for the host (a scan, a nested call, a time slice) does not block the
-// event loop.
+// event loop; a guest of Enoki's world that imports nothing that waits may be called on the
+// plain stack instead (`mayRunOnStack`), which spares the stack switches of JSPI: only its time
+// slice could make it wait, and a call that uses one up is started again (meter.ts).
 
 import type { CanonOptions, ComponentPlan, CoreSort } from '../wasm/component.js';
 import { FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage, type MemoryShape } from '../wasm/module.js';
@@ -34,6 +36,13 @@ export interface Linkable {
   plan: ComponentPlan;
   cores: PreparedCore[];
 }
+
+/**
+ * Interfaces whose functions act only on the call itself (its log and output, its environment,
+ * clocks, random numbers): a call that used only these and was stopped can be made again
+ * without anyone outside it noticing. Key-value, calls and outgoing HTTP are not among them.
+ */
+const CALL_LOCAL = /^(enoki:faas\/(log|env)|wasi:(random|clocks|cli|io|filesystem)\/)/;
 
 /** Why the plan cannot be linked with this host's bindings, or undefined when it can. */
 export function unlinkable(plan: ComponentPlan): string | undefined {
@@ -97,6 +106,13 @@ export class GuestInstance {
   readonly meter: Meter;
   readonly memories: WebAssembly.Memory[] = [];
   readonly kind: HandlerKind;
+  /**
+   * Whether a call may run on the plain stack: an Enoki-world handler whose imports never wait
+   * (no key-value, no calls, no polling). Such a call has no effect outside its instance and its
+   * own log until it answers, so one stopped at the end of its time slice can be made again.
+   */
+  readonly mayRunOnStack: boolean;
+  readonly #raw: (...args: unknown[]) => unknown;
   readonly #call: (...args: unknown[]) => Promise<unknown>;
   readonly #handle: ReturnType<typeof liftExport>;
   readonly #postReturn?: (ret: unknown) => void;
@@ -125,14 +141,22 @@ export class GuestInstance {
         },
         realloc === undefined
           ? undefined
-          : () => {
-              const fn = core.func[realloc] as (a: number, b: number, c: number, d: number) => number;
-              return (a, b, c, d) => meter.reenter(() => fn(a, b, c, d));
-            },
+          : (() => {
+              // Made at the first allocation (the guest's core instances exist by then), then kept.
+              let wrapped: ((a: number, b: number, c: number, d: number) => number) | undefined;
+              return () => {
+                if (!wrapped) {
+                  const fn = core.func[realloc] as (a: number, b: number, c: number, d: number) => number;
+                  wrapped = (a, b, c, d) => meter.reenter(() => fn(a, b, c, d));
+                }
+                return wrapped;
+              };
+            })(),
         handles,
       );
     };
 
+    let callLocal = true;
     for (const d of plan.definitions) {
       switch (d.kind) {
         case 'core-instance': {
@@ -197,6 +221,7 @@ export class GuestInstance {
             );
           const fn = binding.raw ? () => binding.impl(host(), []) : lowerImport(binding.type, mem, (...args) => binding.impl(host(), args));
           core.func[d.index] = binding.suspends ? suspending(fn) : fn;
+          if (binding.suspends || !CALL_LOCAL.test(f.interface)) callLocal = false;
           break;
         }
         case 'resource':
@@ -213,7 +238,9 @@ export class GuestInstance {
     const mem = memoryOf(lift.options, 'the handler') ?? (lift.kind === 'http' ? new GuestMemory(() => memoryMissing(), undefined, handles) : undefined);
     if (!mem) throw new LinkError(`${HANDLE_EXPORT} has no memory`);
     this.#handle = liftExport(lift.kind === 'enoki' ? HANDLE_TYPE : HTTP_HANDLE_TYPE, mem);
-    this.#call = promising(core.func[lift.core] as (...args: never[]) => unknown);
+    this.mayRunOnStack = lift.kind === 'enoki' && callLocal;
+    this.#raw = core.func[lift.core] as (...args: unknown[]) => unknown;
+    this.#call = promising(this.#raw as (...args: never[]) => unknown);
     const post = lift.options.postReturn === undefined ? undefined : (core.func[lift.options.postReturn] as (ret: unknown) => void);
     this.#postReturn = post && ((ret) => meter.reenter(() => post(ret)));
   }
@@ -223,16 +250,21 @@ export class GuestInstance {
     return this.call(host, [request], deadline) as Promise<HandleResult>;
   }
 
-  /** Calls the handler with `args` (its WIT values) and answers its lifted result. */
-  async call(host: GuestHost, params: unknown[], deadline: number): Promise<unknown> {
+  /**
+   * Calls the handler with `args` (its WIT values) and answers its lifted result. `onStack` (only
+   * where mayRunOnStack): on the plain stack, not through JSPI; a call that uses up its time slice
+   * there traps with `meter.sliceUsed` set.
+   */
+  async call(host: GuestHost, params: unknown[], deadline: number, onStack = false): Promise<unknown> {
+    if (onStack && !this.mayRunOnStack) throw new Error('this guest may wait: it cannot run on the plain stack');
     this.host = host;
     this.meter.begin(deadline);
     try {
       const args = this.meter.reenter(() => this.#handle.lowerArgs(params));
-      this.meter.enter();
+      this.meter.enter(onStack);
       let ret: unknown;
       try {
-        ret = await this.#call(...args);
+        ret = onStack ? this.#raw(...args) : await this.#call(...args);
       } finally {
         this.meter.leave();
       }

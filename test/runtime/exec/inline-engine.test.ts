@@ -28,6 +28,11 @@ test.before(async (ctx) => {
   // The same guest with time to spare: its busy-wait is calibrated, a loaded machine runs it slower.
   const spinner = await ctx.n.deploy('spinner', await guest('fixtures/misbehave.wasm'), '?timeoutMs=120000');
   assert.ok(spinner.ok, `deploy spinner: ${await spinner.text()}`);
+  // A guest that imports nothing that waits: called on the plain stack until it outruns a slice.
+  for (const [name, options] of [['spin', '?timeoutMs=120000'], ['spinloop', '?timeoutMs=3000']]) {
+    const res = await ctx.n.deploy(name, await guest('fixtures/spin.wasm'), options);
+    assert.ok(res.ok, `deploy ${name}: ${await res.text()}`);
+  }
 });
 test.after(async (ctx) => ctx.n.close());
 
@@ -53,6 +58,51 @@ test('a busy guest does not hold up another guest beyond a time slice', async ({
   // Without slicing each would wait for the 2 s guest; with it, for a slice of 5 ms. The bound is
   // loose for a shared machine and still an order of magnitude below the busy guest's time.
   assert.ok(Math.max(...waits) < 400, `hello waited ${waits.map((w) => w.toFixed(0)).join(', ')} ms`);
+});
+
+/** The log lines of a function's newest invocation. */
+async function lastLines(n: TestNode, fn: string): Promise<string[]> {
+  const { invocations } = (await (await n.admin('GET', `/functions/${fn}/logs?limit=1`)).json()) as { invocations: { lines: { message: string }[] }[] };
+  return invocations[0].lines.map((l) => l.message);
+}
+
+test('a guest that cannot wait, past its time slice, is made again where it can yield: one answer, one log, others served', async ({ n }) => {
+  // Short calls: on the plain stack, within a slice.
+  const quick = await n.call('spin', { method: 'POST', body: '' });
+  assert.is(quick.status, 200);
+  assert.is(await quick.text(), 'spun');
+  assert.equal(await lastLines(n, 'spin'), ['spinning']);
+  // About 400 million steps: far more than a slice of 5 ms on any machine.
+  const long = n.call('spin', { method: 'POST', body: 'x'.repeat(400) });
+  await new Promise((r) => setTimeout(r, 50));
+  const waits: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    assert.is((await n.call('hello')).status, 200);
+    waits.push(performance.now() - t);
+  }
+  const res = await long;
+  assert.is(res.status, 200, await res.clone().text());
+  assert.is(await res.text(), 'spun');
+  // The stopped first run left nothing in the log: the one line is the second run's.
+  assert.equal(await lastLines(n, 'spin'), ['spinning']);
+  assert.ok(Math.max(...waits) < 400, `hello waited ${waits.map((w) => w.toFixed(0)).join(', ')} ms`);
+  // Later calls go where they can yield from the start, and answer the same.
+  const again = await n.call('spin', { method: 'POST', body: 'x' });
+  assert.is(await again.text(), 'spun');
+});
+
+test('an endless loop in a guest that cannot wait ends at its timeout with 504', async ({ n }) => {
+  const t = performance.now();
+  // 10^11 steps: past any timeout.
+  const looping = n.call('spinloop', { method: 'POST', body: 'x'.repeat(100_000) });
+  assert.is((await n.call('hello')).status, 200);
+  const res = await looping;
+  const elapsed = performance.now() - t;
+  assert.is(res.status, 504);
+  assert.is(((await res.json()) as { error: { code: string } }).error.code, 'ERR_TIMEOUT');
+  assert.ok(elapsed >= 2900 && elapsed < 8000, `ended after ${elapsed.toFixed(0)} ms`);
+  assert.is((await n.call('spinloop', { method: 'POST', body: '' })).status, 200);
 });
 
 test('an endless loop ends at its timeout with 504 while others keep answering', async ({ n }) => {
