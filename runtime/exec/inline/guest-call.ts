@@ -35,22 +35,9 @@ const TIMED_OUT = Symbol('timed out');
 /**
  * Settles with the call, or with TIMED_OUT once its deadline has passed (an abandoned call still
  * settles later; nobody waits for it then). A last line without a newline belongs to this call's
- * log too. A call on the plain stack cannot be suspended, so it cannot wait past its deadline
- * unseen: it traps at its next metering check, and needs no watch.
+ * log too.
  */
-function settled(instance: GuestInstance, host: GuestHost, args: unknown[], deadline: number, deadlines: DeadlineWatch, onStack: boolean, output: OutputLines): Promise<unknown> {
-  if (onStack) {
-    return instance.call(host, args, deadline, true).then(
-      (result) => {
-        output.end();
-        return result;
-      },
-      (err: unknown) => {
-        output.end();
-        throw err;
-      },
-    );
-  }
+function settled(instance: GuestInstance, host: GuestHost, args: unknown[], deadline: number, deadlines: DeadlineWatch, output: OutputLines): Promise<unknown> {
   return new Promise<unknown>((resolve, reject) => {
     const watched = deadlines.watch(deadline + 1, () => resolve(TIMED_OUT));
     instance.call(host, args, deadline).then(
@@ -68,19 +55,23 @@ function settled(instance: GuestInstance, host: GuestHost, args: unknown[], dead
   });
 }
 
-export async function runCall(
+/**
+ * One call, to its outcome. A call on the plain stack (`onStack`) is made to its end before this
+ * returns, and so is answered without a promise; it cannot be suspended, so it cannot wait past its
+ * deadline unseen (it traps at its next metering check) and needs no watch.
+ */
+export function runCall(
   instance: GuestInstance,
   job: Job,
   cold: boolean,
   queuedMs: number,
   deadlines: DeadlineWatch,
   options: CallOptions = {},
-): Promise<CallOutcome> {
+): CallOutcome | Promise<CallOutcome> {
   const logs: LogLine[] = [];
   let logBytes = 0;
   let logsTruncated = false;
   const deadline = options.deadline ?? performance.now() + job.timeoutMs;
-  const onStack = options.onStack === true;
   const log = (stream: LogStream, message: string) => {
     logBytes += message.length;
     if (logBytes > job.maxLogBytes) logsTruncated = true;
@@ -105,8 +96,7 @@ export async function runCall(
     reusable,
   });
   const timedOut = () => ended({ failure: { kind: 'timeout', message: `the function ran longer than its timeout of ${job.timeoutMs} ms` } }, false);
-  try {
-    const outcome = await settled(instance, host, http ? http.args : [job.request!], deadline, deadlines, onStack, output);
+  const finish = (outcome: unknown): CallOutcome => {
     if (outcome === TIMED_OUT) {
       instance.meter.abandon();
       http?.close();
@@ -126,11 +116,31 @@ export async function runCall(
       return ended({ failure: { kind: 'bad-response', message: (err as Error).message } }, true);
     }
     return ended({ response }, true);
-  } catch (err) {
+  };
+  const failed = (err: unknown): CallOutcome => {
     if (instance.meter.sliceUsed) return { ...ended({ failure: { kind: 'timeout', message: 'stopped at the end of its time slice' } }, false), sliced: true };
     if (instance.meter.expired) return timedOut();
     const failure = describeFailure(err, instance.memoryBytes(), job.memoryLimitBytes, logs);
     // What a wasi:http guest throws has no WIT error to be: it is a trap, as on a worker.
     return ended({ failure: http && failure.kind === 'error' ? { kind: 'trap', message: failure.message } : failure }, false);
+  };
+  const outcomeOf = (outcome: unknown): CallOutcome => {
+    try {
+      return finish(outcome);
+    } catch (err) {
+      return failed(err);
+    }
+  };
+  if (options.onStack) {
+    let outcome: unknown;
+    try {
+      outcome = instance.callOnStack(host, [job.request!], deadline);
+    } catch (err) {
+      output.end();
+      return failed(err);
+    }
+    output.end();
+    return outcomeOf(outcome);
   }
+  return settled(instance, host, http ? http.args : [job.request!], deadline, deadlines, output).then(outcomeOf, failed);
 }

@@ -338,7 +338,8 @@ export class InlineEngine implements GuestEngine {
       const started = performance.now();
       const deadline = started + job.timeoutMs;
       const onStack = instance.mayRunOnStack && !code.outrunsSlices;
-      let outcome = await runCall(instance, job, cold, queuedMs, this.#deadlines, { onStack, deadline });
+      const first = runCall(instance, job, cold, queuedMs, this.#deadlines, { onStack, deadline });
+      let outcome = first instanceof Promise ? await first : first;
       if (outcome.sliced) {
         // Stopped at the end of its slice: nothing of it counts. Made again where it can yield,
         // on another instance (this one stopped anywhere), within what is left of its timeout.

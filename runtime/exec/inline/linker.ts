@@ -250,30 +250,52 @@ export class GuestInstance {
     return this.call(host, [request], deadline) as Promise<HandleResult>;
   }
 
-  /**
-   * Calls the handler with `args` (its WIT values) and answers its lifted result. `onStack` (only
-   * where mayRunOnStack): on the plain stack, not through JSPI; a call that uses up its time slice
-   * there traps with `meter.sliceUsed` set.
-   */
-  async call(host: GuestHost, params: unknown[], deadline: number, onStack = false): Promise<unknown> {
-    if (onStack && !this.mayRunOnStack) throw new Error('this guest may wait: it cannot run on the plain stack');
+  /** Calls the handler with `args` (its WIT values) through JSPI and answers its lifted result. */
+  async call(host: GuestHost, params: unknown[], deadline: number): Promise<unknown> {
     this.host = host;
     this.meter.begin(deadline);
     try {
       const args = this.meter.reenter(() => this.#handle.lowerArgs(params));
-      this.meter.enter(onStack);
+      this.meter.enter();
       let ret: unknown;
       try {
-        ret = onStack ? this.#raw(...args) : await this.#call(...args);
+        ret = await this.#call(...args);
       } finally {
         this.meter.leave();
       }
-      const result = this.#handle.liftResult(ret);
-      this.#postReturn?.(ret);
-      return result;
+      return this.#lift(ret);
     } finally {
       this.host = undefined;
     }
+  }
+
+  /**
+   * The same on the plain stack, to its end before it returns (only where mayRunOnStack): no JSPI,
+   * no promise. A call that uses up its time slice traps with `meter.sliceUsed` set.
+   */
+  callOnStack(host: GuestHost, params: unknown[], deadline: number): unknown {
+    if (!this.mayRunOnStack) throw new Error('this guest may wait: it cannot run on the plain stack');
+    this.host = host;
+    this.meter.begin(deadline);
+    try {
+      const args = this.meter.reenter(() => this.#handle.lowerArgs(params));
+      this.meter.enter(true);
+      let ret: unknown;
+      try {
+        ret = this.#raw(...args);
+      } finally {
+        this.meter.leave();
+      }
+      return this.#lift(ret);
+    } finally {
+      this.host = undefined;
+    }
+  }
+
+  #lift(ret: unknown): unknown {
+    const result = this.#handle.liftResult(ret);
+    this.#postReturn?.(ret);
+    return result;
   }
 
   memoryBytes(): number {
