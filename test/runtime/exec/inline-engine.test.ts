@@ -36,6 +36,27 @@ test.before(async (ctx) => {
 });
 test.after(async (ctx) => ctx.n.close());
 
+/** How long each of `count` calls of hello took, made one after another. */
+async function helloWaits(n: TestNode, count: number): Promise<number[]> {
+  const waits: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    assert.is((await n.call('hello')).status, 200);
+    waits.push(performance.now() - t);
+  }
+  return waits;
+}
+
+/** A looping call started at `t`, with a timeout of 3 s, ends in 504 ERR_TIMEOUT at that timeout while hello answers. */
+async function endsAtTimeout(n: TestNode, looping: Promise<Response>, t: number): Promise<void> {
+  assert.is((await n.call('hello')).status, 200);
+  const res = await looping;
+  const elapsed = performance.now() - t;
+  assert.is(res.status, 504);
+  assert.is(((await res.json()) as { error: { code: string } }).error.code, 'ERR_TIMEOUT');
+  assert.ok(elapsed >= 2900 && elapsed < 8000, `ended after ${elapsed.toFixed(0)} ms`);
+}
+
 test('JS and WAT guests answer without any worker thread', async ({ n }) => {
   assert.is(await (await n.call('hello')).text(), 'hello from wat\n');
   assert.is((await n.call('echo', { method: 'POST', body: 'x' })).status, 200);
@@ -47,12 +68,7 @@ test('a busy guest does not hold up another guest beyond a time slice', async ({
   await n.call('spinner', { path: '/ok' });
   const busy = n.call('spinner', { path: '/slow?ms=2000' });
   await new Promise((r) => setTimeout(r, 100));
-  const waits: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
-    assert.is((await n.call('hello')).status, 200);
-    waits.push(performance.now() - t);
-  }
+  const waits = await helloWaits(n, 5);
   const slow = await busy;
   assert.is(slow.status, 200, await slow.text());
   // Without slicing each would wait for the 2 s guest; with it, for a slice of 5 ms. The bound is
@@ -75,12 +91,7 @@ test('a guest that cannot wait, past its time slice, is made again where it can 
   // About 400 million steps: far more than a slice of 5 ms on any machine.
   const long = n.call('spin', { method: 'POST', body: 'x'.repeat(400) });
   await new Promise((r) => setTimeout(r, 50));
-  const waits: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t = performance.now();
-    assert.is((await n.call('hello')).status, 200);
-    waits.push(performance.now() - t);
-  }
+  const waits = await helloWaits(n, 3);
   const res = await long;
   assert.is(res.status, 200, await res.clone().text());
   assert.is(await res.text(), 'spun');
@@ -95,25 +106,13 @@ test('a guest that cannot wait, past its time slice, is made again where it can 
 test('an endless loop in a guest that cannot wait ends at its timeout with 504', async ({ n }) => {
   const t = performance.now();
   // 10^11 steps: past any timeout.
-  const looping = n.call('spinloop', { method: 'POST', body: 'x'.repeat(100_000) });
-  assert.is((await n.call('hello')).status, 200);
-  const res = await looping;
-  const elapsed = performance.now() - t;
-  assert.is(res.status, 504);
-  assert.is(((await res.json()) as { error: { code: string } }).error.code, 'ERR_TIMEOUT');
-  assert.ok(elapsed >= 2900 && elapsed < 8000, `ended after ${elapsed.toFixed(0)} ms`);
+  await endsAtTimeout(n, n.call('spinloop', { method: 'POST', body: 'x'.repeat(100_000) }), t);
   assert.is((await n.call('spinloop', { method: 'POST', body: '' })).status, 200);
 });
 
 test('an endless loop ends at its timeout with 504 while others keep answering', async ({ n }) => {
   const t = performance.now();
-  const looping = n.call('misbehave', { path: '/loop' });
-  assert.is((await n.call('hello')).status, 200);
-  const res = await looping;
-  const elapsed = performance.now() - t;
-  assert.is(res.status, 504);
-  assert.is(((await res.json()) as { error: { code: string } }).error.code, 'ERR_TIMEOUT');
-  assert.ok(elapsed >= 2900 && elapsed < 8000, `ended after ${elapsed.toFixed(0)} ms`);
+  await endsAtTimeout(n, n.call('misbehave', { path: '/loop' }), t);
   assert.is((await n.call('misbehave', { path: '/ok' })).status, 200);
 });
 
