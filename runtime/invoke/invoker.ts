@@ -244,12 +244,12 @@ export class Invoker {
     const version = activeVersion(record);
     const meta = await this.deps.artifacts.get(version.digest);
     if (!meta) return undefined;
-    const memoryLimitBytes = version.options.memoryMiB * 1024 * 1024;
+    const { memoryLimitBytes, codeKey, env } = this.#facts(version);
     return {
-      codeKey: codeKeyOf(version.digest, memoryLimitBytes),
+      codeKey,
       meta,
       loadSpec: () => this.deps.code.load(meta, memoryLimitBytes),
-      env: Object.entries(version.options.env),
+      env,
       timeoutMs: version.options.timeoutMs,
       memoryLimitBytes,
       maxLogBytes: this.deps.logBytesPerInvocation,
