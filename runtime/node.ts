@@ -15,7 +15,8 @@ import type { NodeConfig } from './config.js';
 import { CodeCache } from './exec/worker/code-cache.js';
 import { applyWasmFlags } from './exec/wasm-flags.js';
 import { startIdleCollector } from './exec/idle-collector.js';
-import { warmUp } from './warm-up/warm-up.js';
+import { warmUp, type WarmUpDeps } from './warm-up/warm-up.js';
+import { withBaselineCode } from './warm-up/baseline-code.js';
 import { ENGINE_WARM_BUDGET_MS, warmEngines } from './warm-up/engines.js';
 import { every, persistentSecret } from './node-support.js';
 import { WorkerPool } from './exec/worker/worker-pool.js';
@@ -303,9 +304,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
   if (config.warmUp && hasJspi && config.engine !== 'worker') {
     // The engines first: the probe's calls after them bring the invocation path's code back into
     // the processor's caches, which running a 12 MB engine has filled with its own.
-    const engines = await warmEngines(invoker, registry.list().map((record) => record.name), ENGINE_WARM_BUDGET_MS);
-    logger.debug({ ...engines, ms: Math.round(engines.ms * 10) / 10 }, 'engines warmed up');
-    const warmed = await warmUp({
+    const warmUpDeps: WarmUpDeps = {
       dir: path.join(config.dataDir, 'warm-up'),
       // Its engine's news (the probe's template built at a first start) are not the node's: warnings only.
       inlineEngine: (artifactDir, templatesDir) =>
@@ -317,7 +316,12 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
       maxBodyBytes: config.maxBodyBytes,
       maxCallDepth: config.maxCallDepth,
       logger,
-    }).catch((err: unknown) => ({ warmed: false as const, reason: (err as Error).message }));
+    };
+    const { engines, warmed } = await withBaselineCode(async () => ({
+      engines: await warmEngines(invoker, registry.list().map((record) => record.name), ENGINE_WARM_BUDGET_MS),
+      warmed: await warmUp(warmUpDeps).catch((err: unknown) => ({ warmed: false as const, reason: (err as Error).message })),
+    }));
+    logger.debug({ ...engines, ms: Math.round(engines.ms * 10) / 10 }, 'engines warmed up');
     if (warmed.warmed) logger.debug({ ms: Math.round(warmed.ms * 10) / 10 }, 'invocation path warmed up');
     else logger.warn({ reason: warmed.reason }, 'started without warming up the invocation path: the first call pays for it');
   }
