@@ -1,16 +1,13 @@
 // Runs guests on the event loop. Each function version keeps a small pool of instances, one
-// call in flight each: a call takes an idle instance or makes one (up to `instancesPerCode`,
-// beyond that it waits; a nested call, whose caller holds an instance, never waits). A guest
-// that waits for the host (a scan, a durable atomic write, a nested call) or has used up its
-// time slice is suspended through JSPI, so other calls go on meanwhile. A call past its
-// deadline traps at its next metering check; one that is suspended past its deadline is
-// answered with a timeout at once and its instance abandoned. A trapped or abandoned instance
-// is never used again, nor is a wasi:http guest's, which serves one request: such a function gets
-// a spare instance made after each request. Warm instances' memory is kept under a budget, least
-// recently used first. A guest that imports nothing that waits is called on the plain stack,
-// without JSPI's stack switches, until one of its calls uses up a time slice: that call is made
-// again through JSPI on another instance, and so are the function's later calls. One call itself
-// runs in guest-call.ts.
+// call in flight each (instance-pool.ts). A guest that waits for the host (a scan, a durable
+// atomic write, a nested call) or has used up its time slice is suspended through JSPI, so other
+// calls go on meanwhile. A call past its deadline traps at its next metering check; one that is
+// suspended past its deadline is answered with a timeout at once and its instance abandoned. A
+// trapped or abandoned instance is never used again, nor is a wasi:http guest's, which serves one
+// request. Warm instances' memory is kept under a budget, least recently used first. A guest that
+// imports nothing that waits is called on the plain stack, without JSPI's stack switches, until
+// one of its calls uses up a time slice: that call is made again through JSPI on another
+// instance, and so are the function's later calls. One call itself runs in guest-call.ts.
 
 import type { Logger } from 'pino';
 import { EnokiError } from '../../errors.js';
@@ -18,8 +15,9 @@ import type { EngineStats, FailureKind, GuestEngine, Job, JobResult } from '../e
 import { LOAD_TIMEOUT_MS } from '../engine.js';
 import type { GuestHost } from './binding.js';
 import type { InlineCode } from './inline-code.js';
-import { GuestInstance, handlerKind, LinkError, type Linkable } from './linker.js';
+import { GuestInstance, handlerKind, LinkError } from './linker.js';
 import { runCall } from './guest-call.js';
+import { InstancePool, WaitQueue } from './instance-pool.js';
 import { WASM_PAGE } from '../worker/memory-limit.js';
 import { DeadlineWatch } from './deadline-watch.js';
 import { evictOverBudget } from '../memory-budget.js';
@@ -37,30 +35,6 @@ export interface InlineEngineOptions {
   logger: Logger;
 }
 
-interface Waiter {
-  resolve: (instance: GuestInstance) => void;
-  reject: (err: unknown) => void;
-}
-
-interface Code {
-  key: string;
-  linkable: Promise<Linkable>;
-  idle: { instance: GuestInstance; lastUsed: number }[];
-  /** Instances made and not discarded (idle ones included). */
-  count: number;
-  waiting: Waiter[];
-  evicted: boolean;
-  memoryLimitPages: number;
-  /** templatesVersion() when its code was loaded. */
-  version: number;
-  /** The linkable once loaded (for stats). */
-  loaded?: Linkable;
-  /** What it was loaded from, to load it again on a newer template. */
-  source: Pick<Job, 'codeKey' | 'meta' | 'memoryLimitBytes'>;
-  /** A call used up its time slice on the plain stack: the function's calls go through JSPI. */
-  outrunsSlices: boolean;
-}
-
 /** The prewarming call's time limit: it is only there to have code compiled. */
 const WARM_CALL_MS = 2_000;
 /**
@@ -70,7 +44,7 @@ const WARM_CALL_MS = 2_000;
 const ENGINE_WARM_MIN_BYTES = 1024 * 1024;
 
 export class InlineEngine implements GuestEngine {
-  readonly #codes = new Map<string, Code>();
+  readonly #codes = new Map<string, InstancePool>();
   /** Compiled templates whose code a prewarming call has run (see #warmCompiledCode). */
   readonly #warmedTemplates = new WeakSet<WebAssembly.Module>();
   /** Engines (InlineCode.engineKey) that warmEngine ran, or is running, a function of. */
@@ -78,11 +52,13 @@ export class InlineEngine implements GuestEngine {
   /** Of those, the ones whose code did run. */
   #enginesRun = 0;
   readonly #deadlines = new DeadlineWatch();
+  readonly #queue: WaitQueue;
   #busy = 0;
-  #queued = 0;
   #stopped = false;
 
-  constructor(private readonly options: InlineEngineOptions) {}
+  constructor(private readonly options: InlineEngineOptions) {
+    this.#queue = new WaitQueue(options.maxQueue);
+  }
 
   #templatesVersion(): number {
     return this.options.templatesVersion?.() ?? 0;
@@ -96,7 +72,7 @@ export class InlineEngine implements GuestEngine {
   run(job: Job): Promise<JobResult> {
     if (this.#stopped) return Promise.reject(new EnokiError('ERR_SHUTTING_DOWN', 'the node is shutting down'));
     const started = performance.now();
-    let code: Code;
+    let code: InstancePool;
     try {
       code = this.#code(job);
     } catch (err) {
@@ -108,18 +84,18 @@ export class InlineEngine implements GuestEngine {
     return this.#runTaking(code, job, started);
   }
 
-  async #runTaking(code: Code, job: Job, started: number): Promise<JobResult> {
+  async #runTaking(code: InstancePool, job: Job, started: number): Promise<JobResult> {
     let instance: GuestInstance;
     let cold = false;
     try {
-      ({ instance, cold } = await this.#take(code, job));
+      ({ instance, cold } = await code.take(job));
     } catch (err) {
       if (err instanceof EnokiError) throw err;
       return this.#failed(err instanceof LinkError && err.memory ? 'memory' : 'load', `instantiation failed: ${(err as Error).message}`, true, started);
     }
     const queuedMs = performance.now() - started;
     if (!job.request) {
-      this.#give(code, instance);
+      code.give(instance);
       return { cold, logs: [], logsTruncated: false, queuedMs };
     }
     return this.#call(code, instance, job, cold, queuedMs);
@@ -164,7 +140,7 @@ export class InlineEngine implements GuestEngine {
    * calls, output dropped): only the code it ran stays, compiled, shared by every instance of the
    * template. Resolves false when the template's code had run before, or is a wasi:http guest's.
    */
-  async #warmCompiledCode(code: Code, limitMs: number): Promise<boolean> {
+  async #warmCompiledCode(code: InstancePool, limitMs: number): Promise<boolean> {
     const linkable = await code.linkable;
     const module = linkable.cores[0]?.module;
     // A wasi:http guest's request would need a response to set: its spare instance is warm enough.
@@ -178,7 +154,7 @@ export class InlineEngine implements GuestEngine {
       env: () => [],
       invoke: async () => ({ ok: false, error: { tag: 'unavailable', val: 'not during prewarming' } }),
     };
-    const instance = new GuestInstance(linkable, { memoryLimitPages: code.memoryLimitPages, sliceMs: this.options.sliceMs });
+    const instance = code.make(linkable);
     const request = { method: 'GET', path: '/', query: '', headers: [], body: new Uint8Array(0) };
     const call = instance.handle(host, request, performance.now() + limitMs).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
@@ -192,9 +168,7 @@ export class InlineEngine implements GuestEngine {
   evict(codeKey: string): void {
     const code = this.#codes.get(codeKey);
     if (!code) return;
-    code.evicted = true;
-    code.count -= code.idle.length;
-    code.idle = [];
+    code.evict();
     this.#codes.delete(codeKey);
   }
 
@@ -207,22 +181,20 @@ export class InlineEngine implements GuestEngine {
       warmInstances += code.idle.length;
       for (const { instance } of code.idle) warmMemoryBytes += instance.memoryBytes();
     }
-    return { workers: 0, busy: this.#busy, queued: this.#queued, warmInstances, warmMemoryBytes, channelFaults: 0, compiledModules: modules.size, warmedEngines: this.#enginesRun };
+    return { workers: 0, busy: this.#busy, queued: this.#queue.waiting, warmInstances, warmMemoryBytes, channelFaults: 0, compiledModules: modules.size, warmedEngines: this.#enginesRun };
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const code of this.#codes.values()) {
-      for (const w of code.waiting.splice(0)) w.reject(new EnokiError('ERR_SHUTTING_DOWN', 'the node is shutting down'));
-    }
+    for (const code of this.#codes.values()) code.stop();
     this.#codes.clear();
   }
 
-  #code(job: Pick<Job, 'codeKey' | 'meta' | 'memoryLimitBytes'>): Code {
+  #code(job: Pick<Job, 'codeKey' | 'meta' | 'memoryLimitBytes'>): InstancePool {
     let code = this.#codes.get(job.codeKey);
     // A template family it belongs to has gained parameters since it loaded: while none of its
     // instances is busy, load it again, so the outdated compiled template is no longer held.
-    if (code && code.version !== this.#templatesVersion() && code.count === code.idle.length && code.waiting.length === 0) {
+    if (code && code.version !== this.#templatesVersion() && code.quiet) {
       this.#codes.delete(job.codeKey);
       code = undefined;
     }
@@ -240,18 +212,15 @@ export class InlineEngine implements GuestEngine {
           if (this.#codes.get(job.codeKey) === code) this.#codes.delete(job.codeKey);
         },
       );
-      code = {
-        key: job.codeKey,
-        linkable,
-        idle: [],
-        count: 0,
-        waiting: [],
-        evicted: false,
-        memoryLimitPages: Math.max(1, Math.floor(job.memoryLimitBytes / WASM_PAGE)),
-        version,
-        source: { codeKey: job.codeKey, meta: job.meta, memoryLimitBytes: job.memoryLimitBytes },
-        outrunsSlices: false,
-      };
+      const source = { codeKey: job.codeKey, meta: job.meta, memoryLimitBytes: job.memoryLimitBytes };
+      code = new InstancePool(job.codeKey, linkable, Math.max(1, Math.floor(job.memoryLimitBytes / WASM_PAGE)), version, source, {
+        instancesPerCode: this.options.instancesPerCode,
+        sliceMs: this.options.sliceMs,
+        queue: this.#queue,
+        made: () => this.#enforceBudget(),
+        stopped: () => this.#stopped,
+        logger: this.options.logger,
+      });
       this.#codes.set(job.codeKey, code);
     }
     return code;
@@ -268,7 +237,7 @@ export class InlineEngine implements GuestEngine {
     if (this.#stopped) return;
     const version = this.#templatesVersion();
     for (const code of [...this.#codes.values()]) {
-      if (code.version === version || code.count !== code.idle.length || code.waiting.length > 0) continue;
+      if (code.version === version || !code.quiet) continue;
       const warm = code.idle.length;
       this.evict(code.key);
       if (warm === 0) continue;
@@ -276,9 +245,9 @@ export class InlineEngine implements GuestEngine {
       fresh.linkable
         .then((linkable) => {
           for (let i = 0; i < warm && !fresh.evicted && fresh.count < this.options.instancesPerCode; i++) {
-            const instance = new GuestInstance(linkable, { memoryLimitPages: fresh.memoryLimitPages, sliceMs: this.options.sliceMs });
+            const instance = fresh.make(linkable);
             fresh.count++;
-            this.#give(fresh, instance);
+            fresh.give(instance);
           }
           this.#enforceBudget();
         })
@@ -286,53 +255,7 @@ export class InlineEngine implements GuestEngine {
     }
   }
 
-  async #take(code: Code, job: Job): Promise<{ instance: GuestInstance; cold: boolean }> {
-    const idle = code.idle.pop();
-    if (idle) return { instance: idle.instance, cold: false };
-    if (code.count < this.options.instancesPerCode || job.nested || !job.request) {
-      code.count++;
-      try {
-        const linkable = await code.linkable;
-        const instance = new GuestInstance(linkable, { memoryLimitPages: code.memoryLimitPages, sliceMs: this.options.sliceMs });
-        this.#enforceBudget();
-        return { instance, cold: true };
-      } catch (err) {
-        code.count--;
-        throw err;
-      }
-    }
-    if (this.#queued >= this.options.maxQueue) throw new EnokiError('ERR_OVERLOADED', `too many invocations waiting (${this.options.maxQueue})`);
-    this.#queued++;
-    try {
-      return { instance: await new Promise<GuestInstance>((resolve, reject) => code.waiting.push({ resolve, reject })), cold: false };
-    } finally {
-      this.#queued--;
-    }
-  }
-
-  /** Returns a healthy instance: to a waiting call, or to the idle pool. */
-  #give(code: Code, instance: GuestInstance): void {
-    if (code.evicted) return;
-    const waiter = code.waiting.shift();
-    if (waiter) return waiter.resolve(instance);
-    code.idle.push({ instance, lastUsed: performance.now() });
-  }
-
-  /** Forgets a broken instance; a waiting call gets a new one made for it. */
-  #discard(code: Code): void {
-    code.count--;
-    const waiter = code.waiting.shift();
-    if (!waiter) return;
-    code.count++;
-    code.linkable
-      .then((linkable) => waiter.resolve(new GuestInstance(linkable, { memoryLimitPages: code.memoryLimitPages, sliceMs: this.options.sliceMs })))
-      .catch((err: unknown) => {
-        code.count--;
-        waiter.reject(err);
-      });
-  }
-
-  async #call(code: Code, instance: GuestInstance, job: Job, cold: boolean, queuedMs: number): Promise<JobResult> {
+  async #call(code: InstancePool, instance: GuestInstance, job: Job, cold: boolean, queuedMs: number): Promise<JobResult> {
     this.#busy++;
     try {
       const started = performance.now();
@@ -344,10 +267,10 @@ export class InlineEngine implements GuestEngine {
         // Stopped at the end of its slice: nothing of it counts. Made again where it can yield,
         // on another instance (this one stopped anywhere), within what is left of its timeout.
         code.outrunsSlices = true;
-        this.#retire(code, instance);
+        code.retire(instance);
         let next: { instance: GuestInstance; cold: boolean };
         try {
-          next = await this.#take(code, job);
+          next = await code.take(job);
         } catch (err) {
           if (err instanceof EnokiError) throw err;
           return this.#failed(err instanceof LinkError && err.memory ? 'memory' : 'load', `instantiation failed: ${(err as Error).message}`, true, started - queuedMs);
@@ -355,40 +278,12 @@ export class InlineEngine implements GuestEngine {
         instance = next.instance;
         outcome = await runCall(instance, job, cold || next.cold, queuedMs, this.#deadlines, { deadline });
       }
-      if (outcome.reusable) this.#give(code, instance);
-      else this.#retire(code, instance);
+      if (outcome.reusable) code.give(instance);
+      else code.retire(instance);
       return outcome.result;
     } finally {
       this.#busy--;
     }
-  }
-
-  /**
-   * An instance that will not run again (it trapped, was abandoned, or was a wasi:http guest's,
-   * which serves one request): a waiting call gets a new one; a wasi:http function gets a spare
-   * made once this turn of the loop is over, so that its next request does not wait for one.
-   */
-  #retire(code: Code, instance: GuestInstance): void {
-    this.#discard(code);
-    if (instance.kind === 'http') setImmediate(() => this.#spare(code));
-  }
-
-  /** Makes an idle instance of a wasi:http function that has none. */
-  #spare(code: Code): void {
-    const linkable = code.loaded;
-    if (!linkable || this.#stopped || code.evicted || code.idle.length > 0 || code.waiting.length > 0 || code.count >= this.options.instancesPerCode) return;
-    let instance: GuestInstance;
-    code.count++;
-    try {
-      instance = new GuestInstance(linkable, { memoryLimitPages: code.memoryLimitPages, sliceMs: this.options.sliceMs });
-    } catch (err) {
-      // The next request makes its own and reports why it cannot.
-      code.count--;
-      this.options.logger.debug({ codeKey: code.key, err }, 'a spare instance could not be made');
-      return;
-    }
-    this.#give(code, instance);
-    this.#enforceBudget();
   }
 
   #failed(kind: FailureKind, message: string, cold: boolean, started: number): JobResult {
