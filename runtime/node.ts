@@ -17,6 +17,7 @@ import { applyWasmFlags } from './exec/wasm-flags.js';
 import { startIdleCollector } from './exec/idle-collector.js';
 import { warmUp, type WarmUpDeps } from './warm-up/warm-up.js';
 import { withBaselineCode } from './warm-up/baseline-code.js';
+import { warmRouter } from './warm-up/router.js';
 import { ENGINE_WARM_BUDGET_MS, warmEngines } from './warm-up/engines.js';
 import { every, persistentSecret } from './node-support.js';
 import { WorkerPool } from './exec/worker/worker-pool.js';
@@ -301,6 +302,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
     cluster: cluster?.view ?? new StandaloneClusterView(nodeId, store),
   });
 
+  if (config.warmUp) warmRouter(app);
   if (config.warmUp && hasJspi && config.engine !== 'worker') {
     // The engines first: the probe's calls after them bring the invocation path's code back into
     // the processor's caches, which running a 12 MB engine has filled with its own.
