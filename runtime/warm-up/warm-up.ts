@@ -113,17 +113,17 @@ export async function warmUp(deps: WarmUpDeps): Promise<WarmUpResult> {
   const meta = await probeArtefact(deps.dir, file);
   if (!meta) return { warmed: false, reason: `the probe is not built (${file}; \`npm run build\` builds it)` };
   for (let round = 0; round < ROUNDS; round++) {
-    const result = await warmUpRound(deps, meta);
-    if (result) return result;
+    const reason = await warmUpRound(deps, meta);
+    if (reason) return { warmed: false, reason };
   }
   return { warmed: true, ms: performance.now() - started };
 }
 
 /** One round: a fresh engine, its calls of the probe over HTTP. Resolves to why it failed, if it did. */
-async function warmUpRound(deps: WarmUpDeps, meta: ArtifactMeta): Promise<WarmUpResult | undefined> {
+async function warmUpRound(deps: WarmUpDeps, meta: ArtifactMeta): Promise<string | undefined> {
   const root = path.join(deps.dir, 'components');
   const inline = deps.inlineEngine((digest) => path.join(root, digest), path.join(deps.dir, 'templates'));
-  if (!inline) return { warmed: false, reason: 'no inline engine (ENOKI_ENGINE=worker, or a Node without JSPI)' };
+  if (!inline) return 'no inline engine (ENOKI_ENGINE=worker, or a Node without JSPI)';
   const engine = new EngineRouter(inline, () => {
     throw new EnokiError('ERR_INTERNAL', 'the warm-up probe runs on the inline engine only');
   });
@@ -139,7 +139,7 @@ async function warmUpRound(deps: WarmUpDeps, meta: ArtifactMeta): Promise<WarmUp
   await store.open();
   await store.createKeygroup({ name: PROBE, mutable: true, expiry: 0 });
   try {
-    if ((await engine.engineOf({ meta })) !== 'inline') return { warmed: false, reason: 'the inline engine cannot link the probe' };
+    if ((await engine.engineOf({ meta })) !== 'inline') return 'the inline engine cannot link the probe';
     const invoker = new Invoker({
       registry: {
         get: (name) => (name === PROBE ? record : undefined),
@@ -181,7 +181,7 @@ async function warmUpRound(deps: WarmUpDeps, meta: ArtifactMeta): Promise<WarmUp
       const { port } = server.address() as AddressInfo;
       for (let i = 0; i < CALLS; i++) {
         const { status, text } = await post(port, agent);
-        if (status !== 200 || text !== BODY) return { warmed: false, reason: `the probe answered ${status}: ${text.slice(0, 200)}` };
+        if (status !== 200 || text !== BODY) return `the probe answered ${status}: ${text.slice(0, 200)}`;
       }
     } finally {
       agent.destroy();

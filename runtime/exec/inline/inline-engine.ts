@@ -244,11 +244,7 @@ export class InlineEngine implements GuestEngine {
       const fresh = this.#code(code.source);
       fresh.linkable
         .then((linkable) => {
-          for (let i = 0; i < warm && !fresh.evicted && fresh.count < this.options.instancesPerCode; i++) {
-            const instance = fresh.make(linkable);
-            fresh.count++;
-            fresh.give(instance);
-          }
+          for (let i = 0; i < warm && !fresh.evicted && fresh.count < this.options.instancesPerCode; i++) fresh.keepWarm(linkable);
           this.#enforceBudget();
         })
         .catch((err: unknown) => this.options.logger.debug({ codeKey: code.key, err }, 'reloading code on a newer template failed'));

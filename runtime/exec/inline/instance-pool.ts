@@ -69,6 +69,13 @@ export class InstancePool {
     return new GuestInstance(linkable, { memoryLimitPages: this.memoryLimitPages, sliceMs: this.options.sliceMs });
   }
 
+  /** Makes an instance and keeps it, counted, for a waiting call or as idle; throws when it cannot be made. */
+  keepWarm(linkable: Linkable): void {
+    const instance = this.make(linkable);
+    this.count++;
+    this.give(instance);
+  }
+
   async take(job: Pick<Job, 'nested' | 'request'>): Promise<{ instance: GuestInstance; cold: boolean }> {
     const idle = this.idle.pop();
     if (idle) return { instance: idle.instance, cold: false };
@@ -141,17 +148,13 @@ export class InstancePool {
   #spare(): void {
     const linkable = this.loaded;
     if (!linkable || this.options.stopped() || this.evicted || this.idle.length > 0 || this.#waiting.length > 0 || this.count >= this.options.instancesPerCode) return;
-    let instance: GuestInstance;
-    this.count++;
     try {
-      instance = this.make(linkable);
+      this.keepWarm(linkable);
     } catch (err) {
       // The next request makes its own and reports why it cannot.
-      this.count--;
       this.options.logger.debug({ codeKey: this.key, err }, 'a spare instance could not be made');
       return;
     }
-    this.give(instance);
     this.options.made();
   }
 }
