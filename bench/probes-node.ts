@@ -97,8 +97,8 @@ export async function memory(): Promise<Rows> {
     const worker = new Worker('setInterval(() => {}, 1 << 30)', { eval: true });
     await new Promise((r) => worker.once('online', r));
   });
-  await step('undici (first use of the Response global)', () => new Response('x'));
-  await step('@hono/node-server and hono', async () => Promise.all([import('@hono/node-server'), import('hono')]));
+  await step("undici, Node's fetch (first use of the Response global; a node does not load it)", () => new Response('x'));
+  await step("hono and the node's HTTP adapter", async () => Promise.all([import('../runtime/http/server/serve.js'), import('hono')]));
   await step("classic-level (LevelDB's native addon)", () => import('classic-level'));
   await step('the rest of the node module graph (runtime/node.js)', () => import('../runtime/node.js'));
   return rows;

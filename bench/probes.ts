@@ -11,7 +11,8 @@
 //   rewritten  a scan of a ring of 10 ids rewritten 20,000 times (movingaverage's pattern): a
 //            LevelDB iterator (nextv) against the store's scan through its id index
 //   memory   resident memory of an idle process step by step: empty, one worker thread, undici
-//            (the Response global), Hono with its Node adapter, the whole node module graph
+//            (the Response global, which a node does not load), Hono with the node's HTTP
+//            adapter, the whole node module graph
 //   heap     in this process: what the first localeCompare adds (ICU's collation data), and what
 //            the node's idle collection gives back once V8 has grown the young generation
 //   warm-up  a node's start (spawn → listening) and the first call of hello after a restart,

@@ -2,12 +2,11 @@
 // (config → store → functions → executor → HTTP).
 
 import { randomBytes } from 'node:crypto';
-import https, { createServer as createHttpsServer } from 'node:https';
+import type https from 'node:https';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import { LevelReplicaStore } from '../replication/store/level-store.js';
@@ -15,6 +14,7 @@ import type { NodeConfig } from './config.js';
 import { CodeCache } from './exec/worker/code-cache.js';
 import { applyWasmFlags } from './exec/wasm-flags.js';
 import { startIdleCollector } from './exec/idle-collector.js';
+import { serveHttp } from './http/server/serve.js';
 import { warmUp, type WarmUpDeps } from './warm-up/warm-up.js';
 import { withBaselineCode } from './warm-up/baseline-code.js';
 import { warmRouter } from './warm-up/router.js';
@@ -328,12 +328,11 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
     else logger.warn({ reason: warmed.reason }, 'started without warming up the invocation path: the first call pays for it');
   }
   const https = config.httpTls && (await httpsOptions(config.httpTls, nodeId));
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve(
-      { fetch: app.fetch, port: config.port, hostname: config.host, ...(https ? { createServer: createHttpsServer, serverOptions: https } : {}) },
-      () => resolve(s),
-    );
-    s.once('error', reject);
+  const server = await serveHttp(app.fetch, {
+    port: config.port,
+    hostname: config.host,
+    tls: https || undefined,
+    onError: (err) => logger.error({ err }, 'a response could not be written'),
   });
   undo.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as AddressInfo).port;

@@ -1,12 +1,12 @@
 // The warm scenario's "no WebAssembly" baseline: the logic of the hello and echo functions as
-// plain JS handlers on a Hono server, served like a node serves (@hono/node-server, one process,
+// plain JS handlers on a Hono server, served like a node serves (the node's own HTTP adapter, one process,
 // the route shape /fn/{name}[/*]). Run as a child process by the suite; prints its URL.
 //
 //   node dist/bench/suite/plain-server.js
 
-import { serve } from '@hono/node-server';
-import { Hono, type Context } from 'hono';
 import type { AddressInfo } from 'node:net';
+import { Hono, type Context } from 'hono';
+import { serveHttp } from '../../runtime/http/server/serve.js';
 
 const decoder = new TextDecoder();
 
@@ -35,7 +35,6 @@ app.all('/fn/hello/*', hello);
 app.all('/fn/echo', echo);
 app.all('/fn/echo/*', echo);
 
-const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => {
-  process.stderr.write(`plain JS server listening on http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
-});
+const server = await serveHttp(app.fetch, { port: 0, hostname: '127.0.0.1', onError: (err) => process.stderr.write(`${String(err)}\n`) });
+process.stderr.write(`plain JS server listening on http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
 process.once('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,18 +1,18 @@
 // Translation between HTTP and the guest's request/response records, on the invocation hot path.
 //
-// Under @hono/node-server the request is read straight from Node's IncomingMessage (raw header
-// list, body chunks) and the response is handed back with plain-object headers, which the server
-// writes without building a WHATWG Request, Headers or Response: together those cost more per call
-// than running a small guest. Other adapters (app.request in tests, other runtimes) take the Fetch
-// API path with the same results.
+// Under the node's own server (./server) the request is read straight from Node's IncomingMessage
+// (raw header list, body chunks) and the response is handed back with plain-object headers, which
+// the server writes as they are, without building a Headers object: parsing and joining headers
+// cost more per call than running a small guest. Other adapters (app.request in tests) take the
+// Fetch API path with the same results.
 
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { EnokiError } from '../errors.js';
 import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
 import { tooLarge } from './respond.js';
+import { readIncomingBody } from './server/incoming-body.js';
 
-const EMPTY = new Uint8Array(0);
 /** RFC 9110 token characters. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Field values must not carry line breaks or NUL (header injection). */
@@ -51,48 +51,6 @@ export function splitTarget(target: string, prefix: string): { path: string; que
   return { path: rest === '' ? '/' : rest, query: url.search.slice(1) };
 }
 
-/**
- * The body of a request, at once when there is none to read. `declared` and `chunked` are its
- * content-length and whether it has a transfer-encoding, taken from its raw header list: Node's
- * `incoming.headers` object is built at its first use, which a call would otherwise pay for.
- */
-function readBody(incoming: IncomingMessage, maxBytes: number, declared: string | undefined, chunked: boolean): Uint8Array | Promise<Uint8Array> {
-  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge(maxBytes, 'the request body'));
-  if (incoming.readableEnded || (declared === undefined && !chunked) || declared === '0') return EMPTY;
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      incoming.off('data', onData);
-      incoming.off('end', onEnd);
-      incoming.off('error', onError);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        cleanup();
-        // The rest is read and dropped so the connection stays usable for the error response.
-        incoming.resume();
-        reject(tooLarge(maxBytes, 'the request body'));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-      resolve(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(new EnokiError('ERR_BAD_REQUEST', `the request body could not be read: ${err.message}`));
-    };
-    incoming.on('data', onData);
-    incoming.on('end', onEnd);
-    incoming.on('error', onError);
-  });
-}
-
 /** The request target as it came on the request line: path and query. */
 export function requestTarget(c: Context): string {
   const incoming = incomingOf(c);
@@ -123,14 +81,14 @@ export function guestRequest(c: Context, name: string, maxBodyBytes: number): Gu
     }
     const { path, query } = splitTarget(incoming.url ?? '/', prefix);
     const method = incoming.method ?? 'GET';
-    const body = readBody(incoming, maxBodyBytes, declared, chunked);
+    const body = readIncomingBody(incoming, { maxBytes: maxBodyBytes, declared, chunked, tooLarge: () => tooLarge(maxBodyBytes, 'the request body') });
     if (body instanceof Uint8Array) return { method, path, query, headers, body };
     return body.then((bytes) => ({ method, path, query, headers, body: bytes }));
   }
   return fetchRequest(c, prefix, maxBodyBytes);
 }
 
-/** guestRequest under adapters other than @hono/node-server: through the Fetch API's Request. */
+/** guestRequest under adapters other than the node's own: through the Fetch API's Request. */
 async function fetchRequest(c: Context, prefix: string, maxBodyBytes: number): Promise<GuestRequest> {
   const request = c.req.raw;
   const declared = Number(request.headers.get('content-length') ?? 0);
@@ -193,8 +151,8 @@ export function guestHttpResponse(
   if (!nullBody && headers['content-type'] === undefined) headers['content-type'] = DEFAULT_CONTENT_TYPE;
   if (nullBody && !(guestBody instanceof Uint8Array)) void guestBody.cancel();
   const body = nullBody ? null : asciiText(guestBody as Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>);
-  // Under @hono/node-server, Response is its lightweight class: with a Uint8Array body and plain
-  // headers (arrays for repeated set-cookie) it is written to the socket as they are.
+  // Under the node's own server, Response is its class: with a Uint8Array body and plain headers
+  // (arrays for repeated set-cookie) it is written to the socket as they are.
   if (incomingOf(c)) return new Response(body, { status, headers: headers as unknown as HeadersInit });
   const fetchHeaders = new Headers();
   for (const [name, value] of Object.entries(headers)) {

@@ -5,7 +5,6 @@
 // (immutable) takes a PUT of a new decimal id as an append and refuses deletes.
 
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { LocalWrite, ReplicaStore, Version } from '../../replication/store/port.js';
 import { StoreError } from '../../replication/store/port.js';
 import { EnokiError, ERROR_TABLE, type ErrorCode } from '../errors.js';
@@ -13,6 +12,7 @@ import type { WriteReplicator } from '../kv/keygroups.js';
 import type { KvBackends, KvSibling } from '../kv/kv-backend.js';
 import { requireAdmin } from './auth.js';
 import { queryOnce, tooLarge } from './respond.js';
+import { limitBody } from './server/limit-body.js';
 
 export interface KeygroupRouteDeps {
   store: ReplicaStore;
@@ -123,12 +123,7 @@ export function keygroupRoutes(deps: KeygroupRouteDeps & { adminToken: string; m
 
   app.put(
     '/:kg/items/:id',
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () => {
-        throw tooLarge(deps.maxBodyBytes, 'the value');
-      },
-    }),
+    limitBody(deps.maxBodyBytes, () => tooLarge(deps.maxBodyBytes, 'the value')),
     (c) => write(c, 'put'),
   );
   app.delete('/:kg/items/:id', (c) => write(c, 'delete'));

@@ -1,12 +1,12 @@
 // Management API: deploy, list, describe, roll back and delete functions, and read their logs.
 
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { EnokiError } from '../errors.js';
 import type { DeployOptions, FunctionService } from '../functions/function-service.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
 import { requireAdmin } from './auth.js';
 import { queryOnce, tooLarge } from './respond.js';
+import { limitBody } from './server/limit-body.js';
 
 function intOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -58,12 +58,7 @@ export function managementRoutes(deps: {
 
   app.put(
     '/:name',
-    bodyLimit({
-      maxSize: deps.maxComponentBytes,
-      onError: () => {
-        throw tooLarge(deps.maxComponentBytes, 'the component');
-      },
-    }),
+    limitBody(deps.maxComponentBytes, () => tooLarge(deps.maxComponentBytes, 'the component')),
     async (c) => {
       const name = c.req.param('name');
       const options = deployOptions((n) => queryOnce(c, n), (n) => c.req.queries(n));

@@ -5,7 +5,7 @@
 // honours them only then, or over mTLS: see call-signature.ts); an Enoki error of the other node
 // comes back under its own code.
 
-import http from 'node:http';
+import type { ClientRequest } from 'node:http';
 import https from 'node:https';
 import type { Logger } from 'pino';
 import type { FunctionRoutes } from '../config.js';
@@ -14,6 +14,7 @@ import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
 import { CALL_HEADERS, callHeaders, type CallContext } from './call-context.js';
 import { SIGNATURE_HEADER, type CallSigner } from './call-signature.js';
 import type { RemoteFunctions } from './guest-calls.js';
+import http from '../node-http.js';
 
 export interface HttpRemoteFunctionsOptions {
   routes: FunctionRoutes;
@@ -144,7 +145,7 @@ export class HttpRemoteFunctions implements RemoteFunctions {
     const client = url.protocol === 'https:' ? https : http;
     const agent = url.protocol === 'https:' ? this.#https : this.#http;
     return new Promise<Answer>((resolve, reject) => {
-      let req: http.ClientRequest;
+      let req: ClientRequest;
       const timer = setTimeout(() => {
         req?.destroy();
         reject(new EnokiError('ERR_TIMEOUT', `${name} on ${url.host} did not answer within ${Math.round(waitMs)} ms`));

@@ -11,13 +11,11 @@
 // Only with the inline engine: the worker engine runs guests on other threads, whose code a call
 // here would not warm, and would have to start a worker for it.
 
-import { once } from 'node:events';
 import fs from 'node:fs/promises';
-import http from 'node:http';
+import type { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { MemoryReplicaStore } from '../../replication/store/memory-store.js';
@@ -28,6 +26,8 @@ import { ArtifactStore, digestOf, type ArtifactMeta } from '../functions/artifac
 import type { FunctionRecord, FunctionVersion } from '../functions/registry.js';
 import { EnokiError } from '../errors.js';
 import type { CallTrust } from '../http/call-trust.js';
+import http from '../node-http.js';
+import { serveHttp } from '../http/server/serve.js';
 import { invocationRoutes, type InvocationRouteDeps } from '../http/invocation-routes.js';
 import type { InvocationKvLimits } from '../kv/invocation-kv.js';
 import { NO_REPLICATION } from '../kv/keygroups.js';
@@ -94,7 +94,7 @@ async function probeArtefact(dir: string, file: string): Promise<ArtifactMeta | 
 }
 
 /** One call of the probe over HTTP. */
-function post(port: number, agent: http.Agent): Promise<{ status: number; text: string }> {
+function post(port: number, agent: Agent): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request({ host: '127.0.0.1', port, method: 'POST', path: `/fn/${PROBE}`, agent, headers: { 'content-type': 'text/plain' } }, (response) => {
       const chunks: Buffer[] = [];
@@ -174,10 +174,9 @@ async function warmUpRound(deps: WarmUpDeps, meta: ArtifactMeta): Promise<string
         maxCallDepth: deps.maxCallDepth,
       }),
     );
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    const server = await serveHttp(app.fetch, { port: 0, hostname: '127.0.0.1', onError: (err) => deps.logger.debug({ err }, 'warm-up: a response could not be written') });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      await once(server, 'listening');
       const { port } = server.address() as AddressInfo;
       for (let i = 0; i < CALLS; i++) {
         const { status, text } = await post(port, agent);
