@@ -13,9 +13,8 @@ import type { Logger } from 'pino';
 
 /**
  * The event loop counts as idle below this utilization (busy time ÷ elapsed time). Not near 0: a
- * node that does nothing but this collector's ticks was measured at 0.3–4 % busy on a virtual
- * machine whose cores wake slowly from idle (Node 24, 2-core KVM guest); a node serving calls is
- * well above it.
+ * node that does nothing but this collector's ticks is busy a few per cent of the time on a
+ * virtual machine whose cores wake slowly from idle; a node serving calls is well above it.
  */
 const IDLE_UTILIZATION = 0.05;
 /**
