@@ -11,12 +11,9 @@ import type { Context } from 'hono';
 import { EnokiError } from '../errors.js';
 import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
 import { tooLarge } from './respond.js';
+import { BAD_VALUE, HEADER_NAME } from './server/fetch-headers.js';
 import { readIncomingBody } from './server/incoming-body.js';
 
-/** RFC 9110 token characters. */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Field values must not carry line breaks or NUL (header injection). */
-const BAD_VALUE = /[\r\n\0]/;
 /** What the Fetch API path gave a body without a content type; kept so both paths agree. */
 const DEFAULT_CONTENT_TYPE = 'text/plain; charset=UTF-8';
 

@@ -2,16 +2,17 @@
 // case-insensitive, values of one name joined with ", " except set-cookie, iteration sorted by
 // name. It holds what Hono and the node's routes need of a Headers object, without loading undici.
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// A value may not hold NUL, CR or LF (after its leading and trailing whitespace is dropped).
-const BAD_VALUE = /[\0\r\n]/;
+/** RFC 9110 token characters: what a header name may hold. */
+export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A value may not hold NUL, CR or LF (header injection). */
+export const BAD_VALUE = /[\0\r\n]/;
 const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
 
 export type HeadersLike = Iterable<readonly [string, string]> | Record<string, string | readonly string[]>;
 
 function checkedName(name: string): string {
   const s = String(name);
-  if (!TOKEN.test(s)) throw new TypeError(`invalid header name: ${JSON.stringify(s)}`);
+  if (!HEADER_NAME.test(s)) throw new TypeError(`invalid header name: ${JSON.stringify(s)}`);
   return s.toLowerCase();
 }
 
