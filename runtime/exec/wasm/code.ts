@@ -1,8 +1,9 @@
 // Walks and rewrites the instruction streams of a core module's code section. One pass decodes
 // every instruction (so that no immediate byte is mistaken for an opcode) and copies it to the
 // output, with three changes a caller may ask for:
-//   - a metering check injected at the top of every loop body, and at the entry of every function
-//     that makes tail calls;
+//   - a metering check injected at the top of every loop body, and at the entry of the functions
+//     the caller picks from what the pass reports of each body (its calls and its size: see
+//     call-graph.ts);
 //   - function indices renumbered (a function import was added in front of the defined ones);
 //   - chosen `i64.const` sites replaced by `global.get` of a per-instance parameter, so modules
 //     that differ only in those constants can share one compiled template.
@@ -51,9 +52,31 @@ export class ByteWriter {
   }
 }
 
+/** What one function body does that decides whether its entry needs a metering check. */
+export interface BodyFacts {
+  /** Instructions in the body, each counted once (loops are checked at their tops). */
+  instructions: number;
+  /** Function indices of its direct calls and tail calls, one per call site, as in the input. */
+  calls: number[];
+  /** Type indices of its indirect calls (call_indirect, call_ref and their tail forms). */
+  indirect: number[];
+  /** Functions it takes a reference to (ref.func): they may be called indirectly. */
+  refs: number[];
+}
+
+export interface MeterRewrite {
+  fuelGlobal: number;
+  /** The function the check calls when the fuel runs out (see meterSlowPath); appended to the code. */
+  slowFunc: number;
+  checkFunc: number;
+  suspendFunc: number;
+  /** Given every body's facts, in order: a 1 for each function whose entry gets the check. */
+  entries: (bodies: BodyFacts[]) => Uint8Array;
+}
+
 export interface CodeRewrite {
   /** Inject the metering check; the global and functions it uses must exist in the output module. */
-  meter?: { fuelGlobal: number; checkFunc: number; suspendFunc: number };
+  meter?: MeterRewrite;
   /** Function indices at or above this are shifted by `shiftBy` (function imports were added). */
   shiftFuncsFrom?: number;
   shiftBy?: number;
@@ -74,24 +97,40 @@ export interface CodeScan {
 
 /**
  * The check, at a function entry or a loop top:
- *   if (fuel == 0) switch (check()) { case 0: break; case 1: unreachable; default: suspend() }
+ *   if (fuel == 0) slow()
  *   fuel = fuel - 1
+ * Its rare part is a function of its own (meterSlowPath), so that the check stays a load, a
+ * test and a store: a host call inside every checked function would cost it more (spilled
+ * registers, no inlining).
+ */
+function meterCheck(meter: MeterRewrite): number[] {
+  const g = u32Leb(meter.fuelGlobal);
+  return [
+    0x23, ...g, 0x45, 0x04, 0x40, // global.get fuel; i32.eqz; if
+    0x10, ...u32Leb(meter.slowFunc), // call slow
+    0x0b, // end
+    0x23, ...g, 0x41, ...s32Leb(-1), 0x6a, 0x24, ...g, // fuel += -1
+  ];
+}
+
+/**
+ * The body of the function the check calls when the fuel has run out:
+ *   switch (check()) { case 0: break; case 1: unreachable; default: suspend() }
  * `check` (a plain import) refills the fuel and says whether to go on, to trap (past the
  * deadline: a trap, unlike an exception, cannot be caught by wasm code) or to suspend (the time
  * slice is used up: `suspend` is a JSPI import, only ever called when the stack can suspend).
  */
-function meterCheck(meter: NonNullable<CodeRewrite['meter']>): number[] {
-  const g = u32Leb(meter.fuelGlobal);
-  return [
-    0x23, ...g, 0x45, 0x04, 0x40, // global.get fuel; i32.eqz; if
+function meterSlowPath(meter: MeterRewrite): number[] {
+  const body = [
+    0x00, // no locals
     0x02, 0x40, 0x02, 0x40, 0x02, 0x40, // block $done; block $suspend; block $trap
     0x10, ...u32Leb(meter.checkFunc), // call check
     0x0e, 0x02, 0x02, 0x00, 0x01, // br_table [$done $trap] default $suspend
     0x0b, 0x00, // end $trap; unreachable
     0x0b, 0x10, ...u32Leb(meter.suspendFunc), // end $suspend; call suspend
-    0x0b, 0x0b, // end $done; end if
-    0x23, ...g, 0x41, ...s32Leb(-1), 0x6a, 0x24, ...g, // fuel += -1
+    0x0b, 0x0b, // end $done; end
   ];
+  return [...u32Leb(body.length), ...body];
 }
 
 /** Skips a block type: empty, a value type (possibly a reference type with a heap type), or a type index. */
@@ -110,24 +149,26 @@ function memarg(r: Reader): void {
 }
 
 /** Instructions with a single u32 index immediate and nothing else to change. */
-const ONE_INDEX = new Set([0x07, 0x08, 0x09, 0x0c, 0x0d, 0x14, 0x18, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3f, 0x40, 0xd5, 0xd6]);
+const ONE_INDEX = new Set([0x07, 0x08, 0x09, 0x0c, 0x0d, 0x18, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3f, 0x40, 0xd5, 0xd6]);
 
 class Walker {
   readonly #w?: ByteWriter;
   readonly #hash = createHash('sha256');
   #copied: number;
   usesDataSegments = false;
-  /** The body makes a tail call (return_call*): a cycle of those grows no stack and has no loop. */
-  tailCalls = false;
+  /** Filled in when metering is asked for. */
+  readonly facts?: BodyFacts;
 
   /** `consts` collects i64.const values across all bodies: a site's index is its position there. */
   constructor(
     readonly r: Reader,
     readonly rewrite: CodeRewrite | undefined,
     private readonly consts: bigint[] = [],
+    collect = rewrite?.meter !== undefined,
   ) {
     this.#copied = r.pos;
     if (rewrite) this.#w = new ByteWriter(r.end - r.pos + 1024);
+    if (collect) this.facts = { instructions: 0, calls: [], indirect: [], refs: [] };
   }
 
   /** Copies input bytes up to the reader's position (to output and hash). */
@@ -151,9 +192,10 @@ class Walker {
     return this.#w;
   }
 
-  funcIndex(): void {
+  funcIndex(into?: number[]): void {
     const start = this.r.pos;
     const index = this.r.u32();
+    into?.push(index);
     const from = this.rewrite?.shiftFuncsFrom;
     if (from !== undefined && index >= from) this.replace(start, this.r.pos, u32Leb(index + (this.rewrite!.shiftBy ?? 1)));
   }
@@ -177,6 +219,8 @@ class Walker {
   /** Decodes one instruction whose opcode byte was just read. */
   instruction(op: number): void {
     const r = this.r;
+    const facts = this.facts;
+    if (facts) facts.instructions++;
     if (op <= 0x01 || op === 0x05 || op === 0x0a || op === 0x0b || op === 0x0f || op === 0x19 || op === 0x1a || op === 0x1b) return;
     if (op >= 0x45 && op <= 0xc4) return; // numeric
     if (ONE_INDEX.has(op)) return void r.u32();
@@ -196,23 +240,17 @@ class Walker {
       case 0x0e:
         for (let n = r.u32(); n >= 0; n--) r.u32();
         return;
-      case 0x12:
-        this.tailCalls = true;
-        return this.funcIndex();
       case 0x10:
-        return this.funcIndex();
-      case 0x13:
-        this.tailCalls = true;
-        r.u32();
-        r.u32();
-        return;
+      case 0x12:
+        return this.funcIndex(facts?.calls);
       case 0x11:
-        r.u32();
+      case 0x13:
+        facts?.indirect.push(r.u32());
         r.u32();
         return;
+      case 0x14:
       case 0x15:
-        this.tailCalls = true;
-        return void r.u32();
+        return void facts?.indirect.push(r.u32());
       case 0x1c:
         for (let n = r.u32(); n > 0; n--) blockType(r);
         return;
@@ -239,7 +277,7 @@ class Walker {
       case 0xd4:
         return;
       case 0xd2:
-        return this.funcIndex();
+        return this.funcIndex(facts?.refs);
       case 0xfc:
         return this.#prefixFC(r.u32());
       case 0xfd:
@@ -299,12 +337,13 @@ class Walker {
 /** Walks (and optionally rewrites) a code section's contents. */
 export function scanCode(code: Uint8Array, rewrite?: CodeRewrite): CodeScan {
   const r = new Reader(code);
-  const out = rewrite ? new ByteWriter(code.length + code.length / 8) : undefined;
   const count = r.u32();
-  out?.u32(count);
   const hash = createHash('sha256');
   const consts: bigint[] = [];
   let usesDataSegments = false;
+  // Rewritten bodies wait for the metering to pick the entries that get a check (it needs them all).
+  const bodies: { bytes: Uint8Array; entry: number }[] = [];
+  const facts: BodyFacts[] = [];
   for (let f = 0; f < count; f++) {
     const size = r.u32();
     const end = r.pos + size;
@@ -320,25 +359,39 @@ export function scanCode(code: Uint8Array, rewrite?: CodeRewrite): CodeScan {
     while (!body.done) walker.instruction(body.u8());
     hash.update(walker.finish());
     usesDataSegments ||= walker.usesDataSegments;
-    if (out) {
-      let rewritten = walker.writer!.result();
-      // Loops are checked at their tops. Without loops, only a cycle of tail calls runs forever
-      // (plain recursion overflows the stack), so only functions making tail calls are checked
-      // at their entry: most function calls then cost nothing extra.
-      if (rewrite?.meter && walker.tailCalls) {
-        const check = meterCheck(rewrite.meter);
-        const spliced = new Uint8Array(rewritten.length + check.length);
-        spliced.set(rewritten.subarray(0, entry));
-        spliced.set(check, entry);
-        spliced.set(rewritten.subarray(entry), entry + check.length);
-        rewritten = spliced;
-      }
-      out.u32(rewritten.length);
-      out.bytes(rewritten);
-    }
+    if (walker.writer) bodies.push({ bytes: walker.writer.result(), entry });
+    if (walker.facts) facts.push(walker.facts);
     r.pos = end;
   }
-  return { code: out?.result(), i64Consts: BigInt64Array.from(consts), looseHash: hash.digest('hex'), usesDataSegments };
+  return { code: rewrite && assemble(bodies, rewrite.meter, facts), i64Consts: BigInt64Array.from(consts), looseHash: hash.digest('hex'), usesDataSegments };
+}
+
+/** The code section from rewritten bodies, with the check spliced in at the entries the meter picks. */
+function assemble(bodies: { bytes: Uint8Array; entry: number }[], meter: MeterRewrite | undefined, facts: BodyFacts[]): Uint8Array {
+  const entries = meter?.entries(facts);
+  const check = meter && meterCheck(meter);
+  const out = new ByteWriter(bodies.reduce((n, b) => n + b.bytes.length + 5, 64));
+  out.u32(bodies.length + (meter ? 1 : 0));
+  bodies.forEach(({ bytes, entry }, f) => {
+    if (!entries?.[f] || !check) {
+      out.u32(bytes.length);
+      out.bytes(bytes);
+      return;
+    }
+    out.u32(bytes.length + check.length);
+    out.bytes(bytes.subarray(0, entry));
+    out.bytes(check);
+    out.bytes(bytes.subarray(entry));
+  });
+  if (meter) out.bytes(meterSlowPath(meter));
+  return out.result();
+}
+
+/** Reads one constant expression up to and including its `end`; returns the functions it references (ref.func). */
+export function expressionRefs(r: Reader): number[] {
+  const walker = new Walker(r, undefined, [], true);
+  walker.expression();
+  return walker.facts!.refs;
 }
 
 /**

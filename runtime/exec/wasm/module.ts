@@ -5,8 +5,8 @@
 //     writes into that memory after instantiation: modules that differ only in their data then
 //     compile to one module;
 //   - function imports `enoki:meter check` and `enoki:meter suspend` and a fuel global are added
-//     and a check is injected at function entries and loop tops (code.ts), so a loop gives control
-//     back to the host;
+//     and a check is injected at loop tops and chosen function entries (code.ts, call-graph.ts),
+//     so a loop or a recursion gives control back to the host;
 //   - chosen i64.const sites become per-instance globals (see code.ts).
 // analyzeModule() reads what a module needs without rewriting its code; template.ts builds the
 // shared template.
@@ -80,6 +80,7 @@ export class ModuleReader {
   importedGlobals = 0;
   importedMemories = 0;
   definedGlobals = 0;
+  definedFuncs = 0;
   types = 0;
   /** Indices of a type `[] -> [i32]` and of a type `[] -> []`, if the module has them. */
   checkType?: number;
@@ -99,6 +100,7 @@ export class ModuleReader {
         this.definedMemories = r.u32();
         if (this.definedMemories === 1) this.memory = readLimits(r);
       } else if (s.id === SECTION.global) this.definedGlobals = r.u32();
+      else if (s.id === SECTION.func) this.definedFuncs = r.u32();
     }
   }
 

@@ -1,8 +1,10 @@
 // Builds the shared template of a core module (see module.ts for what a template is): memory
-// imported, active data lifted out or emptied, metering injected, chosen i64 constants turned into
-// per-instance parameters, every function index renumbered for the imports it adds.
+// imported, active data lifted out or emptied, metering injected (call-graph.ts picks the function
+// entries it checks), chosen i64 constants turned into per-instance parameters, every function
+// index renumbered for the imports it adds.
 
 import { concat, nameBytes, Reader, section, u32Leb, WasmFormatError } from './binary.js';
+import { entryChecks, readModuleFacts } from './call-graph.js';
 import { rewriteExpression, scanCode, type CodeRewrite } from './code.js';
 import {
   emptiedData,
@@ -50,7 +52,16 @@ export function prepareModule(bytes: Uint8Array, options: TemplateOptions): Uint
   const fuelGlobal = m.importedGlobals + m.definedGlobals;
   const firstParam = fuelGlobal + (meter ? 1 : 0);
   const rewrite: CodeRewrite = {
-    meter: meter ? { fuelGlobal, checkFunc, suspendFunc: checkFunc + 1 } : undefined,
+    meter: meter
+      ? {
+          fuelGlobal,
+          // Appended after the defined functions (by scanCode): no index moves for it.
+          slowFunc: m.importedFuncs + METER_IMPORTS + m.definedFuncs,
+          checkFunc,
+          suspendFunc: checkFunc + 1,
+          entries: (bodies) => entryChecks(readModuleFacts(m), bodies),
+        }
+      : undefined,
     shiftFuncsFrom: meter ? m.importedFuncs : undefined,
     shiftBy: METER_IMPORTS,
     params: new Map(options.paramSites.map((site, k) => [site, firstParam + k])),
@@ -120,6 +131,12 @@ export function prepareModule(bytes: Uint8Array, options: TemplateOptions): Uint
         const count = r.u32();
         // The original imports, then ours: the check function's index is the old import count.
         emit(s.id, concat([Uint8Array.from(u32Leb(count + importCount())), bytes.subarray(r.pos, s.end), ...newImports()]));
+        break;
+      }
+      case SECTION.func: {
+        // The metering's slow path (code.ts) is one more function, of type [] -> [].
+        if (!meter || !has(SECTION.code)) out.push(section(s.id, m.contents(s)));
+        else emit(s.id, concat([Uint8Array.from(u32Leb(r.u32() + 1)), bytes.subarray(r.pos, s.end), Uint8Array.from(u32Leb(voidType))]));
         break;
       }
       case SECTION.memory:

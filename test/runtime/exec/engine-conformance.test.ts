@@ -1,8 +1,8 @@
 // One suite of isolation and correctness cases, run against each engine adapter (exec/engine.ts):
 // the inline engine (where this Node has JSPI) and the worker pool. Each case is what a user
-// notices: answers, the guest's own errors, traps, endless loops, memory bombs, stack
-// overflows, exact atomic counts under concurrency, every reply on its own call, log lines, and
-// the node serving on after each.
+// notices: answers, the guest's own errors, traps, endless loops and loop-free code that never
+// ends, memory bombs, stack overflows, exact atomic counts under concurrency, every reply on its
+// own call, log lines, and the node serving on after each.
 import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { hasJspi } from '../../../runtime/exec/inline/jspi.js';
@@ -18,6 +18,7 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     for (const name of ['echo', 'counter', 'hello']) assert.ok((await ctx.n.deploy(name, await guest(name))).ok, name);
     assert.ok((await ctx.n.deploy('misbehave', await guest('fixtures/misbehave.wasm'), '?timeoutMs=2000&memoryMiB=64')).ok);
     assert.ok((await ctx.n.deploy('deep', await guest('fixtures/deep.wasm'))).ok);
+    for (const name of ['recurse', 'fanout']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=1500')).ok, name);
   });
   test.after(async (ctx) => ctx.n.close());
 
@@ -49,6 +50,19 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     assert.is(res.status, 504);
     assert.is(await errorCode(res), 'ERR_TIMEOUT');
     assert.is((await n.call('misbehave', { path: '/ok' })).status, 200);
+  });
+
+  test('code without a loop that runs for days (a recursion, a call tree that fans out) ends at its timeout too', async ({ n }) => {
+    for (const name of ['recurse', 'fanout']) {
+      const started = performance.now();
+      const running = n.call(name);
+      assert.is((await n.call('hello')).status, 200, `hello while ${name} runs`);
+      const res = await running;
+      assert.is(res.status, 504, name);
+      assert.is(await errorCode(res), 'ERR_TIMEOUT');
+      assert.ok(performance.now() - started < 10_000, `${name} took ${Math.round(performance.now() - started)} ms`);
+    }
+    assert.is((await n.call('hello')).status, 200);
   });
 
   test('every concurrent call gets its own reply', async ({ n }) => {
