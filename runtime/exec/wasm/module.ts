@@ -4,6 +4,8 @@
 //     limit of the function's memory cap), and its active data segments become an image the host
 //     writes into that memory after instantiation: modules that differ only in their data then
 //     compile to one module;
+//   - every table it defines gets a maximum (TABLE_ELEMENTS in all), which the memory cap
+//     cannot give it;
 //   - function imports `enoki:meter check` and `enoki:meter suspend` and a fuel global are added
 //     and a check is injected at loop tops and chosen function entries (code.ts, call-graph.ts),
 //     so a loop or a recursion gives control back to the host;
@@ -12,8 +14,8 @@
 // shared template.
 
 import { createHash } from 'node:crypto';
-import { Reader, sections, WasmFormatError, type Section } from './binary.js';
-import { ByteWriter, scanCode } from './code.js';
+import { concat, Reader, sections, u32Leb, WasmFormatError, type Section } from './binary.js';
+import { ByteWriter, expressionRefs, rewriteExpression, scanCode } from './code.js';
 
 export const METER_MODULE = 'enoki:meter';
 export const METER_CHECK = 'check';
@@ -24,6 +26,14 @@ export const FUEL_EXPORT = 'enoki:fuel';
 export const MEMORY_MODULE = 'enoki:memory';
 export const MEMORY_IMPORT = 'memory';
 export const paramExport = (k: number) => `enoki:param:${k}`;
+
+/**
+ * Table elements all the tables of one instance may hold, at their start and after any
+ * table.grow: a table is host memory the memory cap does not see (8 bytes an element), so the
+ * template caps it instead, at 8 MiB an instance. Compilers size tables for a module's functions
+ * (StarlingMonkey's holds about 10,000) and seldom grow them.
+ */
+export const TABLE_ELEMENTS = 1 << 20;
 
 export const SECTION = { custom: 0, type: 1, import: 2, func: 3, table: 4, memory: 5, global: 6, export: 7, start: 8, element: 9, code: 10, data: 11, dataCount: 12, tag: 13 } as const;
 
@@ -88,6 +98,8 @@ export class ModuleReader {
   memory?: Limits;
   definedMemories = 0;
   gcTypes = false;
+  /** The limits of the tables the module defines, in order. */
+  tables: Limits[] = [];
 
   constructor(readonly bytes: Uint8Array) {
     if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[4] !== 1 || bytes[6] !== 0) throw new WasmFormatError('not a core module');
@@ -101,6 +113,7 @@ export class ModuleReader {
         if (this.definedMemories === 1) this.memory = readLimits(r);
       } else if (s.id === SECTION.global) this.definedGlobals = r.u32();
       else if (s.id === SECTION.func) this.definedFuncs = r.u32();
+      else if (s.id === SECTION.table) this.#tables(r);
     }
   }
 
@@ -120,6 +133,23 @@ export class ModuleReader {
       if (params === 0 && results === 1 && r.bytes[start + 1] === 0x7f) this.checkType ??= i;
       if (params === 0 && results === 0) this.voidType ??= i;
     }
+  }
+
+  #tables(r: Reader): void {
+    for (let n = r.u32(); n > 0; n--) {
+      const initialized = r.bytes[r.pos] === 0x40;
+      if (initialized) r.skip(2);
+      skipValType(r);
+      this.tables.push(readLimits(r));
+      if (initialized) expressionRefs(r);
+    }
+  }
+
+  /** The maximum each defined table gets in a template: what it declares, within TABLE_ELEMENTS in all. */
+  tableMaxima(): number[] {
+    const initial = this.tables.reduce((n, t) => n + t.min, 0);
+    const share = Math.floor((TABLE_ELEMENTS - initial) / Math.max(1, this.tables.length));
+    return this.tables.map((t) => Math.min(t.max ?? Infinity, t.min + share));
   }
 
   #imports(r: Reader): void {
@@ -162,8 +192,39 @@ export class ModuleReader {
     if (this.importedMemories > 1) return 'several memories';
     if (this.definedMemories > 1) return 'several memories';
     if (this.memory && this.memory.flags & ~0x01) return 'a shared or 64-bit memory';
+    if (this.tables.some((t) => t.flags & ~0x01)) return 'a 64-bit table';
+    if (this.tables.reduce((n, t) => n + t.min, 0) > TABLE_ELEMENTS) return `tables of more than ${TABLE_ELEMENTS} elements`;
     return undefined;
   }
+}
+
+/**
+ * The table section with each table's maximum set by tableMaxima(); function indices in table
+ * initializers renumbered as `shiftFuncsFrom` says (a template adds function imports).
+ */
+export function cappedTables(m: ModuleReader, s: Section, shiftFuncsFrom?: number, shiftBy?: number): Uint8Array {
+  const initial = m.tables.reduce((n, t) => n + t.min, 0);
+  if (initial > TABLE_ELEMENTS) throw new WasmFormatError(`the module's tables hold ${initial} elements at start, above the limit of ${TABLE_ELEMENTS}`);
+  const maxima = m.tableMaxima();
+  const r = new Reader(m.bytes, s.start, s.end);
+  const count = r.u32();
+  const parts: Uint8Array[] = [Uint8Array.from(u32Leb(count))];
+  for (let t = 0; t < count; t++) {
+    const initialized = r.bytes[r.pos] === 0x40;
+    const start = r.pos;
+    if (initialized) r.skip(2);
+    skipValType(r);
+    parts.push(r.bytes.subarray(start, r.pos));
+    const limits = readLimits(r);
+    if (limits.flags & ~0x01) throw new WasmFormatError('a 64-bit table');
+    parts.push(Uint8Array.of(0x01, ...u32Leb(limits.min), ...u32Leb(maxima[t])));
+    if (initialized) {
+      const { out, end } = rewriteExpression(r.bytes.subarray(r.pos, r.end), shiftFuncsFrom, shiftBy);
+      parts.push(out);
+      r.pos += end;
+    }
+  }
+  return concat(parts);
 }
 
 /** The active data segments of a module, as an image (offsets must be constants). */

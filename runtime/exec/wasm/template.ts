@@ -1,12 +1,13 @@
 // Builds the shared template of a core module (see module.ts for what a template is): memory
-// imported, active data lifted out or emptied, metering injected (call-graph.ts picks the function
-// entries it checks), chosen i64 constants turned into per-instance parameters, every function
-// index renumbered for the imports it adds.
+// imported, tables capped, active data lifted out or emptied, metering injected (call-graph.ts
+// picks the function entries it checks), chosen i64 constants turned into per-instance
+// parameters, every function index renumbered for the imports it adds.
 
 import { concat, nameBytes, Reader, section, u32Leb, WasmFormatError } from './binary.js';
 import { entryChecks, readModuleFacts } from './call-graph.js';
 import { rewriteExpression, scanCode, type CodeRewrite } from './code.js';
 import {
+  cappedTables,
   emptiedData,
   FUEL_EXPORT,
   MEMORY_IMPORT,
@@ -139,6 +140,9 @@ export function prepareModule(bytes: Uint8Array, options: TemplateOptions): Uint
         else emit(s.id, concat([Uint8Array.from(u32Leb(r.u32() + 1)), bytes.subarray(r.pos, s.end), Uint8Array.from(u32Leb(voidType))]));
         break;
       }
+      case SECTION.table:
+        emit(s.id, cappedTables(m, s, rewrite.shiftFuncsFrom, rewrite.shiftBy));
+        break;
       case SECTION.memory:
         break; // now imported
       case SECTION.global: {

@@ -1,8 +1,10 @@
-// Caps a core module's linear memory by rewriting the maximum in its memory section before
-// compiling. Worker resourceLimits do not cover wasm memory; a declared maximum makes
-// memory.grow fail inside the guest instead of growing the node's RSS.
+// Caps a core module's linear memory and tables by rewriting the maxima in its memory and table
+// sections before compiling. Worker resourceLimits do not cover wasm memory, and a table that
+// grows past them ends the whole process (V8 cannot fail that allocation gracefully); a declared
+// maximum makes memory.grow and table.grow fail inside the guest instead.
 
-import { Reader, u32Leb as writeU32 } from '../wasm/binary.js';
+import { Reader, section, u32Leb as writeU32 } from '../wasm/binary.js';
+import { cappedTables, ModuleReader, SECTION } from '../wasm/module.js';
 
 const MEMORY_SECTION = 5;
 
@@ -13,7 +15,7 @@ function readU32(bytes: Uint8Array, offset: number): [value: number, next: numbe
 }
 export const WASM_PAGE = 65536;
 
-/** Returns the module with every defined 32-bit memory limited to maxPages (imports untouched). */
+/** Returns the module with every defined 32-bit memory limited to maxPages and its tables to TABLE_ELEMENTS (imports untouched). */
 export function limitMemory(module: Uint8Array, maxPages: number): Uint8Array {
   if (module[4] !== 1 || module[6] !== 0) throw new Error('not a core wasm module');
   const parts: Uint8Array[] = [module.subarray(0, 8)];
@@ -22,6 +24,11 @@ export function limitMemory(module: Uint8Array, maxPages: number): Uint8Array {
     const id = module[pos];
     const [size, bodyStart] = readU32(module, pos + 1);
     const bodyEnd = bodyStart + size;
+    if (id === SECTION.table) {
+      parts.push(section(id, cappedTables(new ModuleReader(module), { id, start: bodyStart, end: bodyEnd })));
+      pos = bodyEnd;
+      continue;
+    }
     if (id !== MEMORY_SECTION) {
       parts.push(module.subarray(pos, bodyEnd));
       pos = bodyEnd;

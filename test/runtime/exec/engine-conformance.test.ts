@@ -1,8 +1,8 @@
 // One suite of isolation and correctness cases, run against each engine adapter (exec/engine.ts):
 // the inline engine (where this Node has JSPI) and the worker pool. Each case is what a user
 // notices: answers, the guest's own errors, traps, endless loops and loop-free code that never
-// ends, memory bombs, stack overflows, exact atomic counts under concurrency, every reply on its
-// own call, log lines, and the node serving on after each.
+// ends, memory bombs (in memory and in tables), stack overflows, exact atomic counts under
+// concurrency, every reply on its own call, log lines, and the node serving on after each.
 import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { hasJspi } from '../../../runtime/exec/inline/jspi.js';
@@ -18,6 +18,7 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     for (const name of ['echo', 'counter', 'hello']) assert.ok((await ctx.n.deploy(name, await guest(name))).ok, name);
     assert.ok((await ctx.n.deploy('misbehave', await guest('fixtures/misbehave.wasm'), '?timeoutMs=2000&memoryMiB=64')).ok);
     assert.ok((await ctx.n.deploy('deep', await guest('fixtures/deep.wasm'))).ok);
+    assert.ok((await ctx.n.deploy('tablebomb', await guest('fixtures/tablebomb.wasm'))).ok);
     for (const name of ['recurse', 'fanout']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=1500')).ok, name);
   });
   test.after(async (ctx) => ctx.n.close());
@@ -40,6 +41,14 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     assert.is(await errorCode(await n.call('misbehave', { path: '/trap' })), 'ERR_GUEST_TRAP');
     assert.is(await errorCode(await n.call('misbehave', { path: '/membomb' })), 'ERR_MEMORY_LIMIT');
     assert.is(await errorCode(await n.call('deep')), 'ERR_GUEST_TRAP');
+    assert.is((await n.call('hello')).status, 200);
+  });
+
+  test('tables cannot grow past their cap, which no memory limit counts; the node serves on', async ({ n }) => {
+    // 64 tables grown by 9 million elements each would take 4.6 GB of the node's heap.
+    const res = await n.call('tablebomb');
+    assert.is(res.status, 200);
+    assert.is(await res.text(), 'capped');
     assert.is((await n.call('hello')).status, 200);
   });
 

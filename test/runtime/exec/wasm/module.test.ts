@@ -5,7 +5,7 @@
 import { parse } from '@bytecodealliance/jco';
 import { test } from '../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
-import { analyzeModule, coalesceImage, dataImage, FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage } from '../../../../runtime/exec/wasm/module.js';
+import { analyzeModule, coalesceImage, dataImage, FUEL_EXPORT, TABLE_ELEMENTS, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage } from '../../../../runtime/exec/wasm/module.js';
 import { prepareModule } from '../../../../runtime/exec/wasm/template.js';
 
 const WAT = `(module
@@ -201,6 +201,27 @@ test('a coalesced image writes the same memory in fewer segments', () => {
     // No two segments left that the limit would have joined.
     for (let i = 1; i < coalesced.length; i++) assert.ok(coalesced[i].offset - (coalesced[i - 1].offset + coalesced[i - 1].bytes.length) > 4096, `seed ${seed}`);
   }
+});
+
+test('tables grow within TABLE_ELEMENTS in all, which the memory cap does not count', async () => {
+  const grows = (table: string) => `(func (export "grow${table}") (param i32) (result i32) (table.grow $${table} (ref.null func) (local.get 0)))`;
+  const bytes = await parse(`(module (memory 1)
+    (table $a 10 funcref) (table $b 10 20 funcref) (table $c 0 funcref)
+    ${grows('a')} ${grows('b')} ${grows('c')}
+    (func (export "size") (result i32) (i32.add (i32.add (table.size $a) (table.size $b)) (table.size $c))))`);
+  const plain = original(bytes) as unknown as Record<string, (n: number) => number>;
+  assert.is(plain.growa(TABLE_ELEMENTS), 10, 'the original grows past the cap');
+  const t = fromTemplate(bytes, { dropData: true, paramSites: [] }).exports as unknown as Record<string, (n?: number) => number>;
+  assert.is(t.growb(10), 10, 'a declared maximum is kept');
+  assert.is(t.growb(1), -1);
+  const share = Math.floor((TABLE_ELEMENTS - 20) / 3);
+  assert.is(t.growa(share), 10, 'each table may grow by its share');
+  assert.is(t.growa(1), -1, 'and no further');
+  assert.is(t.growc(share + 1), -1);
+  assert.is(t.growc(share), 0);
+  assert.ok(t.size() <= TABLE_ELEMENTS);
+  // Tables of more than the cap from the start cannot be a template: the module runs on a worker.
+  assert.match(analyzeModule(await parse(`(module (table ${TABLE_ELEMENTS + 1} funcref))`)).unsupported ?? '', /tables of more than/);
 });
 
 test('a data image of a module in thousands of neighbouring segments becomes a few', async () => {

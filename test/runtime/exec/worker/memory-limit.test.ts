@@ -1,8 +1,9 @@
-// limitMemory: a guest's linear memory cannot grow past the limit, and the rewritten module
-// otherwise behaves exactly like the original.
+// limitMemory: a guest's linear memory and tables cannot grow past their limits, and the
+// rewritten module otherwise behaves exactly like the original.
 import { parse } from '@bytecodealliance/jco';
 import { test } from '../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
+import { TABLE_ELEMENTS } from '../../../../runtime/exec/wasm/module.js';
 import { limitMemory, WASM_PAGE } from '../../../../runtime/exec/worker/memory-limit.js';
 
 const LIMIT = 4;
@@ -88,6 +89,25 @@ test('an imported memory is left to whoever provides it', async () => {
 test('a module that needs more pages at start than the limit is refused with a clear error', async () => {
   const original = await guest('(memory 5)');
   assert.throws(() => limitMemory(original, LIMIT), /needs 5 pages of memory at start, above the limit of 4/);
+});
+
+test('tables grow within TABLE_ELEMENTS in all; their initializers and contents are kept', async () => {
+  const original = await parse(`(module (memory 1)
+    (type $t (func (result i32)))
+    (func $seven (result i32) (i32.const 7))
+    (table $a 2 funcref) (elem (table $a) (i32.const 1) func $seven)
+    (table $b funcref (elem $seven $seven))
+    (func (export "growA") (param i32) (result i32) (table.grow $a (ref.null func) (local.get 0)))
+    (func (export "callA") (result i32) (call_indirect $a (type $t) (i32.const 1)))
+    (func (export "sizeB") (result i32) (table.size $b)))`);
+  const g = new WebAssembly.Instance(new WebAssembly.Module(limitMemory(original, LIMIT) as Uint8Array<ArrayBuffer>)).exports as unknown as Record<string, (n?: number) => number>;
+  assert.is(g.callA(), 7);
+  assert.is(g.sizeB(), 2);
+  assert.is(g.growA(TABLE_ELEMENTS), -1);
+  assert.is(g.growA(Math.floor((TABLE_ELEMENTS - 4) / 2)), 2);
+  assert.is(g.callA(), 7);
+  const huge = await parse(`(module (table ${TABLE_ELEMENTS + 1} funcref))`);
+  assert.throws(() => limitMemory(huge, LIMIT), /tables hold \d+ elements at start, above the limit/);
 });
 
 test('a component or other non-module bytes are refused', async () => {
