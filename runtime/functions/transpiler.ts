@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { EnokiError } from '../errors.js';
 import { parseComponent } from '../exec/wasm/component.js';
+import { ModuleReader } from '../exec/wasm/module.js';
 import { checkWorld, type InterfaceTypes } from './component-check.js';
 import { importDefinedMemory } from './recycled-memory.js';
 import { HTTP_WORLD, httpHandlerExport, type WorldName } from './worlds.js';
@@ -107,6 +108,11 @@ export class Transpiler {
         // the whole module is validated here, once, so a bad body fails the deploy, not a call.
         if (!WebAssembly.validate(contents as Uint8Array<ArrayBuffer>)) {
           throw new EnokiError('ERR_INVALID_COMPONENT', `the component is malformed: core module ${name} does not validate`);
+        }
+        // GC objects live in the node's own heap, where no memory limit of the function holds
+        // them: a guest could fill it (and take the node down with it) from either engine.
+        if (new ModuleReader(contents).gcTypes) {
+          throw new EnokiError('ERR_INVALID_COMPONENT', `core module ${name} declares WebAssembly GC types (structs or arrays), which this node does not run: their objects would escape the function's memory limit`);
         }
         files.set(name, contents);
         coreFiles.push(name);

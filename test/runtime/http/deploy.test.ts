@@ -47,6 +47,16 @@ test('a truncated component is refused as malformed', async ({ n }) => {
   assert.is((await errorOf(res)).code, 'ERR_INVALID_COMPONENT');
 });
 
+test('a component whose code allocates WebAssembly GC objects is refused: no memory limit would hold them', async ({ n }) => {
+  const res = await n.deploy('gc', await guest('fixtures/gc-objects.wasm'));
+  assert.is(res.status, 422);
+  const error = await errorOf(res);
+  assert.is(error.code, 'ERR_INVALID_COMPONENT');
+  // A Node without the GC proposal (20) does not validate the module at all.
+  assert.match(error.message, /declares WebAssembly GC types|does not validate/);
+  assert.is((await n.admin('GET', '/functions/gc')).status, 404);
+});
+
 test('a component of another world is refused, naming what is missing', async ({ n }) => {
   const res = await n.deploy('other', await guest('fixtures/wrong-world.wasm'));
   assert.is(res.status, 422);
