@@ -32,6 +32,25 @@ function stripDebugProbe(glue: string): string {
   return glue.replace('if (!globalThis?.process?.env?.JCO_DEBUG) { return; }', 'return;');
 }
 
+/**
+ * Makes the glue lift what a guest returns as strictly as the canonical ABI says (and as the
+ * inline engine does): a string that is not valid UTF-8 or UTF-16 traps instead of turning into
+ * U+FFFD, and a list that lies outside the guest's memory traps instead of being cut to its end
+ * (`ArrayBuffer#slice` clamps: a guest could answer with its whole memory).
+ */
+export function strictLifting(glue: string): string {
+  const strict = glue
+    .replace(/new TextDecoder\(\)/g, "new TextDecoder('utf-8', { fatal: true })")
+    .replace(/new TextDecoder\('utf-16'\)/g, "new TextDecoder('utf-16', { fatal: true })")
+    .replace(/(\w+)\.buffer\.slice\((\w+), (\2 \+ \w+ \* \d+)\)/g, 'enokiListBytes($1.buffer, $2, $3)');
+  return `${strict}
+function enokiListBytes(buffer, start, end) {
+  if (!(start >= 0 && start <= end && end <= buffer.byteLength)) throw new RangeError('a list lies outside the guest memory');
+  return buffer.slice(start, end);
+}
+`;
+}
+
 function interfaceTypesOf(files: Record<string, Uint8Array>): InterfaceTypes {
   const types: InterfaceTypes = new Map();
   for (const [name, bytes] of Object.entries(files)) {
@@ -117,7 +136,7 @@ export class Transpiler {
         files.set(name, contents);
         coreFiles.push(name);
       } else if (name === `${GLUE_NAME}.js`) {
-        files.set('component.mjs', Buffer.from(stripDebugProbe(Buffer.from(original).toString('utf8'))));
+        files.set('component.mjs', Buffer.from(strictLifting(stripDebugProbe(Buffer.from(original).toString('utf8')))));
       }
     }
     return { files, glueFile: 'component.mjs', coreFiles, imports: out.imports, world };

@@ -18,6 +18,7 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     for (const name of ['echo', 'counter', 'hello']) assert.ok((await ctx.n.deploy(name, await guest(name))).ok, name);
     assert.ok((await ctx.n.deploy('misbehave', await guest('fixtures/misbehave.wasm'), '?timeoutMs=2000&memoryMiB=64')).ok);
     assert.ok((await ctx.n.deploy('deep', await guest('fixtures/deep.wasm'))).ok);
+    assert.ok((await ctx.n.deploy('abi-faults', await guest('fixtures/abi-faults.wasm'))).ok);
     assert.ok((await ctx.n.deploy('tablebomb', await guest('fixtures/tablebomb.wasm'))).ok);
     for (const name of ['recurse', 'fanout']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=1500')).ok, name);
   });
@@ -42,6 +43,22 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     assert.is(await errorCode(await n.call('misbehave', { path: '/membomb' })), 'ERR_MEMORY_LIMIT');
     assert.is(await errorCode(await n.call('deep')), 'ERR_GUEST_TRAP');
     assert.is((await n.call('hello')).status, 200);
+  });
+
+  test('a guest that breaks the canonical ABI gets a typed error, the same on either engine', async ({ n }) => {
+    const call = (faults: number) => n.call('abi-faults', { method: 'POST', body: 'x'.repeat(faults) });
+    const good = await call(0);
+    assert.is(await good.text(), 'ok');
+    // Out-of-bounds strings, lists and results, invalid cases and UTF-8, a 2 GiB body, misalignment.
+    for (const fault of [1, 2, 3, 4, 5, 7, 8, 9, 10]) {
+      const res = await call(fault);
+      assert.is(res.status, 500, `fault ${fault}`);
+      assert.is(await errorCode(res), 'ERR_GUEST_TRAP', `fault ${fault}`);
+    }
+    const badStatus = await call(6);
+    assert.is(badStatus.status, 502);
+    assert.is(await errorCode(badStatus), 'ERR_GUEST_BAD_RESPONSE');
+    assert.is(await (await call(0)).text(), 'ok');
   });
 
   test('tables cannot grow past their cap, which no memory limit counts; the node serves on', async ({ n }) => {
