@@ -10,7 +10,7 @@ import type { GuestHost } from './binding.js';
 import type { HandleResult } from './enoki-world.js';
 import { HttpExchange } from './http-world.js';
 import type { GuestInstance } from './linker.js';
-import { OutputLines } from './output-lines.js';
+import { OutputLines } from '../output-lines.js';
 
 export interface CallOutcome {
   result: JobResult;

@@ -6,39 +6,12 @@
 // (wasi:io/poll, clock pollables) blocks the worker for real (worlds/sync-io.ts): the shim's
 // pollables answer with promises, which only a JSPI host can await.
 
+import { OutputLines } from '../output-lines.js';
 import { createSyncIo, HostEvents, type ShimIo, type SyncIo } from './worlds/sync-io.js';
 
 type Shim = Record<string, Record<string, unknown>>;
 
 export type StdStream = 'stdout' | 'stderr';
-
-/** Line-buffered capture of a guest output stream. */
-class Capture {
-  #pending = '';
-  readonly #decoder = new TextDecoder();
-
-  constructor(
-    private readonly stream: StdStream,
-    private readonly emit: (stream: StdStream, line: string) => void,
-  ) {}
-
-  readonly handler = {
-    write: (contents: Uint8Array) => {
-      this.#pending += this.#decoder.decode(contents, { stream: true });
-      const lines = this.#pending.split('\n');
-      this.#pending = lines.pop() as string;
-      for (const line of lines) this.emit(this.stream, line.replace(/\r$/, ''));
-    },
-    blockingFlush: () => undefined,
-    flush: () => undefined,
-  };
-
-  /** Emits a last line without a newline, at the end of an invocation. */
-  end(): void {
-    if (this.#pending !== '') this.emit(this.stream, this.#pending);
-    this.#pending = '';
-  }
-}
 
 export interface WasiHost {
   imports: Record<string, unknown>;
@@ -58,10 +31,14 @@ export async function createWasiHost(
   const base = import.meta.resolve('@bytecodealliance/preview2-shim');
   const load = async (name: string) => (await import(new URL(`../browser/${name}.js`, base).href)) as Shim;
   const [cli, io, filesystem, random, clocks] = await Promise.all(['cli', 'io', 'filesystem', 'random', 'clocks'].map(load));
-  const out = new Capture('stdout', emit);
-  const err = new Capture('stderr', emit);
+  const lines = new OutputLines(emit);
+  const handler = (stream: StdStream) => ({
+    write: (bytes: Uint8Array) => lines.write(stream, bytes),
+    blockingFlush: () => undefined,
+    flush: () => undefined,
+  });
   const sync = createSyncIo(io as unknown as ShimIo, events);
-  const created = (cli.createCli as unknown as (config: object) => Shim)({ stdout: out.handler, stderr: err.handler });
+  const created = (cli.createCli as unknown as (config: object) => Shim)({ stdout: handler('stdout'), stderr: handler('stderr') });
   const imports: Record<string, unknown> = {
     'wasi:cli/environment': {
       getEnvironment: () => environment(),
@@ -94,8 +71,7 @@ export async function createWasiHost(
     io: io as unknown as ShimIo,
     sync,
     endCall() {
-      out.end();
-      err.end();
+      lines.end();
     },
   };
 }
