@@ -38,7 +38,7 @@ function stripDebugProbe(glue: string): string {
  * U+FFFD, and a list that lies outside the guest's memory traps instead of being cut to its end
  * (`ArrayBuffer#slice` clamps: a guest could answer with its whole memory).
  */
-export function strictLifting(glue: string): string {
+function strictLifting(glue: string): string {
   const strict = glue
     .replace(/new TextDecoder\(\)/g, "new TextDecoder('utf-8', { fatal: true })")
     .replace(/new TextDecoder\('utf-16'\)/g, "new TextDecoder('utf-16', { fatal: true })")
