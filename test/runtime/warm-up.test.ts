@@ -49,7 +49,7 @@ test('the probe runs through the invocation path on the inline engine, and only 
       // Its component and compiled template are kept for the next start.
       const components = await fs.readdir(path.join(dir, 'components'));
       assert.is(components.length, 1);
-      assert.ok((await fs.readdir(path.join(dir, 'templates'))).some((f) => f.endsWith('.wasm')));
+      assert.ok((await fs.readdir(path.join(dir, 'templates'), { recursive: true })).some((f) => f.endsWith('.wasm')));
     } else {
       assert.equal(result, { warmed: false, reason: 'no inline engine (ENOKI_ENGINE=worker, or a Node without JSPI)' });
     }

@@ -7,8 +7,9 @@
 // A family is the set of modules with one loose key (everything but data and i64 constants).
 // Its first module's constants are the reference; each later module's constants are compared
 // with it and the sites that differ become parameters of the family's template. Templates and
-// families live on disk under `dir`, so a restart compiles, but never rewrites, an engine.
-// A module's own analysis (key, constants, data image) is kept with its artefact by the caller.
+// families live on disk under `<dir>/<FORMAT>`, so a restart compiles, but never rewrites, an
+// engine; what an earlier format left beside it (12 MB for each JS engine) is removed when the
+// store starts. A module's own analysis (key, constants, data image) is kept with its artefact by the caller.
 
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
@@ -72,11 +73,30 @@ export class TemplateStore {
   /** Serialises the changes of each family (two deploys of one engine at once); families go on in parallel. */
   readonly #queues = new Map<string, Promise<unknown>>();
 
+  /** Where this format's templates and families live. */
+  readonly dir: string;
+
   constructor(
-    private readonly dir: string,
+    root: string,
     private readonly meter: boolean,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.dir = path.join(root, FORMAT);
+    void this.#pruneOtherFormats(root);
+  }
+
+  /** Removes what other formats left under `root`: this format never reads it. */
+  async #pruneOtherFormats(root: string): Promise<void> {
+    let entries: string[];
+    try {
+      entries = await fs.readdir(root);
+    } catch {
+      return; // no templates yet
+    }
+    for (const entry of entries.filter((e) => e !== FORMAT)) {
+      await fs.rm(path.join(root, entry), { recursive: true, force: true }).catch((err: unknown) => this.logger.warn({ err, entry }, 'could not remove an outdated guest code template'));
+    }
+  }
 
   /**
    * Goes up whenever a family gains parameters: code loaded before holds a template of that family

@@ -129,7 +129,7 @@ test('JS functions share one compiled engine template', async ({ n }) => {
   // Every JS function deployed here (echo, counter, misbehave) ran; the engine's template is one
   // file of ~10 MB; each function adds only small templates of its other modules.
   const dir = path.join(n.dataDir, 'templates');
-  const sizes = await Promise.all((await fs.readdir(dir)).filter((f) => f.endsWith('.wasm')).map(async (f) => (await fs.stat(path.join(dir, f))).size));
+  const sizes = await Promise.all((await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.wasm')).map(async (f) => (await fs.stat(path.join(dir, f))).size));
   const engines = sizes.filter((s) => s > 1_000_000);
   assert.ok(engines.length >= 1 && engines.length <= 2, `engine-sized templates: ${engines.length}`);
 });
@@ -171,7 +171,7 @@ test('a function loaded before its engine template gained parameters is moved to
     assert.ok((await m.deploy('counter', await guest('counter'))).ok);
     assert.is(await (await m.call('counter')).text(), '1');
     const dir = path.join(m.dataDir, 'templates');
-    const families = await Promise.all((await fs.readdir(dir)).filter((f) => f.endsWith('.json')).map(async (f) => JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as { paramSites: number[] }));
+    const families = await Promise.all((await fs.readdir(dir, { recursive: true })).filter((f) => f.endsWith('.json')).map(async (f) => JSON.parse(await fs.readFile(path.join(dir, f), 'utf8')) as { paramSites: number[] }));
     assert.ok(families.some((f) => f.paramSites.length > 0), 'the JS engine family gained parameters');
     // Reloading echo runs in the background; then calling it changes nothing: it no longer holds an outdated engine.
     let held = NaN;
