@@ -118,6 +118,10 @@ export function runCall(
     return ended({ response }, true);
   };
   const failed = (err: unknown): CallOutcome => {
+    if (instance.meter.reentrantTooLong) {
+      const message = `the guest's allocator or post-return function ran for more than ${instance.meter.reentrantMs} ms, holding up every other call`;
+      return ended({ failure: { kind: 'trap', message } }, false);
+    }
     if (instance.meter.sliceUsed) return { ...ended({ failure: { kind: 'timeout', message: 'stopped at the end of its time slice' } }, false), sliced: true };
     if (instance.meter.expired) return timedOut();
     const failure = describeFailure(err, instance.memoryBytes(), job.memoryLimitBytes, logs);

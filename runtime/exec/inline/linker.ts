@@ -265,6 +265,7 @@ export class GuestInstance {
       }
       return this.#lift(ret);
     } finally {
+      this.meter.end();
       this.host = undefined;
     }
   }
@@ -288,6 +289,7 @@ export class GuestInstance {
       }
       return this.#lift(ret);
     } finally {
+      this.meter.end();
       this.host = undefined;
     }
   }

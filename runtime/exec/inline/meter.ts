@@ -3,8 +3,11 @@
 // its deadline, or its instance was abandoned) or gives the event loop a turn (its time slice is
 // used up and the stack can suspend). A call on the plain stack (a guest that imports nothing
 // that waits, see linker.ts) cannot suspend: at the end of its slice it traps, with `sliceUsed`
-// set, and is started again on a stack that can. One Meter per instance; each core instance of
-// it has its own fuel global and `check`.
+// set, and is started again on a stack that can. Nor can a host call into the guest (an
+// allocation while arguments or results are copied, post-return): one that runs past
+// reentrantMs traps, with `reentrantTooLong` set. The call's deadline holds until its result is
+// lifted and post-return has run. One Meter per instance; each core instance of it has its own
+// fuel global and `check`.
 
 import { suspending } from './jspi.js';
 
@@ -25,14 +28,27 @@ export class Meter {
   /** Host calls into the guest (allocations, post-return) in progress: no suspending then. */
   #reentrant = 0;
   #abandoned = false;
+  /** When the first check inside the current host call into the guest came (see reenter). */
+  #reentrantSince: number | undefined;
   readonly #fuels: WebAssembly.Global[] = [];
 
   constructor(private readonly sliceMs: number) {}
+
+  /**
+   * How long one host call into the guest (an allocation, post-return) may run. It cannot give
+   * the event loop a turn, so it holds every other call meanwhile: a guest's allocator or
+   * post-return that loops is stopped after this, not at the call's timeout.
+   */
+  get reentrantMs(): number {
+    return Math.max(50, 10 * this.sliceMs);
+  }
 
   /** True once a check found the deadline passed or the instance abandoned: the trap was ours. */
   expired = false;
   /** True once a call on the plain stack used up its time slice: that trap was ours too. */
   sliceUsed = false;
+  /** True once a host call into the guest ran past reentrantMs: that trap was ours as well. */
+  reentrantTooLong = false;
 
   /** The imports of one metered core instance; `fuel` is resolved once it is instantiated. */
   imports(fuel: () => WebAssembly.Global | undefined): { check: () => number; suspend: unknown } {
@@ -45,6 +61,14 @@ export class Meter {
         }
         const global = fuel();
         if (global) global.value = FUEL;
+        if (this.#reentrant > 0) {
+          // Timed from its first check: an allocation that never reaches one costs no clock read.
+          this.#reentrantSince ??= now;
+          if (now - this.#reentrantSince >= this.reentrantMs) {
+            this.reentrantTooLong = true;
+            return TRAP;
+          }
+        }
         if (now >= this.#sliceEnd && this.#inCall && this.#reentrant === 0) {
           if (!this.#onStack) return SUSPEND;
           this.sliceUsed = true;
@@ -74,6 +98,7 @@ export class Meter {
     this.#sliceEnd = performance.now() + this.sliceMs;
     this.expired = false;
     this.sliceUsed = false;
+    this.reentrantTooLong = false;
   }
 
   /** The guest's handle call starts; `onStack`: on the plain stack, where it cannot suspend. */
@@ -82,9 +107,14 @@ export class Meter {
     this.#onStack = onStack;
   }
 
+  /** The handle call has returned; lifting its result and post-return still run under its deadline. */
   leave(): void {
     this.#inCall = false;
     this.#onStack = false;
+  }
+
+  /** Nothing of the call runs any more: no deadline until the next one begins. */
+  end(): void {
     this.#deadline = Infinity;
   }
 
@@ -94,7 +124,7 @@ export class Meter {
     try {
       return f();
     } finally {
-      this.#reentrant--;
+      if (--this.#reentrant === 0) this.#reentrantSince = undefined;
     }
   }
 

@@ -116,6 +116,19 @@ test('an endless loop ends at its timeout with 504 while others keep answering',
   assert.is((await n.call('misbehave', { path: '/ok' })).status, 200);
 });
 
+test("a loop in the guest's allocator or post-return, which cannot yield, is stopped as a trap long before the timeout", async ({ n }) => {
+  for (const name of ['realloc-loop', 'post-return-loop']) {
+    // A timeout far off: only the node's bound on a host call into the guest ends these calls.
+    assert.ok((await n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=20000')).ok, name);
+    const res = await n.call(name, { method: 'POST', body: 'hello' });
+    assert.is(res.status, 500, name);
+    const error = ((await res.json()) as { error: { code: string; message: string } }).error;
+    assert.is(error.code, 'ERR_GUEST_TRAP', name);
+    assert.match(error.message, /allocator or post-return function ran for more than \d+ ms/);
+    assert.is((await n.call('hello')).status, 200);
+  }
+});
+
 test('a memory bomb and a trap end in typed errors, and the function answers again', async ({ n }) => {
   const bomb = await n.call('misbehave', { path: '/membomb' });
   assert.is(bomb.status, 500);
