@@ -3,9 +3,14 @@
 // ended and its key-value writes are committed; a call that fails after its head was sent (a
 // trap, a timeout, a malformed body, a failed commit) ends the body with an error, so the client
 // sees an aborted response, never a complete-looking one (the last bytes of a body with a
-// content-length are held until then).
+// content-length are held until then). A client that stops reading while the guest goes on
+// writing has its response aborted once MAX_UNREAD_BYTES wait for it: the node does not hold an
+// endless body for a client that takes none of it.
 
 import type { Invocation, ResponseStream, StreamedHead } from '../invoke/invoker.js';
+
+/** Bytes of a streamed body that may wait for the client to read them. */
+export const MAX_UNREAD_BYTES = 16 * 1024 * 1024;
 
 export type InvocationOutcome =
   | { kind: 'whole'; invocation: Invocation }
@@ -30,14 +35,17 @@ export function invokeStreaming(invoke: (stream: ResponseStream) => Promise<Invo
     let last: Uint8Array | undefined;
     const open = (): ReadableStreamDefaultController<Uint8Array> => {
       if (!controller) {
-        body = new ReadableStream<Uint8Array>({
-          start: (c) => {
-            controller = c;
+        body = new ReadableStream<Uint8Array>(
+          {
+            start: (c) => {
+              controller = c;
+            },
+            cancel: () => {
+              cancelled = true;
+            },
           },
-          cancel: () => {
-            cancelled = true;
-          },
-        });
+          { highWaterMark: MAX_UNREAD_BYTES, size: (chunk) => chunk.byteLength },
+        );
       }
       return controller!;
     };
@@ -54,8 +62,14 @@ export function invokeStreaming(invoke: (stream: ResponseStream) => Promise<Invo
       chunk: (bytes) => {
         if (cancelled) return;
         sent += bytes.byteLength;
-        if (declared !== undefined && sent >= declared) last = bytes;
-        else open().enqueue(bytes);
+        if (declared !== undefined && sent >= declared) return void (last = bytes);
+        const queue = open();
+        queue.enqueue(bytes);
+        if ((queue.desiredSize ?? 0) >= 0) return;
+        // The client has left MAX_UNREAD_BYTES unread: what follows is dropped, and so is it.
+        cancelled = true;
+        if (abort) abort();
+        else queue.error(new Error(`the client left more than ${MAX_UNREAD_BYTES} bytes of the body unread`));
       },
     }).then(
       (invocation) => {

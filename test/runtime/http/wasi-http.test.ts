@@ -4,7 +4,7 @@
 // allowed hosts; a malformed response or a refused host is a coded error and the node stays up.
 
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
@@ -171,6 +171,25 @@ test('a streamed response that turns out malformed is aborted, never complete-lo
   const entry = await lastLog(n, 'echo');
   assert.is(entry.error?.code, 'ERR_GUEST_BAD_RESPONSE');
   assert.match(entry.error!.message, 'content-length says 100');
+});
+
+test('a client that stops reading an endless body has its response cut off; the node does not hold the body for it', async ({ n }) => {
+  assert.is((await n.deploy('flood', await guest('worlds/http-echo.wasm'), '?timeoutMs=60000')).status, 201);
+  const url = new URL(n.url);
+  const socket = net.connect(Number(url.port), url.hostname, () => socket.write('GET /fn/flood/flood HTTP/1.1\r\nHost: node\r\n\r\n'));
+  socket.pause();
+  // The client takes nothing for a while (the guest writes hundreds of MiB meanwhile), then all.
+  await new Promise((r) => setTimeout(r, 2000));
+  let received = 0;
+  socket.on('data', (chunk: Buffer) => (received += chunk.length));
+  const closed = new Promise<boolean>((resolve) => socket.on('close', () => resolve(true)));
+  socket.resume();
+  const ended = await Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), 20_000))]);
+  socket.destroy();
+  // At most MAX_UNREAD_BYTES (16 MiB) waited for it in the node, plus what the sockets held.
+  assert.ok(received < 64 * 2 ** 20, `received ${Math.round(received / 2 ** 20)} MiB: the node held the body`);
+  assert.ok(ended, 'the connection was still open 20 s on (the guest may run for 60)');
+  assert.is((await n.call('echo', { path: '/status/200' })).status, 200);
 });
 
 test('a guest that throws is a coded error, and the node serves on', async ({ n }) => {
