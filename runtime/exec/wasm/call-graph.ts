@@ -185,7 +185,8 @@ export function entryChecks(module: ModuleFacts, bodies: BodyFacts[], budget = E
     for (const node of scc) {
       if (node >= defined || checked[node]) continue;
       let c = bodies[node].instructions;
-      for (const callee of unchecked[node]) c += cost[callee];
+      // (A callee the budget checked after `unchecked` was made costs nothing either.)
+      for (const callee of unchecked[node]) c += callee < defined && checked[callee] ? 0 : cost[callee];
       cost[node] = Math.min(c, over);
       // A component with a cycle cannot be left by breakCycles; should one be, it is checked.
       if (c > budget || scc.length > 1) checked[node] = 1;
