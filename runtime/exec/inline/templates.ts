@@ -9,7 +9,8 @@
 // with it and the sites that differ become parameters of the family's template. Templates and
 // families live on disk under `<dir>/<FORMAT>`, so a restart compiles, but never rewrites, an
 // engine; what an earlier format left beside it (12 MB for each JS engine) is removed when the
-// store starts. A module's own analysis (key, constants, data image) is kept with its artefact by the caller.
+// store starts. A module's own analysis (key, constants, data image) is kept with its artefact
+// by the caller.
 
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
