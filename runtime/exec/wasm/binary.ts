@@ -1,6 +1,6 @@
-// Reading and writing the WebAssembly binary encoding: LEB128 integers, names, sections. Shared
-// by the component parser, the module rewriter and the metering instrumenter; every read is
-// bounds-checked and fails with a WasmFormatError naming the offset.
+// Reading and writing the WebAssembly binary encoding: LEB128 integers, names, sections, a
+// growable writer. Shared by the component parser, the module rewriter and the metering
+// instrumenter; every read is bounds-checked and fails with a WasmFormatError naming the offset.
 
 export class WasmFormatError extends Error {
   constructor(message: string, readonly offset?: number) {
@@ -127,6 +127,42 @@ export function s32Leb(value: number): number[] {
       return out;
     }
     out.push(byte | 0x80);
+  }
+}
+
+/** A growable byte buffer. */
+export class ByteWriter {
+  #buf: Uint8Array;
+  length = 0;
+
+  constructor(capacity = 1024) {
+    this.#buf = new Uint8Array(capacity);
+  }
+
+  #reserve(n: number): void {
+    if (this.length + n <= this.#buf.length) return;
+    const next = new Uint8Array(Math.max(this.#buf.length * 2, this.length + n));
+    next.set(this.#buf.subarray(0, this.length));
+    this.#buf = next;
+  }
+
+  byte(b: number): void {
+    this.#reserve(1);
+    this.#buf[this.length++] = b;
+  }
+
+  bytes(src: ArrayLike<number>): void {
+    this.#reserve(src.length);
+    this.#buf.set(src, this.length);
+    this.length += src.length;
+  }
+
+  u32(value: number): void {
+    this.bytes(u32Leb(value));
+  }
+
+  result(): Uint8Array {
+    return this.#buf.slice(0, this.length);
   }
 }
 

@@ -14,7 +14,7 @@
 
 import { Reader } from './binary.js';
 import { expressionRefs, type BodyFacts } from './code.js';
-import { SECTION, skipValType, type ModuleReader } from './module.js';
+import { REF_TYPES, SECTION, skipValType, type ModuleReader } from './module.js';
 
 /** Instructions a call tree may run without a check: a few microseconds of straight code. */
 export const ENTRY_BUDGET = 1000;
@@ -38,53 +38,17 @@ export interface ModuleFacts {
   entries: number[];
 }
 
-const REF_TYPES = new Set([0x70, 0x6f, 0x63, 0x64]);
-
-/** Reads the facts from the module's type, import, function, export, element and global sections. */
+/** The facts: what ModuleReader read, and the function, export, start, element and global sections. */
 export function readModuleFacts(m: ModuleReader): ModuleFacts {
-  const typeKeys: string[] = [];
-  const typeHasRefs: boolean[] = [];
-  const funcTypes: number[] = [];
+  const typeKeys = m.typeKeys;
+  const typeHasRefs = typeKeys.map((key) => [...key].some((c) => REF_TYPES.has(c.charCodeAt(0))));
+  const funcTypes = [...m.importFuncTypes];
   const refs: number[] = [];
   const entries: number[] = [];
-  let closed = true;
-  let importedFuncs = 0;
+  let closed = !m.importsReferences && !funcTypes.some((type) => typeHasRefs[type]);
   for (const s of m.sections) {
     const r = new Reader(m.bytes, s.start, s.end);
-    if (s.id === SECTION.type) {
-      for (let n = r.u32(); n > 0; n--) {
-        const start = r.pos;
-        r.u8(); // 0x60: ModuleReader refuses other forms before a template is built
-        for (let side = 0; side < 2; side++) for (let k = r.u32(); k > 0; k--) skipValType(r);
-        const bytes = m.bytes.subarray(start, r.pos);
-        typeKeys.push(Buffer.from(bytes).toString('latin1'));
-        typeHasRefs.push(bytes.some((b) => REF_TYPES.has(b)));
-      }
-    } else if (s.id === SECTION.import) {
-      for (let n = r.u32(); n > 0; n--) {
-        r.name();
-        r.name();
-        const kind = r.u8();
-        if (kind === 0x00) {
-          const type = r.u32();
-          funcTypes.push(type);
-          importedFuncs++;
-          if (typeHasRefs[type]) closed = false;
-        } else if (kind === 0x01) {
-          closed = false;
-          skipValType(r);
-          limits(r);
-        } else if (kind === 0x02) limits(r);
-        else if (kind === 0x03) {
-          if (REF_TYPES.has(r.bytes[r.pos])) closed = false;
-          skipValType(r);
-          r.u8();
-        } else if (kind === 0x04) {
-          r.u8();
-          r.u32();
-        }
-      }
-    } else if (s.id === SECTION.func) {
+    if (s.id === SECTION.func) {
       for (let n = r.u32(); n > 0; n--) funcTypes.push(r.u32());
     } else if (s.id === SECTION.export) {
       for (let n = r.u32(); n > 0; n--) {
@@ -105,13 +69,7 @@ export function readModuleFacts(m: ModuleReader): ModuleFacts {
       }
     } else if (s.id === SECTION.element) refs.push(...elementRefs(r));
   }
-  return { importedFuncs, funcTypes, typeKeys, refs, closed, entries };
-}
-
-function limits(r: Reader): void {
-  const flags = r.u8();
-  r.u32();
-  if (flags & 0x01) r.u32();
+  return { importedFuncs: m.importedFuncs, funcTypes, typeKeys, refs, closed, entries };
 }
 
 /** Every function an element section names. */

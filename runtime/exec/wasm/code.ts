@@ -14,43 +14,7 @@
 // the caller then runs the module unmetered on a worker, where termination bounds it.
 
 import { createHash } from 'node:crypto';
-import { Reader, s32Leb, u32Leb, WasmFormatError } from './binary.js';
-
-/** A growable byte buffer. */
-export class ByteWriter {
-  #buf: Uint8Array;
-  length = 0;
-
-  constructor(capacity = 1024) {
-    this.#buf = new Uint8Array(capacity);
-  }
-
-  #reserve(n: number): void {
-    if (this.length + n <= this.#buf.length) return;
-    const next = new Uint8Array(Math.max(this.#buf.length * 2, this.length + n));
-    next.set(this.#buf.subarray(0, this.length));
-    this.#buf = next;
-  }
-
-  byte(b: number): void {
-    this.#reserve(1);
-    this.#buf[this.length++] = b;
-  }
-
-  bytes(src: ArrayLike<number>): void {
-    this.#reserve(src.length);
-    this.#buf.set(src, this.length);
-    this.length += src.length;
-  }
-
-  u32(value: number): void {
-    this.bytes(u32Leb(value));
-  }
-
-  result(): Uint8Array {
-    return this.#buf.slice(0, this.length);
-  }
-}
+import { ByteWriter, Reader, s32Leb, u32Leb, WasmFormatError } from './binary.js';
 
 /** What one function body does that decides whether its entry needs a metering check. */
 export interface BodyFacts {

@@ -14,8 +14,8 @@
 // shared template.
 
 import { createHash } from 'node:crypto';
-import { concat, Reader, sections, u32Leb, WasmFormatError, type Section } from './binary.js';
-import { ByteWriter, expressionRefs, rewriteExpression, scanCode } from './code.js';
+import { ByteWriter, concat, Reader, sections, u32Leb, WasmFormatError, type Section } from './binary.js';
+import { expressionRefs, rewriteExpression, scanCode } from './code.js';
 
 export const METER_MODULE = 'enoki:meter';
 export const METER_CHECK = 'check';
@@ -65,18 +65,21 @@ export interface ModuleAnalysis {
   dropData?: boolean;
 }
 
-interface Limits {
+export interface Limits {
   flags: number;
   min: number;
   max?: number;
 }
 
-function readLimits(r: Reader): Limits {
+export function readLimits(r: Reader): Limits {
   const flags = r.u8();
   const min = r.u32();
   const max = flags & 0x01 ? r.u32() : undefined;
   return { flags, min, max };
 }
+
+/** Value type bytes that start a reference type: funcref, externref, (ref null? ht). */
+export const REF_TYPES = new Set([0x70, 0x6f, 0x63, 0x64]);
 
 export function skipValType(r: Reader): void {
   const b = r.u8();
@@ -100,6 +103,12 @@ export class ModuleReader {
   gcTypes = false;
   /** The limits of the tables the module defines, in order. */
   tables: Limits[] = [];
+  /** Each type's encoding as a string: equal keys, equal signatures (what call_indirect compares). */
+  typeKeys: string[] = [];
+  /** The type index of each imported function, in order. */
+  importFuncTypes: number[] = [];
+  /** A table, or a global that holds a reference, comes from outside. */
+  importsReferences = false;
 
   constructor(readonly bytes: Uint8Array) {
     if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[4] !== 1 || bytes[6] !== 0) throw new WasmFormatError('not a core module');
@@ -120,6 +129,7 @@ export class ModuleReader {
   #types(r: Reader): void {
     this.types = r.u32();
     for (let i = 0; i < this.types; i++) {
+      const typeStart = r.pos;
       const form = r.u8();
       if (form !== 0x60) {
         this.gcTypes = true;
@@ -132,6 +142,7 @@ export class ModuleReader {
       for (let p = 0; p < results; p++) skipValType(r);
       if (params === 0 && results === 1 && r.bytes[start + 1] === 0x7f) this.checkType ??= i;
       if (params === 0 && results === 0) this.voidType ??= i;
+      this.typeKeys.push(Buffer.from(r.bytes.subarray(typeStart, r.pos)).toString('latin1'));
     }
   }
 
@@ -158,15 +169,17 @@ export class ModuleReader {
       r.name();
       const kind = r.u8();
       if (kind === 0x00) {
-        r.u32();
+        this.importFuncTypes.push(r.u32());
         this.importedFuncs++;
       } else if (kind === 0x01) {
+        this.importsReferences = true;
         skipValType(r);
         readLimits(r);
       } else if (kind === 0x02) {
         readLimits(r);
         this.importedMemories++;
       } else if (kind === 0x03) {
+        if (REF_TYPES.has(r.bytes[r.pos])) this.importsReferences = true;
         skipValType(r);
         r.u8();
         this.importedGlobals++;
