@@ -18,6 +18,7 @@ const WORLDS: Record<string, string> = {
   'kv-counter.js': 'http-keyvalue',
   'kv-counter.wat': 'http-keyvalue',
   'http-probe.wat': 'http-clock',
+  'http-hoard.wat': 'http-keyvalue',
 };
 
 export interface WorldGuest {

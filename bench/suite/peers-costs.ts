@@ -54,7 +54,7 @@ async function instantiateCpuMs(file: string, dir: string): Promise<{ engine: 'i
   }
   const spec = await new CodeCache(artifacts).load(meta, 128 * 2 ** 20);
   const wasi = await createWasiHost(() => undefined, () => []);
-  const http = createHttpTypes(wasi.io, wasi.sync, () => ({ fetch: () => undefined, maxBodyBytes: 0 }));
+  const http = createHttpTypes(wasi.io, wasi.sync, () => ({ fetch: () => undefined, maxBodyBytes: 0, memoryLimitBytes: 128 * 2 ** 20 }));
   const imports = { ...wasi.imports, ...keyvalueImports(() => undefined), 'wasi:http/types': http.types, 'wasi:http/outgoing-handler': http.outgoingHandler };
   const { instantiate } = (await import(spec.glueUrl)) as { instantiate: Instantiate };
   const get = (name: string) => spec.modules[name];

@@ -144,7 +144,7 @@ export class Invoker {
       const streamed = stream !== undefined && worldOf(meta) === HTTP_WORLD;
       const deadline = performance.now() + timeoutMs;
       const denied: string[] = [];
-      const relay = new ResponseRelay(streamed ? stream : undefined, () => kv.writeCount > 0, version.id);
+      const relay = new ResponseRelay(streamed ? stream : undefined, () => kv.writeCount > 0, version.id, memoryLimitBytes);
       const events = (event: GuestEvent, answer: (message: OutgoingAnswer) => void) => {
         if (event.kind === 'head') relay.head(event);
         else if (event.kind === 'chunk') relay.chunk(event.bytes);
@@ -179,8 +179,9 @@ export class Invoker {
       cold = result.cold;
       lines = denied.length > 0 ? [...result.logs, ...denied.map((message) => ({ stream: 'error' as const, message: `ERR_HTTP_HOST_NOT_ALLOWED: ${message}` }))] : result.logs;
       truncated = result.logsTruncated;
-      if (result.failure || !result.response) {
-        const failure = result.failure ?? { kind: 'bad-response' as const, message: 'no response' };
+      if (result.failure || !result.response || relay.overflow) {
+        // A held body past its limit is why the guest was stopped, whatever it did after.
+        const failure = relay.overflow ? { kind: 'bad-response' as const, message: relay.overflow } : (result.failure ?? { kind: 'bad-response' as const, message: 'no response' });
         // The guest failed after a refused request: that refusal is most likely why.
         if (denied.length > 0 && failure.kind !== 'timeout') {
           throw new EnokiError('ERR_HTTP_HOST_NOT_ALLOWED', `${name}: ${denied[0]} (allow it at deploy with allowHost=); then: ${failure.message}`, { invocationId });

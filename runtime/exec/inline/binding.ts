@@ -12,6 +12,8 @@ export interface GuestHost {
   /** Bytes the guest wrote to its stdout or stderr (WASI), kept as log lines. */
   output(stream: 'stdout' | 'stderr', bytes: Uint8Array): void;
   env(): [string, string][];
+  /** The instance's memory cap: also the most of a response body the host holds for the call. */
+  memoryLimitBytes: number;
   invoke(call: InvokeCall): Promise<InvokeReply>;
   /** Called when the guest is about to wait for time to pass (a timer, a poll). */
   waiting?(): void;

@@ -85,6 +85,7 @@ export function runCall(
     log,
     output: (stream, bytes) => output.write(stream, bytes),
     env: () => job.env,
+    memoryLimitBytes: job.memoryLimitBytes,
     invoke: (call) => {
       if (!job.invoke) return Promise.resolve({ ok: false, error: { tag: 'unavailable', val: 'calls are not served here' } });
       return job.invoke(call, deadline - performance.now());

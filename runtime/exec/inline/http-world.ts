@@ -9,6 +9,7 @@ import { httpHandlerExport } from '../../functions/worlds.js';
 import type { Job } from '../engine.js';
 import type { GuestEvent, GuestRequest, GuestResponse } from '../protocol.js';
 import { CallResponse, type ResponseSink } from '../wasi-http/call-response.js';
+import { HeldBody } from '../wasi-http/held-body.js';
 import { describeError, type ErrorCode } from '../wasi-http/error-code.js';
 import { Fields } from '../wasi-http/fields.js';
 import { as, err, ok, plain, type Binding } from './binding.js';
@@ -133,13 +134,17 @@ class OutgoingResponse {
   }
 }
 
-/** A body's bytes, held until the response is set, then passed on as they come. */
+/** A body's bytes, held until the response is set (at most `limitBytes`), then passed on as they come. */
 class OutgoingBody {
-  #chunks: Uint8Array[] = [];
+  readonly #held: HeldBody;
   #target?: ResponseSink;
   #stream = false;
   finished = false;
-  #failed = false;
+  #failure?: string;
+
+  constructor(limitBytes: number) {
+    this.#held = new HeldBody(limitBytes, 'before it set the response');
+  }
 
   write() {
     if (this.#stream) return err();
@@ -147,11 +152,20 @@ class OutgoingBody {
     return ok(new BodyOutput(this));
   }
 
+  /** Passes the bytes on or holds them; a body held past its limit fails and traps the guest. */
   push(bytes: Uint8Array): StreamError | undefined {
-    if (this.finished || this.#failed) return CLOSED;
+    if (this.finished || this.#failure) return CLOSED;
     const copy = new Uint8Array(bytes);
-    if (this.#target) this.#target.chunk(copy);
-    else this.#chunks.push(copy);
+    if (this.#target) {
+      this.#target.chunk(copy);
+      return undefined;
+    }
+    try {
+      this.#held.push(copy);
+    } catch (err) {
+      this.#fail((err as Error).message);
+      throw err;
+    }
     return undefined;
   }
 
@@ -169,8 +183,8 @@ class OutgoingBody {
   /** Sends the held bytes, and from now on every write, to `target`. */
   attach(target: ResponseSink): void {
     this.#target = target;
-    for (const chunk of this.#chunks.splice(0)) target.chunk(chunk);
-    if (this.#failed) target.fail('the body failed');
+    for (const chunk of this.#held.take()) target.chunk(chunk);
+    if (this.#failure) target.fail(this.#failure);
     else if (this.finished) target.end();
   }
 
@@ -180,8 +194,8 @@ class OutgoingBody {
   }
 
   #fail(reason: string): void {
-    if (this.#failed) return;
-    this.#failed = true;
+    if (this.#failure) return;
+    this.#failure = reason;
     this.#target?.fail(reason);
   }
 }
@@ -260,10 +274,10 @@ export const HTTP_BINDINGS: Record<string, Record<string, Binding>> = {
       return ok();
     }),
     '[method]outgoing-response.headers': plain({ params: [T.borrow], result: T.own }, (_h, [r]) => response(r).fields),
-    '[method]outgoing-response.body': plain({ params: [T.borrow], result: T.result(T.own) }, (_h, [r]) => {
+    '[method]outgoing-response.body': plain({ params: [T.borrow], result: T.result(T.own) }, (host, [r]) => {
       const res = response(r);
       if (res.body) return err();
-      res.body = new OutgoingBody();
+      res.body = new OutgoingBody(host.memoryLimitBytes);
       return ok(res.body);
     }),
     '[method]outgoing-body.write': plain({ params: [T.borrow], result: T.result(T.own) }, (_h, [b]) => as(OutgoingBody, b).write()),
@@ -284,12 +298,12 @@ export class HttpExchange {
   readonly #response: CallResponse;
   #closed = false;
 
-  constructor(job: Pick<Job, 'request' | 'stream' | 'events'>, cold: boolean) {
+  constructor(job: Pick<Job, 'request' | 'stream' | 'events' | 'memoryLimitBytes'>, cold: boolean) {
     // Only outgoing requests are answered through `events`; this host makes none.
     const post = (event: GuestEvent) => {
       if (!this.#closed) job.events?.(event, () => undefined);
     };
-    this.#response = new CallResponse(job.stream === true, post, cold);
+    this.#response = new CallResponse(job.stream === true, post, cold, job.memoryLimitBytes);
     this.args = [new IncomingRequest(job.request!), new ResponseOutparam(this.#response)];
   }
 

@@ -152,6 +152,7 @@ export class InlineEngine implements GuestEngine {
       log: () => undefined,
       output: () => undefined,
       env: () => [],
+      memoryLimitBytes: 0,
       invoke: async () => ({ ok: false, error: { tag: 'unavailable', val: 'not during prewarming' } }),
     };
     const instance = code.make(linkable);

@@ -3,6 +3,7 @@
 // body chunks) to whoever relays it to the client.
 
 import type { GuestEvent, GuestResponse } from '../protocol.js';
+import { HeldBody } from './held-body.js';
 
 /** Where the guest's response goes. */
 export interface ResponseSink {
@@ -34,8 +35,7 @@ export class CallResponse implements ResponseSink {
   #status = 0;
   #headers: [string, string][] = [];
   #hasHead = false;
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
+  readonly #held: HeldBody;
   #streaming = false;
   #declared?: number;
   #sent = 0;
@@ -46,7 +46,11 @@ export class CallResponse implements ResponseSink {
     private readonly stream: boolean,
     private readonly post: (event: GuestEvent, transfer?: ArrayBuffer[]) => void,
     private readonly cold: boolean,
-  ) {}
+    /** The most of the body held at once (see held-body.ts): the function's memory limit. */
+    limitBytes: number,
+  ) {
+    this.#held = new HeldBody(limitBytes, stream ? 'before it could be streamed' : 'for a caller that takes the response whole');
+  }
 
   head(status: number, headers: [string, string][]): void {
     this.#status = status;
@@ -63,9 +67,13 @@ export class CallResponse implements ResponseSink {
       return this.fail(`the body is longer than its content-length of ${this.#declared} bytes`);
     }
     if (this.#streaming) return this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
-    this.#chunks.push(bytes);
-    this.#buffered += bytes.byteLength;
-    if (this.#buffered > STREAM_AFTER_BYTES) this.startStreaming();
+    try {
+      this.#held.push(bytes);
+    } catch (err) {
+      this.fail((err as Error).message);
+      throw err;
+    }
+    if (this.#held.bytes > STREAM_AFTER_BYTES) this.startStreaming();
   }
 
   /** Sends the head and the body so far, and every chunk from now on (with `stream` only). */
@@ -73,7 +81,7 @@ export class CallResponse implements ResponseSink {
     if (!this.stream || this.#streaming || !this.#hasHead || this.#failure) return;
     this.#streaming = true;
     this.post({ kind: 'head', status: this.#status, headers: this.#headers, cold: this.cold });
-    for (const bytes of this.#chunks.splice(0)) this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
+    for (const bytes of this.#held.take()) this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
   }
 
   end(): void {
@@ -98,7 +106,6 @@ export class CallResponse implements ResponseSink {
 
   /** The whole response, or, once it streams, its head with an empty body. */
   response(): GuestResponse {
-    const body = this.#streaming ? new Uint8Array(0) : Buffer.concat(this.#chunks);
-    return { status: this.#status, headers: this.#headers, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
+    return { status: this.#status, headers: this.#headers, body: this.#streaming ? new Uint8Array(0) : this.#held.joined() };
   }
 }

@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import { EnokiError } from '../../errors.js';
 import { LOAD_TIMEOUT_MS, type EngineStats, type GuestEngine, type Job, type JobResult } from '../engine.js';
 import type { FromWorker, LoadSpec, OutgoingAnswer } from '../protocol.js';
+import { HeldBodyOverflow } from '../wasi-http/held-body.js';
 import { postSyncReply, type SyncChannelPair } from './sync-channel.js';
 import { spawnSlot, type Pending, type Slot } from './worker-slot.js';
 import { CrashBackoff } from './crash-backoff.js';
@@ -172,7 +173,7 @@ export class WorkerPool implements GuestEngine {
    * Replaces a slot's worker after a timeout or crash, failing the call it was running; a crash
    * counts towards the restart backoff (crash-backoff.ts). A timeout is the guest's doing: no wait.
    */
-  #replace(slot: Slot, reason: string, failure: 'timeout' | 'crash' = 'crash'): void {
+  #replace(slot: Slot, reason: string, failure: 'timeout' | 'crash' | 'bad-response' = 'crash'): void {
     const at = this.#slots.indexOf(slot);
     if (at < 0) return;
     const running = slot.running;
@@ -335,8 +336,16 @@ export class WorkerPool implements GuestEngine {
     // A late event of a call already ended (timed out) has nobody to go to.
     if (!running || running.id !== message.id) return;
     const answer = (reply: OutgoingAnswer) => postSyncReply(events, { seq: 0, reply: { callId: message.id, ...reply } });
-    if (running.job.events) running.job.events(message.event, answer);
-    else if (message.event.kind === 'fetch') answer({ fetchId: message.event.fetchId, result: { ok: false, error: { tag: 'HTTP-request-denied' } } });
+    if (running.job.events) {
+      try {
+        running.job.events(message.event, answer);
+      } catch (err) {
+        // The host takes no more of this call's response (a held body past its limit,
+        // wasi-http/held-body.ts): the guest is stopped as at its timeout.
+        if (!(err instanceof HeldBodyOverflow)) throw err;
+        this.#replace(slot, err.message, err.failure);
+      }
+    } else if (message.event.kind === 'fetch') answer({ fetchId: message.event.fetchId, result: { ok: false, error: { tag: 'HTTP-request-denied' } } });
   }
 
   #finish(slot: Slot, message: Extract<FromWorker, { type: 'done' }>): void {

@@ -21,6 +21,7 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     assert.ok((await ctx.n.deploy('abi-faults', await guest('fixtures/abi-faults.wasm'))).ok);
     assert.ok((await ctx.n.deploy('tablebomb', await guest('fixtures/tablebomb.wasm'))).ok);
     for (const name of ['recurse', 'fanout']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=1500')).ok, name);
+    assert.ok((await ctx.n.deploy('hoard', await guest('worlds/http-hoard-wat.wasm'), '?timeoutMs=5000&memoryMiB=16')).ok);
   });
   test.after(async (ctx) => ctx.n.close());
 
@@ -66,6 +67,42 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     const res = await n.call('tablebomb');
     assert.is(res.status, 200);
     assert.is(await res.text(), 'capped');
+    assert.is((await n.call('hello')).status, 200);
+  });
+
+  test('an endless wasi:http body the node would have to hold ends at the memory limit, unkept; the node serves on', async ({ n }) => {
+    const failure = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
+    const item = () => n.admin('GET', '/keygroups/hoard/items/hoard');
+    // Written before the response is set; held for the call's key-value write: without the bound,
+    // the node would keep every byte until the timeout (5 s), gigabytes.
+    for (const [path, why] of [['/early', 'before it set the response'], ['/held', 'while its key-value writes waited']]) {
+      const res = await n.call('hoard', { path });
+      assert.is(res.status, 502, path);
+      const error = await failure(res);
+      assert.is(error.code, 'ERR_GUEST_BAD_RESPONSE', path);
+      assert.match(error.message, `more than 16 MiB of its response body ${why}`, path);
+    }
+    assert.is((await item()).status, 404, 'the failed call wrote nothing');
+    // Taken whole by an async caller.
+    const started = await n.call('hoard', { path: '/held', headers: { 'x-enoki-async': 'true' } });
+    assert.is(started.status, 202);
+    const { invocationId, resultToken } = (await started.json()) as { invocationId: string; resultToken: string };
+    const read = () => fetch(`${n.url}/invocations/${invocationId}`, { headers: { 'x-enoki-result-token': resultToken } });
+    let result = await read();
+    for (let i = 0; i < 200 && result.status === 202; i++) {
+      await result.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 50));
+      result = await read();
+    }
+    const error = await failure(result);
+    assert.is(error.code, 'ERR_GUEST_BAD_RESPONSE');
+    assert.match(error.message, 'of its response body for a caller that takes the response whole');
+    assert.is((await item()).status, 404);
+    // A body within the bound is answered, and its write kept.
+    const small = await n.call('hoard', { path: '/small' });
+    assert.is(small.status, 200);
+    assert.is((await small.arrayBuffer()).byteLength, 4096);
+    assert.is((await item()).status, 200);
     assert.is((await n.call('hello')).status, 200);
   });
 

@@ -89,6 +89,7 @@ export class OutgoingCalls {
   readonly #waiting = new Map<number, (result: OutgoingHttpResult) => void>();
   #callId = 0;
   #maxBodyBytes = 0;
+  #memoryLimitBytes = 0;
 
   constructor(
     events: HostEvents,
@@ -104,9 +105,10 @@ export class OutgoingCalls {
   }
 
   /** Starts a call: answers for earlier calls are ignored from now on. */
-  begin(callId: number, maxBodyBytes: number): void {
+  begin(callId: number, maxBodyBytes: number, memoryLimitBytes: number): void {
     this.#callId = callId;
     this.#maxBodyBytes = maxBodyBytes;
+    this.#memoryLimitBytes = memoryLimitBytes;
     this.#waiting.clear();
   }
 
@@ -119,6 +121,7 @@ export class OutgoingCalls {
         this.post({ kind: 'fetch', fetchId, request });
       },
       maxBodyBytes: this.#maxBodyBytes,
+      memoryLimitBytes: this.#memoryLimitBytes,
     };
   }
 }

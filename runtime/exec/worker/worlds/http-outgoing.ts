@@ -12,7 +12,7 @@ const symbolDispose = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('di
 /** What the outgoing half needs of the body classes of http-types.ts. */
 interface BodyClasses {
   IncomingBody: new (bytes: Uint8Array) => object;
-  OutgoingBody: new (limit?: number) => { attach(target: BodyTarget): void };
+  OutgoingBody: new (limit: number, heldLimit: number) => { attach(target: BodyTarget): void };
 }
 
 export function createOutgoingHttp({ sync, call, IncomingBody, OutgoingBody }: { sync: SyncIo; call: () => HttpCallHost } & BodyClasses) {
@@ -53,7 +53,7 @@ export function createOutgoingHttp({ sync, call, IncomingBody, OutgoingBody }: {
     }
     body(): OutgoingBody {
       if (this.#body) throw undefined;
-      this.#body = new OutgoingBody(call().maxBodyBytes);
+      this.#body = new OutgoingBody(call().maxBodyBytes, Infinity);
       return this.#body;
     }
     method() {

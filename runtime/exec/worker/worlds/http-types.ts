@@ -10,6 +10,7 @@ import { createOutgoingHttp } from './http-outgoing.js';
 import type { ResponseSink } from '../../wasi-http/call-response.js';
 import type { ShimIo, SyncIo } from './sync-io.js';
 import { describeError, type ErrorCode } from '../../wasi-http/error-code.js';
+import { HeldBody } from '../../wasi-http/held-body.js';
 
 export type { ErrorCode };
 
@@ -30,6 +31,8 @@ export interface HttpCallHost {
   fetch(request: OutgoingHttpRequest, done: (result: OutgoingHttpResult) => void): void;
   /** Largest outgoing request body, bytes. */
   maxBodyBytes: number;
+  /** The instance's memory cap: the most of a response body held until the response is set. */
+  memoryLimitBytes: number;
 }
 
 const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
@@ -121,15 +124,24 @@ export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHo
     [symbolDispose](): void {}
   }
 
+  /**
+   * A body's bytes, held until it has a target (at most `heldLimit`: past it the guest traps), then
+   * passed on as they come. An outgoing request's body is refused past `limit` with a stream error.
+   */
   class OutgoingBody {
     #stream?: unknown;
-    #chunks: Uint8Array[] = [];
+    readonly #held: HeldBody;
     #target?: BodyTarget;
     #finished = false;
-    #failed = false;
+    #failure?: string;
     #written = 0;
 
-    constructor(private readonly limit: number = Infinity) {}
+    constructor(
+      private readonly limit: number,
+      heldLimit: number,
+    ) {
+      this.#held = new HeldBody(heldLimit, 'before it set the response');
+    }
 
     write(): unknown {
       if (this.#stream) throw undefined;
@@ -142,8 +154,13 @@ export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHo
             throw { tag: 'last-operation-failed', val: io.ioErrorCreate(`the body is larger than ${this.limit} bytes`) };
           }
           const copy = new Uint8Array(bytes);
-          if (this.#target) this.#target.chunk(copy);
-          else this.#chunks.push(copy);
+          if (this.#target) return this.#target.chunk(copy);
+          try {
+            this.#held.push(copy);
+          } catch (err) {
+            this.#fail((err as Error).message);
+            throw err;
+          }
         },
         blockingFlush: () => undefined,
         flush: () => undefined,
@@ -165,8 +182,8 @@ export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHo
     /** Sends the buffered bytes, and from now on every write, to `target`. */
     attach(target: BodyTarget): void {
       this.#target = target;
-      for (const chunk of this.#chunks.splice(0)) target.chunk(chunk);
-      if (this.#failed) target.fail('the body failed');
+      for (const chunk of this.#held.take()) target.chunk(chunk);
+      if (this.#failure) target.fail(this.#failure);
       else if (this.#finished) target.end();
     }
 
@@ -175,8 +192,8 @@ export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHo
     }
 
     #fail(reason: string): void {
-      if (this.#failed) return;
-      this.#failed = true;
+      if (this.#failure) return;
+      this.#failure = reason;
       this.#target?.fail(reason);
     }
   }
@@ -199,7 +216,7 @@ export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHo
     }
     body(): OutgoingBody {
       if (this.#body) throw undefined;
-      this.#body = new OutgoingBody();
+      this.#body = new OutgoingBody(Infinity, call().memoryLimitBytes);
       return this.#body;
     }
     /** The body the guest asked for, if it did. */

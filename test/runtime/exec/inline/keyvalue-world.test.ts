@@ -15,6 +15,7 @@ function hostAnswering(answer: (call: KvCall) => KvReply | Promise<KvReply>): { 
     log: () => undefined,
     output: () => undefined,
     env: () => [],
+    memoryLimitBytes: 2 ** 20,
     invoke: () => Promise.reject(new Error('no calls here')),
   };
   return { host, calls };

@@ -6,11 +6,13 @@ import * as assert from 'uvu/assert';
 import type { GuestEvent } from '../../../../../runtime/exec/protocol.js';
 import { SPARE_INSTANCES, SparePool, type HttpInstance } from '../../../../../runtime/exec/worker/worlds/http-calls.js';
 import { CallResponse } from '../../../../../runtime/exec/wasi-http/call-response.js';
+import { HeldBodyOverflow } from '../../../../../runtime/exec/wasi-http/held-body.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
+const LIMIT = 2 ** 20;
 
 test('a collected response has the head and every chunk', () => {
-  const r = new CallResponse(false, () => assert.unreachable('nothing is posted'), false);
+  const r = new CallResponse(false, () => assert.unreachable('nothing is posted'), false, LIMIT);
   r.head(201, [['x-a', '1']]);
   r.chunk(bytes('hel'));
   r.chunk(bytes('lo'));
@@ -24,7 +26,7 @@ test('a collected response has the head and every chunk', () => {
 
 test('a response is sent whole unless the guest waits or writes much; then it streams from there on', () => {
   const whole: GuestEvent[] = [];
-  const quick = new CallResponse(true, (e) => whole.push(e), false);
+  const quick = new CallResponse(true, (e) => whole.push(e), false, LIMIT);
   quick.head(200, []);
   quick.chunk(bytes('a'));
   quick.end();
@@ -32,7 +34,7 @@ test('a response is sent whole unless the guest waits or writes much; then it st
   assert.is(new TextDecoder().decode(quick.response().body), 'a');
 
   const events: GuestEvent[] = [];
-  const slow = new CallResponse(true, (e) => events.push(e), true);
+  const slow = new CallResponse(true, (e) => events.push(e), true, LIMIT);
   slow.head(200, []);
   slow.chunk(bytes('a'));
   slow.startStreaming(); // what the worker does when the guest is about to wait
@@ -43,13 +45,13 @@ test('a response is sent whole unless the guest waits or writes much; then it st
   assert.is(slow.response().body.byteLength, 0, 'the body went out as it came');
 
   const big: GuestEvent[] = [];
-  const large = new CallResponse(true, (e) => big.push(e), false);
+  const large = new CallResponse(true, (e) => big.push(e), false, LIMIT);
   large.head(200, []);
   large.chunk(new Uint8Array(70 * 1024));
   assert.equal(big.map((e) => e.kind), ['head', 'chunk'], 'a large body streams without waiting for the end');
 
   const never: GuestEvent[] = [];
-  const collected = new CallResponse(false, (e) => never.push(e), false);
+  const collected = new CallResponse(false, (e) => never.push(e), false, LIMIT);
   collected.head(200, []);
   collected.chunk(new Uint8Array(70 * 1024));
   collected.startStreaming();
@@ -57,29 +59,49 @@ test('a response is sent whole unless the guest waits or writes much; then it st
 });
 
 test('malformed responses are named: not set, not finished, failed, too short or too long for their content-length', () => {
-  assert.match(new CallResponse(false, () => undefined, false).problem(false) ?? '', 'without setting a response');
-  const open = new CallResponse(false, () => undefined, false);
+  assert.match(new CallResponse(false, () => undefined, false, LIMIT).problem(false) ?? '', 'without setting a response');
+  const open = new CallResponse(false, () => undefined, false, LIMIT);
   open.head(200, []);
   assert.match(open.problem(true) ?? '', 'before finishing');
-  const failed = new CallResponse(false, () => undefined, false);
+  const failed = new CallResponse(false, () => undefined, false, LIMIT);
   failed.head(200, []);
   failed.fail('the body was dropped before it was finished');
   assert.match(failed.problem(true) ?? '', 'dropped');
-  const short = new CallResponse(false, () => undefined, false);
+  const short = new CallResponse(false, () => undefined, false, LIMIT);
   short.head(200, [['content-length', '10']]);
   short.chunk(bytes('four'));
   short.end();
   assert.match(short.problem(true) ?? '', 'content-length says 10');
   const posted: GuestEvent[] = [];
-  const long = new CallResponse(true, (e) => posted.push(e), false);
+  const long = new CallResponse(true, (e) => posted.push(e), false, LIMIT);
   long.head(200, [['content-length', '2']]);
   long.startStreaming();
   long.chunk(bytes('abc'));
   assert.match(long.problem(true) ?? '', 'longer than its content-length');
   assert.equal(posted.map((e) => e.kind), ['head'], 'the excess is not sent');
-  const bad = new CallResponse(false, () => undefined, false);
+  const bad = new CallResponse(false, () => undefined, false, LIMIT);
   bad.head(200, [['content-length', 'ten']]);
   assert.match(bad.problem(true) ?? '', 'malformed content-length');
+});
+
+test('a collected body past the limit fails the response and lets go of what it held', () => {
+  const whole = new CallResponse(false, () => undefined, false, 10);
+  whole.head(200, []);
+  whole.chunk(bytes('12345678'));
+  assert.throws(() => whole.chunk(bytes('12345678')), (err: unknown) => err instanceof HeldBodyOverflow && err.failure === 'bad-response');
+  whole.chunk(bytes('more'));
+  whole.end();
+  assert.match(whole.problem(true) ?? '', 'more than 10 bytes of its response body for a caller that takes the response whole');
+  assert.is(whole.response().body.byteLength, 0);
+  // A streamed body is passed on, not held: no limit applies to it here.
+  const posted: GuestEvent[] = [];
+  const streamed = new CallResponse(true, (e) => posted.push(e), false, 10);
+  streamed.head(200, []);
+  streamed.startStreaming();
+  for (let i = 0; i < 4; i++) streamed.chunk(bytes('12345678'));
+  streamed.end();
+  assert.is(streamed.problem(true), undefined);
+  assert.is(posted.length, 5);
 });
 
 function instance(id: number): HttpInstance {
