@@ -5,6 +5,9 @@
 // with the data in the cloud.
 //
 // Modes:
+//   plain     not the runtime: a plain Node HTTP server answering a JS handler (the warm bench's
+//             bench/suite/plain-server.js), no link, the same client and pacing: what a request
+//             at this rate costs on the machine itself (not a mode of the paper; not run by default).
 //   direct    the edge's function without any emulated link: the runtime's own share (baseline).
 //   edge      function and data at edge1, client ↔ edge1 1 ms: the paper's edge mode.
 //   cloud     the paper's cloud mode: the function at edge1 (client ↔ edge1 1 ms), its keygroup
@@ -15,20 +18,22 @@
 //             one wide-area round trip per call; not a mode of the paper (not run by default).
 //
 //   node dist/bench/paper/simple.js [--duration 15] [--threads 10] [--frequency 1]
-//                                   [--modes direct,edge,cloud] [--full] [--out FILE]
+//                                   [--modes plain,direct,edge,cloud] [--full] [--out FILE]
 import { parseArgs } from 'node:util';
 import { summarize, type Summary } from '../stats.js';
+import { startScriptServer } from '../suite/harness.js';
 import { builtFunction, startPaperCluster, type NodeSite, type PaperCluster } from './cluster.js';
 import { measureOn, report, parseModes, positive } from './experiment.js';
 import { HttpClient, pacedLoop, sleep, table, warmUp, runMain } from './load.js';
 import { PAPER_DELAYS, pathDelay, type Site } from './network.js';
 
-const MODES = ['direct', 'edge', 'cloud', 'cloud-fn'] as const;
+const MODES = ['plain', 'direct', 'edge', 'cloud', 'cloud-fn'] as const;
 type Mode = (typeof MODES)[number];
 const DEFAULT_MODES: Mode[] = ['direct', 'edge', 'cloud'];
 
 /** Where the client sends each mode's requests, and the function's name there. */
 const ROUTES: Record<Mode, { route: Site[]; fn: string }> = {
+  plain: { route: ['client'], fn: 'echo' },
   direct: { route: ['client', 'edge1'], fn: 'movingaverage' },
   edge: { route: ['client', 'edge1'], fn: 'movingaverage' },
   cloud: { route: ['client', 'edge1'], fn: 'movingaverage-remote' },
@@ -75,10 +80,10 @@ interface ModeResult {
   samples: Array<[number, number]>;
 }
 
-async function runMode(cluster: PaperCluster, client: HttpClient, mode: Mode, opts: ReturnType<typeof options>): Promise<ModeResult> {
+async function runMode(cluster: PaperCluster, client: HttpClient, mode: Mode, opts: ReturnType<typeof options>, plainUrl?: string): Promise<ModeResult> {
   const { route, fn } = ROUTES[mode];
   const node = route[route.length - 1] as NodeSite;
-  const base = mode === 'direct' ? cluster.nodes.edge1.url : await cluster.url(node, route);
+  const base = mode === 'plain' ? plainUrl! : mode === 'direct' ? cluster.nodes.edge1.url : await cluster.url(node, route);
   const url = `${base}/fn/${fn}`;
   await warmUp(client, url, (i) => `${i % opts.threads}-10`, { concurrency: opts.threads });
   await cluster.network.stats(true);
@@ -103,15 +108,21 @@ async function runMode(cluster: PaperCluster, client: HttpClient, mode: Mode, op
   const errors = Object.entries(statuses).filter(([s]) => s !== '200').reduce((n, [, c]) => n + c, 0);
   return {
     mode,
-    route: mode === 'direct' ? 'client → edge1 (no emulated link)' : mode === 'cloud' ? 'client → edge1, KV edge1 → cloud' : route.join(' → '),
+    route: ROUTE_NAMES[mode] ?? route.join(' → '),
     // The client's path, plus each KV call's round trip across the edge ↔ cloud link.
-    networkRttMs: mode === 'direct' ? 0 : 2 * pathDelay(route) + (KV_ROUND_TRIPS[mode] ?? 0) * 2 * PAPER_DELAYS.edgeCloud,
+    networkRttMs: mode === 'direct' || mode === 'plain' ? 0 : 2 * pathDelay(route) + (KV_ROUND_TRIPS[mode] ?? 0) * 2 * PAPER_DELAYS.edgeCloud,
     latency: summarize(samples.map(([, ms]) => ms)),
     errors,
     statuses,
     samples,
   };
 }
+
+const ROUTE_NAMES: Partial<Record<Mode, string>> = {
+  plain: 'client → a plain Node server (no runtime, no link)',
+  direct: 'client → edge1 (no emulated link)',
+  cloud: 'client → edge1, KV edge1 → cloud',
+};
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
@@ -122,6 +133,7 @@ async function main(): Promise<void> {
   const cluster = await startPaperCluster({ nodes: needsCloud ? ['cloud', 'edge1'] : ['edge1'] });
   const client = new HttpClient();
   const results: ModeResult[] = [];
+  const plain = opts.modes.includes('plain') ? await startScriptServer('./plain-server.js') : undefined;
   const cost = await measureOn(cluster, client, 'edge1', async () => {
     const wasm = await builtFunction('movingaverage');
     // Separate keygroups, each held by one node only (one replica, as FReD held it in the
@@ -131,9 +143,9 @@ async function main(): Promise<void> {
     if (opts.modes.includes('cloud-fn')) await cluster.deploy('cloud', 'movingaverage', wasm, 'movingaveragecloud');
     for (const mode of opts.modes) {
       process.stderr.write(`${mode}: ${opts.threads} threads at ${opts.frequency}/s for ${opts.durationS} s…\n`);
-      results.push(await runMode(cluster, client, mode, opts));
+      results.push(await runMode(cluster, client, mode, opts, plain?.url));
     }
-  });
+  }).finally(() => plain?.stop());
 
   const rows = [['mode', 'route', 'link RTT', 'n', 'p50', 'p95', 'p99', 'mean', 'errors', 'paper p50 / p95 / p99']];
   for (const r of results) {

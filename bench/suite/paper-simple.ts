@@ -1,7 +1,8 @@
 // Scenario 5, the paper's *simple* experiment at the edge: bench/paper/simple.ts as it is (etcd,
 // the node edge1, a delay proxy emulating the client ↔ edge link of 1 ms each way; 10 client
-// threads at 1 request/s each calling movingaverage), in its modes `direct` (no emulated link:
-// the runtime's own share, the baseline) and `edge`, read from its JSON report. Under the
+// threads at 1 request/s each calling movingaverage), in its modes `plain` (a plain Node server,
+// not the runtime, at the same pace: what the machine itself costs such a request), `direct` (no
+// emulated link: the runtime's own share) and `edge`, read from its JSON report. Under the
 // Pi-class profile the node runs in a cgroup of its own (the cluster joins it, see cgroup.ts).
 
 import fs from 'node:fs/promises';
@@ -51,7 +52,7 @@ export async function paperSimpleScenario(s: PaperSimpleSettings, cgroups?: Node
   const used: CgroupUsage[] = [];
   try {
     const script = fileURLToPath(new URL('../paper/simple.js', import.meta.url));
-    const args = ['--modes', 'direct,edge', '--duration', String(s.durationS), '--out', out];
+    const args = ['--modes', 'plain,direct,edge', '--duration', String(s.durationS), '--out', out];
     process.stderr.write(`  node dist/bench/paper/simple.js ${args.slice(0, -2).join(' ')}${cgroup ? ' (edge1 in its cgroup)' : ''}\n`);
     await runChild(process.execPath, [script, ...args], { timeoutMs: 600_000, env: cgroup ? { [NODES_VARIABLE]: cgroup.procsFiles.join(':') } : {} });
     const report = JSON.parse(await fs.readFile(out, 'utf8')) as SimpleReport;
