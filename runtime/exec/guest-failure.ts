@@ -9,12 +9,12 @@ export function checkResponse(value: unknown): GuestResponse {
   if (
     !r ||
     typeof r.status !== 'number' ||
-    r.status < 100 ||
+    r.status < 200 ||
     r.status > 599 ||
     !Array.isArray(r.headers) ||
     !(r.body instanceof Uint8Array)
   ) {
-    throw Object.assign(new Error(`the guest returned an invalid response (status ${String(r?.status)})`), {
+    throw Object.assign(new Error(`the guest returned an invalid response (status ${String(r?.status)}; a response's status is 200–599)`), {
       failure: 'bad-response',
     });
   }

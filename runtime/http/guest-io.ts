@@ -144,7 +144,8 @@ export function guestHttpResponse(
   // (Deleted only when present: a delete turns the object into a slow dictionary.)
   if (headers['x-enoki-error-code'] !== undefined) delete headers['x-enoki-error-code'];
   for (const name in extra) headers[name] = extra[name];
-  const nullBody = status === 204 || status === 304 || status < 200;
+  // Responses HTTP gives no content: a body the guest gave them is not sent.
+  const nullBody = status === 204 || status === 205 || status === 304 || status < 200;
   if (!nullBody && headers['content-type'] === undefined) headers['content-type'] = DEFAULT_CONTENT_TYPE;
   if (nullBody && !(guestBody instanceof Uint8Array)) void guestBody.cancel();
   const body = nullBody ? null : asciiText(guestBody as Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>);

@@ -269,7 +269,8 @@ export const HTTP_BINDINGS: Record<string, Record<string, Binding>> = {
     '[method]outgoing-response.status-code': plain({ params: [T.borrow], result: T.u16 }, (_h, [r]) => response(r).status),
     '[method]outgoing-response.set-status-code': plain({ params: [T.borrow, T.u16], result: T.result() }, (_h, [r, status]) => {
       const s = status as number;
-      if (s < 100 || s > 599) return err();
+      // 1xx are interim responses, not a response a handler can answer with.
+      if (s < 200 || s > 599) return err();
       response(r).status = s;
       return ok();
     }),

@@ -56,9 +56,16 @@ function engineSuite(engine: 'inline' | 'worker'): void {
       assert.is(res.status, 500, `fault ${fault}`);
       assert.is(await errorCode(res), 'ERR_GUEST_TRAP', `fault ${fault}`);
     }
-    const badStatus = await call(6);
-    assert.is(badStatus.status, 502);
-    assert.is(await errorCode(badStatus), 'ERR_GUEST_BAD_RESPONSE');
+    for (const fault of [6, 11]) {
+      // Status 99 is not HTTP's; 101 is an interim response's, not one a function answers with.
+      const badStatus = await call(fault);
+      assert.is(badStatus.status, 502, `fault ${fault}`);
+      assert.is(await errorCode(badStatus), 'ERR_GUEST_BAD_RESPONSE', `fault ${fault}`);
+    }
+    // 205 has no content: the body the guest gave is not sent.
+    const resetContent = await call(12);
+    assert.is(resetContent.status, 205);
+    assert.is(await resetContent.text(), '');
     assert.is(await (await call(0)).text(), 'ok');
   });
 

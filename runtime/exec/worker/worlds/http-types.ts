@@ -208,7 +208,8 @@ export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHo
       return this.#status;
     }
     setStatusCode(status: number): void {
-      if (!Number.isInteger(status) || status < 100 || status > 599) throw undefined;
+      // 1xx are interim responses, not a response a handler can answer with.
+      if (!Number.isInteger(status) || status < 200 || status > 599) throw undefined;
       this.#status = status;
     }
     headers(): Fields {
