@@ -3,8 +3,12 @@
 // memory cap).
 
 import type { GuestFailure, GuestResponse, LogLine } from './protocol.js';
+import { responseFieldsProblem } from './response-fields.js';
 
-export function checkResponse(value: unknown): GuestResponse {
+const badResponse = (message: string) => Object.assign(new Error(message), { failure: 'bad-response' as const });
+
+/** The response of Enoki's world a guest returned, if it can be sent; `method` is the request's. */
+export function checkResponse(value: unknown, method: string | undefined): GuestResponse {
   const r = value as GuestResponse;
   if (
     !r ||
@@ -14,10 +18,10 @@ export function checkResponse(value: unknown): GuestResponse {
     !Array.isArray(r.headers) ||
     !(r.body instanceof Uint8Array)
   ) {
-    throw Object.assign(new Error(`the guest returned an invalid response (status ${String(r?.status)}; a response's status is 200–599)`), {
-      failure: 'bad-response',
-    });
+    throw badResponse(`the guest returned an invalid response (status ${String(r?.status)}; a response's status is 200–599)`);
   }
+  const problem = responseFieldsProblem(r.status, r.headers, r.body.byteLength, method);
+  if (problem) throw badResponse(`the guest returned a response that cannot be sent: ${problem}`);
   return r;
 }
 

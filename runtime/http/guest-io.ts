@@ -137,6 +137,8 @@ export function guestHttpResponse(
     const name = rawName.toLowerCase();
     const seen = headers[name];
     if (seen === undefined) headers[name] = value;
+    // Repeated, a content-length has the same value each time (checked where the guest answered).
+    else if (name === 'content-length') continue;
     else if (name === 'set-cookie') headers[name] = Array.isArray(seen) ? [...seen, value] : [seen, value];
     else headers[name] = `${seen as string}, ${value}`;
   }

@@ -112,7 +112,7 @@ export function runCall(
     }
     let response: GuestResponse;
     try {
-      response = checkResponse(result.val);
+      response = checkResponse(result.val, job.request?.method);
     } catch (err) {
       return ended({ failure: { kind: 'bad-response', message: (err as Error).message } }, true);
     }

@@ -2,13 +2,7 @@
 // pairs, names compared without case, values kept as the guest's bytes. Fields handed to a
 // request or response, or received with one, are immutable, as the WIT says.
 
-/** RFC 9110 token. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/**
- * Hop-by-hop and connection-level fields the host owns; a guest may not set them (wasmtime and
- * Spin refuse the same ones).
- */
-const FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings', 'te']);
+import { CONNECTION_FIELDS, TOKEN } from '../response-fields.js';
 
 const headerError = (tag: 'invalid-syntax' | 'forbidden' | 'immutable') => ({ payload: { tag } });
 
@@ -94,6 +88,6 @@ export class Fields {
   #check(name: string, values: Uint8Array[]): void {
     if (this.#immutable) throw headerError('immutable');
     if (!TOKEN.test(name) || !values.every(validValue)) throw headerError('invalid-syntax');
-    if (FORBIDDEN.has(name.toLowerCase())) throw headerError('forbidden');
+    if (CONNECTION_FIELDS.has(name.toLowerCase())) throw headerError('forbidden');
   }
 }

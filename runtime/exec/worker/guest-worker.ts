@@ -192,7 +192,7 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
       wasi.endCall();
       return { type: 'done', id: message.id, cold, memoryBytes: memoryBytes(instance), logs, logsTruncated };
     }
-    const response = checkResponse(instance.handle({ ...message.request }));
+    const response = checkResponse(instance.handle({ ...message.request }), message.request.method);
     wasi.endCall();
     return { type: 'done', id: message.id, cold, memoryBytes: memoryBytes(instance), logs, logsTruncated, response };
   } catch (err) {
