@@ -9,7 +9,7 @@
 // slice could make it wait, and a call that uses one up is started again (meter.ts).
 
 import type { CanonOptions, ComponentPlan, CoreSort } from '../wasm/component.js';
-import { FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage, type MemoryShape } from '../wasm/module.js';
+import { FUEL_EXPORT, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, START_EXPORT, type DataImage, type MemoryShape } from '../wasm/module.js';
 import { liftExport, lowerImport } from './canon-calls.js';
 import { GuestMemory, HandleTable } from './guest-memory.js';
 import type { GuestHost } from './binding.js';
@@ -82,6 +82,20 @@ export function handlerKind(plan: ComponentPlan): HandlerKind | undefined {
 
 function memoryMissing(): never {
   throw new Error('the handler has no memory');
+}
+
+/**
+ * Runs a module's start function, now that its data is in memory. Like any guest code the host
+ * runs outside a call, it cannot give the event loop a turn: one that runs past the meter's
+ * reentrantMs is stopped (a start function that loops held the node for good).
+ */
+function runStart(meter: Meter, start: () => void): void {
+  try {
+    meter.reenter(start);
+  } catch (err) {
+    if (!meter.reentrantTooLong) throw err;
+    throw new LinkError(`the module's start function ran for more than ${meter.reentrantMs} ms, holding up every other call`);
+  }
 }
 
 export class LinkError extends Error {
@@ -191,6 +205,8 @@ export class GuestInstance {
             fuel = exports[FUEL_EXPORT] as WebAssembly.Global;
             meter.track(fuel);
           }
+          const start = exports[START_EXPORT] as (() => void) | undefined;
+          if (start) runStart(meter, start);
           instances[d.index] = exports as Record<string, unknown>;
           break;
         }

@@ -23,7 +23,7 @@ import { prepareModule } from '../wasm/template.js';
 
 /** More differing sites than this and a module gets a template of its own. */
 const MAX_PARAMS = 64;
-const FORMAT = 'v5';
+const FORMAT = 'v6';
 /** Templates up to this size are read and compiled synchronously (see #build). */
 const SYNC_COMPILE_BYTES = 256 * 1024;
 

@@ -23,6 +23,12 @@ export const METER_SUSPEND = 'suspend';
 /** Function imports the metering adds. */
 export const METER_IMPORTS = 2;
 export const FUEL_EXPORT = 'enoki:fuel';
+/**
+ * The module's start function, exported instead of run by the instantiation: the host runs it once
+ * the instance's data is in its memory (the template's data is written after instantiation) and
+ * under a bound on its time (linker.ts), as the module's own start would have run.
+ */
+export const START_EXPORT = 'enoki:start';
 export const MEMORY_MODULE = 'enoki:memory';
 export const MEMORY_IMPORT = 'memory';
 export const paramExport = (k: number) => `enoki:param:${k}`;

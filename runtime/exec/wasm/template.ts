@@ -17,6 +17,7 @@ import {
   METER_MODULE,
   METER_SUSPEND,
   ModuleReader,
+  START_EXPORT,
   paramExport,
   SECTION,
   skipValType,
@@ -79,6 +80,10 @@ export function prepareModule(bytes: Uint8Array, options: TemplateOptions): Uint
     return g;
   };
   const added = (meter ? 1 : 0) + options.paramSites.length;
+  // The start function becomes an export (START_EXPORT) and the start section goes.
+  const startSection = m.get(SECTION.start);
+  const startFunc = startSection && new Reader(bytes, startSection.start, startSection.end).u32();
+  const exportsAdded = added + (startFunc === undefined ? 0 : 1);
 
   // Sections that may be missing from the original but are needed get synthesized in order.
   const order = [SECTION.type, SECTION.import, SECTION.func, SECTION.table, SECTION.memory, SECTION.tag, SECTION.global, SECTION.export, SECTION.start, SECTION.element, SECTION.dataCount, SECTION.code, SECTION.data];
@@ -91,7 +96,7 @@ export function prepareModule(bytes: Uint8Array, options: TemplateOptions): Uint
       if (id === SECTION.type && newTypes.length > 0) emit(id, [newTypes.length, ...newTypes.flat()]);
       if (id === SECTION.import && (meter || m.memory)) emit(id, concat([Uint8Array.from(u32Leb(importCount())), ...newImports()]));
       if (id === SECTION.global && added > 0) emit(id, [...u32Leb(added), ...newGlobals()]);
-      if (id === SECTION.export && added > 0) emit(id, concat([Uint8Array.from(u32Leb(added)), ...newExports()]));
+      if (id === SECTION.export && exportsAdded > 0) emit(id, concat([Uint8Array.from(u32Leb(exportsAdded)), ...newExports()]));
     }
   };
   const importCount = () => (meter ? METER_IMPORTS : 0) + (m.memory ? 1 : 0);
@@ -109,6 +114,7 @@ export function prepareModule(bytes: Uint8Array, options: TemplateOptions): Uint
     const parts: Uint8Array[] = [];
     if (meter) parts.push(nameBytes(FUEL_EXPORT), Uint8Array.of(0x03, ...u32Leb(fuelGlobal)));
     options.paramSites.forEach((_, k) => parts.push(nameBytes(paramExport(k)), Uint8Array.of(0x03, ...u32Leb(firstParam + k))));
+    if (startFunc !== undefined) parts.push(nameBytes(START_EXPORT), Uint8Array.of(0x00, ...u32Leb(shifted(startFunc))));
     return parts;
   };
 
@@ -161,7 +167,7 @@ export function prepareModule(bytes: Uint8Array, options: TemplateOptions): Uint
       }
       case SECTION.export: {
         const count = r.u32();
-        const parts: Uint8Array[] = [Uint8Array.from(u32Leb(count + added))];
+        const parts: Uint8Array[] = [Uint8Array.from(u32Leb(count + exportsAdded))];
         for (let e = 0; e < count; e++) {
           const start = r.pos;
           r.name();
@@ -174,11 +180,8 @@ export function prepareModule(bytes: Uint8Array, options: TemplateOptions): Uint
         emit(s.id, concat(parts));
         break;
       }
-      case SECTION.start: {
-        const index = r.u32();
-        emit(s.id, u32Leb(shifted(index)));
-        break;
-      }
+      case SECTION.start:
+        break; // exported as START_EXPORT instead
       case SECTION.element:
         emit(s.id, shifting ? elements(r, rewrite, shifted) : m.contents(s));
         break;

@@ -22,7 +22,7 @@ export function invokeMessage(id: number, job: Job, load?: LoadSpec): Extract<To
 }
 
 /** The result of a job that ended without a worker's answer: its worker crashed, or none ran it. */
-export function unanswered(kind: 'crash' | 'timeout' | 'load' | 'bad-response', message: string, queuedMs: number, cold = false): JobResult {
+export function unanswered(kind: 'crash' | 'timeout' | 'load' | 'bad-response' | 'memory', message: string, queuedMs: number, cold = false): JobResult {
   return { failure: { kind, message }, cold, logs: [], logsTruncated: false, queuedMs };
 }
 

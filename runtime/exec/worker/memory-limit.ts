@@ -48,7 +48,10 @@ export function limitMemory(module: Uint8Array, maxPages: number): Uint8Array {
         p = afterMax;
         max = Math.min(declared, maxPages);
       }
-      if (min > max) throw new Error(`the module needs ${min} pages of memory at start, above the limit of ${maxPages}`);
+      if (min > max) {
+        // The function's memory limit is what fails it, as on the inline engine (ERR_MEMORY_LIMIT).
+        throw Object.assign(new Error(`the module needs ${min} pages of memory at start, above the limit of ${maxPages}`), { failure: 'memory' as const });
+      }
       body.push((flags & 0x02) | 0x01, ...writeU32(min), ...writeU32(max));
     }
     parts.push(Uint8Array.of(MEMORY_SECTION, ...writeU32(body.length), ...body));

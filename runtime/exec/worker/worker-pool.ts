@@ -325,7 +325,7 @@ export class WorkerPool implements GuestEngine {
       if (slot.running?.id !== id) return;
       clearTimeout(timer);
       slot.running = undefined;
-      pending.resolve(unanswered('load', err.message, 0, true));
+      pending.resolve(unanswered((err as { failure?: string }).failure === 'memory' ? 'memory' : 'load', err.message, 0, true));
       this.#pump();
     });
   }

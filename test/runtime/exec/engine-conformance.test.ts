@@ -22,6 +22,7 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     assert.ok((await ctx.n.deploy('tablebomb', await guest('fixtures/tablebomb.wasm'))).ok);
     for (const name of ['recurse', 'fanout']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=1500')).ok, name);
     assert.ok((await ctx.n.deploy('hoard', await guest('worlds/http-hoard-wat.wasm'), '?timeoutMs=5000&memoryMiB=16')).ok);
+    for (const name of ['start-fn', 'start-loop', 'memory-at-start']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=3000')).ok, name);
   });
   test.after(async (ctx) => ctx.n.close());
 
@@ -112,6 +113,26 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     assert.is(small.status, 200);
     assert.is((await small.arrayBuffer()).byteLength, 4096);
     assert.is((await item()).status, 200);
+    assert.is((await n.call('hello')).status, 200);
+  });
+
+  test("a module's start function runs once its data is in memory; one that never ends is stopped, others answering meanwhile", async ({ n }) => {
+    assert.is(await (await n.call('start-fn')).text(), 'started');
+    const looping = n.call('start-loop');
+    const started = performance.now();
+    assert.is((await n.call('hello')).status, 200);
+    // On the event loop it cannot wait for its timeout (it would hold every other call): it is
+    // stopped as an allocator that loops is. A worker is ended at the timeout.
+    assert.ok(performance.now() - started < 2000, 'hello waited for the start function');
+    const res = await looping;
+    assert.is(await errorCode(res), engine === 'inline' ? 'ERR_GUEST_TRAP' : 'ERR_TIMEOUT');
+    assert.is(await (await n.call('start-fn')).text(), 'started');
+  });
+
+  test('a module that needs more memory at start than its limit is ERR_MEMORY_LIMIT on either engine', async ({ n }) => {
+    const res = await n.call('memory-at-start');
+    assert.is(res.status, 500);
+    assert.is(await errorCode(res), 'ERR_MEMORY_LIMIT');
     assert.is((await n.call('hello')).status, 200);
   });
 

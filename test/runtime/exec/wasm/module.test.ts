@@ -5,7 +5,7 @@
 import { parse } from '@bytecodealliance/jco';
 import { test } from '../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
-import { analyzeModule, coalesceImage, dataImage, FUEL_EXPORT, TABLE_ELEMENTS, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, type DataImage } from '../../../../runtime/exec/wasm/module.js';
+import { analyzeModule, coalesceImage, dataImage, FUEL_EXPORT, TABLE_ELEMENTS, MEMORY_IMPORT, MEMORY_MODULE, METER_CHECK, METER_MODULE, METER_SUSPEND, paramExport, START_EXPORT, type DataImage } from '../../../../runtime/exec/wasm/module.js';
 import { prepareModule } from '../../../../runtime/exec/wasm/template.js';
 
 const WAT = `(module
@@ -83,6 +83,8 @@ function fromTemplate(bytes: Uint8Array, options: { dropData: boolean; paramSite
   fuel.value = 10;
   for (const segment of dataImage(bytes)) new Uint8Array(memory.buffer).set(segment.bytes, segment.offset);
   (options.params ?? []).forEach((v, k) => ((instance.exports[paramExport(k)] as WebAssembly.Global).value = v));
+  // The start function is the host's to run, after the data and parameters are in place.
+  (instance.exports[START_EXPORT] as (() => void) | undefined)?.();
   return { exports: instance.exports as unknown as Exports, checks: () => checks, memory };
 }
 
