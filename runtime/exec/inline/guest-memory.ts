@@ -82,8 +82,14 @@ export class GuestMemory {
   }
 
   alloc(size: number, align: number): number {
-    if (size === 0) return align;
-    if (!this.reallocFn) throw new Error('the guest gave no allocator for this call');
+    if (!this.reallocFn) {
+      // Nothing to copy needs no allocator.
+      if (size === 0) return align;
+      throw new Error('the guest gave no allocator for this call');
+    }
+    // Empty lists and strings too come from the guest's allocator, as the canonical ABI has it:
+    // a guest may free what it was given (componentize-py's CPython does), and a pointer it did
+    // not allocate would corrupt its heap.
     const ptr = this.reallocFn()(0, 0, align, size) >>> 0;
     if (ptr % align !== 0 || ptr + size > this.bytes.length) throw new Error('the guest allocator returned an invalid pointer');
     return ptr;

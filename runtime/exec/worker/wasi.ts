@@ -30,7 +30,7 @@ export async function createWasiHost(
 ): Promise<WasiHost> {
   const base = import.meta.resolve('@bytecodealliance/preview2-shim');
   const load = async (name: string) => (await import(new URL(`../browser/${name}.js`, base).href)) as Shim;
-  const [cli, io, filesystem, random, clocks] = await Promise.all(['cli', 'io', 'filesystem', 'random', 'clocks'].map(load));
+  const [cli, io, filesystem, random, clocks, sockets] = await Promise.all(['cli', 'io', 'filesystem', 'random', 'clocks', 'sockets'].map(load));
   const lines = new OutputLines(emit);
   const handler = (stream: StdStream) => ({
     write: (bytes: Uint8Array) => lines.write(stream, bytes),
@@ -65,6 +65,14 @@ export async function createWasiHost(
     'wasi:random/insecure-seed': random.insecureSeed,
     'wasi:clocks/monotonic-clock': sync.monotonicClock(clocks.monotonicClock),
     'wasi:clocks/wall-clock': clocks.wallClock,
+    // The browser build's sockets: a network handle, and `not-supported` for any socket or lookup.
+    'wasi:sockets/instance-network': sockets.instanceNetwork,
+    'wasi:sockets/network': sockets.network,
+    'wasi:sockets/tcp': sockets.tcp,
+    'wasi:sockets/tcp-create-socket': sockets.tcpCreateSocket,
+    'wasi:sockets/udp': sockets.udp,
+    'wasi:sockets/udp-create-socket': sockets.udpCreateSocket,
+    'wasi:sockets/ip-name-lookup': sockets.ipNameLookup,
   };
   return {
     imports,

@@ -23,6 +23,9 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     for (const name of ['recurse', 'fanout']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=1500')).ok, name);
     assert.ok((await ctx.n.deploy('hoard', await guest('worlds/http-hoard-wat.wasm'), '?timeoutMs=5000&memoryMiB=16')).ok);
     for (const name of ['start-fn', 'start-loop', 'memory-at-start']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=3000')).ok, name);
+    // Toolchains import wasi:sockets whether or not the guest uses it (componentize-py does).
+    const sockets = await ctx.n.deploy('sockets', await guest('worlds/http-sockets-wat.wasm'));
+    assert.is(sockets.status, 201, await sockets.clone().text());
   });
   test.after(async (ctx) => ctx.n.close());
 
@@ -134,6 +137,13 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     assert.is(res.status, 500);
     assert.is(await errorCode(res), 'ERR_MEMORY_LIMIT');
     assert.is((await n.call('hello')).status, 200);
+  });
+
+  test('a guest that imports wasi:sockets runs, on a network with no way out: a socket or a lookup is not-supported', async ({ n }) => {
+    const res = await n.call('sockets');
+    assert.is(res.status, 200);
+    // error-code case 2 is not-supported, what the guest's language turns into its own error.
+    assert.is(await res.text(), 'tcp err 2 lookup err 2\n');
   });
 
   test('an endless loop ends at its timeout, and others answer meanwhile', async ({ n }) => {

@@ -74,7 +74,7 @@ test('every problem is listed: unsupported imports and the missing handler expor
   const err = failure(() =>
     checkWorld(
       {
-        imports: ['enoki:faas/kv@0.1.0', 'wasi:http/outgoing-handler@0.2.0', 'wasi:sockets/tcp@0.2.0'],
+        imports: ['enoki:faas/kv@0.1.0', 'wasi:http/outgoing-handler@0.2.0', 'wasi:sockets/tcp@0.3.0'],
         exports: ['wasi:cli/run@0.2.0'],
         interfaceTypes: new Map(),
       },
@@ -83,7 +83,7 @@ test('every problem is listed: unsupported imports and the missing handler expor
   );
   assert.is(err.code, 'ERR_WRONG_WORLD');
   assert.match(err.message, 'wasi:http/outgoing-handler@0.2.0');
-  assert.match(err.message, 'wasi:sockets/tcp@0.2.0');
+  assert.match(err.message, 'wasi:sockets/tcp@0.3.0 (this node provides WASI 0.2.x)');
   assert.match(err.message, `missing export ${HANDLER_EXPORT}`);
   assert.match(err.message, 'wasi:cli/run@0.2.0');
   assert.not.match(err.message, 'enoki:faas/kv');
