@@ -4,6 +4,7 @@
 // error handling runs (Python raises OSError). No socket or name lookup can exist, so their
 // methods trap if a guest reaches them anyway.
 
+import { isWasi02, WASI_SOCKETS } from '../../functions/worlds.js';
 import { as, err, plain, type Binding } from './binding.js';
 import { T } from './canon.js';
 import { IoError } from './streams.js';
@@ -63,8 +64,6 @@ function unreachable(iface: string, name: string): Binding {
 /** The binding of a wasi:sockets 0.2.x function; undefined for any other import. */
 export function socketsImport(iface: string, name: string): Binding | undefined {
   const [bare, version] = iface.split('@');
-  if (!bare.startsWith('wasi:sockets/') || (version !== undefined && !/^0\.2\.\d+$/.test(version))) return undefined;
-  const bound = SOCKETS[bare]?.[name];
-  if (bound) return bound;
-  return bare in SOCKETS || ['wasi:sockets/tcp', 'wasi:sockets/udp'].includes(bare) ? unreachable(bare, name) : undefined;
+  if (!WASI_SOCKETS.has(bare) || !isWasi02(version)) return undefined;
+  return SOCKETS[bare]?.[name] ?? unreachable(bare, name);
 }

@@ -170,8 +170,9 @@ export class WorkerPool implements GuestEngine {
   }
 
   /**
-   * Replaces a slot's worker after a timeout or crash, failing the call it was running; a crash
-   * counts towards the restart backoff (crash-backoff.ts). A timeout is the guest's doing: no wait.
+   * Replaces a slot's worker after a timeout, a crash or a response the host gave up on (a held
+   * body past its limit), failing the call it was running; a crash counts towards the restart
+   * backoff (crash-backoff.ts). The others are the guest's doing: no wait.
    */
   #replace(slot: Slot, reason: string, failure: 'timeout' | 'crash' | 'bad-response' = 'crash'): void {
     const at = this.#slots.indexOf(slot);
