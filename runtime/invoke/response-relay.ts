@@ -35,7 +35,7 @@ export class ResponseRelay {
 
   /**
    * Passes `bytes` on or holds them. A held body past its limit throws HeldBodyOverflow (the
-   * engine stops the guest) and from then on every chunk is dropped; overflow() says why.
+   * engine stops the guest) and from then on every chunk is dropped; `overflow` says why.
    */
   chunk(bytes: Uint8Array): void {
     if (this.#overflow !== undefined) return;
