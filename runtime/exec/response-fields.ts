@@ -15,6 +15,14 @@ export const CONNECTION_FIELDS = new Set(['connection', 'keep-alive', 'proxy-con
 const NO_CONTENT = new Set([204, 205, 304]);
 
 /**
+ * Whether a response carries no content (to HEAD; 204, 205, 304), so that its content-length may
+ * state what a GET would get rather than its own body's length.
+ */
+export function withoutContent(status: number, method: string | undefined): boolean {
+  return method === 'HEAD' || NO_CONTENT.has(status);
+}
+
+/**
  * Why a response of Enoki's world cannot be sent as the guest gave it; undefined when it can.
  * `method` is the request's: a response to HEAD carries no content either.
  */
@@ -31,7 +39,7 @@ export function responseFieldsProblem(status: number, headers: [string, string][
     if (length !== undefined && given !== length) return `content-length given as both ${length} and ${given}`;
     length = given;
   }
-  if (length !== undefined && method !== 'HEAD' && !NO_CONTENT.has(status) && Number(length) !== bodyBytes) {
+  if (length !== undefined && !withoutContent(status, method) && Number(length) !== bodyBytes) {
     return `its content-length says ${length}, its body has ${bodyBytes} bytes`;
   }
   return undefined;

@@ -304,7 +304,7 @@ export class HttpExchange {
     const post = (event: GuestEvent) => {
       if (!this.#closed) job.events?.(event, () => undefined);
     };
-    this.#response = new CallResponse(job.stream === true, post, cold, job.memoryLimitBytes);
+    this.#response = new CallResponse(job.stream === true, post, cold, job.memoryLimitBytes, job.request?.method);
     this.args = [new IncomingRequest(job.request!), new ResponseOutparam(this.#response)];
   }
 

@@ -3,6 +3,7 @@
 // body chunks) to whoever relays it to the client.
 
 import type { GuestEvent, GuestResponse } from '../protocol.js';
+import { withoutContent } from '../response-fields.js';
 import { HeldBody } from './held-body.js';
 
 /** Where the guest's response goes. */
@@ -48,6 +49,8 @@ export class CallResponse implements ResponseSink {
     private readonly cold: boolean,
     /** The most of the body held at once (see held-body.ts): the function's memory limit. */
     limitBytes: number,
+    /** The request's method: a response to HEAD has no content to match its content-length. */
+    private readonly method?: string,
   ) {
     this.#held = new HeldBody(limitBytes, stream ? 'before it could be streamed' : 'for a caller that takes the response whole');
   }
@@ -56,8 +59,9 @@ export class CallResponse implements ResponseSink {
     this.#status = status;
     this.#headers = headers;
     this.#hasHead = true;
-    this.#declared = declaredLength(headers);
-    if (Number.isNaN(this.#declared)) this.fail('the response has a malformed content-length');
+    const declared = declaredLength(headers);
+    if (Number.isNaN(declared)) this.fail('the response has a malformed content-length');
+    this.#declared = withoutContent(status, this.method) ? undefined : declared;
   }
 
   chunk(bytes: Uint8Array): void {

@@ -244,7 +244,7 @@ async function invokeHttp(message: Extract<ToWorker, { type: 'invoke' }>): Promi
   // Its memory goes to a later instance once this call has answered (done, below).
   released = instance;
   outgoing.begin(message.id, message.maxBodyBytes ?? 0, memoryLimit);
-  const response = new CallResponse(message.stream === true, postEvent, cold, memoryLimit);
+  const response = new CallResponse(message.stream === true, postEvent, cold, memoryLimit, message.request.method);
   wasi.sync.beforeWait = () => response.startStreaming();
   try {
     const problem = runHttpCall(http, instance, message.request, response);

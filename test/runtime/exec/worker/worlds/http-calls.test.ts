@@ -84,6 +84,24 @@ test('malformed responses are named: not set, not finished, failed, too short or
   assert.match(bad.problem(true) ?? '', 'malformed content-length');
 });
 
+test('a response without content (to HEAD; 304) may state the length a GET would get', () => {
+  const head = new CallResponse(false, () => undefined, false, LIMIT, 'HEAD');
+  head.head(200, [['content-length', '100']]);
+  head.end();
+  assert.is(head.problem(true), undefined);
+  const notModified = new CallResponse(false, () => undefined, false, LIMIT, 'GET');
+  notModified.head(304, [['content-length', '100']]);
+  notModified.end();
+  assert.is(notModified.problem(true), undefined);
+  const malformed = new CallResponse(false, () => undefined, false, LIMIT, 'HEAD');
+  malformed.head(200, [['content-length', 'many']]);
+  assert.match(malformed.problem(true) ?? '', 'malformed content-length');
+  const get = new CallResponse(false, () => undefined, false, LIMIT, 'GET');
+  get.head(200, [['content-length', '100']]);
+  get.end();
+  assert.match(get.problem(true) ?? '', 'content-length says 100');
+});
+
 test('a collected body past the limit fails the response and lets go of what it held', () => {
   const whole = new CallResponse(false, () => undefined, false, 10);
   whole.head(200, []);
