@@ -12,6 +12,7 @@ import { EnokiError } from '../errors.js';
 import type { GuestRequest, GuestResponse } from '../exec/protocol.js';
 import { tooLarge } from './respond.js';
 import { BAD_VALUE, HEADER_NAME } from './server/fetch-headers.js';
+import { withoutContent } from '../exec/response-fields.js';
 import { readIncomingBody } from './server/incoming-body.js';
 
 /** What the Fetch API path gave a body without a content type; kept so both paths agree. */
@@ -147,7 +148,7 @@ export function guestHttpResponse(
   if (headers['x-enoki-error-code'] !== undefined) delete headers['x-enoki-error-code'];
   for (const name in extra) headers[name] = extra[name];
   // Responses HTTP gives no content: a body the guest gave them is not sent.
-  const nullBody = status === 204 || status === 205 || status === 304 || status < 200;
+  const nullBody = status < 200 || withoutContent(status, undefined);
   if (!nullBody && headers['content-type'] === undefined) headers['content-type'] = DEFAULT_CONTENT_TYPE;
   if (nullBody && !(guestBody instanceof Uint8Array)) void guestBody.cancel();
   const body = nullBody ? null : asciiText(guestBody as Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>);
