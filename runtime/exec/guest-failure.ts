@@ -46,10 +46,37 @@ export function describeFailure(err: unknown, heldBytes: number, limitBytes: num
     failure = { kind: 'trap', message: err instanceof Error ? err.message : String(err) };
   }
   if (atMemoryCap(failure.message, heldBytes, limitBytes)) return memoryFailure(failure.message, limitBytes);
-  const stderr = logs.filter((l) => l.stream === 'stderr' && l.message.trim() !== '').map((l) => l.message.trim());
-  if (failure.kind === 'trap' && stderr.length > 0) failure.message += ` (stderr: ${stderr.slice(0, 3).join(' | ').slice(0, 1000)})`;
+  if (failure.kind === 'trap') {
+    const excerpt = stderrExcerpt(logs);
+    if (excerpt) failure.message += ` (stderr: ${excerpt})`;
+  }
   return failure;
 }
+
+/** Lines of stderr a trap's message quotes at most: the first and the last ones. */
+const EXCERPT_LINES = 4;
+const EXCERPT_LINE_CHARS = 300;
+/** Boilerplate a Rust guest's panic ends with. */
+const RUST_BACKTRACE_NOTE = /^note: run with `RUST_BACKTRACE=1`/;
+
+/**
+ * What a trapping guest wrote to stderr, for its error message (the whole of it is in the
+ * invocation's logs). Indented lines are left out: they are the frames of a stack (a Python
+ * traceback's, a Rust backtrace's) between a failure's heading and its cause. Of what remains,
+ * every line when there are few, else the first and the last two: languages put the cause at
+ * either end, a Rust panic first, a Python traceback last (`ValueError: …`).
+ */
+export function stderrExcerpt(logs: LogLine[]): string | undefined {
+  const lines = logs
+    .filter((l) => l.stream === 'stderr' && l.message.trim() !== '' && !/^\s/.test(l.message) && !RUST_BACKTRACE_NOTE.test(l.message))
+    .map((l) => clip(l.message.trim()));
+  if (lines.length === 0) return undefined;
+  if (lines.length <= EXCERPT_LINES) return lines.join(' | ');
+  const left = lines.length - 3;
+  return [lines[0], `… ${left} more line${left === 1 ? '' : 's'} …`, ...lines.slice(-2)].join(' | ');
+}
+
+const clip = (line: string) => (line.length > EXCERPT_LINE_CHARS ? `${line.slice(0, EXCERPT_LINE_CHARS - 1)}…` : line);
 
 /**
  * At its memory cap a guest fails however its language reports it (SpiderMonkey returns

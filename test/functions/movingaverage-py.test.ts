@@ -123,7 +123,10 @@ test('a Python guest that opens a socket gets an OSError (no network) it may han
     assert.is(await handled.text(), 'no network: Not supported');
     const connect = await fetch(`${node.url}/fn/socket-user/connect`);
     assert.is(connect.status, 500);
-    assert.is(((await connect.json()) as { error: { code: string } }).error.code, 'ERR_GUEST_TRAP');
+    const trap = ((await connect.json()) as { error: { code: string; message: string } }).error;
+    assert.is(trap.code, 'ERR_GUEST_TRAP');
+    // The exception, the traceback's last line, is in the message, not only its first frames.
+    assert.match(trap.message, /\(stderr: Traceback \(most recent call last\): \| OSError: \[Errno 58\] Not supported \|/);
     assert.is((await fetch(`${node.url}/fn/socket-user`)).status, 200);
     const logs = (await (await node.admin('GET', '/functions/socket-user/logs')).json()) as { invocations: { lines: { message: string }[] }[] };
     const printed = logs.invocations.flatMap((i) => i.lines.map((l) => l.message));

@@ -2,7 +2,7 @@
 // lowered by canon-calls.ts), whether it may answer with a promise, and its implementation over
 // the invocation running in the instance.
 
-import type { InvokeCall, InvokeReply, KvCall, KvReply, LogStream } from '../protocol.js';
+import type { InvokeCall, InvokeReply, KvCall, KvReply, LogStream, OutgoingHttpRequest, OutgoingHttpResult } from '../protocol.js';
 import type { FuncType } from './canon-calls.js';
 
 /** What an instance's imports reach: the invocation currently running in it. */
@@ -17,6 +17,10 @@ export interface GuestHost {
   invoke(call: InvokeCall): Promise<InvokeReply>;
   /** Called when the guest is about to wait for time to pass (a timer, a poll). */
   waiting?(): void;
+  /** Makes a wasi:http guest's outgoing request; absent for other guests (refused). */
+  fetch?(request: OutgoingHttpRequest, done: (result: OutgoingHttpResult) => void): void;
+  /** Largest body of an outgoing request, bytes. */
+  maxBodyBytes: number;
 }
 
 export interface Binding {

@@ -91,6 +91,8 @@ export function runCall(
       return job.invoke(call, deadline - performance.now());
     },
     waiting: http && (() => http.waiting()),
+    fetch: http && ((request, done) => http.fetch(request, done)),
+    maxBodyBytes: job.maxBodyBytes ?? 0,
   };
   const ended = (result: Pick<JobResult, 'response' | 'failure'>, reusable: boolean): CallOutcome => ({
     result: { ...result, cold, logs, logsTruncated, queuedMs },

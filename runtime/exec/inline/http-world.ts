@@ -2,12 +2,11 @@
 // node's, body already read within the node's limit), the response the guest builds, and the
 // handler export that receives both. The response goes to a CallResponse (wasi-http/
 // call-response.ts) as the guest produces it, so it is checked, and streamed or collected, exactly
-// as on a worker. Outgoing requests (wasi:http/outgoing-handler) are not bound here: a component
-// that imports them runs on a worker, where jco's glue serves them.
+// as on a worker. Outgoing requests (wasi:http/outgoing-handler) are bound in http-outgoing.ts.
 
 import { httpHandlerExport } from '../../functions/worlds.js';
 import type { Job } from '../engine.js';
-import type { GuestEvent, GuestRequest, GuestResponse } from '../protocol.js';
+import type { GuestEvent, GuestRequest, GuestResponse, OutgoingHttpRequest, OutgoingHttpResult } from '../protocol.js';
 import { CallResponse, type ResponseSink } from '../wasi-http/call-response.js';
 import { HeldBody } from '../wasi-http/held-body.js';
 import { describeError, type ErrorCode } from '../wasi-http/error-code.js';
@@ -18,16 +17,17 @@ import type { FuncType } from './canon-calls.js';
 import { BytesInput, CLOSED, IoError, OutputStream, Pollable, type StreamError } from './streams.js';
 
 const none = (name: string): [string, ValType | undefined] => [name, undefined];
-const method = T.variant([...['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch'].map(none), ['other', T.string]]);
-const scheme = T.variant([none('HTTP'), none('HTTPS'), ['other', T.string]]);
-const fieldSize = T.record([['field-name', T.option(T.string)], ['field-size', T.option(T.u32)]]);
-const errorCode = T.variant([
+export const method = T.variant([...['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch'].map(none), ['other', T.string]]);
+export const scheme = T.variant([none('HTTP'), none('HTTPS'), ['other', T.string]]);
+// Record fields are named as the host's error codes name them (outgoing-http.ts, as jco does).
+const fieldSize = T.record([['fieldName', T.option(T.string)], ['fieldSize', T.option(T.u32)]]);
+export const errorCode = T.variant([
   none('DNS-timeout'),
-  ['DNS-error', T.record([['rcode', T.option(T.string)], ['info-code', T.option(T.u16)]])],
+  ['DNS-error', T.record([['rcode', T.option(T.string)], ['infoCode', T.option(T.u16)]])],
   ...['destination-not-found', 'destination-unavailable', 'destination-IP-prohibited', 'destination-IP-unroutable'].map(none),
   ...['connection-refused', 'connection-terminated', 'connection-timeout', 'connection-read-timeout', 'connection-write-timeout'].map(none),
   ...['connection-limit-reached', 'TLS-protocol-error', 'TLS-certificate-error'].map(none),
-  ['TLS-alert-received', T.record([['alert-id', T.option(T.u8)], ['alert-message', T.option(T.string)]])],
+  ['TLS-alert-received', T.record([['alertId', T.option(T.u8)], ['alertMessage', T.option(T.string)]])],
   ...['HTTP-request-denied', 'HTTP-request-length-required'].map(none),
   ['HTTP-request-body-size', T.option(T.u64)],
   ...['HTTP-request-method-invalid', 'HTTP-request-URI-invalid', 'HTTP-request-URI-too-long'].map(none),
@@ -48,7 +48,7 @@ const errorCode = T.variant([
 ]);
 const headerError = T.variant(['invalid-syntax', 'forbidden', 'immutable'].map(none));
 const fieldList = T.list(T.tuple(T.string, T.list(T.u8)));
-const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
+export const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
 
 /** The handler export: `handle(request: incoming-request, response-out: response-outparam)`. */
 export const HTTP_HANDLE_TYPE: FuncType = { params: [T.own, T.own] };
@@ -60,7 +60,7 @@ export function isHttpHandleExport(name: string): boolean {
 }
 
 /** Runs a Fields operation, answering its header-error (thrown as { payload }) as a result. */
-function fieldsResult(run: () => unknown) {
+export function fieldsResult(run: () => unknown) {
   try {
     return ok(run());
   } catch (e) {
@@ -102,7 +102,7 @@ export class IncomingRequest {
   }
 }
 
-class IncomingBody {
+export class IncomingBody {
   #taken = false;
 
   constructor(private readonly bytes: Uint8Array) {}
@@ -134,16 +134,31 @@ class OutgoingResponse {
   }
 }
 
-/** A body's bytes, held until the response is set (at most `limitBytes`), then passed on as they come. */
-class OutgoingBody {
+/** Where an outgoing body's bytes go once it has somewhere to go: the response, or a request. */
+export interface BodyTarget {
+  chunk(bytes: Uint8Array): void;
+  end(): void;
+  fail(reason: string): void;
+}
+
+/**
+ * A body's bytes, held until it has a target (at most `heldLimitBytes`: past it the guest
+ * traps), then passed on as they come. Past `limitBytes` in all (an outgoing request's bound)
+ * a write is refused with a stream error instead.
+ */
+export class OutgoingBody {
   readonly #held: HeldBody;
-  #target?: ResponseSink;
+  #target?: BodyTarget;
   #stream = false;
   finished = false;
   #failure?: string;
+  #written = 0;
 
-  constructor(limitBytes: number) {
-    this.#held = new HeldBody(limitBytes, 'before it set the response');
+  constructor(
+    heldLimitBytes: number,
+    private readonly limitBytes = Infinity,
+  ) {
+    this.#held = new HeldBody(heldLimitBytes, 'before it set the response');
   }
 
   write() {
@@ -155,6 +170,12 @@ class OutgoingBody {
   /** Passes the bytes on or holds them; a body held past its limit fails and traps the guest. */
   push(bytes: Uint8Array): StreamError | undefined {
     if (this.finished || this.#failure) return CLOSED;
+    this.#written += bytes.byteLength;
+    if (this.#written > this.limitBytes) {
+      const reason = `the body is larger than ${this.limitBytes} bytes`;
+      this.#fail(reason);
+      return { tag: 'last-operation-failed', val: new IoError(reason) };
+    }
     const copy = new Uint8Array(bytes);
     if (this.#target) {
       this.#target.chunk(copy);
@@ -181,7 +202,7 @@ class OutgoingBody {
   }
 
   /** Sends the held bytes, and from now on every write, to `target`. */
-  attach(target: ResponseSink): void {
+  attach(target: BodyTarget): void {
     this.#target = target;
     for (const chunk of this.#held.take()) target.chunk(chunk);
     if (this.#failure) target.fail(this.#failure);
@@ -230,7 +251,7 @@ export class ResponseOutparam {
   }
 }
 
-const fields = (v: unknown) => as(Fields, v);
+export const fields = (v: unknown) => as(Fields, v);
 const request = (v: unknown) => as(IncomingRequest, v);
 const response = (v: unknown) => as(OutgoingResponse, v);
 
@@ -299,8 +320,13 @@ export class HttpExchange {
   readonly #response: CallResponse;
   #closed = false;
 
-  constructor(job: Pick<Job, 'request' | 'stream' | 'events' | 'memoryLimitBytes'>, cold: boolean) {
-    // Only outgoing requests are answered through `events`; this host makes none.
+  #nextFetch = 1;
+
+  constructor(
+    private readonly job: Pick<Job, 'request' | 'stream' | 'events' | 'memoryLimitBytes'>,
+    cold: boolean,
+  ) {
+    // Parts of the response need no answer; outgoing requests (fetch below) get one.
     const post = (event: GuestEvent) => {
       if (!this.#closed) job.events?.(event, () => undefined);
     };
@@ -314,6 +340,19 @@ export class HttpExchange {
    */
   close(): void {
     this.#closed = true;
+  }
+
+  /**
+   * An outgoing request of the guest, made by the invoker (allow-list, limits, deadline); `done`
+   * hears its answer unless the call has ended by then. Without an invoker there is nobody to
+   * make it: refused.
+   */
+  fetch(request: OutgoingHttpRequest, done: (result: OutgoingHttpResult) => void): void {
+    if (!this.job.events) return done({ ok: false, error: { tag: 'HTTP-request-denied' } });
+    const fetchId = this.#nextFetch++;
+    this.job.events({ kind: 'fetch', fetchId, request }, (answer) => {
+      if (!this.#closed && answer.fetchId === fetchId) done(answer.result);
+    });
   }
 
   /** The guest waits for time to pass: what it has of its response goes out now. */

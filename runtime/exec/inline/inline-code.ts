@@ -12,13 +12,14 @@ import type { ArtifactMeta } from '../../functions/artifact-store.js';
 import { parseComponent, type ComponentPlan } from '../wasm/component.js';
 import { analyzeModule, coalesceImage, dataImage, type DataImage, type MemoryShape } from '../wasm/module.js';
 import type { Linkable } from './linker.js';
-import { unlinkable } from './linker.js';
+import { handlerKind, unlinkable } from './linker.js';
 import type { TemplateStore } from './templates.js';
 
 // Bumped whenever the record changes, so that one made by an older node is made again: what the
-// host can link (6: wasi:http types and wasi:keyvalue; an older record may give a reason to run
-// on a worker that no longer holds) or how an image is stored (7: in coalesced segments).
-const FORMAT = 7;
+// host can link (6: wasi:http types and wasi:keyvalue, 8: wasi:http's outgoing requests; an
+// older record may give a reason to run on a worker that no longer holds) or how an image is
+// stored (7: in coalesced segments).
+const FORMAT = 8;
 
 interface ModuleRecord {
   looseKey: string;
@@ -94,18 +95,23 @@ export class InlineCode {
       modules ??= this.#component(meta).then((bytes) => parseComponent(bytes).modules);
       return (await modules)[i];
     };
+    const perRequest = handlerKind({ ...record.plan, modules: [] }) === 'http';
     const cores = await Promise.all(
       record.modules.map(async (m, i) => {
         const raw = readFileSync(path.join(dir, `${i}.consts`));
         const i64Consts = new BigInt64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
         const template = await this.templates.template({ looseKey: m.looseKey, i64Consts, memory: m.memory, dropData: m.dropData }, moduleBytes(i));
         const imageFile = path.join(dir, `${i}.image`);
+        let kept: DataImage[] | undefined;
         return {
           module: template.module,
           metered: true,
           memory: m.memory,
-          // Read at each instantiation rather than kept: the first instance's memory holds it.
-          image: () => decodeImage(readFileSync(imageFile)),
+          // An instance of Enoki's world serves call after call: its image is read at each
+          // instantiation rather than kept, as the first instance's memory holds it. A wasi:http
+          // guest's instance serves one request, so every request instantiates: its image is kept
+          // while the code is (read again and again, CPython's 15 MB took most of a request).
+          image: perRequest ? () => (kept ??= decodeImage(readFileSync(imageFile))) : () => decodeImage(readFileSync(imageFile)),
           params: template.params,
         };
       }),

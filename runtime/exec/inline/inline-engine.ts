@@ -153,6 +153,7 @@ export class InlineEngine implements GuestEngine {
       output: () => undefined,
       env: () => [],
       memoryLimitBytes: 0,
+      maxBodyBytes: 0,
       invoke: async () => ({ ok: false, error: { tag: 'unavailable', val: 'not during prewarming' } }),
     };
     const instance = code.make(linkable);
@@ -181,6 +182,7 @@ export class InlineEngine implements GuestEngine {
       if (code.count > 0) for (const core of code.loaded?.cores ?? []) modules.add(core.module);
       warmInstances += code.idle.length;
       for (const { instance } of code.idle) warmMemoryBytes += instance.memoryBytes();
+      warmMemoryBytes += code.shelf.bytes;
     }
     return { workers: 0, busy: this.#busy, queued: this.#queue.waiting, warmInstances, warmMemoryBytes, channelFaults: 0, compiledModules: modules.size, warmedEngines: this.#enginesRun };
   }
@@ -276,7 +278,8 @@ export class InlineEngine implements GuestEngine {
         outcome = await runCall(instance, job, cold || next.cold, queuedMs, this.#deadlines, { deadline });
       }
       if (outcome.reusable) code.give(instance);
-      else code.retire(instance);
+      // A call that timed out may have been abandoned while its guest was suspended.
+      else code.retire(instance, { settled: outcome.result.failure?.kind !== 'timeout' });
       return outcome.result;
     } finally {
       this.#busy--;
@@ -292,6 +295,8 @@ export class InlineEngine implements GuestEngine {
     const codes = this.#codes;
     evictOverBudget(this.stats().warmMemoryBytes, this.options.memoryBudgetBytes, function* () {
       for (const code of codes.values()) {
+        // Zeroed memories kept for a wasi:http function's next instances go before any instance.
+        if (code.shelf.bytes > 0) yield { lastUsed: -Infinity, bytes: () => code.shelf.bytes, evict: () => code.shelf.clear() };
         for (const entry of code.idle) {
           yield {
             lastUsed: entry.lastUsed,

@@ -8,7 +8,11 @@
 import type { Logger } from 'pino';
 import { EnokiError } from '../../errors.js';
 import type { Job } from '../engine.js';
-import { GuestInstance, type Linkable } from './linker.js';
+import { GuestInstance, handlerKind, type Linkable } from './linker.js';
+import { MemoryShelf } from './memory-shelf.js';
+
+/** Zeroed memories a wasi:http function keeps for its next instances: its spare's and one more. */
+const SHELVED_MEMORIES = 2;
 
 /** Calls waiting for an instance, over all the engine's pools. */
 export class WaitQueue {
@@ -64,9 +68,23 @@ export class InstancePool {
     return this.count === this.idle.length && this.#waiting.length === 0;
   }
 
+  /** Zeroed memories of this code's finished wasi:http instances, for its next ones. */
+  readonly #memories = new MemoryShelf(SHELVED_MEMORIES);
+  #perRequest?: boolean;
+
+  /** The zeroed memories kept for this code's next instances. */
+  get shelf(): MemoryShelf {
+    return this.#memories;
+  }
+
   /** A new instance of the loaded code, not yet counted. */
   make(linkable: Linkable): GuestInstance {
-    return new GuestInstance(linkable, { memoryLimitPages: this.memoryLimitPages, sliceMs: this.options.sliceMs });
+    this.#perRequest ??= handlerKind(linkable.plan) === 'http';
+    return new GuestInstance(linkable, {
+      memoryLimitPages: this.memoryLimitPages,
+      sliceMs: this.options.sliceMs,
+      memories: this.#perRequest ? this.#memories : undefined,
+    });
   }
 
   /** Makes an instance and keeps it, counted, for a waiting call or as idle; throws when it cannot be made. */
@@ -111,9 +129,13 @@ export class InstancePool {
   /**
    * An instance that will not run again (it trapped, was abandoned, or was a wasi:http guest's,
    * which serves one request): a waiting call gets a new one; a wasi:http function gets a spare
-   * made once this turn of the loop is over, so that its next request does not wait for one.
+   * made once this turn of the loop is over, so that its next request does not wait for one, in
+   * the memory this one leaves when it settled.
    */
-  retire(instance: GuestInstance): void {
+  retire(instance: GuestInstance, { settled = false }: { settled?: boolean } = {}): void {
+    // `settled`: its guest code returned or trapped, so none of it is suspended, waiting to
+    // resume and write into its memories.
+    if (settled && !this.evicted) for (const memory of instance.memories) this.#memories.give(memory);
     this.#discard();
     if (instance.kind === 'http') setImmediate(() => this.#spare());
   }

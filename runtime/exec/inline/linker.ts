@@ -18,6 +18,7 @@ import { HTTP_HANDLE_TYPE, isHttpHandleExport } from './http-world.js';
 import { hostImport } from './imports.js';
 import type { GuestRequest } from '../protocol.js';
 import { promising, suspending } from './jspi.js';
+import type { MemoryShelf } from './memory-shelf.js';
 import { Meter } from './meter.js';
 
 /** One core module of the component, ready to instantiate. */
@@ -110,6 +111,8 @@ export class LinkError extends Error {
 export interface InstanceOptions {
   memoryLimitPages: number;
   sliceMs: number;
+  /** Where a wasi:http instance's memories come from: zeroed ones of earlier instances. */
+  memories?: MemoryShelf;
 }
 
 /** One instance of a component: one call at a time. */
@@ -187,7 +190,7 @@ export class GuestInstance {
             const { initial, maximum } = prepared.memory;
             const max = Math.min(maximum ?? 65536, options.memoryLimitPages);
             if (initial > max) throw new LinkError(`the guest needs ${initial} pages of memory at start, above its limit of ${max}`, true);
-            memory = new WebAssembly.Memory({ initial, maximum: max });
+            memory = options.memories ? options.memories.take(initial, max) : new WebAssembly.Memory({ initial, maximum: max });
             imports[MEMORY_MODULE] = { [MEMORY_IMPORT]: memory };
             this.memories.push(memory);
           }

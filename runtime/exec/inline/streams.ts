@@ -21,6 +21,24 @@ export class Pollable {
   }
 }
 
+/** A pollable ready once something the host awaits has happened (an answer arrived, say). */
+export class SettledPollable extends Pollable {
+  constructor(
+    private readonly settled: () => boolean,
+    private readonly whenSettled: Promise<void>,
+  ) {
+    super();
+  }
+
+  override ready(): boolean {
+    return this.settled();
+  }
+
+  override wait(): Promise<void> {
+    return this.whenSettled;
+  }
+}
+
 /** wasi:io/error: why a stream operation failed. */
 export class IoError {
   constructor(readonly message: string) {}

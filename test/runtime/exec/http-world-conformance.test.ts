@@ -1,9 +1,12 @@
 // The wasi:http world on each engine adapter: a WAT component that reads its whole request
 // (test/fixtures/worlds/http-probe.wat) and one that counts with wasi:keyvalue, served by the
-// inline engine (where this Node has JSPI: no worker is started) and by the worker pool. Both must
-// pass the request through, give every concurrent request its own reply, stream a response the
-// guest waits in the middle of, count exactly, and end errors, malformed responses and endless
-// loops in their codes while the node serves on.
+// inline engine (where this Node has JSPI: no worker is started) and by the worker pool, and a JS
+// guest that calls out with fetch. Both must pass the request through, give every concurrent
+// request its own reply (its own upstream answer too), give every request a fresh instance,
+// stream a response the guest waits in the middle of, count exactly, and end errors, malformed
+// responses and endless loops in their codes while the node serves on.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { hasJspi } from '../../../runtime/exec/inline/jspi.js';
@@ -16,15 +19,38 @@ async function workersRunning(n: TestNode): Promise<number> {
   return Number(/^enoki_workers (\d+)/m.exec(text)?.[1]);
 }
 
+/** A loopback server standing for the outside world: answers what it got, after `?ms=` ms. */
+async function upstream(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const ms = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms') ?? 0);
+      setTimeout(() => res.writeHead(201).end(`${req.method} ${req.url} ${req.headers['x-from-guest']} ${Buffer.concat(chunks)}`), ms);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
 function engineSuite(engine: 'inline' | 'worker'): void {
-  const test = suite<{ n: TestNode }>(`exec: the wasi:http world (${engine})`);
+  const test = suite<{ n: TestNode; up: Awaited<ReturnType<typeof upstream>> }>(`exec: the wasi:http world (${engine})`);
 
   test.before(async (ctx) => {
     ctx.n = await startTestNode({ engine, workers: 2, instancesPerFunction: 4 });
+    ctx.up = await upstream();
     assert.ok((await ctx.n.deploy('probe', await guest('worlds/http-probe-wat.wasm'), '?timeoutMs=2000')).ok);
     assert.ok((await ctx.n.deploy('count', await guest('worlds/kv-counter-wat.wasm'))).ok);
+    const host = new URL(ctx.up.url).host;
+    assert.ok((await ctx.n.deploy('fetcher', await guest('worlds/http-echo.wasm'), `?allowHost=${host}&timeoutMs=3000`)).ok);
   });
-  test.after(async (ctx) => ctx.n.close());
+  test.after(async (ctx) => {
+    await ctx.up.close();
+    await ctx.n.close();
+  });
 
   test('method, path, query, headers and body reach the guest; its status, headers and body come back', async ({ n }) => {
     const body = 'b'.repeat(150);
@@ -50,6 +76,17 @@ function engineSuite(engine: 'inline' | 'worker'): void {
       assert.is(lines[0], `/r/${ids[i]}`);
       assert.is(lines.at(-1), `body-${ids[i]}`);
     });
+  });
+
+  test('each request has a fresh instance: what one wrote to its memory, the next does not see', async ({ n }) => {
+    // Instances reuse the memories of finished ones, zeroed: a memory handed on as it was left
+    // would answer "1".
+    for (let i = 0; i < 6; i++) assert.is(await (await n.call('probe', { path: '/mark' })).text(), '0', `call ${i}`);
+    const together = await Promise.all(Array.from({ length: 12 }, () => n.call('probe', { path: '/mark' }).then((r) => r.text())));
+    assert.equal(together, Array(12).fill('0'));
+    // Also after calls that trapped or ran out their time.
+    await n.call('probe', { path: '/loop' });
+    for (let i = 0; i < 3; i++) assert.is(await (await n.call('probe', { path: '/mark' })).text(), '0');
   });
 
   test('a guest that waits on a timer streams: what it wrote before arrives before the rest', async ({ n }) => {
@@ -100,6 +137,24 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     assert.is((await n.call('hasty', { path: '/x' })).status, 200);
     const logs = (await (await n.admin('GET', '/functions/hasty/logs')).json()) as { invocations: { error?: { code: string } }[] };
     assert.is(logs.invocations[0].error?.code, 'ERR_TIMEOUT');
+  });
+
+  test("outgoing HTTP (a JS guest's fetch): each call gets its own upstream answer, waiting does not hold others", async ({ n, up }) => {
+    const fetchPath = (i: number, ms = 0) => `/fetch?url=${encodeURIComponent(`${up.url}/u/${i}?ms=${ms}`)}`;
+    const one = await n.call('fetcher', { method: 'POST', path: fetchPath(0), body: 'ping' });
+    assert.is(await one.text(), 'upstream 201: POST /u/0?ms=0 yes ping');
+    // A slow upstream answer: the guest waits for it while other calls are answered.
+    const slow = n.call('fetcher', { path: fetchPath(99, 300) }).then(async (r) => ({ text: await r.text(), at: performance.now() }));
+    const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => n.call('fetcher', { method: 'POST', path: fetchPath(i + 1), body: `b${i + 1}` }).then((r) => r.text())));
+    const fastDone = performance.now();
+    replies.forEach((text, i) => assert.is(text, `upstream 201: POST /u/${i + 1}?ms=0 yes b${i + 1}`));
+    const late = await slow;
+    assert.is(late.text, 'upstream 201: GET /u/99?ms=300 yes ');
+    assert.ok(late.at > fastDone, 'the slow call ended after the others');
+    // Refused by the allow-list: the guest hears it as a failed fetch.
+    const refused = await n.call('fetcher', { path: `/fetch?url=${encodeURIComponent('http://127.0.0.1:9/x')}` });
+    assert.is(refused.status, 599);
+    if (engine === 'inline') assert.is(await workersRunning(n), 0, 'no worker was needed');
   });
 
   test('wasi:keyvalue: concurrent increments lose nothing', async ({ n }) => {

@@ -16,6 +16,7 @@ function hostAnswering(answer: (call: KvCall) => KvReply | Promise<KvReply>): { 
     output: () => undefined,
     env: () => [],
     memoryLimitBytes: 2 ** 20,
+    maxBodyBytes: 0,
     invoke: () => Promise.reject(new Error('no calls here')),
   };
   return { host, calls };
