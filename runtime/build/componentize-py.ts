@@ -67,7 +67,7 @@ export async function buildPythonGuest(options: PythonGuestOptions): Promise<Uin
   // componentize-py generates a module named after the world (and `wit_world`): a guest module
   // of the same name would shadow it.
   if (module === world.replaceAll('-', '_') || module === 'wit_world') {
-    throw new GuestBuildError(source, `the module name "${module}" clashes with the bindings componentize-py generates; rename the file (e.g. app.py)`);
+    throw new GuestBuildError(source, `the module name "${module}" clashes with the bindings componentize-py generates; rename the file (e.g. ${module === 'app' ? 'main' : 'app'}.py)`);
   }
   const sources = await pythonSources(source);
   if ((sources.get(`${module}.py`) ?? '').trim() === '') throw new GuestBuildError(source, 'the source is empty');
