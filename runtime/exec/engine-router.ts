@@ -41,6 +41,10 @@ export class EngineRouter implements GuestEngine {
     return (await this.#runsInline(job)) ? this.inline.warmEngine(job, limitMs) : false;
   }
 
+  async prepare(meta: Job['meta']): Promise<void> {
+    if (await this.#runsInline({ meta })) await this.inline!.prepare(meta);
+  }
+
   evict(codeKey: string): void {
     this.inline?.evict(codeKey);
     this.#started?.evict(codeKey);

@@ -76,6 +76,11 @@ export interface GuestEngine {
    * of the engine, or small code) or not possible here (a worker's code, on another thread).
    */
   warmEngine?(job: Omit<Job, 'request'>, limitMs: number): Promise<boolean>;
+  /**
+   * Does at deploy what the component's first call would otherwise do once for every later one:
+   * for the inline engine, the analysis of its code and the template of its engine, kept on disk.
+   */
+  prepare?(meta: Job['meta']): Promise<void>;
   /** Drops warm instances of code that will not run again. */
   evict(codeKey: string): void;
   stats(): EngineStats;

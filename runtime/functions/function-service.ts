@@ -123,6 +123,9 @@ export class FunctionService {
     checkComponentHeader(bytes);
     const digest = digestOf(bytes);
     const meta = (await artifacts.get(digest)) ?? (await artifacts.put(bytes, await transpiler.transpile(bytes)));
+    // What the first call would do once for every later one (its engine's template, say) is done
+    // now; should it fail, the first call does it, and fails with the reason if it must.
+    await this.deps.pool.prepare?.(meta).catch((err: unknown) => logger.warn({ fn: name, err }, 'the component could not be prepared at deploy'));
     // An existing keygroup (here or, in a cluster, elsewhere) is joined rather than created again.
     const { info, origin } = await this.deps.keygroups.ensure(options.keygroup, { mutable: !requested.immutable, kvNode: options.kvNode });
     if (origin !== 'created' && requested.immutable !== undefined && info.mutable === requested.immutable) {

@@ -96,6 +96,25 @@ test('a warmed-up node shows no trace of the probe, and serves its own functions
   }
 });
 
+test("a restarted node runs a wasi:http JS function's engine once before it listens, as it does Enoki's world's", async () => {
+  if (!hasJspi) return; // Engines are warmed on the event loop only.
+  const n = await startTestNode();
+  try {
+    assert.is((await n.deploy('proxy', await guest('worlds/http-echo.wasm'))).status, 201);
+    await n.restart();
+    const metrics = await (await fetch(`${n.url}/metrics`)).text();
+    assert.match(metrics, /^enoki_engines_warmed 1$/m);
+    // Its guest answered a request of no content with its output dropped: nothing of it shows.
+    const logs = (await (await fetch(`${n.url}/functions/proxy/logs`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { invocations: unknown[] };
+    assert.equal(logs.invocations, []);
+    const reply = await n.call('proxy', { path: '/echo', method: 'POST', body: 'x' });
+    assert.is(reply.status, 200);
+    assert.is(((await reply.json()) as { body: string }).body, 'x');
+  } finally {
+    await n.close();
+  }
+});
+
 test('the probe is built', async () => {
   // `npm run build` builds it (runtime/cli/build-if-stale.mjs): a node without it starts cold.
   const bytes = await fs.readFile(PROBE_FILE);

@@ -15,7 +15,8 @@ import type { EngineStats, FailureKind, GuestEngine, Job, JobResult } from '../e
 import { LOAD_TIMEOUT_MS } from '../engine.js';
 import type { GuestHost } from './binding.js';
 import type { InlineCode } from './inline-code.js';
-import { GuestInstance, handlerKind, LinkError } from './linker.js';
+import { HttpExchange } from './http-world.js';
+import { GuestInstance, LinkError } from './linker.js';
 import { runCall } from './guest-call.js';
 import { InstancePool, WaitQueue } from './instance-pool.js';
 import { WASM_PAGE } from '../worker/memory-limit.js';
@@ -42,6 +43,8 @@ const WARM_CALL_MS = 2_000;
  * first runs in about a millisecond. JS and Python guests carry engines of 10 MB and more.
  */
 const ENGINE_WARM_MIN_BYTES = 1024 * 1024;
+/** The most of a warming call's response a wasi:http guest may write before it sets it (dropped). */
+const WARM_RESPONSE_BYTES = 1024 * 1024;
 
 export class InlineEngine implements GuestEngine {
   readonly #codes = new Map<string, InstancePool>();
@@ -138,13 +141,13 @@ export class InlineEngine implements GuestEngine {
    * engine warm-up (warmEngine) therefore make one call, on an instance of its own that is then
    * thrown away, with a request of no content and a host that refuses everything (no key-value, no
    * calls, output dropped): only the code it ran stays, compiled, shared by every instance of the
-   * template. Resolves false when the template's code had run before, or is a wasi:http guest's.
+   * template. A wasi:http guest gets a GET of / whose response goes nowhere; an outgoing request
+   * it makes is refused. Resolves false when the template's code had run before.
    */
   async #warmCompiledCode(code: InstancePool, limitMs: number): Promise<boolean> {
     const linkable = await code.linkable;
     const module = linkable.cores[0]?.module;
-    // A wasi:http guest's request would need a response to set: its spare instance is warm enough.
-    if (!module || this.#warmedTemplates.has(module) || handlerKind(linkable.plan) !== 'enoki') return false;
+    if (!module || this.#warmedTemplates.has(module)) return false;
     this.#warmedTemplates.add(module);
     const refused = { ok: false as const, error: { tag: 'unavailable', val: 'not during prewarming' } };
     const host: GuestHost = {
@@ -158,13 +161,26 @@ export class InlineEngine implements GuestEngine {
     };
     const instance = code.make(linkable);
     const request = { method: 'GET', path: '/', query: '', headers: [], body: new Uint8Array(0) };
-    const call = instance.handle(host, request, performance.now() + limitMs).catch(() => undefined);
+    const deadline = performance.now() + limitMs;
+    const call = (
+      instance.kind === 'http'
+        ? instance.call(host, new HttpExchange({ request, memoryLimitBytes: WARM_RESPONSE_BYTES }, false).args, deadline)
+        : instance.handle(host, request, deadline)
+    ).catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([call, new Promise((resolve) => (timer = setTimeout(resolve, limitMs)))]);
     clearTimeout(timer);
     // A guest still waiting (a timer) is left to trap at its next check; its instance is dropped.
     instance.meter.abandon();
     return true;
+  }
+
+  /** Analyses the component and has its templates made (and kept on disk), making no instance. */
+  async prepare(meta: Job['meta']): Promise<void> {
+    const version = this.#templatesVersion();
+    await this.options.code.load(meta);
+    // Its template family may have gained parameters: code loaded before holds an outdated one.
+    if (this.#templatesVersion() !== version) this.#refreshOutdated();
   }
 
   evict(codeKey: string): void {

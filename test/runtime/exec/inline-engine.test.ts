@@ -173,6 +173,22 @@ test('a guest built with stdio, random and clocks runs inline; its output lands 
   assert.is(await metric(n, 'enoki_workers'), 0);
 });
 
+test("a deploy makes its engine's template: the first call after a restart does not", async () => {
+  const m = await startTestNode({ engine: 'inline' });
+  try {
+    const templates = async () => (await fs.readdir(path.join(m.dataDir, 'templates'), { recursive: true }).catch(() => [] as string[])).filter((f) => f.endsWith('.wasm'));
+    assert.equal(await templates(), [], 'a new node has none');
+    assert.ok((await m.deploy('echo', await guest('echo'))).ok);
+    const made = await templates();
+    assert.ok(made.length > 0, 'made before any call');
+    // Kept: the call finds them and makes none.
+    assert.is((await m.call('echo', { method: 'POST', body: 'x' })).status, 200);
+    assert.equal(await templates(), made);
+  } finally {
+    await m.close();
+  }
+});
+
 test('a function loaded before its engine template gained parameters is moved to the new one, and stays warm', async () => {
   // A node of its own, so that its template families start empty: echo's constants become the JS
   // engine family's reference, counter's differ from them, and the family's template is rebuilt
