@@ -5,18 +5,13 @@
 // waits for the answer through its pollable, suspended by JSPI, so the event loop serves others
 // meanwhile. A request is sent once its body, if the guest took one, is finished.
 
-import type { OutgoingHttpRequest, OutgoingHttpResult } from '../protocol.js';
+import type { OutgoingHttpResult } from '../protocol.js';
+import { RequestHead, sendOutgoing, type Tagged } from '../wasi-http/outgoing-request.js';
 import { Fields } from '../wasi-http/fields.js';
 import { as, err, ok, plain, type Binding, type GuestHost } from './binding.js';
 import { T } from './canon.js';
 import { errorCode, fields, IncomingBody, method as methodType, OutgoingBody, scheme as schemeType } from './http-world.js';
 import { SettledPollable } from './streams.js';
-
-type Tagged = { tag: string; val?: string };
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*$/;
-const VISIBLE = /^[\x21-\x7e]*$/;
 
 class RequestOptions {
   connectTimeout?: bigint;
@@ -25,10 +20,7 @@ class RequestOptions {
 }
 
 class OutgoingRequest {
-  method: Tagged = { tag: 'get' };
-  scheme?: Tagged;
-  authority?: string;
-  pathWithQuery?: string;
+  readonly head = new RequestHead();
   #body?: OutgoingBody;
 
   constructor(readonly fields: Fields) {
@@ -42,43 +34,10 @@ class OutgoingRequest {
     return ok(this.#body);
   }
 
-  setMethod(method: Tagged) {
-    if (method.tag === 'other' && !TOKEN.test(method.val ?? '')) return err();
-    this.method = method;
-    return ok();
-  }
-
-  setPathWithQuery(value: string | undefined) {
-    if (value !== undefined && !VISIBLE.test(value)) return err();
-    this.pathWithQuery = value;
-    return ok();
-  }
-
-  setScheme(value: Tagged | undefined) {
-    if (value?.tag === 'other' && !SCHEME.test(value.val ?? '')) return err();
-    this.scheme = value;
-    return ok();
-  }
-
-  setAuthority(value: string | undefined) {
-    if (value !== undefined && (value === '' || !VISIBLE.test(value))) return err();
-    this.authority = value;
-    return ok();
-  }
-
-  /** The request as the invoker sends it, or the error-code it fails with at once. */
-  describe(): { request: OutgoingHttpRequest; body?: OutgoingBody } | { error: { tag: string } } {
-    const scheme = this.scheme === undefined ? 'https' : this.scheme.tag === 'other' ? (this.scheme.val ?? '') : this.scheme.tag.toLowerCase();
-    if (scheme !== 'http' && scheme !== 'https') return { error: { tag: 'HTTP-protocol-error' } };
-    if (!this.authority) return { error: { tag: 'HTTP-request-URI-invalid' } };
-    let url: URL;
-    try {
-      url = new URL(`${scheme}://${this.authority}${this.pathWithQuery ?? '/'}`);
-    } catch {
-      return { error: { tag: 'HTTP-request-URI-invalid' } };
-    }
-    const method = this.method.tag === 'other' ? (this.method.val ?? '') : this.method.tag.toUpperCase();
-    return { request: { method, url: url.href, headers: this.fields.pairs() }, body: this.#body };
+  /** Has the host make the request, once its body (if the guest took one) is finished. */
+  send(host: GuestHost, settle: (result: OutgoingHttpResult) => void): void {
+    const refuse: NonNullable<GuestHost['fetch']> = (_request, done) => done({ ok: false, error: { tag: 'HTTP-request-denied' } });
+    sendOutgoing(this.head.request(this.fields.pairs()), this.#body, host.fetch ?? refuse, settle);
   }
 }
 
@@ -129,31 +88,13 @@ class FutureIncomingResponse {
 
 function handle(host: GuestHost, request: OutgoingRequest): FutureIncomingResponse {
   const future = new FutureIncomingResponse();
-  const described = request.describe();
-  if ('error' in described) {
-    future.settle({ ok: false, error: described.error });
-    return future;
-  }
-  const send = (body?: Uint8Array) => {
-    const req = body ? { ...described.request, body } : described.request;
-    if (host.fetch) host.fetch(req, (result) => future.settle(result));
-    else future.settle({ ok: false, error: { tag: 'HTTP-request-denied' } });
-  };
-  if (!described.body) {
-    send();
-    return future;
-  }
-  // Sent once the guest finishes the body, which it may write after this call.
-  const chunks: Uint8Array[] = [];
-  described.body.attach({
-    chunk: (bytes) => chunks.push(bytes),
-    end: () => send(Buffer.concat(chunks)),
-    fail: (reason) => future.settle({ ok: false, error: { tag: 'internal-error', val: `the request body failed: ${reason}` } }),
-  });
+  request.send(host, (result) => future.settle(result));
   return future;
 }
 
 const outgoing = (v: unknown) => as(OutgoingRequest, v);
+/** A setter's result<_, _>: refused without a reason. */
+const done = (accepted: boolean) => (accepted ? ok() : err());
 const options = (v: unknown) => as(RequestOptions, v);
 const duration = T.option(T.u64);
 const setDuration = (key: 'connectTimeout' | 'firstByteTimeout' | 'betweenBytesTimeout') =>
@@ -166,19 +107,19 @@ export const HTTP_OUTGOING_BINDINGS: Record<string, Record<string, Binding>> = {
   'wasi:http/types': {
     '[constructor]outgoing-request': plain({ params: [T.own], result: T.own }, (_h, [f]) => new OutgoingRequest(fields(f))),
     '[method]outgoing-request.body': plain({ params: [T.borrow], result: T.result(T.own) }, (host, [r]) => outgoing(r).body(host.maxBodyBytes)),
-    '[method]outgoing-request.method': plain({ params: [T.borrow], result: methodType }, (_h, [r]) => outgoing(r).method),
-    '[method]outgoing-request.set-method': plain({ params: [T.borrow, methodType], result: T.result() }, (_h, [r, m]) => outgoing(r).setMethod(m as Tagged)),
-    '[method]outgoing-request.path-with-query': plain({ params: [T.borrow], result: T.option(T.string) }, (_h, [r]) => outgoing(r).pathWithQuery),
+    '[method]outgoing-request.method': plain({ params: [T.borrow], result: methodType }, (_h, [r]) => outgoing(r).head.method),
+    '[method]outgoing-request.set-method': plain({ params: [T.borrow, methodType], result: T.result() }, (_h, [r, m]) => done(outgoing(r).head.setMethod(m as Tagged))),
+    '[method]outgoing-request.path-with-query': plain({ params: [T.borrow], result: T.option(T.string) }, (_h, [r]) => outgoing(r).head.pathWithQuery),
     '[method]outgoing-request.set-path-with-query': plain({ params: [T.borrow, T.option(T.string)], result: T.result() }, (_h, [r, p]) =>
-      outgoing(r).setPathWithQuery(p as string | undefined),
+      done(outgoing(r).head.setPathWithQuery(p as string | undefined)),
     ),
-    '[method]outgoing-request.scheme': plain({ params: [T.borrow], result: T.option(schemeType) }, (_h, [r]) => outgoing(r).scheme),
+    '[method]outgoing-request.scheme': plain({ params: [T.borrow], result: T.option(schemeType) }, (_h, [r]) => outgoing(r).head.scheme),
     '[method]outgoing-request.set-scheme': plain({ params: [T.borrow, T.option(schemeType)], result: T.result() }, (_h, [r, s]) =>
-      outgoing(r).setScheme(s as Tagged | undefined),
+      done(outgoing(r).head.setScheme(s as Tagged | undefined)),
     ),
-    '[method]outgoing-request.authority': plain({ params: [T.borrow], result: T.option(T.string) }, (_h, [r]) => outgoing(r).authority),
+    '[method]outgoing-request.authority': plain({ params: [T.borrow], result: T.option(T.string) }, (_h, [r]) => outgoing(r).head.authority),
     '[method]outgoing-request.set-authority': plain({ params: [T.borrow, T.option(T.string)], result: T.result() }, (_h, [r, a]) =>
-      outgoing(r).setAuthority(a as string | undefined),
+      done(outgoing(r).head.setAuthority(a as string | undefined)),
     ),
     '[method]outgoing-request.headers': plain({ params: [T.borrow], result: T.own }, (_h, [r]) => outgoing(r).fields),
     '[constructor]request-options': plain({ params: [], result: T.own }, () => new RequestOptions()),

@@ -9,6 +9,7 @@ import type { Job } from '../engine.js';
 import type { GuestEvent, GuestRequest, GuestResponse, OutgoingHttpRequest, OutgoingHttpResult } from '../protocol.js';
 import { CallResponse, type ResponseSink } from '../wasi-http/call-response.js';
 import { HeldBody } from '../wasi-http/held-body.js';
+import type { BodyTarget } from '../wasi-http/outgoing-request.js';
 import { describeError, type ErrorCode } from '../wasi-http/error-code.js';
 import { Fields } from '../wasi-http/fields.js';
 import { as, err, ok, plain, type Binding } from './binding.js';
@@ -132,13 +133,6 @@ class OutgoingResponse {
   constructor(readonly fields: Fields) {
     Fields.lock(fields);
   }
-}
-
-/** Where an outgoing body's bytes go once it has somewhere to go: the response, or a request. */
-export interface BodyTarget {
-  chunk(bytes: Uint8Array): void;
-  end(): void;
-  fail(reason: string): void;
 }
 
 /**

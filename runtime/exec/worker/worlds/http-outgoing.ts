@@ -4,7 +4,8 @@
 // if the guest took one, is finished; its answer arrives whole on the events channel.
 
 import { Fields } from '../../wasi-http/fields.js';
-import type { BodyTarget, ErrorCode, HttpCallHost, OutgoingHttpRequest, OutgoingHttpResult } from './http-types.js';
+import { RequestHead, sendOutgoing, type Tagged } from '../../wasi-http/outgoing-request.js';
+import type { BodyTarget, HttpCallHost, OutgoingHttpResult } from './http-types.js';
 import type { SyncIo } from './sync-io.js';
 
 const symbolDispose = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
@@ -43,10 +44,7 @@ export function createOutgoingHttp({ sync, call, IncomingBody, OutgoingBody }: {
   }
 
   class OutgoingRequest {
-    #method: { tag: string; val?: string } = { tag: 'get' };
-    #scheme?: { tag: string; val?: string };
-    #authority?: string;
-    #pathWithQuery?: string;
+    readonly head = new RequestHead();
     #body?: OutgoingBody;
     constructor(private readonly fields: Fields) {
       Fields.lock(fields);
@@ -57,49 +55,35 @@ export function createOutgoingHttp({ sync, call, IncomingBody, OutgoingBody }: {
       return this.#body;
     }
     method() {
-      return this.#method;
+      return this.head.method;
     }
-    setMethod(method: { tag: string; val?: string }): void {
-      if (method.tag === 'other' && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method.val ?? '')) throw undefined;
-      this.#method = method;
+    setMethod(method: Tagged): void {
+      if (!this.head.setMethod(method)) throw undefined;
     }
     pathWithQuery() {
-      return this.#pathWithQuery;
+      return this.head.pathWithQuery;
     }
     setPathWithQuery(value: string | undefined): void {
-      if (value !== undefined && !/^[\x21-\x7e]*$/.test(value)) throw undefined;
-      this.#pathWithQuery = value;
+      if (!this.head.setPathWithQuery(value)) throw undefined;
     }
     scheme() {
-      return this.#scheme;
+      return this.head.scheme;
     }
-    setScheme(value: { tag: string; val?: string } | undefined): void {
-      if (value?.tag === 'other' && !/^[a-zA-Z][a-zA-Z0-9+.-]*$/.test(value.val ?? '')) throw undefined;
-      this.#scheme = value;
+    setScheme(value: Tagged | undefined): void {
+      if (!this.head.setScheme(value)) throw undefined;
     }
     authority() {
-      return this.#authority;
+      return this.head.authority;
     }
     setAuthority(value: string | undefined): void {
-      if (value !== undefined && !/^[\x21-\x7e]+$/.test(value)) throw undefined;
-      this.#authority = value;
+      if (!this.head.setAuthority(value)) throw undefined;
     }
     headers(): Fields {
       return this.fields;
     }
-    /** The request as the main thread sends it; its body, when the guest took one, comes later. */
-    describe(): { request?: OutgoingHttpRequest; error?: ErrorCode; body?: OutgoingBody } {
-      const scheme = this.#scheme === undefined ? 'https' : this.#scheme.tag === 'other' ? (this.#scheme.val ?? '') : this.#scheme.tag.toLowerCase();
-      if (scheme !== 'http' && scheme !== 'https') return { error: { tag: 'HTTP-protocol-error' } };
-      if (!this.#authority) return { error: { tag: 'HTTP-request-URI-invalid' } };
-      let url: URL;
-      try {
-        url = new URL(`${scheme}://${this.#authority}${this.#pathWithQuery ?? '/'}`);
-      } catch {
-        return { error: { tag: 'HTTP-request-URI-invalid' } };
-      }
-      const method = this.#method.tag === 'other' ? (this.#method.val ?? '') : this.#method.tag.toUpperCase();
-      return { request: { method, url: url.href, headers: this.fields.pairs() }, body: this.#body };
+    /** Sends the request through the main thread, once its body (if the guest took one) is finished. */
+    send(settle: (result: OutgoingHttpResult) => void): void {
+      sendOutgoing(this.head.request(this.fields.pairs()), this.#body, (request, done) => call().fetch(request, done), settle);
     }
     [symbolDispose](): void {}
   }
@@ -143,23 +127,7 @@ export function createOutgoingHttp({ sync, call, IncomingBody, OutgoingBody }: {
 
   function handle(request: OutgoingRequest, _options?: RequestOptions): FutureIncomingResponse {
     const future = new FutureIncomingResponse();
-    const described = request.describe();
-    if (described.error) {
-      future.settle({ ok: false, error: described.error });
-      return future;
-    }
-    const send = (body?: Uint8Array) => call().fetch({ ...described.request!, ...(body && { body }) }, (result) => future.settle(result));
-    if (!described.body) {
-      send();
-      return future;
-    }
-    // Sent once the guest finishes the body (it may write it after this call).
-    const chunks: Uint8Array[] = [];
-    described.body.attach({
-      chunk: (bytes) => chunks.push(bytes),
-      end: () => send(Buffer.concat(chunks)),
-      fail: (reason) => future.settle({ ok: false, error: { tag: 'internal-error', val: `the request body failed: ${reason}` } }),
-    });
+    request.send((result) => future.settle(result));
     return future;
   }
 

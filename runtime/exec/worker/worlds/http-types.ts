@@ -38,12 +38,9 @@ export interface HttpCallHost {
 const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
 const symbolDispose = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 
-/** Where an outgoing body's bytes go; the body buffers until it has one. */
-export interface BodyTarget {
-  chunk(bytes: Uint8Array): void;
-  end(): void;
-  fail(reason: string): void;
-}
+import type { BodyTarget } from '../../wasi-http/outgoing-request.js';
+
+export type { BodyTarget };
 
 export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHost) {
   const ready = () => io.pollableCreate();
