@@ -54,7 +54,31 @@ export async function findPythonTools(config: ToolConfig): Promise<PythonTools |
   } catch {
     return undefined;
   }
+  // An install made before its scripts were pointed at their final folder (see below).
+  await pointScriptsAt(dir, dir).catch(() => undefined);
   return { dir, python, label: LABEL, env: config.env };
+}
+
+/** The temporary folders an install of `dir` is made in before it is renamed to `dir`. */
+const temporaryOf = (dir: string) => new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.tmp-\\d+-[0-9a-f]{8}`, 'g');
+
+/**
+ * venv and pip write the folder they install into in the virtualenv's scripts (`bin/componentize-py`'s
+ * first line, `activate`): the temporary folder, renamed to `dir` once the install is complete.
+ * Rewritten to `dir`, so that the scripts run there (Enoki itself runs `bin/python`, which needs
+ * no rewriting; a user running `bin/componentize-py` by hand does).
+ */
+async function pointScriptsAt(venv: string, dir: string): Promise<void> {
+  const bin = path.join(venv, 'bin');
+  const temporary = temporaryOf(dir);
+  for (const name of await fs.readdir(bin)) {
+    const file = path.join(bin, name);
+    const stat = await fs.lstat(file);
+    if (!stat.isFile() || stat.size > 64 * 1024) continue;
+    const text = await fs.readFile(file, 'utf8');
+    temporary.lastIndex = 0;
+    if (temporary.test(text)) await fs.writeFile(file, text.replace(temporary, dir));
+  }
 }
 
 let installing: Promise<PythonTools> | undefined;
@@ -85,7 +109,7 @@ async function install(config: ToolConfig, options: { onInstall?: (message: stri
   await fs.mkdir(path.dirname(dir), { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    const venv = await runTool(config.python, ['-m', 'venv', tmp], { env: config.env, timeoutMs: 120_000 });
+    const venv = await runTool(config.python, ['-m', 'venv', '--prompt', path.basename(dir), tmp], { env: config.env, timeoutMs: 120_000 });
     if (venv.code !== 0) {
       fail(
         `\`${config.python} -m venv\` failed (on Debian and Ubuntu the venv module is the package python3-venv: ` +
@@ -109,6 +133,7 @@ async function install(config: ToolConfig, options: { onInstall?: (message: stri
       timeoutMs: 60_000,
     });
     if (check.code !== 0) fail(`the installed toolchain does not load:\n${tail(check.output)}`);
+    await pointScriptsAt(tmp, dir);
     await fs.writeFile(path.join(tmp, MARKER), JSON.stringify({ pins: PYTHON_TOOL_PINS, installedAt: new Date().toISOString() }) + '\n');
     try {
       await fs.rename(tmp, dir);

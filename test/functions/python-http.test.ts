@@ -7,6 +7,7 @@
 //
 // The first run installs the Python toolchain from PyPI into the tool cache (under a minute).
 
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { suite } from '../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { buildGuest } from '../../runtime/build/build-guest.js';
@@ -58,6 +60,12 @@ test.after(async (ctx) => {
   await ctx.node?.stop();
   await new Promise((resolve) => ctx.upstream?.close(resolve));
   if (ctx.wit) await fs.rm(ctx.wit, { recursive: true, force: true });
+});
+
+test("the toolchain's own componentize-py runs from where it is installed, as a user would run it", async () => {
+  const tools = await ensurePythonTools(loadToolConfig());
+  const { stdout } = await promisify(execFile)(path.join(tools.dir, 'bin', 'componentize-py'), ['--version']);
+  assert.is(stdout.trim(), 'componentize-py 0.25.1');
 });
 
 test('concurrent requests each get the answer to their own path and body', async ({ node }) => {
