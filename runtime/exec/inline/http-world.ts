@@ -49,7 +49,7 @@ export const errorCode = T.variant([
 ]);
 const headerError = T.variant(['invalid-syntax', 'forbidden', 'immutable'].map(none));
 const fieldList = T.list(T.tuple(T.string, T.list(T.u8)));
-export const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
+const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
 
 /** The handler export: `handle(request: incoming-request, response-out: response-outparam)`. */
 export const HTTP_HANDLE_TYPE: FuncType = { params: [T.own, T.own] };
@@ -61,7 +61,7 @@ export function isHttpHandleExport(name: string): boolean {
 }
 
 /** Runs a Fields operation, answering its header-error (thrown as { payload }) as a result. */
-export function fieldsResult(run: () => unknown) {
+function fieldsResult(run: () => unknown) {
   try {
     return ok(run());
   } catch (e) {
