@@ -5,7 +5,7 @@
 // host cannot link itself. EngineRouter (engine-router.ts) picks one per function.
 
 import type { ArtifactMeta } from '../functions/artifact-store.js';
-import type { GuestEvent, GuestFailure, GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine, OutgoingAnswer } from './protocol.js';
+import type { GuestEvent, GuestFailure, GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine, EventAnswer } from './protocol.js';
 
 export interface Job {
   /** Identifies the code: component digest and memory limit (code-cache.ts codeKeyOf). */
@@ -29,10 +29,11 @@ export interface Job {
   /**
    * wasi:http guests (worker engine): with `stream`, the response head and body arrive as events
    * while the call runs and the result's response has an empty body; `events` also gets the
-   * guest's outgoing requests, answered through `answer`.
+   * guest's outgoing requests, answered through `answer`. A body chunk is answered once the
+   * client has taken it: the guest may write ahead of the client by a window only.
    */
   stream?: boolean;
-  events?: (event: GuestEvent, answer: (message: OutgoingAnswer) => void) => void;
+  events?: (event: GuestEvent, answer: (message: EventAnswer) => void) => void;
   /** Largest body of a guest's outgoing HTTP request, bytes. */
   maxBodyBytes?: number;
 }

@@ -59,8 +59,9 @@ export type GuestFailure = 'trap' | 'error' | 'bad-response' | 'memory' | 'load'
 
 /**
  * What a wasi:http guest does while its call runs, sent on the worker's port ahead of `done`:
- * its response head and body chunks (when the call streams), and its outgoing requests, which
- * the main thread answers with an OutgoingAnswer on the events channel.
+ * its response head and body chunks (when the call streams), and its outgoing requests. The main
+ * thread answers a request with an OutgoingAnswer, and a chunk with ChunkTaken once the client has
+ * taken it, on the events channel.
  */
 export type GuestEvent =
   | { kind: 'head'; status: number; headers: [string, string][]; cold: boolean }
@@ -71,6 +72,19 @@ export interface OutgoingAnswer {
   fetchId: number;
   result: OutgoingHttpResult;
 }
+
+/**
+ * The answer to a streamed body chunk: the client has taken its `taken` bytes (or they were held
+ * or dropped), so the guest may write that much more (wasi-http/call-response.ts, flow control);
+ * `closed`: the client has gone, the guest's further writes fail.
+ */
+export interface ChunkTaken {
+  taken: number;
+  closed?: true;
+}
+
+/** What the main thread answers a GuestEvent with. */
+export type EventAnswer = OutgoingAnswer | ChunkTaken;
 
 export type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult };
 

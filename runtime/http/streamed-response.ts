@@ -3,9 +3,12 @@
 // ended and its key-value writes are committed; a call that fails after its head was sent (a
 // trap, a timeout, a malformed body, a failed commit) ends the body with an error, so the client
 // sees an aborted response, never a complete-looking one (the last bytes of a body with a
-// content-length are held until then). A client that stops reading while the guest goes on
-// writing has its response aborted once MAX_UNREAD_BYTES wait for it: the node does not hold an
-// endless body for a client that takes none of it.
+// content-length are held until then). Each chunk is answered once the client has taken it (the
+// server has read it from the body to write it to the socket), which is what lets the guest write
+// more: a guest writing faster than its client reads waits (exec/wasi-http/call-response.ts
+// FLOW_WINDOW_BYTES). One that writes on without asking has the response aborted once
+// MAX_UNREAD_BYTES wait for the client: the node does not hold an endless body for a client that
+// takes none of it.
 
 import type { Invocation, ResponseStream, StreamedHead } from '../invoke/invoker.js';
 
@@ -33,6 +36,19 @@ export function invokeStreaming(invoke: (stream: ResponseStream) => Promise<Invo
     let declared: number | undefined;
     let sent = 0;
     let last: Uint8Array | undefined;
+    // Chunks in the queue, each with the end of its bytes in the body so far and what to call
+    // once the client has read past it.
+    const unread: { end: number; taken: (closed?: boolean) => void }[] = [];
+    let enqueued = 0;
+    const answerRead = () => {
+      const queued = MAX_UNREAD_BYTES - (controller?.desiredSize ?? MAX_UNREAD_BYTES);
+      const read = enqueued - queued;
+      while (unread.length > 0 && unread[0].end <= read) unread.shift()!.taken();
+    };
+    // The client has gone (or was cut off): every chunk is dropped, and the guest told so.
+    const answerAll = () => {
+      for (const chunk of unread.splice(0)) chunk.taken(true);
+    };
     const open = (): ReadableStreamDefaultController<Uint8Array> => {
       if (!controller) {
         body = new ReadableStream<Uint8Array>(
@@ -40,8 +56,11 @@ export function invokeStreaming(invoke: (stream: ResponseStream) => Promise<Invo
             start: (c) => {
               controller = c;
             },
+            // Called as the server reads the body.
+            pull: answerRead,
             cancel: () => {
               cancelled = true;
+              answerAll();
             },
           },
           { highWaterMark: MAX_UNREAD_BYTES, size: (chunk) => chunk.byteLength },
@@ -59,15 +78,24 @@ export function invokeStreaming(invoke: (stream: ResponseStream) => Promise<Invo
         open();
         settle({ kind: 'streamed', head: h, body: body! });
       },
-      chunk: (bytes) => {
-        if (cancelled) return;
+      chunk: (bytes, taken) => {
+        if (cancelled) return taken(true);
         sent += bytes.byteLength;
-        if (declared !== undefined && sent >= declared) return void (last = bytes);
+        // The last bytes wait for the end of the call, whatever the client does meanwhile.
+        if (declared !== undefined && sent >= declared) {
+          last = bytes;
+          return taken();
+        }
         const queue = open();
+        enqueued += bytes.byteLength;
+        unread.push({ end: enqueued, taken });
         queue.enqueue(bytes);
+        // A reader waiting for it has it already.
+        answerRead();
         if ((queue.desiredSize ?? 0) >= 0) return;
         // The client has left MAX_UNREAD_BYTES unread: what follows is dropped, and so is it.
         cancelled = true;
+        answerAll();
         if (abort) abort();
         else queue.error(new Error(`the client left more than ${MAX_UNREAD_BYTES} bytes of the body unread`));
       },

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EnokiError, type ErrorCode } from '../errors.js';
 import { codeKeyOf, type CodeCache } from '../exec/worker/code-cache.js';
-import type { GuestEvent, GuestRequest, GuestResponse, OutgoingAnswer } from '../exec/protocol.js';
+import type { EventAnswer, GuestEvent, GuestRequest, GuestResponse } from '../exec/protocol.js';
 import type { GuestEngine, Job, JobResult } from '../exec/engine.js';
 import { HTTP_WORLD, worldOf } from '../functions/worlds.js';
 import { isWasiKeyvalueOp } from '../kv/wasi-keyvalue-mapping.js';
@@ -38,7 +38,11 @@ export interface Invocation {
  */
 export interface ResponseStream {
   head(head: StreamedHead): void;
-  chunk(bytes: Uint8Array): void;
+  /**
+   * `taken` is called once the client has taken the chunk, or it was dropped (`closed`: the
+   * client has gone): flow control.
+   */
+  chunk(bytes: Uint8Array, taken: (closed?: boolean) => void): void;
 }
 
 export interface StreamedHead {
@@ -144,10 +148,18 @@ export class Invoker {
       const streamed = stream !== undefined && worldOf(meta) === HTTP_WORLD;
       const deadline = performance.now() + timeoutMs;
       const denied: string[] = [];
+      // The client of a streamed response went away: the guest's writes failed from then on.
+      let clientGone = false;
       const relay = new ResponseRelay(streamed ? stream : undefined, () => kv.writeCount > 0, version.id, memoryLimitBytes);
-      const events = (event: GuestEvent, answer: (message: OutgoingAnswer) => void) => {
+      const events = (event: GuestEvent, answer: (message: EventAnswer) => void) => {
         if (event.kind === 'head') relay.head(event);
-        else if (event.kind === 'chunk') relay.chunk(event.bytes);
+        else if (event.kind === 'chunk') {
+          const taken = event.bytes.byteLength;
+          relay.chunk(event.bytes, (closed) => {
+            clientGone ||= closed === true;
+            answer(closed ? { taken, closed } : { taken });
+          });
+        }
         else {
           const policy = { allowedHosts: options.allowedHosts ?? [], maxBodyBytes: this.deps.maxBodyBytes, remainingMs: () => deadline - performance.now() };
           sendOutgoingHttp(event.request, policy).then(
@@ -186,7 +198,8 @@ export class Invoker {
         if (denied.length > 0 && failure.kind !== 'timeout') {
           throw new EnokiError('ERR_HTTP_HOST_NOT_ALLOWED', `${name}: ${denied[0]} (allow it at deploy with allowHost=); then: ${failure.message}`, { invocationId });
         }
-        throw new EnokiError(FAILURE_CODES[failure.kind], `${name}: ${failure.message}`, { invocationId });
+        const after = clientGone ? ' (after its client had gone: its writes to the response failed from then on)' : '';
+        throw new EnokiError(FAILURE_CODES[failure.kind], `${name}: ${failure.message}${after}`, { invocationId });
       }
       let applied;
       try {

@@ -34,15 +34,15 @@ export class ResponseRelay {
   }
 
   /**
-   * Passes `bytes` on or holds them. A held body past its limit throws HeldBodyOverflow (the
-   * engine stops the guest) and from then on every chunk is dropped; `overflow` says why.
+   * Passes `bytes` on or holds them; `taken` is called when the client has taken them, at once
+   * when they are held or dropped (a held body is bounded by its limit, not by its client). A
+   * held body past its limit throws HeldBodyOverflow (the engine stops the guest) and from then
+   * on every chunk is dropped; `overflow` says why.
    */
-  chunk(bytes: Uint8Array): void {
-    if (this.#overflow !== undefined) return;
-    if (!this.#held) {
-      if (this.#passing) this.stream!.chunk(bytes);
-      return;
-    }
+  chunk(bytes: Uint8Array, taken: (closed?: boolean) => void): void {
+    if (this.#passing && this.#overflow === undefined) return this.stream!.chunk(bytes, taken);
+    taken();
+    if (this.#overflow !== undefined || !this.#held) return;
     try {
       this.#held.body.push(bytes);
     } catch (err) {

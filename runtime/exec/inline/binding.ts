@@ -25,8 +25,11 @@ export interface GuestHost {
 
 export interface Binding {
   type: FuncType;
-  /** The import may answer with a promise (the guest then waits through JSPI). */
-  suspends: boolean;
+  /**
+   * The import may answer with a promise (the guest then waits through JSPI); 'http': only in a
+   * wasi:http guest (a write to its response body waits for the client), at once in any other.
+   */
+  suspends: boolean | 'http';
   impl: (host: GuestHost, args: unknown[]) => unknown;
   /** Called with no lifting at all (it only traps). */
   raw?: boolean;

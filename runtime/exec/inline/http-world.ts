@@ -163,7 +163,7 @@ export class OutgoingBody {
 
   /** Passes the bytes on or holds them; a body held past its limit fails and traps the guest. */
   push(bytes: Uint8Array): StreamError | undefined {
-    if (this.finished || this.#failure) return CLOSED;
+    if (this.finished || this.#failure || this.#target?.closed?.()) return CLOSED;
     this.#written += bytes.byteLength;
     if (this.#written > this.limitBytes) {
       const reason = `the body is larger than ${this.limitBytes} bytes`;
@@ -195,6 +195,16 @@ export class OutgoingBody {
     return ok();
   }
 
+  /** Bytes the guest may write now: any while they are held, then what the target takes. */
+  permit(): number {
+    return this.finished || this.#failure ? Infinity : (this.#target?.permit?.() ?? Infinity);
+  }
+
+  /** Resolves once permit() is above 0. */
+  whenPermitted(): Promise<void> {
+    return (this.permit() > 0 ? undefined : this.#target?.whenPermitted?.()) ?? Promise.resolve();
+  }
+
   /** Sends the held bytes, and from now on every write, to `target`. */
   attach(target: BodyTarget): void {
     this.#target = target;
@@ -222,6 +232,14 @@ class BodyOutput extends OutputStream {
 
   write(_host: unknown, bytes: Uint8Array): StreamError | undefined {
     return this.body.push(bytes);
+  }
+
+  override permit(): number {
+    return this.body.permit();
+  }
+
+  override whenPermitted(): Promise<void> {
+    return this.body.whenPermitted();
   }
 }
 
@@ -320,9 +338,13 @@ export class HttpExchange {
     private readonly job: Pick<Job, 'request' | 'stream' | 'events' | 'memoryLimitBytes'>,
     cold: boolean,
   ) {
-    // Parts of the response need no answer; outgoing requests (fetch below) get one.
+    // A chunk is answered once its client has taken it; outgoing requests: fetch below.
     const post = (event: GuestEvent) => {
-      if (!this.#closed) job.events?.(event, () => undefined);
+      if (this.#closed) return;
+      if (!job.events) return event.kind === 'chunk' ? this.#response.taken(event.bytes.byteLength) : undefined;
+      job.events(event, (answer) => {
+        if ('taken' in answer) this.#response.taken(answer.taken, answer.closed);
+      });
     };
     this.#response = new CallResponse(job.stream === true, post, cold, job.memoryLimitBytes, job.request?.method);
     this.args = [new IncomingRequest(job.request!), new ResponseOutparam(this.#response)];
@@ -345,7 +367,7 @@ export class HttpExchange {
     if (!this.job.events) return done({ ok: false, error: { tag: 'HTTP-request-denied' } });
     const fetchId = this.#nextFetch++;
     this.job.events({ kind: 'fetch', fetchId, request }, (answer) => {
-      if (!this.#closed && answer.fetchId === fetchId) done(answer.result);
+      if (!this.#closed && 'fetchId' in answer && answer.fetchId === fetchId) done(answer.result);
     });
   }
 

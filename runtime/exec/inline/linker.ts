@@ -136,6 +136,8 @@ export class GuestInstance {
 
   constructor(linkable: Linkable, options: InstanceOptions) {
     const { plan, cores } = linkable;
+    const lift = handleLift(plan);
+    if (!lift) throw new LinkError(`no ${HANDLE_EXPORT} or wasi:http/incoming-handler export`);
     const meter = new Meter(options.sliceMs);
     this.meter = meter;
     const instances: Record<string, unknown>[] = [];
@@ -239,8 +241,9 @@ export class GuestInstance {
               handles,
             );
           const fn = binding.raw ? () => binding.impl(host(), []) : lowerImport(binding.type, mem, (...args) => binding.impl(host(), args));
-          core.func[d.index] = binding.suspends ? suspending(fn) : fn;
-          if (binding.suspends || !CALL_LOCAL.test(f.interface)) callLocal = false;
+          const suspends = binding.suspends === true || (binding.suspends === 'http' && lift.kind === 'http');
+          core.func[d.index] = suspends ? suspending(fn) : fn;
+          if (suspends || !CALL_LOCAL.test(f.interface)) callLocal = false;
           break;
         }
         case 'resource':
@@ -250,8 +253,6 @@ export class GuestInstance {
       }
     }
 
-    const lift = handleLift(plan);
-    if (!lift) throw new LinkError(`no ${HANDLE_EXPORT} or wasi:http/incoming-handler export`);
     this.kind = lift.kind;
     // wasi:http's handler takes two handles and returns nothing: it may name no memory.
     const mem = memoryOf(lift.options, 'the handler') ?? (lift.kind === 'http' ? new GuestMemory(() => memoryMissing(), undefined, handles) : undefined);

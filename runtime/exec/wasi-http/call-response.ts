@@ -13,6 +13,10 @@ export interface ResponseSink {
   end(): void;
   /** The response cannot be completed: set to an error, body dropped unfinished, … */
   fail(reason: string): void;
+  /** Bytes the guest may write now (check-write): what its window leaves (see CallResponse). */
+  permit(): number;
+  /** Whether the client has gone: the guest's writes fail as `closed`. */
+  closed(): boolean;
 }
 
 /** A content-length the guest set, parsed; undefined when absent, NaN when malformed. */
@@ -26,11 +30,20 @@ function declaredLength(headers: [string, string][]): number | undefined {
 const STREAM_AFTER_BYTES = 64 * 1024;
 
 /**
+ * Bytes of a streamed body the guest may have written ahead of what its client has taken: a
+ * guest writing faster than its client reads is made to wait (check-write grants no more, its
+ * output stream's pollable is ready again once the client has caught up), so a slow client costs
+ * the node at most this much of a body, not a growing queue.
+ */
+export const FLOW_WINDOW_BYTES = 1024 * 1024;
+
+/**
  * The response of one call as the guest produces it. A guest that finishes without waiting has
  * its response sent whole with the call's end: one message, no stream. With `stream`, a guest
  * that waits (a timer, an outgoing request) or writes much starts streaming: its head and the
  * body so far are posted at once (to the main thread, from a worker), and every later chunk as
- * it comes.
+ * it comes. Each posted chunk is answered once its client has taken it (`taken`): a streaming
+ * guest may be FLOW_WINDOW_BYTES ahead of its client, no more (`permit`).
  */
 export class CallResponse implements ResponseSink {
   #status = 0;
@@ -42,6 +55,11 @@ export class CallResponse implements ResponseSink {
   #sent = 0;
   #ended = false;
   #failure?: string;
+  /** Bytes posted as chunks, and those of them the client has taken. */
+  #posted = 0;
+  #taken = 0;
+  #onTaken: (() => void)[] = [];
+  #clientGone = false;
 
   constructor(
     private readonly stream: boolean,
@@ -70,7 +88,7 @@ export class CallResponse implements ResponseSink {
     if (this.#declared !== undefined && this.#sent > this.#declared) {
       return this.fail(`the body is longer than its content-length of ${this.#declared} bytes`);
     }
-    if (this.#streaming) return this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
+    if (this.#streaming) return this.#post(bytes);
     try {
       this.#held.push(bytes);
     } catch (err) {
@@ -85,7 +103,41 @@ export class CallResponse implements ResponseSink {
     if (!this.stream || this.#streaming || !this.#hasHead || this.#failure) return;
     this.#streaming = true;
     this.post({ kind: 'head', status: this.#status, headers: this.#headers, cold: this.cold });
-    for (const bytes of this.#held.take()) this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
+    for (const bytes of this.#held.take()) this.#post(bytes);
+  }
+
+  #post(bytes: Uint8Array): void {
+    this.#posted += bytes.byteLength;
+    this.post({ kind: 'chunk', bytes }, [bytes.buffer as ArrayBuffer]);
+  }
+
+  /** The client has taken `bytes` more of the posted body (the answer to a chunk); `closed`: it has gone. */
+  taken(bytes: number, closed = false): void {
+    this.#taken += bytes;
+    if (closed) this.#clientGone = true;
+    for (const wake of this.#onTaken.splice(0)) wake();
+  }
+
+  /**
+   * Bytes the guest may write now. A response its caller takes whole is bounded by the held
+   * body's limit instead (it fails past it); one that streams, or will once it has a head and
+   * STREAM_AFTER_BYTES, by what its client has not taken yet.
+   */
+  permit(): number {
+    if (!this.stream || this.#failure || this.#ended || this.#clientGone) return Infinity;
+    return Math.max(0, FLOW_WINDOW_BYTES - (this.#posted - this.#taken) - this.#held.bytes);
+  }
+
+  closed(): boolean {
+    return this.#clientGone;
+  }
+
+  /** Resolves once the guest may write again (at once when it may now). */
+  whenPermitted(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => (this.permit() > 0 ? resolve() : this.#onTaken.push(check));
+      check();
+    });
   }
 
   end(): void {
@@ -103,6 +155,8 @@ export class CallResponse implements ResponseSink {
   /** Why the response is not a valid one; undefined when it is complete. */
   problem(outparamSet: boolean): string | undefined {
     if (!outparamSet) return 'the component returned without setting a response';
+    // Its writes failed once the client had gone: however it ended its body, nobody reads it.
+    if (this.#clientGone) return undefined;
     if (this.#failure) return this.#failure;
     if (!this.#ended) return 'the component returned before finishing the response body';
     return undefined;

@@ -12,6 +12,12 @@ export interface BodyTarget {
   chunk(bytes: Uint8Array): void;
   end(): void;
   fail(reason: string): void;
+  /** Bytes the writer may write now; absent: as many as it likes (within its body's own limit). */
+  permit?(): number;
+  /** Resolves once permit() is above 0. */
+  whenPermitted?(): Promise<void>;
+  /** Whether the reader has gone: writes fail as `closed`. */
+  closed?(): boolean;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

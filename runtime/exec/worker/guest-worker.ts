@@ -243,8 +243,8 @@ async function invokeHttp(message: Extract<ToWorker, { type: 'invoke' }>): Promi
   const { instance, cold } = taken;
   // Its memory goes to a later instance once this call has answered (done, below).
   released = instance;
-  outgoing.begin(message.id, message.maxBodyBytes ?? 0, memoryLimit);
   const response = new CallResponse(message.stream === true, postEvent, cold, memoryLimit, message.request.method);
+  outgoing.begin(message.id, message.maxBodyBytes ?? 0, memoryLimit, response);
   wasi.sync.beforeWait = () => response.startStreaming();
   try {
     const problem = runHttpCall(http, instance, message.request, response);

@@ -20,7 +20,7 @@
 import type { Logger } from 'pino';
 import { EnokiError } from '../../errors.js';
 import { LOAD_TIMEOUT_MS, type EngineStats, type GuestEngine, type Job, type JobResult } from '../engine.js';
-import type { FromWorker, LoadSpec, OutgoingAnswer } from '../protocol.js';
+import type { EventAnswer, FromWorker, LoadSpec } from '../protocol.js';
 import { HeldBodyOverflow } from '../wasi-http/held-body.js';
 import { postSyncReply, type SyncChannelPair } from './sync-channel.js';
 import { spawnSlot, type Pending, type Slot } from './worker-slot.js';
@@ -336,7 +336,7 @@ export class WorkerPool implements GuestEngine {
     const running = slot.running;
     // A late event of a call already ended (timed out) has nobody to go to.
     if (!running || running.id !== message.id) return;
-    const answer = (reply: OutgoingAnswer) => postSyncReply(events, { seq: 0, reply: { callId: message.id, ...reply } });
+    const answer = (reply: EventAnswer) => postSyncReply(events, { seq: 0, reply: { callId: message.id, ...reply } });
     if (running.job.events) {
       try {
         running.job.events(message.event, answer);

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { hasJspi } from '../../../runtime/exec/inline/jspi.js';
+import { readAndLeave, readSlowly } from '../../helpers/slow-client.js';
 import { guest, startTestNode, type TestNode } from '../../helpers/test-node.js';
 
 const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string } }).error;
@@ -36,6 +37,9 @@ async function upstream(): Promise<{ url: string; close(): Promise<void> }> {
   };
 }
 
+/** The flood's body: byte k is k mod 256. */
+const FLOOD_BYTES = 24 * 1024 * 1024;
+
 function engineSuite(engine: 'inline' | 'worker'): void {
   const test = suite<{ n: TestNode; up: Awaited<ReturnType<typeof upstream>> }>(`exec: the wasi:http world (${engine})`);
 
@@ -43,6 +47,7 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     ctx.n = await startTestNode({ engine, workers: 2, instancesPerFunction: 4 });
     ctx.up = await upstream();
     assert.ok((await ctx.n.deploy('probe', await guest('worlds/http-probe-wat.wasm'), '?timeoutMs=2000')).ok);
+    assert.ok((await ctx.n.deploy('flood', await guest('worlds/http-probe-wat.wasm'), '?timeoutMs=20000')).ok);
     assert.ok((await ctx.n.deploy('count', await guest('worlds/kv-counter-wat.wasm'))).ok);
     const host = new URL(ctx.up.url).host;
     assert.ok((await ctx.n.deploy('fetcher', await guest('worlds/http-echo.wasm'), `?allowHost=${host}&timeoutMs=3000`)).ok);
@@ -137,6 +142,39 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     assert.is((await n.call('hasty', { path: '/x' })).status, 200);
     const logs = (await (await n.admin('GET', '/functions/hasty/logs')).json()) as { invocations: { error?: { code: string } }[] };
     assert.is(logs.invocations[0].error?.code, 'ERR_TIMEOUT');
+  });
+
+  test('a client that reads slowly makes the guest wait, not the node queue: 24 MiB arrive whole after a pause', async ({ n }) => {
+    // The node cuts off a client that leaves more than 16 MiB unread: a guest that wrote on while
+    // the client paused would have lost its response.
+    for (const path of ['/flood', '/flood-blocking']) {
+      const slow = readSlowly(`${n.url}/fn/flood${path}`, 1000, (k) => k % 256).catch((err: Error) => ({ failed: err.message }));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const other = await n.call('probe', { path: '/meanwhile' });
+      assert.is((await other.text()).split('\n')[0], '/meanwhile', 'another call is answered while the flood waits');
+      const got = await slow;
+      assert.equal(got, { status: 200, bytes: FLOOD_BYTES, matches: true, complete: true }, path);
+    }
+    if (engine === 'inline') assert.is(await workersRunning(n), 0, 'no worker was needed');
+  });
+
+  test('a client that leaves: the waiting guest is told (its writes fail) and ends, long before its timeout', async ({ n }) => {
+    type Logs = { invocations: { durationMs: number; status: number; error?: { code: string } }[] };
+    const logs = async () => ((await (await n.admin('GET', '/functions/flood/logs')).json()) as Logs).invocations;
+    const before = (await logs()).length;
+    const read = await readAndLeave(`${n.url}/fn/flood/flood`, 500, 50);
+    assert.ok(read < FLOOD_BYTES, `${read} bytes`);
+    const started = performance.now();
+    let entries = await logs();
+    while (entries.length === before && performance.now() - started < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      entries = await logs();
+    }
+    assert.is(entries.length, before + 1, 'the call ended within 10 s of the client leaving (its timeout is 20 s)');
+    // The probe stops writing at the failed write and finishes its body: no fault of the guest's.
+    const entry = entries.at(-1)!;
+    assert.is(entry.error?.code, undefined);
+    assert.is(entry.status, 200);
   });
 
   test("outgoing HTTP (a JS guest's fetch): each call gets its own upstream answer, waiting does not hold others", async ({ n, up }) => {

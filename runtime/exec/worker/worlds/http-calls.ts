@@ -82,7 +82,8 @@ export class SparePool {
 
 /**
  * The call host the http types use: outgoing requests go to the main thread as events; answers
- * come back on the events channel, tagged with the call and the request.
+ * come back on the events channel, tagged with the call and the request, and so do the answers
+ * to the response's body chunks (what its client has taken, which lets the guest write more).
  */
 export class OutgoingCalls {
   #nextId = 1;
@@ -90,14 +91,17 @@ export class OutgoingCalls {
   #callId = 0;
   #maxBodyBytes = 0;
   #memoryLimitBytes = 0;
+  #response?: Pick<CallResponse, 'taken'>;
 
   constructor(
     events: HostEvents,
     private readonly post: (event: GuestEvent) => void,
   ) {
     events.listen((message) => {
-      const answer = message as { callId?: number; fetchId?: number; result?: OutgoingHttpResult } | undefined;
-      if (answer?.callId !== this.#callId || answer.fetchId === undefined || !answer.result) return;
+      const answer = message as { callId?: number; fetchId?: number; result?: OutgoingHttpResult; taken?: number; closed?: true } | undefined;
+      if (answer?.callId !== this.#callId) return;
+      if (typeof answer.taken === 'number') return this.#response?.taken(answer.taken, answer.closed === true);
+      if (answer.fetchId === undefined || !answer.result) return;
       const done = this.#waiting.get(answer.fetchId);
       this.#waiting.delete(answer.fetchId);
       done?.(answer.result);
@@ -105,10 +109,11 @@ export class OutgoingCalls {
   }
 
   /** Starts a call: answers for earlier calls are ignored from now on. */
-  begin(callId: number, maxBodyBytes: number, memoryLimitBytes: number): void {
+  begin(callId: number, maxBodyBytes: number, memoryLimitBytes: number, response: Pick<CallResponse, 'taken'>): void {
     this.#callId = callId;
     this.#maxBodyBytes = maxBodyBytes;
     this.#memoryLimitBytes = memoryLimitBytes;
+    this.#response = response;
     this.#waiting.clear();
   }
 

@@ -36,6 +36,8 @@ export interface HttpCallHost {
 }
 
 const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
+/** Bytes check-write grants at once. */
+const WRITE_BUDGET = 1024 * 1024;
 const symbolDispose = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 
 import type { BodyTarget } from '../../wasi-http/outgoing-request.js';
@@ -142,28 +144,45 @@ export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHo
 
     write(): unknown {
       if (this.#stream) throw undefined;
+      // Writes wait while the target takes no more (a response body's client catching up): the
+      // worker sleeps until the main thread answers that it has taken more.
+      const writable = () => sync.pollable(() => this.#permit() > 0, { waitsOnHost: true });
+      const waitUntilWritable = () => {
+        if (this.#permit() === 0) writable().block();
+      };
+      const write = (bytes: Uint8Array) => {
+        if (this.#finished || this.#target?.closed?.()) throw { tag: 'closed' };
+        this.#written += bytes.byteLength;
+        if (this.#written > this.limit) {
+          this.#fail(`the body is larger than ${this.limit} bytes`);
+          throw { tag: 'last-operation-failed', val: io.ioErrorCreate(`the body is larger than ${this.limit} bytes`) };
+        }
+        const copy = new Uint8Array(bytes);
+        if (this.#target) return this.#target.chunk(copy);
+        try {
+          this.#held.push(copy);
+        } catch (err) {
+          this.#fail((err as Error).message);
+          throw err;
+        }
+      };
       this.#stream = io.outputStreamCreate({
-        write: (bytes: Uint8Array) => {
-          if (this.#finished) throw { tag: 'closed' };
-          this.#written += bytes.byteLength;
-          if (this.#written > this.limit) {
-            this.#fail(`the body is larger than ${this.limit} bytes`);
-            throw { tag: 'last-operation-failed', val: io.ioErrorCreate(`the body is larger than ${this.limit} bytes`) };
-          }
-          const copy = new Uint8Array(bytes);
-          if (this.#target) return this.#target.chunk(copy);
-          try {
-            this.#held.push(copy);
-          } catch (err) {
-            this.#fail((err as Error).message);
-            throw err;
-          }
+        checkWrite: () => BigInt(Math.min(this.#permit(), WRITE_BUDGET)),
+        write,
+        blockingWriteAndFlush: (bytes: Uint8Array) => {
+          waitUntilWritable();
+          write(bytes);
         },
-        blockingFlush: () => undefined,
+        blockingFlush: waitUntilWritable,
         flush: () => undefined,
-        subscribe: ready,
+        subscribe: writable,
       });
       return this.#stream;
+    }
+
+    /** Bytes the guest may write now: any while they are held, then what the target takes. */
+    #permit(): number {
+      return this.#finished || this.#failure ? Infinity : (this.#target?.permit?.() ?? Infinity);
     }
 
     static finish(body: OutgoingBody, trailers: Fields | undefined): void {
