@@ -37,21 +37,24 @@ export function readSlowly(url: string, pauseMs: number, byteAt: (k: number) => 
 }
 
 /**
- * GETs `url`, leaves the body unread for `pauseMs`, reads for `readMs`, then closes the
- * connection; resolves with the bytes it read.
+ * GETs `url`, leaves the body unread for `pauseMs`, then reads until it has `leaveAfterBytes` and
+ * closes the connection; resolves with the bytes it read.
  */
-export function readAndLeave(url: string, pauseMs: number, readMs: number): Promise<number> {
+export function readAndLeave(url: string, pauseMs: number, leaveAfterBytes: number): Promise<number> {
   return new Promise((resolve, reject) => {
     http
       .get(url, (res) => {
         let bytes = 0;
         res.pause();
-        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
         res.on('error', () => undefined);
-        setTimeout(() => {
-          res.resume();
-          setTimeout(() => (res.destroy(), resolve(bytes)), readMs);
-        }, pauseMs);
+        res.on('end', () => resolve(bytes));
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes < leaveAfterBytes) return;
+          res.destroy();
+          resolve(bytes);
+        });
+        setTimeout(() => res.resume(), pauseMs);
       })
       .on('error', reject);
   });
