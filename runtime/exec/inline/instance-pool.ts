@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { EnokiError } from '../../errors.js';
 import type { Job } from '../engine.js';
 import { GuestInstance, handlerKind, type Linkable } from './linker.js';
-import { MemoryShelf } from './memory-shelf.js';
+import { MemoryShelf } from '../wasm/memory-shelf.js';
 
 /** Zeroed memories a wasi:http function keeps for its next instances: its spare's and one more. */
 const SHELVED_MEMORIES = 2;

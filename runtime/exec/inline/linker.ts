@@ -18,7 +18,7 @@ import { HTTP_HANDLE_TYPE, isHttpHandleExport } from './http-world.js';
 import { hostImport } from './imports.js';
 import type { GuestRequest } from '../protocol.js';
 import { promising, suspending } from './jspi.js';
-import type { MemoryShelf } from './memory-shelf.js';
+import type { MemoryShelf } from '../wasm/memory-shelf.js';
 import { Meter } from './meter.js';
 
 /** One core module of the component, ready to instantiate. */

@@ -1,9 +1,9 @@
-// Linear memories of finished wasi:http instances, zeroed and handed to the next instances of the
-// same code (see functions/recycled-memory.ts for why, and for the import that asks for one).
-// Only a memory that did not grow is kept: a new instance must see the size a fresh one has.
+// The memory a worker's wasi:http instance imports when its code asks for a recycled one (see
+// functions/recycled-memory.ts for why, and for the import): taken from a shelf of zeroed
+// memories of finished instances (wasm/memory-shelf.ts).
 
 import { parseRecycledMemoryField, RECYCLED_MEMORY_MODULE } from '../../../functions/recycled-memory.js';
-import { WASM_PAGE } from '../memory-limit.js';
+import { MemoryShelf } from '../../wasm/memory-shelf.js';
 
 const imported = new WeakMap<WebAssembly.Module, { field: string; min: number; max?: number } | null>();
 
@@ -19,14 +19,15 @@ function recycledImport(module: WebAssembly.Module): { field: string; min: numbe
 }
 
 export class MemoryRecycler {
-  readonly #free: WebAssembly.Memory[] = [];
-  readonly #pages = new WeakMap<WebAssembly.Memory, number>();
+  readonly #shelf: MemoryShelf;
 
   /** `limitPages`: the function's memory limit; `keep`: how many zeroed memories to hold. */
   constructor(
     private readonly limitPages: number,
-    private readonly keep: number,
-  ) {}
+    keep: number,
+  ) {
+    this.#shelf = new MemoryShelf(keep);
+  }
 
   /** The imports a module needs besides the glue's: a memory, when it asks for a recycled one. */
   importsFor(module: WebAssembly.Module): { imports: WebAssembly.Imports; memory: WebAssembly.Memory } | undefined {
@@ -34,18 +35,12 @@ export class MemoryRecycler {
     if (!wanted) return undefined;
     const max = Math.min(wanted.max ?? this.limitPages, this.limitPages);
     if (wanted.min > max) throw new Error(`the module needs ${wanted.min} pages of memory at start, above the limit of ${max}`);
-    const memory = this.#free.pop() ?? new WebAssembly.Memory({ initial: wanted.min, maximum: max });
-    this.#pages.set(memory, wanted.min);
+    const memory = this.#shelf.take(wanted.min, max);
     return { imports: { [RECYCLED_MEMORY_MODULE]: { [wanted.field]: memory } }, memory };
   }
 
   /** Takes back the memory of an instance that will never run again. */
   give(memory: WebAssembly.Memory): void {
-    const pages = this.#pages.get(memory);
-    if (pages === undefined || this.#free.length >= this.keep || memory.buffer.byteLength !== pages * WASM_PAGE) return;
-    // Once only: a memory in the list twice would go to two instances.
-    this.#pages.delete(memory);
-    new Uint8Array(memory.buffer).fill(0);
-    this.#free.push(memory);
+    this.#shelf.give(memory);
   }
 }

@@ -1,10 +1,9 @@
 // Linear memories of finished wasi:http instances, zeroed and handed to the next instance of the
-// same code. A wasi:http guest gets a fresh instance per request, and a new memory costs a
-// mapping, a page fault on every page its data image fills and, in V8, garbage collections
-// driven by external memory; a zeroed one is what a fresh memory is (the image is copied into it
-// as into a new one). Only a memory that did not grow is kept: a new instance must see the size a
-// fresh one has. The worker engine does the same for its instances (worker/worlds/
-// memory-recycler.ts).
+// same code, on both engines (inline/instance-pool.ts, worker/worlds/memory-recycler.ts). A
+// wasi:http guest gets a fresh instance per request, and a new memory costs a mapping, a page
+// fault on every page its data image fills and, in V8, garbage collections driven by external
+// memory; a zeroed one is what a fresh memory is (the image is copied into it as into a new one).
+// Only a memory that did not grow is kept: a new instance must see the size a fresh one has.
 
 import { WASM_PAGE } from '../worker/memory-limit.js';
 
