@@ -1,10 +1,10 @@
 // Where Enoki's time goes in the peers scenario, measured apart: the p50 of the node's bare route
 // (its HTTP stack with no guest) and the CPU one fresh instance of each component costs, made as
 // the engine that runs it makes them: the inline engine (its own bindings, a metered template,
-// the data image written into a new memory) for a component it can link, on a Node with JSPI;
-// else a worker (jco's glue, the core instantiations, a recycled memory). Enoki makes instances
-// ahead of requests, but under load they compete for the same cores. Run as a child process;
-// prints JSON on its last line. Import only its types: importing the module runs it.
+// the data image written into a recycled memory, zeroed) for a component it can link, on a Node
+// with JSPI; else a worker (jco's glue, the core instantiations, a recycled memory). Enoki makes
+// instances ahead of requests, but under load they compete for the same cores. Run as a child
+// process; prints JSON on its last line. Import only its types: importing the module runs it.
 //
 //   node dist/bench/suite/peers-costs.js component.wasm…
 
@@ -22,6 +22,7 @@ import { hasJspi } from '../../runtime/exec/inline/jspi.js';
 import { InlineCode } from '../../runtime/exec/inline/inline-code.js';
 import { GuestInstance } from '../../runtime/exec/inline/linker.js';
 import { TemplateStore } from '../../runtime/exec/inline/templates.js';
+import { MemoryShelf } from '../../runtime/exec/wasm/memory-shelf.js';
 import { summarize } from '../stats.js';
 import { ROOT, sequential, startBenchNode, tempDir } from './harness.js';
 import { PEER_COMPONENTS } from './peers.js';
@@ -50,7 +51,13 @@ async function instantiateCpuMs(file: string, dir: string): Promise<{ engine: 'i
   const code = new InlineCode((digest) => artifacts.dir(digest), new TemplateStore(path.join(dir, 'templates'), true, pino({ level: 'silent' })));
   if (hasJspi && (await code.reason(meta)) === undefined) {
     const linkable = await code.load(meta);
-    return { engine: 'inline', ms: await cpuPerCall(() => new GuestInstance(linkable, { memoryLimitPages: 2048, sliceMs: 5 })) };
+    const shelf = new MemoryShelf(2);
+    const one = () => {
+      const instance = new GuestInstance(linkable, { memoryLimitPages: 2048, sliceMs: 5, memories: shelf });
+      // As the instance pool does once the instance has answered.
+      for (const memory of instance.memories) shelf.give(memory);
+    };
+    return { engine: 'inline', ms: await cpuPerCall(one) };
   }
   const spec = await new CodeCache(artifacts).load(meta, 128 * 2 ** 20);
   const wasi = await createWasiHost(() => undefined, () => []);
