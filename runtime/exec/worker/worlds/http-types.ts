@@ -167,7 +167,11 @@ export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHo
         }
       };
       this.#stream = io.outputStreamCreate({
-        checkWrite: () => BigInt(Math.min(this.#permit(), WRITE_BUDGET)),
+        checkWrite: () => {
+          // What the client has taken since arrives as messages: read them before saying "none".
+          if (this.#permit() === 0) sync.drain();
+          return BigInt(Math.min(this.#permit(), WRITE_BUDGET));
+        },
         write,
         blockingWriteAndFlush: (bytes: Uint8Array) => {
           waitUntilWritable();

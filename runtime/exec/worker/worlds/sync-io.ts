@@ -81,6 +81,8 @@ export interface SyncIo {
   pollable(ready: () => boolean, options?: { deadline?: number; waitsOnHost?: boolean }): ShimPollable;
   /** wasi:io/poll, answering synchronously. */
   pollImports: Record<string, unknown>;
+  /** Hands the main thread's messages that have arrived to their listeners, without waiting. */
+  drain(): void;
   /** wasi:clocks/monotonic-clock with pollables that block for real. */
   monotonicClock(base: Record<string, unknown>): Record<string, unknown>;
 }
@@ -145,6 +147,7 @@ export function createSyncIo(io: ShimIo, events: HostEvents): SyncIo {
 
   const syncIo: SyncIo = {
     pollable,
+    drain: () => events.drain(),
     pollImports: {
       Pollable,
       poll: (list: ShimPollable[]) => waitForAny(list),

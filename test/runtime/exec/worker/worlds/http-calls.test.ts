@@ -5,7 +5,7 @@ import { test } from '../../../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import type { GuestEvent } from '../../../../../runtime/exec/protocol.js';
 import { SPARE_INSTANCES, SparePool, type HttpInstance } from '../../../../../runtime/exec/worker/worlds/http-calls.js';
-import { CallResponse } from '../../../../../runtime/exec/wasi-http/call-response.js';
+import { CallResponse, FLOW_WINDOW_BYTES } from '../../../../../runtime/exec/wasi-http/call-response.js';
 import { HeldBodyOverflow } from '../../../../../runtime/exec/wasi-http/held-body.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -56,6 +56,39 @@ test('a response is sent whole unless the guest waits or writes much; then it st
   collected.chunk(new Uint8Array(70 * 1024));
   collected.startStreaming();
   assert.equal(never, [], 'a call that is not streamed never posts');
+});
+
+test('flow control: a streaming guest may be a window ahead of its client; the answers to its chunks let it write on', async () => {
+  const posted: GuestEvent[] = [];
+  const r = new CallResponse(true, (e) => posted.push(e), false, LIMIT);
+  r.head(200, []);
+  assert.is(r.permit(), FLOW_WINDOW_BYTES, 'before any body');
+  r.chunk(new Uint8Array(40 * 1024));
+  assert.is(r.permit(), FLOW_WINDOW_BYTES - 40 * 1024, 'what it holds before it streams counts');
+  r.startStreaming();
+  for (let i = 0; i < 15; i++) r.chunk(new Uint8Array(64 * 1024));
+  assert.is(r.permit(), FLOW_WINDOW_BYTES - 40 * 1024 - 15 * 64 * 1024);
+  r.chunk(new Uint8Array(24 * 1024));
+  assert.is(r.permit(), 0, 'a window written, none taken: no more');
+  let woke = false;
+  const waiting = r.whenPermitted().then(() => (woke = true));
+  await Promise.resolve();
+  assert.not.ok(woke);
+  r.taken(40 * 1024);
+  await waiting;
+  assert.is(r.permit(), 40 * 1024, 'what the client took may be written again');
+  // The client leaves: every wait ends, and the response counts as answered however it ends.
+  r.chunk(new Uint8Array(40 * 1024));
+  assert.is(r.permit(), 0);
+  r.taken(0, true);
+  assert.ok(r.closed());
+  assert.is(r.permit(), Infinity);
+  assert.is(r.problem(true), undefined, 'a body left unfinished after its client left is no fault of the guest');
+  // A response taken whole is bounded by its held limit, not by a client.
+  const whole = new CallResponse(false, () => undefined, false, LIMIT);
+  whole.head(200, []);
+  whole.chunk(new Uint8Array(2 * FLOW_WINDOW_BYTES / 4));
+  assert.is(whole.permit(), Infinity);
 });
 
 test('malformed responses are named: not set, not finished, failed, too short or too long for their content-length', () => {
