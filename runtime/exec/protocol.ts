@@ -1,7 +1,7 @@
 // Messages between the executor (main thread) and its guest workers.
 
 import type { WorldName } from '../functions/worlds.js';
-import type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult } from './worker/worlds/http-types.js';
+import type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult, RequestTimeouts } from './worker/worlds/http-types.js';
 
 /** What a worker needs to load one function version: compiled modules travel by structured clone. */
 export interface LoadSpec {
@@ -86,7 +86,7 @@ export interface ChunkTaken {
 /** What the main thread answers a GuestEvent with. */
 export type EventAnswer = OutgoingAnswer | ChunkTaken;
 
-export type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult };
+export type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult, RequestTimeouts };
 
 export type FromWorker =
   | { type: 'ready' }

@@ -1,10 +1,16 @@
-// Outgoing HTTP of wasi:http guests (wasi:http/outgoing-handler), made by the main thread for the
-// guest's worker: only to the hosts of the function's allow-list (deny by default), within what
-// is left of the call's timeout, with request and response bodies bounded by the node's body
-// limit. Redirects are not followed (the guest sees them), so a redirect cannot lead past the
-// allow-list. Every failure is a wasi:http error-code for the guest; a refused host is also
-// reported to the caller (ERR_HTTP_HOST_NOT_ALLOWED in the call's log).
+// Outgoing HTTP of wasi:http guests (wasi:http/outgoing-handler), made by the main thread for
+// either engine: only to the hosts of the function's allow-list (deny by default), within what is
+// left of the call's timeout and the timeouts the guest set in its request-options, with request
+// and response bodies bounded by the node's body limit. Made with Node's http client, not fetch:
+// the guest gets the response as the server sent it (no content coding undone, no redirect
+// followed, so a redirect cannot lead past the allow-list), and each phase of the exchange can
+// have its own timeout. Every failure is a wasi:http error-code for the guest; a refused host is
+// also reported to the caller (ERR_HTTP_HOST_NOT_ALLOWED in the call's log).
 
+import { createRequire } from 'node:module';
+import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import type { Socket } from 'node:net';
+import nodeHttp from '../node-http.js';
 import { hostAllowed } from '../functions/allowed-hosts.js';
 import type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult } from '../exec/protocol.js';
 
@@ -15,53 +21,44 @@ export interface OutgoingHttpPolicy {
   remainingMs(): number;
 }
 
-/** Headers fetch sets itself or refuses from a caller. */
+/** Headers the client sets itself (from the URL and the body) or that are about the connection. */
 const DROPPED_HEADERS = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length', 'expect', 'te']);
 
 export class OutgoingHttpDenied extends Error {}
 
 const TIMEOUT_GRACE_MS = 1000;
 
-function errorCodeOf(err: unknown, timedOut: boolean): ErrorCode {
-  if (timedOut) return { tag: 'connection-timeout' };
-  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
-  switch (cause?.code) {
+/** TLS errors about the peer's certificate, as Node names them (OpenSSL's verify codes among them). */
+const CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
+
+function errorCodeOf(err: unknown): ErrorCode {
+  const { code, message } = (err ?? {}) as { code?: string; message?: string };
+  switch (code) {
     case 'ECONNREFUSED':
       return { tag: 'connection-refused' };
     case 'ECONNRESET':
+    case 'EPIPE':
       return { tag: 'connection-terminated' };
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return { tag: 'DNS-error', val: { rcode: cause.code, infoCode: undefined } };
+    case 'EAI_FAIL':
+      return { tag: 'DNS-error', val: { rcode: code, infoCode: undefined } };
     case 'ETIMEDOUT':
-    case 'UND_ERR_CONNECT_TIMEOUT':
       return { tag: 'connection-timeout' };
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return { tag: 'HTTP-response-timeout' };
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return { tag: 'destination-unavailable' };
     default:
-      if (typeof cause?.code === 'string' && cause.code.startsWith('ERR_TLS') || /certificate/i.test(cause?.message ?? '')) {
-        return { tag: 'TLS-certificate-error' };
-      }
-      return { tag: 'internal-error', val: (cause?.message ?? (err as Error)?.message ?? String(err)).slice(0, 500) };
+      if (typeof code === 'string' && CERTIFICATE.test(code)) return { tag: 'TLS-certificate-error' };
+      if (typeof code === 'string' && (code.startsWith('ERR_SSL') || code === 'EPROTO')) return { tag: 'TLS-protocol-error' };
+      if (typeof code === 'string' && code.startsWith('HPE_')) return { tag: 'HTTP-protocol-error' };
+      return { tag: 'internal-error', val: (message ?? String(err)).slice(0, 500) };
   }
 }
 
-async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | undefined> {
-  if (!body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > limit) {
-      await body.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  const all = Buffer.concat(chunks, size);
-  return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
-}
+/** node:https, loaded at the first https request (TLS costs an idle node memory it need not hold). */
+let nodeHttps: typeof import('node:https') | undefined;
+const httpsModule = () => (nodeHttps ??= createRequire(import.meta.url)('node:https') as typeof import('node:https'));
 
 /**
  * Makes one request for a guest. Throws OutgoingHttpDenied (after nothing was sent) when the host
@@ -81,43 +78,73 @@ export async function sendOutgoingHttp(request: OutgoingHttpRequest, policy: Out
   }
   const remaining = policy.remainingMs();
   if (remaining <= 0) return { ok: false, error: { tag: 'connection-timeout' } };
-  const headers = new Headers();
-  for (const [name, value] of request.headers) if (!DROPPED_HEADERS.has(name)) headers.append(name, value);
-  const controller = new AbortController();
-  let timedOut = false;
-  // The call's own timeout ends a call that is still waiting at its deadline (ERR_TIMEOUT, its
-  // worker replaced); the request is cut a little later, so that it is that timeout the caller
-  // sees, not the guest's handling of a failed request.
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, remaining + TIMEOUT_GRACE_MS);
-  try {
-    const hasBody = request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD';
-    const response = await fetch(url, {
-      method: request.method,
-      headers,
-      body: hasBody ? (request.body as Uint8Array<ArrayBuffer>) : undefined,
-      redirect: 'manual',
-      signal: controller.signal,
-    });
-    const declared = Number(response.headers.get('content-length') ?? NaN);
-    if (declared > policy.maxBodyBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      return { ok: false, error: { tag: 'HTTP-response-body-size', val: BigInt(declared) } };
+  // A raw list keeps repeated headers apart; Node then adds no Host of its own.
+  const headers: [string, string][] = [['host', url.host], ...request.headers.filter(([name]) => !DROPPED_HEADERS.has(name))];
+  const body = request.body !== undefined && request.method !== 'GET' && request.method !== 'HEAD' ? request.body : undefined;
+  if (body) headers.push(['content-length', String(body.byteLength)]);
+  const options: RequestOptions = { method: request.method, headers: headers.flat() as unknown as RequestOptions['headers'] };
+  return new Promise<OutgoingHttpResult>((resolve) => {
+    let req: ClientRequest | undefined;
+    let phase: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = (result: OutgoingHttpResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(phase);
+      clearTimeout(deadline);
+      resolve(result);
+    };
+    const fail = (error: ErrorCode) => {
+      if (settled) return;
+      finish({ ok: false, error });
+      req?.destroy();
+    };
+    /** The next phase of the exchange: `ms` (the guest's timeout for it) or no bound but the call's. */
+    const next = (ms: number | undefined, error: ErrorCode) => {
+      if (settled) return;
+      clearTimeout(phase);
+      phase = ms === undefined ? undefined : setTimeout(() => fail(error), ms);
+    };
+    // The call's own timeout ends a call that is still waiting at its deadline (ERR_TIMEOUT);
+    // the request is cut a little later, so that it is that timeout the caller sees, not the
+    // guest's handling of a failed request.
+    const deadline = setTimeout(() => fail({ tag: 'connection-timeout' }), remaining + TIMEOUT_GRACE_MS);
+    const { connectMs, firstByteMs, betweenBytesMs } = request.timeouts ?? {};
+    try {
+      req = url.protocol === 'https:' ? httpsModule().request(url, options) : nodeHttp.request(url, options);
+    } catch (err) {
+      // A method or header Node's client refuses.
+      return fail({ tag: 'internal-error', val: (err as Error).message.slice(0, 500) });
     }
-    const body = await readBounded(response.body, policy.maxBodyBytes);
-    if (!body) return { ok: false, error: { tag: 'HTTP-response-body-size', val: undefined } };
-    // fetch has already decoded a compressed body: its coding and length no longer describe it.
-    const decoded = response.headers.has('content-encoding');
-    const pairs: [string, string][] = [];
-    response.headers.forEach((value, name) => {
-      if (!(decoded && (name === 'content-encoding' || name === 'content-length'))) pairs.push([name, value]);
+    req.on('error', (err) => fail(errorCodeOf(err)));
+    req.on('socket', (socket: Socket) => {
+      const connected = () => next(firstByteMs, { tag: 'connection-read-timeout' });
+      if (!socket.connecting) return connected();
+      next(connectMs, { tag: 'connection-timeout' });
+      socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', connected);
     });
-    return { ok: true, status: response.status, headers: pairs, body };
-  } catch (err) {
-    return { ok: false, error: errorCodeOf(err, timedOut) };
-  } finally {
-    clearTimeout(timer);
-  }
+    req.on('response', (res: IncomingMessage) => {
+      next(betweenBytesMs, { tag: 'connection-read-timeout' });
+      const declared = Number(res.headers['content-length'] ?? NaN);
+      if (declared > policy.maxBodyBytes) return fail({ tag: 'HTTP-response-body-size', val: BigInt(declared) });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.byteLength;
+        if (size > policy.maxBodyBytes) return fail({ tag: 'HTTP-response-body-size', val: undefined });
+        chunks.push(chunk);
+        next(betweenBytesMs, { tag: 'connection-read-timeout' });
+      });
+      res.on('error', (err) => fail(errorCodeOf(err)));
+      res.on('aborted', () => fail({ tag: 'HTTP-response-incomplete' }));
+      res.on('end', () => {
+        if (!res.complete) return fail({ tag: 'HTTP-response-incomplete' });
+        const all = Buffer.concat(chunks, size);
+        const pairs: [string, string][] = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i].toLowerCase(), res.rawHeaders[i + 1]]);
+        finish({ ok: true, status: res.statusCode ?? 0, headers: pairs, body: new Uint8Array(all.buffer, all.byteOffset, all.byteLength) });
+      });
+    });
+    req.end(body);
+  });
 }

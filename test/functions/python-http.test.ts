@@ -48,7 +48,8 @@ test.before(async (ctx) => {
   await ensurePythonTools(loadToolConfig(), { onInstall: (message) => process.stderr.write(`${message}\n`) });
   ctx.wit = await proxyWit(await fs.mkdtemp(path.join(os.tmpdir(), 'enoki-proxy-wit-')));
   const { bytes } = await buildGuest({ source: SOURCE, out: OUT, witDir: ctx.wit, world: 'proxy-app', tools: loadToolConfig() });
-  ctx.upstream = http.createServer((req, res) => res.writeHead(202).end(`hello ${req.url}`));
+  // /slow answers after 600 ms.
+  ctx.upstream = http.createServer((req, res) => setTimeout(() => res.writeHead(202).end(`hello ${req.url}`), req.url === '/slow' ? 600 : 0));
   await new Promise<void>((resolve) => ctx.upstream.listen(0, '127.0.0.1', resolve));
   ctx.port = (ctx.upstream.address() as AddressInfo).port;
   // A process of its own: Node 20's V8 needs a flag for componentize-py's output (engine-support.ts).
@@ -88,6 +89,13 @@ test('outgoing requests reach an allowed host; others are refused before anythin
   const refused = await fetch(`${node.url}/fn/py-proxy/fetch?port=9`);
   assert.is(refused.status, 599);
   assert.is(await refused.text(), 'upstream 599: fetch failed: ErrorCode_HttpRequestDenied');
+});
+
+test("the guest's request-options apply: a first-byte timeout shorter than the server's wait fails the request, a longer one does not", async ({ node, port }) => {
+  const cut = await fetch(`${node.url}/fn/py-proxy/fetch?port=${port}&path=/slow&first_byte_ms=150`);
+  assert.is(await cut.text(), 'upstream 599: fetch failed: ErrorCode_ConnectionReadTimeout');
+  const waited = await fetch(`${node.url}/fn/py-proxy/fetch?port=${port}&path=/slow&first_byte_ms=5000`);
+  assert.is(await waited.text(), 'upstream 202: hello /slow');
 });
 
 test('an exception is ERR_GUEST_TRAP naming it, and the node serves on', async ({ node }) => {

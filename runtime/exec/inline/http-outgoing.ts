@@ -5,8 +5,8 @@
 // waits for the answer through its pollable, suspended by JSPI, so the event loop serves others
 // meanwhile. A request is sent once its body, if the guest took one, is finished.
 
-import type { OutgoingHttpResult } from '../protocol.js';
-import { RequestHead, sendOutgoing, type Tagged } from '../wasi-http/outgoing-request.js';
+import type { OutgoingHttpResult, RequestTimeouts } from '../protocol.js';
+import { RequestHead, requestTimeouts, sendOutgoing, type Tagged } from '../wasi-http/outgoing-request.js';
 import { Fields } from '../wasi-http/fields.js';
 import { as, err, ok, plain, type Binding, type GuestHost } from './binding.js';
 import { T } from './canon.js';
@@ -17,6 +17,10 @@ class RequestOptions {
   connectTimeout?: bigint;
   firstByteTimeout?: bigint;
   betweenBytesTimeout?: bigint;
+
+  timeouts(): RequestTimeouts | undefined {
+    return requestTimeouts({ connect: this.connectTimeout, firstByte: this.firstByteTimeout, betweenBytes: this.betweenBytesTimeout });
+  }
 }
 
 class OutgoingRequest {
@@ -35,9 +39,9 @@ class OutgoingRequest {
   }
 
   /** Has the host make the request, once its body (if the guest took one) is finished. */
-  send(host: GuestHost, settle: (result: OutgoingHttpResult) => void): void {
+  send(host: GuestHost, settle: (result: OutgoingHttpResult) => void, timeouts?: RequestTimeouts): void {
     const refuse: NonNullable<GuestHost['fetch']> = (_request, done) => done({ ok: false, error: { tag: 'HTTP-request-denied' } });
-    sendOutgoing(this.head.request(this.fields.pairs()), this.#body, host.fetch ?? refuse, settle);
+    sendOutgoing(this.head.request(this.fields.pairs(), timeouts), this.#body, host.fetch ?? refuse, settle);
   }
 }
 
@@ -86,9 +90,9 @@ class FutureIncomingResponse {
   }
 }
 
-function handle(host: GuestHost, request: OutgoingRequest): FutureIncomingResponse {
+function handle(host: GuestHost, request: OutgoingRequest, timeouts: RequestTimeouts | undefined): FutureIncomingResponse {
   const future = new FutureIncomingResponse();
-  request.send(host, (result) => future.settle(result));
+  request.send(host, (result) => future.settle(result), timeouts);
   return future;
 }
 
@@ -138,10 +142,9 @@ export const HTTP_OUTGOING_BINDINGS: Record<string, Record<string, Binding>> = {
     '[method]incoming-response.consume': plain({ params: [T.borrow], result: T.result(T.own) }, (_h, [r]) => as(IncomingResponse, r).consume()),
   },
   'wasi:http/outgoing-handler': {
-    // The options' timeouts are not applied: the call's own deadline bounds every request.
-    handle: plain({ params: [T.own, T.option(T.own)], result: T.result(T.own, errorCode) }, (host, [r, o]) => {
-      if (o !== undefined) options(o);
-      return ok(handle(host, outgoing(r)));
-    }),
+    // The options' timeouts bound the phases of the exchange; the call's deadline bounds it all.
+    handle: plain({ params: [T.own, T.option(T.own)], result: T.result(T.own, errorCode) }, (host, [r, o]) =>
+      ok(handle(host, outgoing(r), o === undefined ? undefined : options(o).timeouts())),
+    ),
   },
 };

@@ -2,7 +2,7 @@
 // setter's check), the request the invoker sends (invoke/outgoing-http.ts), and when it is sent:
 // once the body, if the guest took one, is finished.
 
-import type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult } from '../protocol.js';
+import type { ErrorCode, OutgoingHttpRequest, OutgoingHttpResult, RequestTimeouts } from '../protocol.js';
 
 /** A method or scheme as the WIT variant gives it: a case, or `other` with its text. */
 export type Tagged = { tag: string; val?: string };
@@ -56,7 +56,7 @@ export class RequestHead {
   }
 
   /** The request as the invoker sends it, or the error-code it fails with at once. */
-  request(headers: [string, string][]): { request: OutgoingHttpRequest } | { error: ErrorCode } {
+  request(headers: [string, string][], timeouts?: RequestTimeouts): { request: OutgoingHttpRequest } | { error: ErrorCode } {
     const scheme = this.scheme === undefined ? 'https' : this.scheme.tag === 'other' ? (this.scheme.val ?? '') : this.scheme.tag.toLowerCase();
     if (scheme !== 'http' && scheme !== 'https') return { error: { tag: 'HTTP-protocol-error' } };
     if (!this.authority) return { error: { tag: 'HTTP-request-URI-invalid' } };
@@ -67,8 +67,15 @@ export class RequestHead {
       return { error: { tag: 'HTTP-request-URI-invalid' } };
     }
     const method = this.method.tag === 'other' ? (this.method.val ?? '') : this.method.tag.toUpperCase();
-    return { request: { method, url: url.href, headers } };
+    return { request: timeouts ? { method, url: url.href, headers, timeouts } : { method, url: url.href, headers } };
   }
+}
+
+/** The request-options a guest set (WIT durations, ns), as the invoker applies them. */
+export function requestTimeouts(options: { connect?: bigint; firstByte?: bigint; betweenBytes?: bigint } | undefined): RequestTimeouts | undefined {
+  if (!options) return undefined;
+  const ms = (ns: bigint | undefined) => (ns === undefined ? undefined : Number(ns) / 1e6);
+  return { connectMs: ms(options.connect), firstByteMs: ms(options.firstByte), betweenBytesMs: ms(options.betweenBytes) };
 }
 
 /**

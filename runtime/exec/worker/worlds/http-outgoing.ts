@@ -4,8 +4,8 @@
 // if the guest took one, is finished; its answer arrives whole on the events channel.
 
 import { Fields } from '../../wasi-http/fields.js';
-import { RequestHead, sendOutgoing, type Tagged } from '../../wasi-http/outgoing-request.js';
-import type { BodyTarget, HttpCallHost, OutgoingHttpResult } from './http-types.js';
+import { RequestHead, requestTimeouts, sendOutgoing, type Tagged } from '../../wasi-http/outgoing-request.js';
+import type { BodyTarget, HttpCallHost, OutgoingHttpResult, RequestTimeouts } from './http-types.js';
 import type { SyncIo } from './sync-io.js';
 
 const symbolDispose = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
@@ -82,8 +82,8 @@ export function createOutgoingHttp({ sync, call, IncomingBody, OutgoingBody }: {
       return this.fields;
     }
     /** Sends the request through the main thread, once its body (if the guest took one) is finished. */
-    send(settle: (result: OutgoingHttpResult) => void): void {
-      sendOutgoing(this.head.request(this.fields.pairs()), this.#body, (request, done) => call().fetch(request, done), settle);
+    send(settle: (result: OutgoingHttpResult) => void, timeouts?: RequestTimeouts): void {
+      sendOutgoing(this.head.request(this.fields.pairs(), timeouts), this.#body, (request, done) => call().fetch(request, done), settle);
     }
     [symbolDispose](): void {}
   }
@@ -125,9 +125,10 @@ export function createOutgoingHttp({ sync, call, IncomingBody, OutgoingBody }: {
     [symbolDispose](): void {}
   }
 
-  function handle(request: OutgoingRequest, _options?: RequestOptions): FutureIncomingResponse {
+  function handle(request: OutgoingRequest, options?: RequestOptions): FutureIncomingResponse {
     const future = new FutureIncomingResponse();
-    request.send((result) => future.settle(result));
+    const timeouts = options && requestTimeouts({ connect: options.connectTimeout(), firstByte: options.firstByteTimeout(), betweenBytes: options.betweenBytesTimeout() });
+    request.send((result) => future.settle(result), timeouts);
     return future;
   }
 

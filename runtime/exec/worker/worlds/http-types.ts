@@ -19,6 +19,18 @@ export interface OutgoingHttpRequest {
   url: string;
   headers: [string, string][];
   body?: Uint8Array;
+  /** The guest's request-options: the phases of the exchange it bounds, ms. */
+  timeouts?: RequestTimeouts;
+}
+
+/**
+ * wasi:http request-options: connecting (TCP, and TLS for https), from connected to the response's
+ * head, and the longest wait between two parts of the response body.
+ */
+export interface RequestTimeouts {
+  connectMs?: number;
+  firstByteMs?: number;
+  betweenBytesMs?: number;
 }
 
 export type OutgoingHttpResult =
