@@ -56,7 +56,10 @@ export abstract class OutputStream {
   /** Takes the bytes (a view of guest memory: copied if kept), or says why not. */
   abstract write(host: GuestHost, bytes: Uint8Array): StreamError | undefined;
 
-  /** Bytes the stream takes now (a response body waits for its client); check-write grants at most WRITE_BUDGET. */
+  /**
+   * Bytes the stream takes now (a response body waits for its client); check-write grants at
+   * most WRITE_BUDGET of them.
+   */
   permit(): number {
     return Infinity;
   }
