@@ -1,5 +1,6 @@
 // Where warm invocation time goes, below HTTP: a call through the inline engine (guests on the
-// event loop, metered; Node 24 and later) for the tiny guest, echo, and movingaverage with an
+// event loop, metered; Node 24 and later) for the tiny guest, echo (without headers and with the
+// eight a fetch client sends: the guest lifts each in its interpreter), and movingaverage with an
 // in-memory KV whose scan answers asynchronously as the node's does (the guest suspends through
 // JSPI) and, for comparison, synchronously; then the worker engine's synchronous KV round trip
 // from a worker to the main thread and a call through the worker pool (main → worker → guest →
@@ -32,6 +33,18 @@ const BUILD = fileURLToPath(new URL('../../functions/build', import.meta.url));
 const { values } = parseArgs({ options: { calls: { type: 'string', default: '5000' } } });
 const calls = Number(values.calls);
 const us = (ms: number[]) => summarize(ms.map((x) => x * 1000));
+
+/** What fetch() (undici) sends with a small POST, and a few more: each is lifted into the guest. */
+const FETCH_CLIENT_HEADERS: [string, string][] = [
+  ['host', '127.0.0.1:8080'],
+  ['connection', 'keep-alive'],
+  ['content-type', 'text/plain;charset=UTF-8'],
+  ['accept', '*/*'],
+  ['accept-language', '*'],
+  ['sec-fetch-mode', 'cors'],
+  ['user-agent', 'node'],
+  ['accept-encoding', 'gzip, deflate'],
+];
 
 /** Round trips of the worker → main synchronous channel, timed inside the worker. */
 async function syncRoundTrip(): Promise<number[]> {
@@ -83,6 +96,7 @@ function mapKv(asyncScan: boolean): Job['kv'] {
 
 interface Call {
   name: string;
+  headers?: [string, string][];
   method?: string;
   body?: string;
   kv?: Job['kv'];
@@ -94,7 +108,7 @@ function jobFor(meta: Job['meta'], call: Call, loadSpec: Job['loadSpec']): Job {
     codeKey: `${meta.digest}:bench`,
     meta,
     loadSpec,
-    request: { method: call.method ?? 'POST', path: '/', query: '', headers: [] as [string, string][], body: new TextEncoder().encode(call.body ?? 'hi') },
+    request: { method: call.method ?? 'POST', path: '/', query: '', headers: call.headers ?? [], body: new TextEncoder().encode(call.body ?? 'hi') },
     env: [] as [string, string][],
     timeoutMs: 10_000,
     memoryLimitBytes,
@@ -149,6 +163,7 @@ async function main(): Promise<void> {
     });
     results['inline call: hello (WAT)'] = us(await inlineCalls(engine, artifacts, { name: 'hello', method: 'GET', body: '' }));
     results['inline call: echo (JS)'] = us(await inlineCalls(engine, artifacts, { name: 'echo' }));
+    results['inline call: echo (JS), with 8 request headers (as a fetch client sends)'] = us(await inlineCalls(engine, artifacts, { name: 'echo', headers: FETCH_CLIENT_HEADERS }));
     results['inline call: movingaverage (JS, 4 KV ops; scan answered by a promise: JSPI)'] = us(await inlineCalls(engine, artifacts, { name: 'movingaverage', body: '0-42' }));
     results['inline call: movingaverage, every KV op answered at once (no suspension)'] = us(await inlineCalls(engine, artifacts, { name: 'movingaverage', body: '0-42', kv: mapKv(false) }));
     await engine.stop();
