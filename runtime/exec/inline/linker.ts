@@ -148,11 +148,18 @@ export class GuestInstance {
       if (!this.host) throw new Error('a host function was called outside of an invocation');
       return this.host;
     };
+    // One GuestMemory per memory and allocator the canon options name (a component names the same
+    // pair for most of its hundreds of imports): an instance is made per request of a wasi:http
+    // guest, and what it makes, the next collection has to go through.
+    const guestMemories = new Map<string, GuestMemory>();
     const memoryOf = (options: CanonOptions, what: string) => {
       if (options.memory === undefined) return undefined;
       const index = options.memory;
       const realloc = options.realloc;
-      return new GuestMemory(
+      const key = `${index}/${realloc ?? ''}`;
+      const known = guestMemories.get(key);
+      if (known) return known;
+      const made = new GuestMemory(
         () => {
           const m = core.memory[index];
           if (!(m instanceof WebAssembly.Memory)) throw new Error(`${what}: its memory is not defined`);
@@ -173,6 +180,8 @@ export class GuestInstance {
             })(),
         handles,
       );
+      guestMemories.set(key, made);
+      return made;
     };
 
     let callLocal = true;
