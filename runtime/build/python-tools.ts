@@ -59,25 +59,29 @@ export async function findPythonTools(config: ToolConfig): Promise<PythonTools |
   return { dir, python, label: LABEL, env: config.env };
 }
 
-/** The temporary folders an install of `dir` is made in before it is renamed to `dir`. */
-const temporaryOf = (dir: string) => new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.tmp-\\d+-[0-9a-f]{8}`, 'g');
+/**
+ * The names of the temporary folders an install of `dir` is made in before it is renamed to
+ * `dir`: in a full path, and alone (venv's default prompt is the folder's name).
+ */
+const temporaryOf = (dir: string) => new RegExp(`${path.basename(dir).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.tmp-\\d+-[0-9a-f]{8}`, 'g');
 
 /**
  * venv and pip write the folder they install into in the virtualenv's scripts (`bin/componentize-py`'s
- * first line, `activate`): the temporary folder, renamed to `dir` once the install is complete.
- * Rewritten to `dir`, so that the scripts run there (Enoki itself runs `bin/python`, which needs
- * no rewriting; a user running `bin/componentize-py` by hand does).
+ * first line, `activate`) and in its `pyvenv.cfg`: the temporary folder, renamed to `dir` once the
+ * install is complete. Rewritten to `dir`, so that the scripts run there (Enoki itself runs
+ * `bin/python`, which needs no rewriting; a user running `bin/componentize-py` or activating the
+ * virtualenv by hand does).
  */
 async function pointScriptsAt(venv: string, dir: string): Promise<void> {
   const bin = path.join(venv, 'bin');
   const temporary = temporaryOf(dir);
-  for (const name of await fs.readdir(bin)) {
-    const file = path.join(bin, name);
-    const stat = await fs.lstat(file);
-    if (!stat.isFile() || stat.size > 64 * 1024) continue;
+  const files = [...(await fs.readdir(bin)).map((name) => path.join(bin, name)), path.join(venv, 'pyvenv.cfg')];
+  for (const file of files) {
+    const stat = await fs.lstat(file).catch(() => undefined);
+    if (!stat?.isFile() || stat.size > 64 * 1024) continue;
     const text = await fs.readFile(file, 'utf8');
     temporary.lastIndex = 0;
-    if (temporary.test(text)) await fs.writeFile(file, text.replace(temporary, dir));
+    if (temporary.test(text)) await fs.writeFile(file, text.replace(temporary, path.basename(dir)));
   }
 }
 

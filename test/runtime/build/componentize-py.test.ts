@@ -1,6 +1,7 @@
 // Python guest builds that fail: each is an ERR_GUEST_BUILD naming the file and saying why in
 // the user's terms (componentize-py's message without its Rust and Python stack traces), and a
-// missing Python says what to install and which command to run then.
+// missing Python says what to install and which command to run then. And an install of the
+// toolchain made by an older version is mended when it is found.
 
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { buildGuest } from '../../../runtime/build/build-guest.js';
 import { buildPythonGuest } from '../../../runtime/build/componentize-py.js';
-import { ensurePythonTools } from '../../../runtime/build/python-tools.js';
+import { ensurePythonTools, findPythonTools, pythonToolsDir } from '../../../runtime/build/python-tools.js';
 import { loadToolConfig } from '../../../runtime/config.js';
 import { runCli } from '../../helpers/cli-node.js';
 
@@ -44,6 +45,23 @@ test('without a usable Python, the error says what to install and what to run th
   assert.match(err.message, /enoki setup python/);
   // Nothing half-installed is left to be mistaken for a toolchain.
   assert.equal(await fs.readdir(config.cacheDir).catch(() => []), []);
+});
+
+test('an install made before its scripts were pointed at their folder is mended when found: scripts, prompt and pyvenv.cfg', async ({ dir }) => {
+  const config = { cacheDir: path.join(dir, 'old-install'), python: 'python3', env: {} };
+  const tools = pythonToolsDir(config);
+  const temporary = `${tools}.tmp-4242-0123abcd`;
+  const base = path.basename(tools);
+  await fs.mkdir(path.join(tools, 'bin'), { recursive: true });
+  await fs.writeFile(path.join(tools, 'enoki-tools.json'), '{}\n');
+  await fs.writeFile(path.join(tools, 'bin', 'python'), '');
+  await fs.writeFile(path.join(tools, 'bin', 'componentize-py'), `#!${temporary}/bin/python\nimport sys\n`);
+  await fs.writeFile(path.join(tools, 'bin', 'activate'), `VIRTUAL_ENV='${temporary}'\nPS1="(${base}.tmp-4242-0123abcd) \${PS1:-}"\n`);
+  await fs.writeFile(path.join(tools, 'pyvenv.cfg'), `home = /usr/bin\ncommand = /usr/bin/python3 -m venv ${temporary}\n`);
+  assert.ok(await findPythonTools(config));
+  assert.is(await fs.readFile(path.join(tools, 'bin', 'componentize-py'), 'utf8'), `#!${tools}/bin/python\nimport sys\n`);
+  assert.is(await fs.readFile(path.join(tools, 'bin', 'activate'), 'utf8'), `VIRTUAL_ENV='${tools}'\nPS1="(${base}) \${PS1:-}"\n`);
+  assert.is(await fs.readFile(path.join(tools, 'pyvenv.cfg'), 'utf8'), `home = /usr/bin\ncommand = /usr/bin/python3 -m venv ${tools}\n`);
 });
 
 test('a module name that Python cannot import is refused before any build', async ({ dir }) => {
