@@ -5,17 +5,16 @@
 import type { GuestEvent, GuestResponse } from '../protocol.js';
 import { withoutContent } from '../response-fields.js';
 import { HeldBody } from './held-body.js';
+import type { BodyTarget } from './outgoing-request.js';
 
-/** Where the guest's response goes. */
-export interface ResponseSink {
+/**
+ * Where the guest's response goes: its head, then its body as any body's target takes it (`fail`:
+ * the response cannot be completed: set to an error, body dropped unfinished, …), with the flow
+ * control a client's pace sets (see CallResponse).
+ */
+export interface ResponseSink extends BodyTarget {
   head(status: number, headers: [string, string][]): void;
-  chunk(bytes: Uint8Array): void;
-  end(): void;
-  /** The response cannot be completed: set to an error, body dropped unfinished, … */
-  fail(reason: string): void;
-  /** Bytes the guest may write now (check-write): what its window leaves (see CallResponse). */
   permit(): number;
-  /** Whether the client has gone: the guest's writes fail as `closed`. */
   closed(): boolean;
 }
 

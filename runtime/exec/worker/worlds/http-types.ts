@@ -11,8 +11,9 @@ import type { ResponseSink } from '../../wasi-http/call-response.js';
 import type { ShimIo, SyncIo } from './sync-io.js';
 import { describeError, type ErrorCode } from '../../wasi-http/error-code.js';
 import { HeldBody } from '../../wasi-http/held-body.js';
+import type { BodyTarget } from '../../wasi-http/outgoing-request.js';
 
-export type { ErrorCode };
+export type { BodyTarget, ErrorCode };
 
 export interface OutgoingHttpRequest {
   method: string;
@@ -51,10 +52,6 @@ const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'opt
 /** Bytes check-write grants at once. */
 const WRITE_BUDGET = 1024 * 1024;
 const symbolDispose = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
-
-import type { BodyTarget } from '../../wasi-http/outgoing-request.js';
-
-export type { BodyTarget };
 
 export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHost) {
   const ready = () => io.pollableCreate();
