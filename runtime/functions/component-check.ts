@@ -30,6 +30,43 @@ export const HANDLER_EXPORT = ENOKI_HANDLER_EXPORT;
 /** Interface type text as jco renders it, for comparing a component's types with Enoki's. */
 export type InterfaceTypes = Map<string, string>;
 
+/**
+ * An interface's type text cut into its declarations (`function get`, `type KvError`, `interface
+ * Item`, `class Pollable`), each with its text, comments and blank lines left out.
+ */
+export function declarations(text: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '');
+  for (const chunk of code.split(/^(?=export )/m)) {
+    const decl = chunk
+      .split('\n')
+      .map((line) => line.trimEnd())
+      .filter((line) => line.trim() !== '')
+      .join('\n');
+    const head = /^export (?:declare )?(function|type|interface|class|enum|const) ([\w$]+)/.exec(decl);
+    if (head) found.set(`${head[1] === 'function' ? 'function' : 'type'} ${head[2]}`, decl);
+  }
+  return found;
+}
+
+/**
+ * How an Enoki interface of a component differs from the node's. An imported one may hold only
+ * some of the interface's functions and types: toolchains keep only what the guest calls (Rust's
+ * wit-bindgen and wasm-tools leave the others out of the component), so each one it has must be
+ * the node's. An exported one must be the whole interface.
+ */
+function interfaceProblems(name: string, component: Map<string, string>, reference: Map<string, string>, exported: boolean): string[] {
+  const differing: string[] = [];
+  for (const [key, text] of component) {
+    const expected = reference.get(key);
+    if (expected === undefined) differing.push(`${key} is not Enoki's`);
+    else if (expected !== text) differing.push(`${key} has another type`);
+  }
+  if (exported) for (const key of reference.keys()) if (key.startsWith('function ') && !component.has(key)) differing.push(`${key} is missing`);
+  if (differing.length === 0) return [];
+  return [`interface ${name} has different types than Enoki's (built against another wit/ version?): ${differing.join(', ')}`];
+}
+
 export interface WorldCheckInput {
   /** Import and export names with their versions (e.g. wasi:http/types@0.2.10). */
   imports: string[];
@@ -56,9 +93,9 @@ export function checkWorld(component: WorldCheckInput, reference: InterfaceTypes
   }
   for (const [name, text] of component.interfaceTypes) {
     const expected = reference.get(name);
-    if (name.startsWith('enoki:') && expected !== undefined && expected !== text) {
-      problems.push(`interface ${name} has different types than Enoki's (built against another wit/ version?)`);
-    }
+    if (!name.startsWith('enoki:') || expected === undefined) continue;
+    const exported = component.exports.includes(name);
+    problems.push(...interfaceProblems(name, declarations(text), declarations(expected), exported));
   }
   if (problems.length > 0) {
     const target = world === HTTP_WORLD ? `${HTTP_WORLD} (it exports ${httpHandler})` : `${ENOKI_WORLD}@0.1.0 or ${HTTP_WORLD}@0.2.x`;

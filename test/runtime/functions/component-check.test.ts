@@ -54,9 +54,29 @@ test('a component header passes', async () => {
   checkComponentHeader(await parse('(component)'));
 });
 
+// Interface type text shaped as jco renders it (one file per interface).
+const KV_TEXT = `/** @module Interface enoki:faas/kv@0.1.0 **/
+export function get(id: string): string | undefined;
+/**
+ * Several \`set\`s in one call.
+ */
+export function set(id: string, value: string): void;
+export function keys(start: string, count: number): Array<string>;
+export type KvError = import('./enoki-faas-types.js').KvError;
+`;
+const HANDLER_TEXT = `/** @module Interface enoki:faas/handler@0.1.0 **/
+export function handle(req: Request): Response;
+export interface Request {
+  method: string,
+  body: Uint8Array,
+}
+export interface Response {
+  status: number,
+}
+`;
 const REFERENCE: InterfaceTypes = new Map([
-  ['enoki:faas/kv@0.1.0', 'get: func(id: string) -> option<string>'],
-  [HANDLER_EXPORT, 'handle: func(request: request) -> response'],
+  ['enoki:faas/kv@0.1.0', KV_TEXT],
+  [HANDLER_EXPORT, HANDLER_TEXT],
 ]);
 
 const GOOD: WorldCheckInput = {
@@ -100,13 +120,34 @@ test('a component that exports nothing says so', () => {
   assert.match(err.message, '(exports nothing)');
 });
 
-test('an Enoki interface with other types than the node’s is reported', () => {
-  const interfaceTypes = new Map(REFERENCE).set('enoki:faas/kv@0.1.0', 'get: func(id: u32) -> string');
+test('an Enoki interface with other types than the node’s is reported, each function by name', () => {
+  const other = KV_TEXT.replace('get(id: string)', 'get(id: number)').replace('keys(start', 'list(start');
+  const interfaceTypes = new Map(REFERENCE).set('enoki:faas/kv@0.1.0', other);
   const err = failure(() => checkWorld({ ...GOOD, interfaceTypes }, REFERENCE));
   assert.is(err.code, 'ERR_WRONG_WORLD');
   assert.equal(err.details?.problems, [
-    'interface enoki:faas/kv@0.1.0 has different types than Enoki\'s (built against another wit/ version?)',
+    'interface enoki:faas/kv@0.1.0 has different types than Enoki\'s (built against another wit/ version?): function get has another type, function list is not Enoki\'s',
   ]);
+});
+
+test('an imported Enoki interface may hold only some of its functions, as toolchains leave the others out', () => {
+  // A Rust guest calling only `get`: its component's kv interface has get and the error type.
+  const onlyGet = KV_TEXT.replace(/\/\*\*\n[^]*?keys\(start: string, count: number\): Array<string>;\n/, '');
+  assert.ok(!onlyGet.includes('set(') && onlyGet.includes('get(id: string)'), onlyGet);
+  checkWorld({ ...GOOD, interfaceTypes: new Map(REFERENCE).set('enoki:faas/kv@0.1.0', onlyGet) }, REFERENCE);
+  // Comments, blank lines and trailing spaces are not types.
+  const reworded = KV_TEXT.replace('Several `set`s in one call.', 'Other words.').replace(/;\n/g, ';  \n\n');
+  checkWorld({ ...GOOD, interfaceTypes: new Map(REFERENCE).set('enoki:faas/kv@0.1.0', reworded) }, REFERENCE);
+});
+
+test('an exported Enoki interface must be whole: a missing function or another record is reported', () => {
+  const missing = HANDLER_TEXT.replace('export function handle(req: Request): Response;\n', '');
+  const err = failure(() => checkWorld({ ...GOOD, interfaceTypes: new Map(REFERENCE).set(HANDLER_EXPORT, missing) }, REFERENCE));
+  assert.match(err.message, `interface ${HANDLER_EXPORT} has different types than Enoki's`);
+  assert.match(err.message, 'function handle is missing');
+  const otherRecord = HANDLER_TEXT.replace('status: number', 'status: string');
+  const other = failure(() => checkWorld({ ...GOOD, interfaceTypes: new Map(REFERENCE).set(HANDLER_EXPORT, otherRecord) }, REFERENCE));
+  assert.match(other.message, 'type Response has another type');
 });
 
 test('a wasi:http/proxy component of any 0.2.x passes as that world, with wasi:keyvalue 0.2.0-draft', () => {
