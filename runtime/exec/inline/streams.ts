@@ -16,10 +16,15 @@ export class Pollable {
     return process.hrtime.bigint() >= this.at;
   }
 
-  /** Resolves when ready. */
-  wait(): Promise<void> {
-    const ms = Number((this.at - process.hrtime.bigint()) / 1_000_000n);
-    return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+  /**
+   * Resolves when ready, never before: a timer can fire up to a millisecond early against the
+   * monotonic clock (it counts from the loop's cached time, and whole milliseconds), and a guest
+   * may rely on having slept at least what it asked (Rust's thread::sleep promises it).
+   */
+  async wait(): Promise<void> {
+    for (let left = this.at - process.hrtime.bigint(); left > 0n; left = this.at - process.hrtime.bigint()) {
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(Number(left) / 1e6)));
+    }
   }
 }
 
