@@ -129,6 +129,26 @@ test('the wasi:http guest reads a request body in chunks and answers with what i
   assert.is(answer, `Method::Post /echo?q=1 note=hi ${Buffer.byteLength(body)} bytes: ${'ü'.repeat(8)}`);
 });
 
+test('the wasi:http guest may read and splice "all there is" (a u64::MAX length), as Rust\'s wstd does', async ({ n }) => {
+  const body = Buffer.alloc(300_000, 'abc');
+  const read = await text(n, 'rs-http', '/echo?max', { method: 'POST', body });
+  assert.is(read, `Method::Post /echo?max note= ${body.length} bytes: ${body.subarray(0, 16)}`);
+  const spliced = await n.call('rs-http', { path: '/splice', method: 'POST', body });
+  assert.is(spliced.status, 200);
+  assert.ok(Buffer.from(await spliced.arrayBuffer()).equals(body), 'the body came back whole');
+});
+
+test('the wasi:http guest can pass on every request header it is given; the host is its authority', async ({ n }) => {
+  // As wasmtime hands them: no field about the connection (host, connection, …), which a guest
+  // may not set, so copying them all into a response is not refused.
+  const res = await n.call('rs-http', { path: '/headers', headers: { 'x-note': 'passed on', 'x-other': 'too' } });
+  const body = await res.text();
+  assert.is(res.status, 200, body);
+  assert.is(body, new URL(n.url).host);
+  assert.is(res.headers.get('x-note'), 'passed on');
+  assert.is(res.headers.get('x-other'), 'too');
+});
+
 test('the wasi:http guest streams a 4 MiB answer in blocking writes', async ({ n }) => {
   const res = await n.call('rs-http', { path: '/big?4096' });
   assert.is(res.status, 200);

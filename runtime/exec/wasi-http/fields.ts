@@ -28,10 +28,15 @@ export class Fields {
     return fields;
   }
 
-  /** Fields the host makes (a request's, a response's): not checked against the forbidden list. */
+  /**
+   * Fields the host hands a guest (an incoming request's, an outgoing request's response's),
+   * without those about the connection, as wasmtime hands them: the guest may pass on every field
+   * it is given (a proxy copying a request's headers into its response must not be refused), and
+   * the request's authority is `authority()`, not a `host` field.
+   */
   static received(entries: [string, string][]): Fields {
     const fields = new Fields();
-    fields.#entries = entries.map(([name, value]) => [name.toLowerCase(), Buffer.from(value, 'latin1')]);
+    fields.#entries = entries.filter(([name]) => !CONNECTION_FIELDS.has(name.toLowerCase())).map(([name, value]) => [name.toLowerCase(), Buffer.from(value, 'latin1')]);
     fields.#immutable = true;
     return fields;
   }

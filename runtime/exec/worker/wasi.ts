@@ -22,6 +22,39 @@ export interface WasiHost {
   endCall(): void;
 }
 
+interface ShimStreams {
+  InputStream: { prototype: Record<string, unknown> };
+  OutputStream: { prototype: Record<string, unknown> };
+}
+
+/** The largest length preview2-shim's streams take (a u64 past it is a RangeError to them). */
+const SHIM_MAX_LENGTH = BigInt(Number.MAX_SAFE_INTEGER);
+const lengthsAccepted = Symbol('enoki: any u64 length');
+
+/**
+ * WASI lets a guest ask a stream for up to any u64 of bytes, and some do: Rust's wstd copies a
+ * body with `read(u64::MAX)`, "what there is". preview2-shim throws on a length above 2^53 − 1,
+ * which traps the guest. No stream holds that much, so such a length is cut to the largest the
+ * shim takes before it sees it (the inline engine's streams do the same). Once per shim module.
+ */
+function acceptAnyLength(streams: ShimStreams): void {
+  const patch = (proto: Record<string | symbol, unknown>, methods: string[], at: number) => {
+    for (const name of methods) {
+      const original = proto[name] as (...args: unknown[]) => unknown;
+      proto[name] = function (this: unknown, ...args: unknown[]) {
+        const len = args[at];
+        if (typeof len === 'bigint' && len > SHIM_MAX_LENGTH) args[at] = SHIM_MAX_LENGTH;
+        return original.apply(this, args);
+      };
+    }
+  };
+  const input = streams.InputStream.prototype as Record<string | symbol, unknown>;
+  if (input[lengthsAccepted]) return;
+  input[lengthsAccepted] = true;
+  patch(input, ['read', 'blockingRead', 'skip', 'blockingSkip'], 0);
+  patch(streams.OutputStream.prototype as Record<string | symbol, unknown>, ['splice', 'blockingSplice'], 1);
+}
+
 export async function createWasiHost(
   emit: (stream: StdStream, line: string) => void,
   environment: () => [string, string][],
@@ -37,6 +70,7 @@ export async function createWasiHost(
     blockingFlush: () => undefined,
     flush: () => undefined,
   });
+  acceptAnyLength(io.streams as unknown as ShimStreams);
   const sync = createSyncIo(io as unknown as ShimIo, events);
   const created = (cli.createCli as unknown as (config: object) => Shim)({ stdout: handler('stdout'), stderr: handler('stderr') });
   const imports: Record<string, unknown> = {
