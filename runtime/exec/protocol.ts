@@ -17,6 +17,8 @@ export interface GuestRequest {
   query: string;
   headers: [string, string][];
   body: Uint8Array;
+  /** How it reached the node: over TLS ('https'), or not (absent: plain HTTP, or from a function). */
+  scheme?: 'https';
 }
 
 export interface GuestResponse {

@@ -80,8 +80,9 @@ export function guestRequest(c: Context, name: string, maxBodyBytes: number): Gu
     const { path, query } = splitTarget(incoming.url ?? '/', prefix);
     const method = incoming.method ?? 'GET';
     const body = readIncomingBody(incoming, { maxBytes: maxBodyBytes, declared, chunked, tooLarge: () => tooLarge(maxBodyBytes, 'the request body') });
-    if (body instanceof Uint8Array) return { method, path, query, headers, body };
-    return body.then((bytes) => ({ method, path, query, headers, body: bytes }));
+    const secure = (incoming.socket as { encrypted?: boolean } | null)?.encrypted === true;
+    if (body instanceof Uint8Array) return secure ? { method, path, query, headers, body, scheme: 'https' } : { method, path, query, headers, body };
+    return body.then((bytes) => (secure ? { method, path, query, headers, body: bytes, scheme: 'https' } : { method, path, query, headers, body: bytes }));
   }
   return fetchRequest(c, prefix, maxBodyBytes);
 }
@@ -95,7 +96,8 @@ async function fetchRequest(c: Context, prefix: string, maxBodyBytes: number): P
   if (body.byteLength > maxBodyBytes) throw tooLarge(maxBodyBytes, 'the request body');
   const headers: [string, string][] = [];
   request.headers.forEach((value, key) => headers.push([key, value]));
-  return { method: request.method, ...splitTarget(request.url, prefix), headers, body };
+  const scheme = new URL(request.url).protocol === 'https:' ? { scheme: 'https' as const } : {};
+  return { method: request.method, ...splitTarget(request.url, prefix), headers, body, ...scheme };
 }
 
 /** Small bodies of ASCII this long at most are handed on as text. */

@@ -138,13 +138,13 @@ test('the wasi:http guest may read and splice "all there is" (a u64::MAX length)
   assert.ok(Buffer.from(await spliced.arrayBuffer()).equals(body), 'the body came back whole');
 });
 
-test('the wasi:http guest can pass on every request header it is given; the host is its authority', async ({ n }) => {
+test('the wasi:http guest can pass on every request header it is given; the host is its authority, the scheme http', async ({ n }) => {
   // As wasmtime hands them: no field about the connection (host, connection, …), which a guest
   // may not set, so copying them all into a response is not refused.
   const res = await n.call('rs-http', { path: '/headers', headers: { 'x-note': 'passed on', 'x-other': 'too' } });
   const body = await res.text();
   assert.is(res.status, 200, body);
-  assert.is(body, new URL(n.url).host);
+  assert.is(body, `http ${new URL(n.url).host}`);
   assert.is(res.headers.get('x-note'), 'passed on');
   assert.is(res.headers.get('x-other'), 'too');
 });

@@ -88,6 +88,10 @@ export class IncomingRequest {
     return this.request.query === '' ? this.request.path : `${this.request.path}?${this.request.query}`;
   }
 
+  scheme(): { tag: 'HTTP' | 'HTTPS' } {
+    return { tag: this.request.scheme === 'https' ? 'HTTPS' : 'HTTP' };
+  }
+
   authority(): string | undefined {
     return this.request.headers.find(([name]) => name === 'host')?.[1];
   }
@@ -288,7 +292,7 @@ export const HTTP_BINDINGS: Record<string, Record<string, Binding>> = {
     '[method]fields.clone': plain({ params: [T.borrow], result: T.own }, (_h, [f]) => fields(f).clone()),
     '[method]incoming-request.method': plain({ params: [T.borrow], result: method }, (_h, [r]) => request(r).method()),
     '[method]incoming-request.path-with-query': plain({ params: [T.borrow], result: T.option(T.string) }, (_h, [r]) => request(r).pathWithQuery()),
-    '[method]incoming-request.scheme': plain({ params: [T.borrow], result: T.option(scheme) }, (_h, [r]) => (request(r), { tag: 'HTTP' })),
+    '[method]incoming-request.scheme': plain({ params: [T.borrow], result: T.option(scheme) }, (_h, [r]) => request(r).scheme()),
     '[method]incoming-request.authority': plain({ params: [T.borrow], result: T.option(T.string) }, (_h, [r]) => request(r).authority()),
     '[method]incoming-request.headers': plain({ params: [T.borrow], result: T.own }, (_h, [r]) => request(r).headers()),
     '[method]incoming-request.consume': plain({ params: [T.borrow], result: T.result(T.own) }, (_h, [r]) => request(r).consume()),

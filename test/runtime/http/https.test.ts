@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
@@ -14,6 +15,8 @@ import { startNode, type RunningNode } from '../../../runtime/node.js';
 import { guest } from '../../helpers/test-node.js';
 
 const test = suite<{ root: string; certs: string; other: string }>('http: TLS');
+/** The Rust guests of test/fixtures/rust/: its wasi:http one answers /headers with its scheme. */
+const RUST = fileURLToPath(new URL('../../../../test/fixtures/rust/', import.meta.url));
 
 test.before(async (ctx) => {
   ctx.root = await fs.mkdtemp(path.join(os.tmpdir(), 'enoki-https-'));
@@ -65,6 +68,18 @@ test('mtls: only clients with a certificate of the cluster CA get through', asyn
     assert.is(await get(node.url, { ca, cert: await pem(certs, 'alice'), key: await pem(certs, 'alice-key') }), 200);
     await refused(get(node.url, { ca }), 'no client certificate');
     await refused(get(node.url, { ca, cert: await pem(other, 'mallory'), key: await pem(other, 'mallory-key') }), 'another CA');
+  } finally {
+    await node.close();
+  }
+});
+
+test('tls: a wasi:http guest is told its request came over HTTPS', async ({ root, certs }) => {
+  const node = await start(root, certs, 'tls');
+  try {
+    await node.functions.deploy('rs-http', await fs.readFile(path.join(RUST, 'http-guest.wasm')));
+    const answer = await request(`${node.url}/fn/rs-http/headers`, { ca: await pem(certs, 'ca') });
+    assert.is(answer.status, 200, answer.body);
+    assert.is(answer.body, `https ${new URL(node.url).host}`);
   } finally {
     await node.close();
   }

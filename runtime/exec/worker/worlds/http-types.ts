@@ -116,7 +116,7 @@ export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHo
       return this.request.query === '' ? this.request.path : `${this.request.path}?${this.request.query}`;
     }
     scheme(): { tag: string } {
-      return { tag: 'HTTP' };
+      return { tag: this.request.scheme === 'https' ? 'HTTPS' : 'HTTP' };
     }
     authority(): string | undefined {
       return this.request.headers.find(([name]) => name === 'host')?.[1];
