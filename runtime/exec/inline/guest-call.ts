@@ -133,7 +133,10 @@ export function runCall(
   };
   const outcomeOf = (outcome: unknown): CallOutcome => {
     try {
-      return finish(outcome);
+      // A call that ends after its deadline ran longer than its timeout, however little: one
+      // resumed by an answer that came at the deadline (a callee capped by it, say) and done
+      // before its watch fired, or done within the last quantum of fuel, is not a success.
+      return finish(outcome !== TIMED_OUT && performance.now() > deadline ? TIMED_OUT : outcome);
     } catch (err) {
       return failed(err);
     }

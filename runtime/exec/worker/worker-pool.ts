@@ -358,6 +358,10 @@ export class WorkerPool implements GuestEngine {
       return;
     }
     clearTimeout(running.timer);
+    // Done after its deadline, before the timer that stops it had its turn: it still ran longer
+    // than its timeout (as on the inline engine), so its response does not stand. The worker is
+    // idle and sound, and stays.
+    const overdue = running.job.request !== undefined && performance.now() > running.enqueuedAt + running.queuedMs + running.job.timeoutMs;
     slot.running = undefined;
     slot.idleSince = performance.now();
     // Every reply the call used was its own (sequence-checked), so its result stands; but a
@@ -366,7 +370,9 @@ export class WorkerPool implements GuestEngine {
     else if (slot.inDoubt) this.#replace(slot, 'its host-call channel is in doubt');
     if ((message.failure && message.failure.kind !== 'error') || running.evicted) slot.warm.delete(running.job.codeKey);
     else slot.warm.set(running.job.codeKey, { lastUsed: performance.now(), memoryBytes: message.memoryBytes });
-    running.resolve(answered(message, running.queuedMs));
+    const result = answered(message, running.queuedMs);
+    const timedOut = { kind: 'timeout' as const, message: `the function ran longer than its timeout of ${running.job.timeoutMs} ms` };
+    running.resolve(overdue ? { ...result, response: undefined, failure: timedOut } : result);
     this.#enforceBudget();
     this.#pump();
   }

@@ -3,7 +3,9 @@
 // limit, and gets the instance when the call holding it ends; a nested call never waits; an
 // evicted function's busy instance is not kept when its call ends; stopping the engine answers the
 // waiting calls. The calls hold their instance by waiting for a key-value answer the test gives
-// when it chooses (the guest is suspended through JSPI meanwhile). Needs JSPI (Node 24+).
+// when it chooses (the guest is suspended through JSPI meanwhile). And a call resumed by an answer
+// that came after its deadline is timed out, even if it ends before its deadline's watch fires.
+// Needs JSPI (Node 24+).
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,14 +58,14 @@ function gatedKv(): { kv: Job['kv']; open: () => void; asked: () => number } {
   return { kv, open: () => open(), asked: () => asked };
 }
 
-function job(meta: ArtifactMeta, kv: Job['kv'], nested = false): Job {
+function job(meta: ArtifactMeta, kv: Job['kv'], nested = false, timeoutMs = 20_000): Job {
   return {
     codeKey: `${meta.digest}:pool`,
     meta,
     loadSpec: () => Promise.reject(new Error('the inline engine loads its own code')),
     request: { method: 'GET', path: '/', query: '', headers: [], body: new Uint8Array(0) },
     env: [],
-    timeoutMs: 20_000,
+    timeoutMs,
     memoryLimitBytes: 128 * 2 ** 20,
     maxLogBytes: 64 * 1024,
     kv,
@@ -157,6 +159,33 @@ test('stopping the engine answers the calls still waiting for an instance', asyn
   assert.ok(err instanceof EnokiError && err.code === 'ERR_SHUTTING_DOWN', `answered ${String(err)}`);
   held.open();
   assert.is(body(await first), '1', 'the running call ends as it would have');
+});
+
+test('a call whose wait ends after its deadline is timed out, though it could answer before the deadline is noticed', async ({ dir, meta }) => {
+  const e = engine(dir);
+  const timeoutMs = 300;
+  /** Answers `increment` with 1, `late` ms after it is asked (the call's deadline ≤ asked + timeoutMs). */
+  const answering = (late: (asked: number) => number): Job['kv'] => () =>
+    new Promise<KvReply>((resolve) => {
+      const asked = performance.now();
+      // Just before the deadline's watch (a timer at the deadline + 1 ms) can run, a timer answers
+      // at `late`: nothing else runs until the guest, resumed, has returned its response.
+      setTimeout(() => {
+        while (performance.now() < asked + late(asked)) {
+          // past the deadline, still before its watch has had a turn
+        }
+        resolve({ ok: true, value: 1n });
+      }, Math.max(0, late(0) - 5));
+    });
+  try {
+    const inTime = await e.run(job(meta, answering(() => 50), false, timeoutMs));
+    assert.is(body(inTime), '1', 'an answer in time is a success');
+    const late = await e.run(job(meta, answering(() => timeoutMs + 0.5), false, timeoutMs));
+    assert.is(late.failure?.kind, 'timeout', `a late answer: ${body(late)}`);
+    assert.match(late.failure?.message ?? '', `timeout of ${timeoutMs} ms`);
+  } finally {
+    await e.stop();
+  }
 });
 
 if (hasJspi) test.run();
