@@ -81,8 +81,9 @@ export function guestRequest(c: Context, name: string, maxBodyBytes: number): Gu
     const method = incoming.method ?? 'GET';
     const body = readIncomingBody(incoming, { maxBytes: maxBodyBytes, declared, chunked, tooLarge: () => tooLarge(maxBodyBytes, 'the request body') });
     const secure = (incoming.socket as { encrypted?: boolean } | null)?.encrypted === true;
-    if (body instanceof Uint8Array) return secure ? { method, path, query, headers, body, scheme: 'https' } : { method, path, query, headers, body };
-    return body.then((bytes) => (secure ? { method, path, query, headers, body: bytes, scheme: 'https' } : { method, path, query, headers, body: bytes }));
+    const request = (bytes: Uint8Array): GuestRequest =>
+      secure ? { method, path, query, headers, body: bytes, scheme: 'https' } : { method, path, query, headers, body: bytes };
+    return body instanceof Uint8Array ? request(body) : body.then(request);
   }
   return fetchRequest(c, prefix, maxBodyBytes);
 }
