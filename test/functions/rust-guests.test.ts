@@ -1,9 +1,11 @@
 // Components written in Rust, as a Rust user builds them (rustc's wasm32-wasip2 target, wit-bindgen
 // or the `wasi` crate; sources and build script in test/fixtures/rust/, the built components kept
 // there since CI has no Rust toolchain): a function of Enoki's world using the standard library,
-// and a wasi:http/proxy component. Rust's std brings imports of its own (cli, clocks, filesystem,
-// random), and its component imports only the Enoki functions the guest calls. On Node 24 both
-// run on the event loop, on Node 20 on workers: each run of the suite covers one engine.
+// built twice (for wasm32-wasip2, and for wasm32-wasip1 with the preview1 adapter, the shape of
+// cargo-component's and TinyGo's components), and a wasi:http/proxy component. Rust's std brings
+// imports of its own (cli, clocks, filesystem, random), and its component imports only the Enoki
+// functions the guest calls. On Node 24 they run on the event loop, on Node 20 on workers: each
+// run of the suite covers one engine.
 
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -20,6 +22,12 @@ interface LogLine {
   message: string;
 }
 
+/** The Enoki-world guest as each build makes it; `fn` is its function's name (and keygroup). */
+const ENOKI_GUESTS = [
+  { fn: 'rs', file: 'enoki-guest.wasm', build: 'wasm32-wasip2' },
+  { fn: 'rsp1', file: 'enoki-guest-p1.wasm', build: 'wasm32-wasip1 + adapter' },
+];
+
 const test = suite<{ n: TestNode; upstream: http.Server; port: number; worlds: string[] }>('functions: Rust guests');
 
 test.before(async (ctx) => {
@@ -34,10 +42,11 @@ test.before(async (ctx) => {
   await new Promise<void>((resolve) => ctx.upstream.listen(0, '127.0.0.1', resolve));
   ctx.port = (ctx.upstream.address() as AddressInfo).port;
   ctx.n = await startTestNode({ workers: 1 });
-  const enoki = await ctx.n.deploy('rs', await fs.readFile(`${RUST}enoki-guest.wasm`), '?timeoutMs=1500&memoryMiB=32&env=GREETING%3Dhello&env=STAGE%3Dtest');
-  const proxy = await ctx.n.deploy('rs-http', await fs.readFile(`${RUST}http-guest.wasm`), `?allowHost=127.0.0.1:${ctx.port}`);
+  const deploys = [];
+  for (const { fn, file } of ENOKI_GUESTS) deploys.push(await ctx.n.deploy(fn, await fs.readFile(`${RUST}${file}`), '?timeoutMs=1500&memoryMiB=32&env=GREETING%3Dhello&env=STAGE%3Dtest'));
+  deploys.push(await ctx.n.deploy('rs-http', await fs.readFile(`${RUST}http-guest.wasm`), `?allowHost=127.0.0.1:${ctx.port}`));
   ctx.worlds = [];
-  for (const res of [enoki, proxy]) {
+  for (const res of deploys) {
     const answer = await res.json();
     assert.is(res.status, 201, JSON.stringify(answer));
     ctx.worlds.push(answer.world);
@@ -56,72 +65,74 @@ async function text(n: TestNode, name: string, path: string, init: RequestInit =
   return body;
 }
 
-async function failure(n: TestNode, path: string): Promise<{ code: string; message: string }> {
-  const res = await n.call('rs', { path });
+async function failure(n: TestNode, fn: string, path: string): Promise<{ code: string; message: string }> {
+  const res = await n.call(fn, { path });
   assert.is(res.status >= 500, true, `${path} answered ${res.status}`);
   return (await res.json()).error;
 }
 
-test('each deploys as its world; the Enoki one imports only the kv functions it calls', async ({ worlds }) => {
-  assert.equal(worlds, ['enoki:faas/function', 'wasi:http/proxy']);
+test('each deploys as its world; the Enoki ones import only the kv functions they call', async ({ worlds }) => {
+  assert.equal(worlds, ['enoki:faas/function', 'enoki:faas/function', 'wasi:http/proxy']);
 });
 
-test('std::thread::sleep sleeps at least what it asks, by the monotonic clock', async ({ n }) => {
-  for (const ms of [1, 3, 20, 50]) assert.match(await text(n, 'rs', `/sleep?${ms}`), /^slept \d+$/);
-});
+for (const { fn, build } of ENOKI_GUESTS) {
+  test(`${build}: std::thread::sleep sleeps at least what it asks, by the monotonic clock`, async ({ n }) => {
+    for (const ms of [1, 3, 20, 50]) assert.match(await text(n, fn, `/sleep?${ms}`), /^slept \d+$/);
+  });
 
-test('std::env and the env interface both see the deploy-time environment', async ({ n }) => {
-  assert.is(await text(n, 'rs', '/env'), 'GREETING=hello,STAGE=test\ngreeting: hello');
-});
+  test(`${build}: std::env and the env interface both see the deploy-time environment`, async ({ n }) => {
+    assert.is(await text(n, fn, '/env'), 'GREETING=hello,STAGE=test\ngreeting: hello');
+  });
 
-test('stdout and stderr become the invocation\'s log lines', async ({ n }) => {
-  assert.is(await text(n, 'rs', '/print'), 'printed');
-  const { invocations } = await (await n.admin('GET', '/functions/rs/logs?limit=1')).json();
-  const lines = (invocations[0].lines as LogLine[]).filter((l) => l.stream !== 'debug');
-  assert.equal(lines, [
-    { stream: 'stdout', message: 'a line on stdout' },
-    { stream: 'stderr', message: 'a line on stderr' },
-  ]);
-});
+  test(`${build}: stdout and stderr become the invocation's log lines`, async ({ n }) => {
+    assert.is(await text(n, fn, '/print'), 'printed');
+    const { invocations } = await (await n.admin('GET', `/functions/${fn}/logs?limit=1`)).json();
+    const lines = (invocations[0].lines as LogLine[]).filter((l) => l.stream !== 'debug');
+    assert.equal(lines, [
+      { stream: 'stdout', message: 'a line on stdout' },
+      { stream: 'stderr', message: 'a line on stderr' },
+    ]);
+  });
 
-test('the host\'s files are out of reach: no directory is preopened', async ({ n }) => {
-  assert.is(await text(n, 'rs', '/file'), 'refused: NotFound');
-});
+  test(`${build}: the host's files are out of reach: no directory is preopened`, async ({ n }) => {
+    assert.is(await text(n, fn, '/file'), 'refused: NotFound');
+  });
 
-test('kv: set-many, get-many, scan, keys, delete, and a delete of an absent id as an error value', async ({ n }) => {
-  const body = await text(n, 'rs', '/kv', { method: 'POST', body: 'a=1,b=2,c=3' });
-  assert.is(
-    body,
-    'got [Some("1"), Some("2"), Some("3")]\nscan ["a=1", "b=2", "c=3"]\nkeys ["a", "b", "c"]\nafter delete None\n' +
-      'kv: KvError::NotFound("no item \\"absent\\" to delete")',
-  );
-  const b = await (await n.admin('GET', '/keygroups/rs/items/b')).json();
-  assert.equal(b.siblings.map((s: { value: string }) => s.value), ['2']);
-  assert.is((await n.admin('GET', '/keygroups/rs/items/a')).status, 404);
-});
+  test(`${build}: kv: set-many, get-many, scan, keys, delete, and a delete of an absent id as an error value`, async ({ n }) => {
+    const body = await text(n, fn, '/kv', { method: 'POST', body: 'a=1,b=2,c=3' });
+    assert.is(
+      body,
+      'got [Some("1"), Some("2"), Some("3")]\nscan ["a=1", "b=2", "c=3"]\nkeys ["a", "b", "c"]\nafter delete None\n' +
+        'kv: KvError::NotFound("no item \\"absent\\" to delete")',
+    );
+    const b = await (await n.admin('GET', `/keygroups/${fn}/items/b`)).json();
+    assert.equal(b.siblings.map((s: { value: string }) => s.value), ['2']);
+    assert.is((await n.admin('GET', `/keygroups/${fn}/items/a`)).status, 404);
+  });
 
-test('atomics: increment, and compare-and-swap refusing a stale version and taking the current one', async ({ n }) => {
-  assert.is(await text(n, 'rs', '/count', { method: 'POST' }), 'count 1, stale swap false, current swap true');
-  assert.is(await text(n, 'rs', '/count', { method: 'POST' }), 'count 11, stale swap false, current swap true');
-});
+  test(`${build}: atomics: increment, and compare-and-swap refusing a stale version and taking the current one`, async ({ n }) => {
+    assert.is(await text(n, fn, '/count', { method: 'POST' }), 'count 1, stale swap false, current swap true');
+    assert.is(await text(n, fn, '/count', { method: 'POST' }), 'count 11, stale swap false, current swap true');
+  });
 
-test('invoke: a call to another function, and to none', async ({ n }) => {
-  assert.is(await text(n, 'rs', '/call?hello'), '200 hello from wat\n');
-  assert.match(await text(n, 'rs', '/call?nobody'), /^call failed: CallError::NotFound\(.*ERR_FUNCTION_NOT_FOUND/);
-});
+  test(`${build}: invoke: a call to another function, and to none`, async ({ n }) => {
+    assert.is(await text(n, fn, '/call?hello'), '200 hello from wat\n');
+    assert.match(await text(n, fn, '/call?nobody'), /^call failed: CallError::NotFound\(.*ERR_FUNCTION_NOT_FOUND/);
+  });
 
-test('a panic, a memory bomb, a loop and a stack overflow each end in a typed error; the node serves on', async ({ n }) => {
-  const panic = await failure(n, '/panic');
-  assert.is(panic.code, 'ERR_GUEST_TRAP');
-  assert.match(panic.message, 'panicked at');
-  assert.match(panic.message, 'asked to panic');
-  const bomb = await failure(n, '/bomb');
-  assert.is(bomb.code, 'ERR_GUEST_TRAP');
-  assert.match(bomb.message, /memory allocation of \d+ bytes failed/);
-  assert.is((await failure(n, '/spin')).code, 'ERR_TIMEOUT');
-  assert.is((await failure(n, '/deep')).code, 'ERR_GUEST_TRAP');
-  assert.is(await text(n, 'rs', '/env'), 'GREETING=hello,STAGE=test\ngreeting: hello');
-});
+  test(`${build}: a panic, a memory bomb, a loop and a stack overflow each end in a typed error; the node serves on`, async ({ n }) => {
+    const panic = await failure(n, fn, '/panic');
+    assert.is(panic.code, 'ERR_GUEST_TRAP');
+    assert.match(panic.message, 'panicked at');
+    assert.match(panic.message, 'asked to panic');
+    const bomb = await failure(n, fn, '/bomb');
+    assert.is(bomb.code, 'ERR_GUEST_TRAP');
+    assert.match(bomb.message, /memory allocation of \d+ bytes failed/);
+    assert.is((await failure(n, fn, '/spin')).code, 'ERR_TIMEOUT');
+    assert.is((await failure(n, fn, '/deep')).code, 'ERR_GUEST_TRAP');
+    assert.is(await text(n, fn, '/env'), 'GREETING=hello,STAGE=test\ngreeting: hello');
+  });
+}
 
 test('the wasi:http guest reads a request body in chunks and answers with what it got', async ({ n }) => {
   const body = 'ü'.repeat(50_000);
