@@ -37,6 +37,7 @@ const FIXTURE_OVERRIDES: Record<string, Partial<GuestSpec>> = {
   'core-module.wat': { kind: 'core' },
   'wrong-world.wat': { witDir: path.join(FIXTURES_DIR, 'wrong-world'), world: 'thing' },
   'stdio.js': { features: ['stdio', 'random', 'clocks'] },
+  'fetcher.js': { features: ['http'] },
 };
 
 /**

@@ -30,7 +30,7 @@ Usage:
   enoki rollback <name> [--version vN]
   enoki logs <name> [--limit N] [--before SEQ]
                                  recent invocations with the guest's log lines (older: --before)
-  enoki build <guest.js|.ts|.py|.wat> [-o out.wasm] [--feature stdio|random|clocks]...
+  enoki build <guest.js|.ts|.py|.wat> [-o out.wasm] [--feature stdio|random|clocks|http]...
                [--wit DIR --world NAME]   a guest to a component (default: Enoki's function world)
   enoki new <name> --lang js|ts|python|wat [--dir DIR]
                                  a function folder that builds and deploys as it is

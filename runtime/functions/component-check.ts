@@ -82,7 +82,7 @@ export function checkWorld(component: WorldCheckInput, reference: InterfaceTypes
   const problems: string[] = [];
   const httpHandler = httpHandlerExport(component.exports);
   const world: WorldName = httpHandler && !component.exports.includes(HANDLER_EXPORT) ? HTTP_WORLD : ENOKI_WORLD;
-  const unsupported = component.imports.map((name) => importProblem(name, world)).filter((p) => p !== undefined);
+  const unsupported = component.imports.map((name) => importProblem(name)).filter((p) => p !== undefined);
   if (unsupported.length > 0) problems.push(`imports not provided by this node: ${unsupported.join(', ')}`);
   if (world === ENOKI_WORLD && !component.exports.includes(HANDLER_EXPORT)) {
     const found = component.exports.filter((e) => e.includes(':'));

@@ -79,8 +79,8 @@ const ENOKI_INTERFACES = new Set(['kv', 'atomics', 'log', 'env', 'invoke', 'type
 const KEYVALUE_INTERFACES = new Set(['store', 'atomics', 'batch']);
 const HTTP_IMPORTS = new Set(['types', 'outgoing-handler']);
 
-/** Why `name` cannot be imported by a component of `world`; undefined when it can. */
-export function importProblem(name: string, world: WorldName): string | undefined {
+/** Why `name` cannot be imported by a component (of either world); undefined when it can. */
+export function importProblem(name: string): string | undefined {
   const parsed = parseInterfaceName(name);
   if (!parsed) return `${name} (not an interface this node provides)`;
   const { pkg, iface, version } = parsed;
@@ -90,7 +90,9 @@ export function importProblem(name: string, world: WorldName): string | undefine
     return version === KEYVALUE_VERSION ? undefined : `${name} (this node implements wasi:keyvalue@${KEYVALUE_VERSION})`;
   }
   const plain = `${pkg}/${iface}`;
-  const known = WASI_BASE.has(plain) || WASI_SOCKETS.has(plain) || (world === HTTP_WORLD && pkg === 'wasi:http' && HTTP_IMPORTS.has(iface));
+  // Outgoing HTTP (wasi:http types and outgoing-handler) in both worlds: what componentize-js
+  // builds in by default for `fetch`, held to the function's allow-list either way.
+  const known = WASI_BASE.has(plain) || WASI_SOCKETS.has(plain) || (pkg === 'wasi:http' && HTTP_IMPORTS.has(iface));
   if (!known) return name;
   return isWasi02(version) ? undefined : `${name} (this node provides WASI 0.2.x)`;
 }

@@ -331,15 +331,39 @@ export const HTTP_BINDINGS: Record<string, Record<string, Binding>> = {
 };
 
 /** One request to a wasi:http guest: the handler's arguments, and the response they produced. */
+/**
+ * The outgoing requests of one call (of either world), made by the invoker (allow-list, limits,
+ * deadline) through the job's events; `done` hears an answer unless the call has ended by then.
+ * Without an invoker there is nobody to make them: refused.
+ */
+export class OutgoingFetches {
+  #nextFetch = 1;
+  #closed = false;
+
+  constructor(private readonly events: Job['events']) {}
+
+  fetch(request: OutgoingHttpRequest, done: (result: OutgoingHttpResult) => void): void {
+    if (!this.events) return done({ ok: false, error: { tag: 'HTTP-request-denied' } });
+    const fetchId = this.#nextFetch++;
+    this.events({ kind: 'fetch', fetchId, request }, (answer) => {
+      if (!this.#closed && 'fetchId' in answer && answer.fetchId === fetchId) done(answer.result);
+    });
+  }
+
+  /** The call was answered without the guest: later answers reach nobody. */
+  close(): void {
+    this.#closed = true;
+  }
+}
+
 export class HttpExchange {
   readonly args: [IncomingRequest, ResponseOutparam];
   readonly #response: CallResponse;
+  readonly #fetches: OutgoingFetches;
   #closed = false;
 
-  #nextFetch = 1;
-
   constructor(
-    private readonly job: Pick<Job, 'request' | 'stream' | 'events' | 'memoryLimitBytes'>,
+    job: Pick<Job, 'request' | 'stream' | 'events' | 'memoryLimitBytes'>,
     cold: boolean,
   ) {
     // A chunk is answered once its client has taken it; outgoing requests: fetch below.
@@ -352,6 +376,7 @@ export class HttpExchange {
     };
     this.#response = new CallResponse(job.stream === true, post, cold, job.memoryLimitBytes, job.request?.method);
     this.args = [new IncomingRequest(job.request!), new ResponseOutparam(this.#response)];
+    this.#fetches = new OutgoingFetches(job.events);
   }
 
   /**
@@ -360,19 +385,12 @@ export class HttpExchange {
    */
   close(): void {
     this.#closed = true;
+    this.#fetches.close();
   }
 
-  /**
-   * An outgoing request of the guest, made by the invoker (allow-list, limits, deadline); `done`
-   * hears its answer unless the call has ended by then. Without an invoker there is nobody to
-   * make it: refused.
-   */
+  /** An outgoing request of the guest (OutgoingFetches). */
   fetch(request: OutgoingHttpRequest, done: (result: OutgoingHttpResult) => void): void {
-    if (!this.job.events) return done({ ok: false, error: { tag: 'HTTP-request-denied' } });
-    const fetchId = this.#nextFetch++;
-    this.job.events({ kind: 'fetch', fetchId, request }, (answer) => {
-      if (!this.#closed && 'fetchId' in answer && answer.fetchId === fetchId) done(answer.result);
-    });
+    this.#fetches.fetch(request, done);
   }
 
   /** The guest waits for time to pass: what it has of its response goes out now. */

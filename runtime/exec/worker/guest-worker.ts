@@ -92,6 +92,9 @@ function hostImports(): Record<string, unknown> {
   return { 'enoki:faas/kv': kv, 'enoki:faas/atomics': atomics, 'enoki:faas/log': log, 'enoki:faas/env': env, 'enoki:faas/invoke': invoke, ...keyvalue };
 }
 
+/** A call of Enoki's world streams no body: no chunk of it is ever answered. */
+const NO_BODY = { taken: () => undefined };
+
 /** Sends a wasi:http guest's event of the call in progress to the main thread. */
 function postEvent(event: GuestEvent, transfer: ArrayBuffer[] = []): void {
   port.postMessage({ type: 'event', id: callId, event } satisfies FromWorker, transfer);
@@ -192,6 +195,8 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
       wasi.endCall();
       return { type: 'done', id: message.id, cold, memoryBytes: memoryBytes(instance), logs, logsTruncated };
     }
+    // Its outgoing requests (a guest of Enoki's world may make them too) belong to this call.
+    outgoing.begin(message.id, message.maxBodyBytes ?? 0, memoryLimit, NO_BODY);
     const response = checkResponse(instance.handle({ ...message.request }), message.request.method);
     wasi.endCall();
     return { type: 'done', id: message.id, cold, memoryBytes: memoryBytes(instance), logs, logsTruncated, response };
