@@ -330,7 +330,6 @@ export const HTTP_BINDINGS: Record<string, Record<string, Binding>> = {
   },
 };
 
-/** One request to a wasi:http guest: the handler's arguments, and the response they produced. */
 /**
  * The outgoing requests of one call (of either world), made by the invoker (allow-list, limits,
  * deadline) through the job's events; `done` hears an answer unless the call has ended by then.
@@ -356,6 +355,7 @@ export class OutgoingFetches {
   }
 }
 
+/** One request to a wasi:http guest: the handler's arguments, and the response they produced. */
 export class HttpExchange {
   readonly args: [IncomingRequest, ResponseOutparam];
   readonly #response: CallResponse;
