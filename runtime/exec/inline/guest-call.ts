@@ -8,7 +8,7 @@ import type { GuestResponse, LogLine, LogStream } from '../protocol.js';
 import { checkResponse, describeFailure, guestError } from '../guest-failure.js';
 import type { GuestHost } from './binding.js';
 import type { HandleResult } from './enoki-world.js';
-import { HttpExchange, OutgoingFetches } from './http-world.js';
+import { HttpExchange, OutgoingFetches } from './http-exchange.js';
 import type { GuestInstance } from './linker.js';
 import { OutputLines } from '../output-lines.js';
 
@@ -80,7 +80,7 @@ export function runCall(
   const output = new OutputLines(log);
   // A wasi:http guest's instance serves one request; its arguments carry the response it sets.
   const http = instance.kind === 'http' ? new HttpExchange(job, cold) : undefined;
-  // A guest of Enoki's world may make outgoing requests too (made when it first does).
+  // Its outgoing requests, in either world (made when it makes its first).
   let fetches: OutgoingFetches | undefined;
   const host: GuestHost = {
     kv: job.kv,
@@ -93,7 +93,7 @@ export function runCall(
       return job.invoke(call, deadline - performance.now());
     },
     waiting: http && (() => http.waiting()),
-    fetch: http ? (request, done) => http.fetch(request, done) : (request, done) => (fetches ??= new OutgoingFetches(job.events)).fetch(request, done),
+    fetch: (request, done) => (fetches ??= new OutgoingFetches(job.events)).fetch(request, done),
     maxBodyBytes: job.maxBodyBytes ?? 0,
   };
   const ended = (result: Pick<JobResult, 'response' | 'failure'>, reusable: boolean): CallOutcome => ({

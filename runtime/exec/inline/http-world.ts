@@ -2,16 +2,18 @@
 // node's, body already read within the node's limit), the response the guest builds, and the
 // handler export that receives both. The response goes to a CallResponse (wasi-http/
 // call-response.ts) as the guest produces it, so it is checked, and streamed or collected, exactly
-// as on a worker. Outgoing requests (wasi:http/outgoing-handler) are bound in http-outgoing.ts.
+// as on a worker. Outgoing requests (wasi:http/outgoing-handler) are bound in http-outgoing.ts;
+// what one call exchanges with the node (its request, response, outgoing requests) is in
+// http-exchange.ts.
 
 import { httpHandlerExport } from '../../functions/worlds.js';
-import type { Job } from '../engine.js';
-import type { GuestEvent, GuestRequest, GuestResponse, OutgoingHttpRequest, OutgoingHttpResult } from '../protocol.js';
-import { CallResponse, type ResponseSink } from '../wasi-http/call-response.js';
+import type { GuestRequest } from '../protocol.js';
+import type { ResponseSink } from '../wasi-http/call-response.js';
 import { HeldBody } from '../wasi-http/held-body.js';
 import type { BodyTarget } from '../wasi-http/outgoing-request.js';
 import { describeError, type ErrorCode } from '../wasi-http/error-code.js';
 import { Fields } from '../wasi-http/fields.js';
+import { requestAuthority, requestMethod, requestPathWithQuery, requestScheme } from '../wasi-http/request-line.js';
 import { as, err, ok, plain, type Binding } from './binding.js';
 import { T, type ValType } from './canon.js';
 import type { FuncType } from './canon-calls.js';
@@ -49,7 +51,6 @@ export const errorCode = T.variant([
 ]);
 const headerError = T.variant(['invalid-syntax', 'forbidden', 'immutable'].map(none));
 const fieldList = T.list(T.tuple(T.string, T.list(T.u8)));
-const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
 
 /** The handler export: `handle(request: incoming-request, response-out: response-outparam)`. */
 export const HTTP_HANDLE_TYPE: FuncType = { params: [T.own, T.own] };
@@ -80,20 +81,19 @@ export class IncomingRequest {
   }
 
   method(): { tag: string; val?: string } {
-    const lower = this.request.method.toLowerCase();
-    return METHODS.has(lower) ? { tag: lower } : { tag: 'other', val: this.request.method };
+    return requestMethod(this.request);
   }
 
   pathWithQuery(): string {
-    return this.request.query === '' ? this.request.path : `${this.request.path}?${this.request.query}`;
+    return requestPathWithQuery(this.request);
   }
 
   scheme(): { tag: 'HTTP' | 'HTTPS' } {
-    return { tag: this.request.scheme === 'https' ? 'HTTPS' : 'HTTP' };
+    return requestScheme(this.request);
   }
 
   authority(): string | undefined {
-    return this.request.headers.find(([name]) => name === 'host')?.[1];
+    return requestAuthority(this.request);
   }
 
   headers(): Fields {
@@ -329,78 +329,3 @@ export const HTTP_BINDINGS: Record<string, Record<string, Binding>> = {
     'http-error-code': plain({ params: [T.borrow], result: T.option(errorCode) }, (_h, [e]) => (as(IoError, e), undefined)),
   },
 };
-
-/**
- * The outgoing requests of one call (of either world), made by the invoker (allow-list, limits,
- * deadline) through the job's events; `done` hears an answer unless the call has ended by then.
- * Without an invoker there is nobody to make them: refused.
- */
-export class OutgoingFetches {
-  #nextFetch = 1;
-  #closed = false;
-
-  constructor(private readonly events: Job['events']) {}
-
-  fetch(request: OutgoingHttpRequest, done: (result: OutgoingHttpResult) => void): void {
-    if (!this.events) return done({ ok: false, error: { tag: 'HTTP-request-denied' } });
-    const fetchId = this.#nextFetch++;
-    this.events({ kind: 'fetch', fetchId, request }, (answer) => {
-      if (!this.#closed && 'fetchId' in answer && answer.fetchId === fetchId) done(answer.result);
-    });
-  }
-
-  /** The call was answered without the guest: later answers reach nobody. */
-  close(): void {
-    this.#closed = true;
-  }
-}
-
-/** One request to a wasi:http guest: the handler's arguments, and the response they produced. */
-export class HttpExchange {
-  readonly args: [IncomingRequest, ResponseOutparam];
-  readonly #response: CallResponse;
-  readonly #fetches: OutgoingFetches;
-  #closed = false;
-
-  constructor(
-    job: Pick<Job, 'request' | 'stream' | 'events' | 'memoryLimitBytes'>,
-    cold: boolean,
-  ) {
-    // A chunk is answered once its client has taken it; outgoing requests: fetch below.
-    const post = (event: GuestEvent) => {
-      if (this.#closed) return;
-      if (!job.events) return event.kind === 'chunk' ? this.#response.taken(event.bytes.byteLength) : undefined;
-      job.events(event, (answer) => {
-        if ('taken' in answer) this.#response.taken(answer.taken, answer.closed);
-      });
-    };
-    this.#response = new CallResponse(job.stream === true, post, cold, job.memoryLimitBytes, job.request?.method);
-    this.args = [new IncomingRequest(job.request!), new ResponseOutparam(this.#response)];
-    this.#fetches = new OutgoingFetches(job.events);
-  }
-
-  /**
-   * The call was answered without the guest (its deadline passed while it waited): whatever it
-   * writes when it resumes, until it traps at its next metering check, reaches nobody.
-   */
-  close(): void {
-    this.#closed = true;
-    this.#fetches.close();
-  }
-
-  /** An outgoing request of the guest (OutgoingFetches). */
-  fetch(request: OutgoingHttpRequest, done: (result: OutgoingHttpResult) => void): void {
-    this.#fetches.fetch(request, done);
-  }
-
-  /** The guest waits for time to pass: what it has of its response goes out now. */
-  waiting(): void {
-    this.#response.startStreaming();
-  }
-
-  /** After the handler returned: the response, or why there is none. */
-  result(): { response: GuestResponse } | { failure: { kind: 'bad-response'; message: string } } {
-    const problem = this.#response.problem(this.args[1].isSet());
-    return problem ? { failure: { kind: 'bad-response', message: problem } } : { response: this.#response.response() };
-  }
-}

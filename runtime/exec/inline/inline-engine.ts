@@ -15,7 +15,7 @@ import type { EngineStats, FailureKind, GuestEngine, Job, JobResult } from '../e
 import { LOAD_TIMEOUT_MS } from '../engine.js';
 import type { GuestHost } from './binding.js';
 import type { InlineCode } from './inline-code.js';
-import { HttpExchange } from './http-world.js';
+import { HttpExchange } from './http-exchange.js';
 import { GuestInstance, LinkError } from './linker.js';
 import { runCall } from './guest-call.js';
 import { InstancePool, WaitQueue } from './instance-pool.js';

@@ -36,7 +36,10 @@ export class Fields {
    */
   static received(entries: [string, string][]): Fields {
     const fields = new Fields();
-    fields.#entries = entries.filter(([name]) => !CONNECTION_FIELDS.has(name.toLowerCase())).map(([name, value]) => [name.toLowerCase(), Buffer.from(value, 'latin1')]);
+    for (const [name, value] of entries) {
+      const lower = name.toLowerCase();
+      if (!CONNECTION_FIELDS.has(lower)) fields.#entries.push([lower, Buffer.from(value, 'latin1')]);
+    }
     fields.#immutable = true;
     return fields;
   }

@@ -80,8 +80,8 @@ export function requestTimeouts(options: { connect?: bigint; firstByte?: bigint;
 
 /**
  * Starts the request described by `head` and `headers` through `fetch` (the engine's way to the
- * invoker's outgoing HTTP), at once or, when the guest took a body, once that body is finished (it may write it after handing the request over);
- * `settle` hears the answer, or why there is none.
+ * invoker's outgoing HTTP), at once or, when the guest took a body, once that body is finished
+ * (it may write it after handing the request over); `settle` hears the answer, or why there is none.
  */
 export function sendOutgoing(
   described: ReturnType<RequestHead['request']>,

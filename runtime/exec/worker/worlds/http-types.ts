@@ -6,6 +6,7 @@
 
 import type { GuestRequest } from '../../protocol.js';
 import { Fields } from '../../wasi-http/fields.js';
+import { requestAuthority, requestMethod, requestPathWithQuery, requestScheme } from '../../wasi-http/request-line.js';
 import { createOutgoingHttp } from './http-outgoing.js';
 import type { ResponseSink } from '../../wasi-http/call-response.js';
 import type { ShimIo, SyncIo } from './sync-io.js';
@@ -48,7 +49,6 @@ export interface HttpCallHost {
   memoryLimitBytes: number;
 }
 
-const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
 /** Bytes check-write grants at once. */
 const WRITE_BUDGET = 1024 * 1024;
 const symbolDispose = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
@@ -109,17 +109,16 @@ export function createHttpTypes(io: ShimIo, sync: SyncIo, call: () => HttpCallHo
       private readonly fields: Fields,
     ) {}
     method(): { tag: string; val?: string } {
-      const lower = this.request.method.toLowerCase();
-      return METHODS.has(lower) ? { tag: lower } : { tag: 'other', val: this.request.method };
+      return requestMethod(this.request);
     }
     pathWithQuery(): string {
-      return this.request.query === '' ? this.request.path : `${this.request.path}?${this.request.query}`;
+      return requestPathWithQuery(this.request);
     }
     scheme(): { tag: string } {
-      return { tag: this.request.scheme === 'https' ? 'HTTPS' : 'HTTP' };
+      return requestScheme(this.request);
     }
     authority(): string | undefined {
-      return this.request.headers.find(([name]) => name === 'host')?.[1];
+      return requestAuthority(this.request);
     }
     headers(): Fields {
       return this.fields;
