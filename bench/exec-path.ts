@@ -105,7 +105,7 @@ interface Call {
 function jobFor(meta: Job['meta'], call: Call, loadSpec: Job['loadSpec']): Job {
   const memoryLimitBytes = 128 * 2 ** 20;
   return {
-    codeKey: `${meta.digest}:bench`,
+    instanceKey: `${meta.digest}:bench`,
     meta,
     loadSpec,
     request: { method: call.method ?? 'POST', path: '/', query: '', headers: call.headers ?? [], body: new TextEncoder().encode(call.body ?? 'hi') },

@@ -45,9 +45,9 @@ export class EngineRouter implements GuestEngine {
     if (await this.#runsInline({ meta })) await this.inline!.prepare(meta);
   }
 
-  evict(codeKey: string): void {
-    this.inline?.evict(codeKey);
-    this.#started?.evict(codeKey);
+  evict(instanceKey: string): void {
+    this.inline?.evict(instanceKey);
+    this.#started?.evict(instanceKey);
   }
 
   stats(): EngineStats {

@@ -8,10 +8,10 @@ import type { ArtifactMeta } from '../functions/artifact-store.js';
 import type { GuestEvent, GuestFailure, GuestRequest, GuestResponse, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine, EventAnswer } from './protocol.js';
 
 export interface Job {
-  /** Identifies the code: component digest and memory limit (code-cache.ts codeKeyOf). */
-  codeKey: string;
+  /** Whose warm instances the call may run on: one function version's (code-cache.ts instanceKeyOf). */
+  instanceKey: string;
   meta: ArtifactMeta;
-  /** Compiled modules and glue for a worker; called when the chosen worker is cold for codeKey. */
+  /** Compiled modules and glue for a worker; called when the chosen worker is cold for instanceKey. */
   loadSpec: () => Promise<LoadSpec>;
   /** Absent for a prewarm job: the engine loads an instance and calls nothing. */
   request?: GuestRequest;
@@ -83,7 +83,7 @@ export interface GuestEngine {
    */
   prepare?(meta: Job['meta']): Promise<void>;
   /** Drops warm instances of code that will not run again. */
-  evict(codeKey: string): void;
+  evict(instanceKey: string): void;
   stats(): EngineStats;
   stop(): Promise<void>;
 }

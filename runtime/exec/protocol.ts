@@ -38,8 +38,9 @@ export type ToWorker =
   | {
       type: 'invoke';
       id: number;
-      codeKey: string;
-      /** Present when the worker has no warm instance of codeKey and must load it. */
+      /** Whose warm instance serves the call (Job.instanceKey). */
+      instanceKey: string;
+      /** Present when the worker has no warm instance of instanceKey and must load it. */
       load?: LoadSpec;
       /** Absent for a prewarm: load the instance, call nothing. */
       request?: GuestRequest;
@@ -55,7 +56,7 @@ export type ToWorker =
       /** Largest body of a guest's outgoing HTTP request, bytes. */
       maxBodyBytes?: number;
     }
-  | { type: 'evict'; codeKey: string };
+  | { type: 'evict'; instanceKey: string };
 
 export type GuestFailure = 'trap' | 'error' | 'bad-response' | 'memory' | 'load';
 

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { ReplicaStore } from '../../replication/store/port.js';
 import { validateKeygroupName } from '../../replication/store/version.js';
 import { EnokiError } from '../errors.js';
-import { codeKeyOf, type CodeCache } from '../exec/worker/code-cache.js';
+import { codeKeyOf, instanceKeyOf, type CodeCache } from '../exec/worker/code-cache.js';
 import type { GuestEngine } from '../exec/engine.js';
 import type { KeygroupProvider } from '../kv/keygroups.js';
 import type { InvocationLogs } from '../observe/invocation-logs.js';
@@ -137,7 +137,7 @@ export class FunctionService {
       logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12) }, 'redeployed unchanged: the active version stays');
       return { ...version, unchanged: true, world: worldOf(meta) };
     }
-    if (previous) this.#retire(activeVersion(previous));
+    if (previous) this.#retire(name, activeVersion(previous));
     logger.info({ fn: name, version: version.id, digest: digest.slice(0, 12), keygroup: options.keygroup, kvNode: options.kvNode, keygroupOrigin: origin }, 'deployed');
     this.deps.activated?.(name);
     return { ...version, unchanged: false, world: worldOf(meta) };
@@ -146,7 +146,7 @@ export class FunctionService {
   async rollback(name: string, versionId?: string): Promise<FunctionVersion> {
     const before = activeVersion(this.deps.registry.require(name));
     const target = await this.deps.registry.activate(name, versionId);
-    if (before.id !== target.id) this.#retire(before);
+    if (before.id !== target.id) this.#retire(name, before);
     this.deps.logger.info({ fn: name, from: before.id, to: target.id }, 'rolled back');
     this.deps.activated?.(name);
     return target;
@@ -156,7 +156,7 @@ export class FunctionService {
   async remove(name: string, purgeData = false): Promise<{ purged: boolean }> {
     const { registry, store, metrics, logs } = this.deps;
     const record = await registry.remove(name);
-    for (const version of record.versions) this.#retire(version);
+    for (const version of record.versions) this.#retire(name, version);
     metrics.forget(name);
     logs.forget(name);
     const keygroup = activeVersion(record).options.keygroup;
@@ -187,17 +187,17 @@ export class FunctionService {
     return { ...this.deps.registry.require(name), stats: this.deps.metrics.summary(name) };
   }
 
-  /** Drops compiled code and warm instances of a version no longer active. */
-  #retire(version: FunctionVersion): void {
-    const key = codeKeyOf(version.digest, version.options.memoryMiB * 1024 * 1024);
+  /** Drops the warm instances of a version no longer active, and its compiled code unless an active version shares it. */
+  #retire(name: string, version: FunctionVersion): void {
+    const memoryLimitBytes = version.options.memoryMiB * 1024 * 1024;
+    this.deps.pool.evict(instanceKeyOf(name, version, memoryLimitBytes));
+    const key = codeKeyOf(version.digest, memoryLimitBytes);
     const stillActive = this.deps.registry
       .list()
       .some((r) => {
         const v = activeVersion(r);
         return codeKeyOf(v.digest, v.options.memoryMiB * 1024 * 1024) === key;
       });
-    if (stillActive) return;
-    this.deps.code.drop(key);
-    this.deps.pool.evict(key);
+    if (!stillActive) this.deps.code.drop(key);
   }
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { EnokiError, type ErrorCode } from '../errors.js';
-import { codeKeyOf, type CodeCache } from '../exec/worker/code-cache.js';
+import { instanceKeyOf, type CodeCache } from '../exec/worker/code-cache.js';
 import type { EventAnswer, GuestEvent, GuestRequest, GuestResponse } from '../exec/protocol.js';
 import type { GuestEngine, Job, JobResult } from '../exec/engine.js';
 import { HTTP_WORLD, worldOf } from '../functions/worlds.js';
@@ -85,7 +85,7 @@ export interface InvokerDeps {
 /** What every call of a function version derives from it, worked out at its first call. */
 interface VersionFacts {
   memoryLimitBytes: number;
-  codeKey: string;
+  instanceKey: string;
   env: [string, string][];
 }
 
@@ -98,11 +98,11 @@ export class Invoker {
 
   constructor(private readonly deps: InvokerDeps) {}
 
-  #facts(version: FunctionVersion): VersionFacts {
+  #facts(name: string, version: FunctionVersion): VersionFacts {
     let facts = this.#versions.get(version);
     if (!facts) {
       const memoryLimitBytes = version.options.memoryMiB * 1024 * 1024;
-      facts = { memoryLimitBytes, codeKey: codeKeyOf(version.digest, memoryLimitBytes), env: Object.entries(version.options.env) };
+      facts = { memoryLimitBytes, instanceKey: instanceKeyOf(name, version, memoryLimitBytes), env: Object.entries(version.options.env) };
       this.#versions.set(version, facts);
     }
     return facts;
@@ -136,7 +136,7 @@ export class Invoker {
           this.deps.logger.error({ fn: name, invocationId, err }, 'atomic writes not handed to replication');
         }),
       );
-      const { memoryLimitBytes, codeKey, env } = this.#facts(version);
+      const { memoryLimitBytes, instanceKey, env } = this.#facts(name, version);
       // Rounded up: a callee capped by its caller's deadline never ends before the caller does, so
       // the caller's own timeout, not a call-error, is what ends it.
       const timeoutMs =
@@ -173,7 +173,7 @@ export class Invoker {
         }
       };
       const result = await engine.run({
-        codeKey,
+        instanceKey,
         meta,
         loadSpec: () => code.load(meta, memoryLimitBytes),
         request,
@@ -258,9 +258,9 @@ export class Invoker {
     const version = activeVersion(record);
     const meta = await this.deps.artifacts.get(version.digest);
     if (!meta) return undefined;
-    const { memoryLimitBytes, codeKey, env } = this.#facts(version);
+    const { memoryLimitBytes, instanceKey, env } = this.#facts(name, version);
     return {
-      codeKey,
+      instanceKey,
       meta,
       loadSpec: () => this.deps.code.load(meta, memoryLimitBytes),
       env,

@@ -183,11 +183,11 @@ export class InlineEngine implements GuestEngine {
     if (this.#templatesVersion() !== version) this.#refreshOutdated();
   }
 
-  evict(codeKey: string): void {
-    const code = this.#codes.get(codeKey);
+  evict(instanceKey: string): void {
+    const code = this.#codes.get(instanceKey);
     if (!code) return;
     code.evict();
-    this.#codes.delete(codeKey);
+    this.#codes.delete(instanceKey);
   }
 
   stats(): EngineStats {
@@ -209,12 +209,12 @@ export class InlineEngine implements GuestEngine {
     this.#codes.clear();
   }
 
-  #code(job: Pick<Job, 'codeKey' | 'meta' | 'memoryLimitBytes'>): InstancePool {
-    let code = this.#codes.get(job.codeKey);
+  #code(job: Pick<Job, 'instanceKey' | 'meta' | 'memoryLimitBytes'>): InstancePool {
+    let code = this.#codes.get(job.instanceKey);
     // A template family it belongs to has gained parameters since it loaded: while none of its
     // instances is busy, load it again, so the outdated compiled template is no longer held.
     if (code && code.version !== this.#templatesVersion() && code.quiet) {
-      this.#codes.delete(job.codeKey);
+      this.#codes.delete(job.instanceKey);
       code = undefined;
     }
     if (!code) {
@@ -228,11 +228,11 @@ export class InlineEngine implements GuestEngine {
           if (this.#templatesVersion() !== version) this.#refreshOutdated();
         },
         () => {
-          if (this.#codes.get(job.codeKey) === code) this.#codes.delete(job.codeKey);
+          if (this.#codes.get(job.instanceKey) === code) this.#codes.delete(job.instanceKey);
         },
       );
-      const source = { codeKey: job.codeKey, meta: job.meta, memoryLimitBytes: job.memoryLimitBytes };
-      code = new InstancePool(job.codeKey, linkable, Math.max(1, Math.floor(job.memoryLimitBytes / WASM_PAGE)), version, source, {
+      const source = { instanceKey: job.instanceKey, meta: job.meta, memoryLimitBytes: job.memoryLimitBytes };
+      code = new InstancePool(job.instanceKey, linkable, Math.max(1, Math.floor(job.memoryLimitBytes / WASM_PAGE)), version, source, {
         instancesPerCode: this.options.instancesPerCode,
         sliceMs: this.options.sliceMs,
         queue: this.#queue,
@@ -240,7 +240,7 @@ export class InlineEngine implements GuestEngine {
         stopped: () => this.#stopped,
         logger: this.options.logger,
       });
-      this.#codes.set(job.codeKey, code);
+      this.#codes.set(job.instanceKey, code);
     }
     return code;
   }
@@ -266,7 +266,7 @@ export class InlineEngine implements GuestEngine {
           for (let i = 0; i < warm && !fresh.evicted && fresh.count < this.options.instancesPerCode; i++) fresh.keepWarm(linkable);
           this.#enforceBudget();
         })
-        .catch((err: unknown) => this.options.logger.debug({ codeKey: code.key, err }, 'reloading code on a newer template failed'));
+        .catch((err: unknown) => this.options.logger.debug({ instanceKey: code.key, err }, 'reloading code on a newer template failed'));
     }
   }
 
@@ -320,7 +320,7 @@ export class InlineEngine implements GuestEngine {
             evict: () => {
               code.idle.splice(code.idle.indexOf(entry), 1);
               code.count--;
-              logger.debug({ codeKey: code.key }, 'evicted a warm instance over the memory budget');
+              logger.debug({ instanceKey: code.key }, 'evicted a warm instance over the memory budget');
             },
           };
         }

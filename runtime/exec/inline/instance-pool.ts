@@ -59,7 +59,7 @@ export class InstancePool {
     /** templatesVersion() when its code was loaded. */
     readonly version: number,
     /** What it was loaded from, to load it again on a newer template. */
-    readonly source: Pick<Job, 'codeKey' | 'meta' | 'memoryLimitBytes'>,
+    readonly source: Pick<Job, 'instanceKey' | 'meta' | 'memoryLimitBytes'>,
     private readonly options: PoolOptions,
   ) {}
 
@@ -174,7 +174,7 @@ export class InstancePool {
       this.keepWarm(linkable);
     } catch (err) {
       // The next request makes its own and reports why it cannot.
-      this.options.logger.debug({ codeKey: this.key, err }, 'a spare instance could not be made');
+      this.options.logger.debug({ instanceKey: this.key, err }, 'a spare instance could not be made');
       return;
     }
     this.options.made();

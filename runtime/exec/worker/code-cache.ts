@@ -2,11 +2,22 @@
 // JS component takes ~80 ms and happens once per node process, on the first call.
 
 import { ArtifactStore, type ArtifactMeta } from '../../functions/artifact-store.js';
+import type { FunctionVersion } from '../../functions/registry.js';
 import { limitMemory, WASM_PAGE } from './memory-limit.js';
 import type { LoadSpec } from '../protocol.js';
 
 export function codeKeyOf(digest: string, memoryLimitBytes: number): string {
   return `${digest}:${memoryLimitBytes / WASM_PAGE}`;
+}
+
+/**
+ * Whose warm instances a call may run on: one function version's. Functions deployed from the
+ * same component share its compiled code (codeKeyOf) but never an instance, whose memory keeps
+ * what the guest kept from its earlier calls: its globals, what it read of its environment.
+ * The deploy time tells a version apart from one of the same id before the function was removed.
+ */
+export function instanceKeyOf(fn: string, version: Pick<FunctionVersion, 'id' | 'deployedAt' | 'digest'>, memoryLimitBytes: number): string {
+  return `${codeKeyOf(version.digest, memoryLimitBytes)}:${fn}:${version.id}:${version.deployedAt}`;
 }
 
 export class CodeCache {

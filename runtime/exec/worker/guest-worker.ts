@@ -178,7 +178,7 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
   logsTruncated = false;
   callEnv = message.env;
   if (message.world === HTTP_WORLD) return invokeHttp(message);
-  let instance = instances.get(message.codeKey);
+  let instance = instances.get(message.instanceKey);
   const cold = instance === undefined;
   const memoryLimit = message.memoryLimitBytes;
   try {
@@ -189,7 +189,7 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
       } catch (err) {
         throw Object.assign(new Error(`instantiation failed: ${(err as Error).message}`), { failure: 'load' });
       }
-      instances.set(message.codeKey, instance);
+      instances.set(message.instanceKey, instance);
     }
     if (!message.request) {
       wasi.endCall();
@@ -204,7 +204,7 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
     wasi.endCall();
     const failure = describeFailure(err, memoryBytes(instance), memoryLimit, logs);
     // After a trap the instance refuses further calls; a guest `err` leaves it usable.
-    if (failure.kind !== 'error') instances.delete(message.codeKey);
+    if (failure.kind !== 'error') instances.delete(message.instanceKey);
     return { type: 'done', id: message.id, cold, memoryBytes: 0, logs, logsTruncated, failure };
   }
 }
@@ -215,13 +215,13 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
  */
 async function invokeHttp(message: Extract<ToWorker, { type: 'invoke' }>): Promise<Done> {
   const memoryLimit = message.memoryLimitBytes;
-  let pool = spares.get(message.codeKey);
+  let pool = spares.get(message.instanceKey);
   if (!pool || message.load) {
     const spec = message.load;
     if (!spec) return loadFailure(message, 'no code to load');
     const recycler = new MemoryRecycler(Math.floor(message.memoryLimitBytes / WASM_PAGE), SPARE_INSTANCES + 1);
     pool = new SparePool(() => loadHttp(spec, recycler));
-    spares.set(message.codeKey, pool);
+    spares.set(message.instanceKey, pool);
   }
   let released: HttpInstance | undefined;
   const done = (fields: Omit<Done, 'type' | 'id' | 'logs' | 'logsTruncated'>): Done => {
@@ -242,7 +242,7 @@ async function invokeHttp(message: Extract<ToWorker, { type: 'invoke' }>): Promi
     }
     taken = await pool.take();
   } catch (err) {
-    spares.delete(message.codeKey);
+    spares.delete(message.instanceKey);
     return loadFailure(message, `instantiation failed: ${(err as Error).message}`);
   }
   const { instance, cold } = taken;
@@ -268,8 +268,8 @@ function loadFailure(message: Extract<ToWorker, { type: 'invoke' }>, text: strin
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'evict') {
-    instances.delete(message.codeKey);
-    spares.delete(message.codeKey);
+    instances.delete(message.instanceKey);
+    spares.delete(message.instanceKey);
     return;
   }
   invoke(message).then((reply) => port.postMessage({ ...reply, channelFaults: channelFaults() }));

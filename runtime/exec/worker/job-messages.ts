@@ -9,7 +9,7 @@ export function invokeMessage(id: number, job: Job, load?: LoadSpec): Extract<To
   return {
     type: 'invoke',
     id,
-    codeKey: job.codeKey,
+    instanceKey: job.instanceKey,
     load,
     request: job.request,
     env: job.env,

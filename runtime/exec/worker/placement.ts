@@ -18,9 +18,9 @@ export function leastWarm(idle: Slot[]): Slot {
  * most time to make them.
  */
 export function warmIdle(idle: Slot[], job: Job): Slot | undefined {
-  if (job.meta.world === undefined) return idle.find((s) => s.warm.has(job.codeKey));
+  if (job.meta.world === undefined) return idle.find((s) => s.warm.has(job.instanceKey));
   let best: Slot | undefined;
-  for (const s of idle) if (s.warm.has(job.codeKey) && (!best || s.idleSince < best.idleSince)) best = s;
+  for (const s of idle) if (s.warm.has(job.instanceKey) && (!best || s.idleSince < best.idleSince)) best = s;
   return best;
 }
 
@@ -38,7 +38,7 @@ export function nextIndex(queue: Pending[], slots: Slot[], size: number, waiting
 
 /** Whether some busy worker, not blocked on a callee, is warm for the job's code. */
 export function warmOnBusy(slots: Slot[], job: Job): boolean {
-  return slots.some((s) => s.running && !s.blocked && s.warm.has(job.codeKey));
+  return slots.some((s) => s.running && !s.blocked && s.warm.has(job.instanceKey));
 }
 
 /**
@@ -48,15 +48,15 @@ export function warmOnBusy(slots: Slot[], job: Job): boolean {
 export function evictSlotsOverBudget(slots: Slot[], warmBytes: number, budgetBytes: number, logger: Logger): void {
   evictOverBudget(warmBytes, budgetBytes, function* () {
     for (const slot of slots) {
-      for (const [codeKey, w] of slot.warm) {
-        if (slot.running?.job.codeKey === codeKey) continue;
+      for (const [instanceKey, w] of slot.warm) {
+        if (slot.running?.job.instanceKey === instanceKey) continue;
         yield {
           lastUsed: w.lastUsed,
           bytes: () => w.memoryBytes,
           evict: () => {
-            slot.warm.delete(codeKey);
-            slot.worker.postMessage({ type: 'evict', codeKey });
-            logger.debug({ codeKey }, 'evicted a warm instance over the memory budget');
+            slot.warm.delete(instanceKey);
+            slot.worker.postMessage({ type: 'evict', instanceKey });
+            logger.debug({ instanceKey }, 'evicted a warm instance over the memory budget');
           },
         };
       }

@@ -112,7 +112,7 @@ export class WorkerPool implements GuestEngine {
    */
   async prewarm(job: Omit<Job, 'request'>): Promise<boolean> {
     if (this.#stopped || this.#queue.length >= this.options.maxQueue) return false;
-    if (this.#slots.some((s) => s.warm.has(job.codeKey))) return true;
+    if (this.#slots.some((s) => s.warm.has(job.instanceKey))) return true;
     const result = await new Promise<JobResult | undefined>((resolve) => {
       this.#queue.push({ job, enqueuedAt: performance.now(), resolve, reject: () => resolve(undefined) });
       this.#pump();
@@ -121,11 +121,11 @@ export class WorkerPool implements GuestEngine {
   }
 
   /** Drops warm instances of code that will not run again (an old version, a deleted function). */
-  evict(codeKey: string): void {
+  evict(instanceKey: string): void {
     for (const slot of this.#slots) {
       // A call of that code still running re-adds nothing when it finishes.
-      if (slot.running?.job.codeKey === codeKey) slot.running.evicted = true;
-      if (slot.warm.delete(codeKey) || slot.running?.evicted) slot.worker.postMessage({ type: 'evict', codeKey });
+      if (slot.running?.job.instanceKey === instanceKey) slot.running.evicted = true;
+      if (slot.warm.delete(instanceKey) || slot.running?.evicted) slot.worker.postMessage({ type: 'evict', instanceKey });
     }
   }
 
@@ -251,11 +251,11 @@ export class WorkerPool implements GuestEngine {
    * loaded on every worker the pool may have, one at a time, in the background.
    */
   #spreadWarmth(job: Job): void {
-    const cold = this.#slots.find((s) => !s.running && !s.warm.has(job.codeKey));
+    const cold = this.#slots.find((s) => !s.running && !s.warm.has(job.instanceKey));
     if (cold) {
       const load: Job = { ...job, request: undefined, stream: false };
       this.#dispatch(cold, { job: load, enqueuedAt: performance.now(), resolve: () => undefined, reject: () => undefined });
-    } else if (this.#slots.every((s) => s.warm.has(job.codeKey) || s.running)) {
+    } else if (this.#slots.every((s) => s.warm.has(job.instanceKey) || s.running)) {
       this.#grow(false);
     }
   }
@@ -317,7 +317,7 @@ export class WorkerPool implements GuestEngine {
       timeoutMs,
     );
     slot.running = { ...pending, id, timer, queuedMs: performance.now() - pending.enqueuedAt };
-    const cold = !slot.warm.has(job.codeKey);
+    const cold = !slot.warm.has(job.instanceKey);
     const post = (load?: LoadSpec) => {
       if (slot.running?.id === id) slot.worker.postMessage(invokeMessage(id, job, load));
     };
@@ -368,8 +368,8 @@ export class WorkerPool implements GuestEngine {
     // channel that dropped a foreign reply, or saw a call for another id, is not trusted again.
     if (message.channelFaults > 0 && !slot.inDoubt) this.#channelFault(slot, `the worker dropped ${message.channelFaults} foreign replies`);
     else if (slot.inDoubt) this.#replace(slot, 'its host-call channel is in doubt');
-    if ((message.failure && message.failure.kind !== 'error') || running.evicted) slot.warm.delete(running.job.codeKey);
-    else slot.warm.set(running.job.codeKey, { lastUsed: performance.now(), memoryBytes: message.memoryBytes });
+    if ((message.failure && message.failure.kind !== 'error') || running.evicted) slot.warm.delete(running.job.instanceKey);
+    else slot.warm.set(running.job.instanceKey, { lastUsed: performance.now(), memoryBytes: message.memoryBytes });
     const result = answered(message, running.queuedMs);
     const timedOut = { kind: 'timeout' as const, message: `the function ran longer than its timeout of ${running.job.timeoutMs} ms` };
     running.resolve(overdue ? { ...result, response: undefined, failure: timedOut } : result);

@@ -26,7 +26,7 @@ export interface Slot {
   idleSince: number;
   ready: Promise<void>;
   running?: Pending & { id: number; timer: NodeJS.Timeout; queuedMs: number; evicted?: boolean };
-  /** codeKey → warm instance bookkeeping. */
+  /** instanceKey → warm instance bookkeeping. */
   warm: Map<string, { lastUsed: number; memoryBytes: number }>;
   /** The guest waits for a callee (an `invoke` call in progress). */
   blocked: boolean;

@@ -23,6 +23,8 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     for (const name of ['recurse', 'fanout']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=1500')).ok, name);
     assert.ok((await ctx.n.deploy('hoard', await guest('worlds/http-hoard-wat.wasm'), '?timeoutMs=5000&memoryMiB=16')).ok);
     for (const name of ['start-fn', 'start-loop', 'memory-at-start']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=3000')).ok, name);
+    // One component deployed as two functions, each with its own environment.
+    for (const [name, who] of [['ra', 'alice'], ['rb', 'bob']]) assert.ok((await ctx.n.deploy(name, await guest('fixtures/remembers.wasm'), `?env=WHO%3D${who}`)).ok, name);
     // Toolchains import wasi:sockets whether or not the guest uses it (componentize-py does).
     const sockets = await ctx.n.deploy('sockets', await guest('worlds/http-sockets-wat.wasm'));
     assert.is(sockets.status, 201, await sockets.clone().text());
@@ -35,6 +37,22 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     const workers = Number(/^enoki_workers (\d+)/m.exec(text)?.[1]);
     if (engine === 'inline') assert.is(workers, 0);
     else assert.ok(workers >= 1);
+  });
+
+  test('functions deployed from one component never share an instance: what one kept, the other never sees', async ({ n }) => {
+    const text = async (name: string) => (await n.call(name)).text();
+    assert.is(await text('ra'), 'calls 1, first WHO alice, WHO now alice');
+    assert.is(await text('ra'), 'calls 2, first WHO alice, WHO now alice', 'a function keeps its warm instance');
+    assert.is(await text('rb'), 'calls 1, first WHO bob, WHO now bob');
+    assert.is(await text('ra'), 'calls 3, first WHO alice, WHO now alice');
+  });
+
+  test('a redeploy of the same component with another environment starts on instances of its own', async ({ n }) => {
+    await n.call('ra');
+    const res = await n.deploy('ra', await guest('fixtures/remembers.wasm'), '?env=WHO%3Dcarol');
+    assert.is(res.status, 200, await res.clone().text());
+    assert.is((await res.json()).version, 'v2');
+    assert.is(await (await n.call('ra')).text(), 'calls 1, first WHO carol, WHO now carol');
   });
 
   test("a guest's err is ERR_GUEST_ERROR and the next call works", async ({ n }) => {

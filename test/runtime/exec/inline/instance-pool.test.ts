@@ -60,7 +60,7 @@ function gatedKv(): { kv: Job['kv']; open: () => void; asked: () => number } {
 
 function job(meta: ArtifactMeta, kv: Job['kv'], nested = false, timeoutMs = 20_000): Job {
   return {
-    codeKey: `${meta.digest}:pool`,
+    instanceKey: `${meta.digest}:pool`,
     meta,
     loadSpec: () => Promise.reject(new Error('the inline engine loads its own code')),
     request: { method: 'GET', path: '/', query: '', headers: [], body: new Uint8Array(0) },
