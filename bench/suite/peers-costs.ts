@@ -53,7 +53,7 @@ async function instantiateCpuMs(file: string, dir: string): Promise<{ engine: 'i
     const linkable = await code.load(meta);
     const shelf = new MemoryShelf(2);
     const one = () => {
-      const instance = new GuestInstance(linkable, { memoryLimitPages: 2048, sliceMs: 5, memories: shelf });
+      const instance = new GuestInstance(linkable, { memoryLimitPages: 2048, env: [], sliceMs: 5, memories: shelf });
       // As the instance pool does once the instance has answered.
       for (const memory of instance.memories) shelf.give(memory);
     };

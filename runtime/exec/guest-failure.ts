@@ -25,19 +25,29 @@ export function checkResponse(value: unknown, method: string | undefined): Guest
   return r;
 }
 
+/** The instance's linear memory when its call failed. */
+export interface MemoryUse {
+  /** What it holds now. */
+  heldBytes: number;
+  /** Its cap. */
+  limitBytes: number;
+  /** Whether it grew during the call. */
+  grew: boolean;
+}
+
 /**
- * The failure a thrown value stands for. `heldBytes` is the linear memory the instance holds,
- * `limitBytes` its cap; `logs` the call's log lines (a guest with stdio reports an uncaught
- * exception on stderr before it traps: that is the message a user wants next to the trap).
+ * The failure a thrown value stands for; `logs` are the call's log lines (a guest with stdio
+ * reports an uncaught exception on stderr before it traps: that is the message a user wants next
+ * to the trap).
  */
-export function describeFailure(err: unknown, heldBytes: number, limitBytes: number, logs: LogLine[]): { kind: GuestFailure; message: string } {
+export function describeFailure(err: unknown, memory: MemoryUse, logs: LogLine[]): { kind: GuestFailure; message: string } {
   if ((err as { failure?: GuestFailure })?.failure) {
     return { kind: (err as { failure: GuestFailure }).failure, message: (err as Error).message };
   }
   // jco raises a ComponentError (an Error with an own `payload`) for the guest's `err` result.
   if (err instanceof Error && err.constructor.name === 'ComponentError' && Object.hasOwn(err, 'payload')) {
     const payload = (err as { payload?: unknown }).payload;
-    return guestError(typeof payload === 'string' ? payload : err.message, heldBytes, limitBytes);
+    return guestError(typeof payload === 'string' ? payload : err.message, memory);
   }
   let failure: { kind: GuestFailure; message: string };
   if (err instanceof RangeError && /call stack/i.test(err.message)) {
@@ -45,7 +55,7 @@ export function describeFailure(err: unknown, heldBytes: number, limitBytes: num
   } else {
     failure = { kind: 'trap', message: err instanceof Error ? err.message : String(err) };
   }
-  if (atMemoryCap(failure.message, heldBytes, limitBytes)) return memoryFailure(failure.message, limitBytes);
+  if (atMemoryCap(failure.message, memory)) return memoryFailure(failure.message, memory.limitBytes);
   if (failure.kind === 'trap') {
     const excerpt = stderrExcerpt(logs);
     if (excerpt) failure.message += ` (stderr: ${excerpt})`;
@@ -80,13 +90,15 @@ const clip = (line: string) => (line.length > EXCERPT_LINE_CHARS ? `${line.slice
 
 /**
  * At its memory cap a guest fails however its language reports it (SpiderMonkey returns
- * err("out of memory"), C traps on a null pointer), and the allocation that failed may have
- * asked for much more than what is left. Near the cap it is a memory failure; at half of it,
- * only when the guest itself said it ran out of memory.
+ * err("out of memory"), Rust aborts, C traps on a null pointer), and the allocation that failed
+ * may have asked for much more than what is left. A call that grew the memory to near the cap is
+ * a memory failure; one that says it ran out of memory, at half of it already. A call that grew
+ * nothing failed for reasons of its own, however full an earlier call left the memory (a C guest
+ * goes on after a malloc that failed, and a guest's allocator seldom gives memory back).
  */
-function atMemoryCap(message: string, heldBytes: number, limitBytes: number): boolean {
+function atMemoryCap(message: string, { heldBytes, limitBytes, grew }: MemoryUse): boolean {
   const saysOom = /out of memory/i.test(message);
-  return limitBytes > 0 && (heldBytes >= limitBytes * 0.9 || (saysOom && heldBytes >= limitBytes * 0.5));
+  return limitBytes > 0 && ((grew && heldBytes >= limitBytes * 0.9) || (saysOom && heldBytes >= limitBytes * 0.5));
 }
 
 function memoryFailure(message: string, limitBytes: number): { kind: GuestFailure; message: string } {
@@ -94,6 +106,6 @@ function memoryFailure(message: string, limitBytes: number): { kind: GuestFailur
 }
 
 /** The guest returned `err(message)`: its own error, unless it ran out of memory at its cap. */
-export function guestError(message: string, heldBytes: number, limitBytes: number): { kind: GuestFailure; message: string } {
-  return atMemoryCap(message, heldBytes, limitBytes) ? memoryFailure(message, limitBytes) : { kind: 'error', message };
+export function guestError(message: string, memory: MemoryUse): { kind: GuestFailure; message: string } {
+  return atMemoryCap(message, memory) ? memoryFailure(message, memory.limitBytes) : { kind: 'error', message };
 }

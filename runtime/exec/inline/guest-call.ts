@@ -78,6 +78,11 @@ export function runCall(
     else logs.push({ stream, message });
   };
   const output = new OutputLines(log);
+  const heldAtStart = instance.memoryBytes();
+  const memoryUse = () => {
+    const heldBytes = instance.memoryBytes();
+    return { heldBytes, limitBytes: job.memoryLimitBytes, grew: heldBytes > heldAtStart };
+  };
   // A wasi:http guest's instance serves one request; its arguments carry the response it sets.
   const http = instance.kind === 'http' ? new HttpExchange(job, cold) : undefined;
   // Its outgoing requests, in either world (made when it makes its first).
@@ -111,7 +116,7 @@ export function runCall(
     if (http) return ended(http.result(), false);
     const result = outcome as HandleResult;
     if (result.tag === 'err') {
-      const failure = guestError(result.val, instance.memoryBytes(), job.memoryLimitBytes);
+      const failure = guestError(result.val, memoryUse());
       // The guest's own `err` leaves its instance usable; running out of memory does not.
       return ended({ failure }, failure.kind === 'error');
     }
@@ -130,7 +135,7 @@ export function runCall(
     }
     if (instance.meter.sliceUsed) return { ...ended({ failure: { kind: 'timeout', message: 'stopped at the end of its time slice' } }, false), sliced: true };
     if (instance.meter.expired) return timedOut();
-    const failure = describeFailure(err, instance.memoryBytes(), job.memoryLimitBytes, logs);
+    const failure = describeFailure(err, memoryUse(), logs);
     // What a wasi:http guest throws has no WIT error to be: it is a trap, as on a worker.
     return ended({ failure: http && failure.kind === 'error' ? { kind: 'trap', message: failure.message } : failure }, false);
   };

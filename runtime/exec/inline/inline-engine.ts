@@ -209,7 +209,7 @@ export class InlineEngine implements GuestEngine {
     this.#codes.clear();
   }
 
-  #code(job: Pick<Job, 'instanceKey' | 'meta' | 'memoryLimitBytes'>): InstancePool {
+  #code(job: Pick<Job, 'instanceKey' | 'meta' | 'memoryLimitBytes' | 'env'>): InstancePool {
     let code = this.#codes.get(job.instanceKey);
     // A template family it belongs to has gained parameters since it loaded: while none of its
     // instances is busy, load it again, so the outdated compiled template is no longer held.
@@ -231,7 +231,7 @@ export class InlineEngine implements GuestEngine {
           if (this.#codes.get(job.instanceKey) === code) this.#codes.delete(job.instanceKey);
         },
       );
-      const source = { instanceKey: job.instanceKey, meta: job.meta, memoryLimitBytes: job.memoryLimitBytes };
+      const source = { instanceKey: job.instanceKey, meta: job.meta, memoryLimitBytes: job.memoryLimitBytes, env: job.env };
       code = new InstancePool(job.instanceKey, linkable, Math.max(1, Math.floor(job.memoryLimitBytes / WASM_PAGE)), version, source, {
         instancesPerCode: this.options.instancesPerCode,
         sliceMs: this.options.sliceMs,

@@ -59,7 +59,7 @@ export class InstancePool {
     /** templatesVersion() when its code was loaded. */
     readonly version: number,
     /** What it was loaded from, to load it again on a newer template. */
-    readonly source: Pick<Job, 'instanceKey' | 'meta' | 'memoryLimitBytes'>,
+    readonly source: Pick<Job, 'instanceKey' | 'meta' | 'memoryLimitBytes' | 'env'>,
     private readonly options: PoolOptions,
   ) {}
 
@@ -82,6 +82,7 @@ export class InstancePool {
     this.#perRequest ??= handlerKind(linkable.plan) === 'http';
     return new GuestInstance(linkable, {
       memoryLimitPages: this.memoryLimitPages,
+      env: this.source.env,
       sliceMs: this.options.sliceMs,
       memories: this.#perRequest ? this.#memories : undefined,
     });

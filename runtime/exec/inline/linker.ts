@@ -20,6 +20,7 @@ import type { GuestRequest } from '../protocol.js';
 import { promising, suspending } from './jspi.js';
 import type { MemoryShelf } from '../wasm/memory-shelf.js';
 import { Meter } from './meter.js';
+import { StartHost } from './start-host.js';
 
 /** One core module of the component, ready to instantiate. */
 export interface PreparedCore {
@@ -110,6 +111,8 @@ export class LinkError extends Error {
 
 export interface InstanceOptions {
   memoryLimitPages: number;
+  /** The function's environment, which start code may read too (start-host.ts). */
+  env: [string, string][];
   sliceMs: number;
   /** Where a wasi:http instance's memories come from: zeroed ones of earlier instances. */
   memories?: MemoryShelf;
@@ -133,6 +136,8 @@ export class GuestInstance {
   readonly #call: (...args: unknown[]) => Promise<unknown>;
   readonly #handle: ReturnType<typeof liftExport>;
   readonly #postReturn?: (ret: unknown) => void;
+  /** What the instance's start code left for the first call's log; dropped once replayed. */
+  #started?: StartHost;
 
   constructor(linkable: Linkable, options: InstanceOptions) {
     const { plan, cores } = linkable;
@@ -144,9 +149,13 @@ export class GuestInstance {
     const handles = new HandleTable();
     this.handles = handles;
     const core: Record<CoreSort, unknown[]> = { func: [], table: [], memory: [], global: [], type: [], module: [], instance: [] };
+    // While the instance is made, its start code gets a host of its own.
+    let starting: StartHost | undefined = new StartHost(options.env, options.memoryLimitPages * 65536);
+    this.#started = starting;
     const host = () => {
-      if (!this.host) throw new Error('a host function was called outside of an invocation');
-      return this.host;
+      const current = this.host ?? starting;
+      if (!current) throw new Error('a host function was called outside of an invocation');
+      return current;
     };
     // One GuestMemory per memory and allocator the canon options name (a component names the same
     // pair for most of its hundreds of imports): an instance is made per request of a wasi:http
@@ -262,6 +271,7 @@ export class GuestInstance {
       }
     }
 
+    starting = undefined;
     this.kind = lift.kind;
     // wasi:http's handler takes two handles and returns nothing: it may name no memory.
     const mem = memoryOf(lift.options, 'the handler') ?? (lift.kind === 'http' ? new GuestMemory(() => memoryMissing(), undefined, handles) : undefined);
@@ -281,7 +291,7 @@ export class GuestInstance {
 
   /** Calls the handler with `args` (its WIT values) through JSPI and answers its lifted result. */
   async call(host: GuestHost, params: unknown[], deadline: number): Promise<unknown> {
-    this.host = host;
+    this.#begin(host);
     this.meter.begin(deadline);
     try {
       const args = this.meter.reenter(() => this.#handle.lowerArgs(params));
@@ -305,7 +315,7 @@ export class GuestInstance {
    */
   callOnStack(host: GuestHost, params: unknown[], deadline: number): unknown {
     if (!this.mayRunOnStack) throw new Error('this guest may wait: it cannot run on the plain stack');
-    this.host = host;
+    this.#begin(host);
     this.meter.begin(deadline);
     try {
       const args = this.meter.reenter(() => this.#handle.lowerArgs(params));
@@ -320,6 +330,14 @@ export class GuestInstance {
     } finally {
       this.meter.end();
       this.host = undefined;
+    }
+  }
+
+  #begin(host: GuestHost): void {
+    this.host = host;
+    if (this.#started) {
+      this.#started.replay(host);
+      this.#started = undefined;
     }
   }
 

@@ -9,6 +9,7 @@ import { SyncCaller } from './sync-channel.js';
 import { createWasiHost } from './wasi.js';
 import { invokeImports } from './invoke-imports.js';
 import { checkResponse, describeFailure } from '../guest-failure.js';
+import { startCodeRefusal } from '../start-code.js';
 import type { FromWorker, GuestEvent, GuestRequest, HostCall, InvokeCall, InvokeReply, KvCall, KvReply, LoadSpec, LogLine, ToWorker } from '../protocol.js';
 import { HTTP_WORLD } from '../../functions/worlds.js';
 import { CallResponse } from '../wasi-http/call-response.js';
@@ -22,6 +23,8 @@ import { HostEvents } from './worlds/sync-io.js';
 interface Instance {
   handle: (request: GuestRequest) => unknown;
   memories: WebAssembly.Memory[];
+  /** What its start code logged when it was loaded without a call (a prewarm): the first call's. */
+  held?: LogLine[];
 }
 
 type Instantiate = (
@@ -62,11 +65,15 @@ function capture(line: LogLine): void {
   logs.push(line);
 }
 
+/** Set while an instance is made: its start code may not reach what belongs to a call. */
+let starting = false;
+
 /** Host imports, shared by all instances of this worker: the call state is per worker. */
 function hostImports(): Record<string, unknown> {
   const kv: Record<string, (...args: unknown[]) => unknown> = {};
   for (const op of [...KV_OPS, ...ATOMICS_OPS]) {
     kv[op] = (...args: unknown[]) => {
+      if (starting) throw startCodeRefusal('key-value');
       const reply = kvChannel.call({ callId, op, args });
       if (reply.ok) return reply.value;
       // jco turns a thrown object with `payload` into the `err` case of the import's result.
@@ -83,8 +90,12 @@ function hostImports(): Record<string, unknown> {
     all: () => callEnv,
   };
   const atomics = Object.fromEntries(ATOMICS_OPS.map((op) => [op, kv[op]]));
-  const invoke = invokeImports((call) => callChannel.call({ ...call, callId }));
+  const invoke = invokeImports((call) => {
+    if (starting) throw startCodeRefusal('invoke');
+    return callChannel.call({ ...call, callId });
+  });
   const keyvalue = keyvalueImports((op, args) => {
+    if (starting) throw startCodeRefusal('key-value');
     const reply = kvChannel.call({ callId, op, args });
     if (reply.ok) return reply.value;
     throw { payload: reply.error };
@@ -141,7 +152,14 @@ async function instantiateComponent(
 }
 
 async function load(spec: LoadSpec): Promise<Instance> {
-  const { exports, memories } = await instantiateComponent(spec);
+  starting = true;
+  let made: Awaited<ReturnType<typeof instantiateComponent>>;
+  try {
+    made = await instantiateComponent(spec);
+  } finally {
+    starting = false;
+  }
+  const { exports, memories } = made;
   const handler = exports[HANDLER];
   if (!handler || typeof handler.handle !== 'function') throw new Error(`the component does not export ${HANDLER}`);
   return { handle: handler.handle.bind(handler) as Instance['handle'], memories };
@@ -181,6 +199,8 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
   let instance = instances.get(message.instanceKey);
   const cold = instance === undefined;
   const memoryLimit = message.memoryLimitBytes;
+  // A fresh instance's memory counts as grown by its call: what it took, the call did.
+  const heldAtStart = memoryBytes(instance);
   try {
     if (!instance) {
       if (!message.load) throw Object.assign(new Error('no code to load'), { failure: 'load' });
@@ -193,7 +213,12 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
     }
     if (!message.request) {
       wasi.endCall();
+      if (cold && logs.length > 0) instance.held = logs;
       return { type: 'done', id: message.id, cold, memoryBytes: memoryBytes(instance), logs, logsTruncated };
+    }
+    if (instance.held) {
+      for (const line of instance.held) capture(line);
+      instance.held = undefined;
     }
     // Its outgoing requests (a guest of Enoki's world may make them too) belong to this call.
     outgoing.begin(message.id, message.maxBodyBytes ?? 0, memoryLimit, NO_BODY);
@@ -202,7 +227,8 @@ async function invoke(message: Extract<ToWorker, { type: 'invoke' }>): Promise<D
     return { type: 'done', id: message.id, cold, memoryBytes: memoryBytes(instance), logs, logsTruncated, response };
   } catch (err) {
     wasi.endCall();
-    const failure = describeFailure(err, memoryBytes(instance), memoryLimit, logs);
+    const heldBytes = memoryBytes(instance);
+    const failure = describeFailure(err, { heldBytes, limitBytes: memoryLimit, grew: heldBytes > heldAtStart }, logs);
     // After a trap the instance refuses further calls; a guest `err` leaves it usable.
     if (failure.kind !== 'error') instances.delete(message.instanceKey);
     return { type: 'done', id: message.id, cold, memoryBytes: 0, logs, logsTruncated, failure };
@@ -256,7 +282,8 @@ async function invokeHttp(message: Extract<ToWorker, { type: 'invoke' }>): Promi
     if (problem) return done({ cold, memoryBytes: pool.memoryBytes(), failure: { kind: 'bad-response', message: problem } });
     return done({ cold, memoryBytes: pool.memoryBytes(), response: response.response() });
   } catch (err) {
-    const failure = describeFailure(err, instance.memoryBytes(), memoryLimit, logs);
+    // A wasi:http instance serves one request: whatever it holds, its call took.
+    const failure = describeFailure(err, { heldBytes: instance.memoryBytes(), limitBytes: memoryLimit, grew: true }, logs);
     return done({ cold, memoryBytes: pool.memoryBytes(), failure: failure.kind === 'error' ? { kind: 'trap', message: failure.message } : failure });
   }
 }

@@ -22,7 +22,7 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     assert.ok((await ctx.n.deploy('tablebomb', await guest('fixtures/tablebomb.wasm'))).ok);
     for (const name of ['recurse', 'fanout']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=1500')).ok, name);
     assert.ok((await ctx.n.deploy('hoard', await guest('worlds/http-hoard-wat.wasm'), '?timeoutMs=5000&memoryMiB=16')).ok);
-    for (const name of ['start-fn', 'start-loop', 'memory-at-start']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=3000')).ok, name);
+    for (const name of ['start-fn', 'start-loop', 'memory-at-start', 'start-kv']) assert.ok((await ctx.n.deploy(name, await guest(`fixtures/${name}.wasm`), '?timeoutMs=3000')).ok, name);
     // One component deployed as two functions, each with its own environment.
     for (const [name, who] of [['ra', 'alice'], ['rb', 'bob']]) assert.ok((await ctx.n.deploy(name, await guest('fixtures/remembers.wasm'), `?env=WHO%3D${who}`)).ok, name);
     // Toolchains import wasi:sockets whether or not the guest uses it (componentize-py does).
@@ -148,6 +148,17 @@ function engineSuite(engine: 'inline' | 'worker'): void {
     const res = await looping;
     assert.is(await errorCode(res), engine === 'inline' ? 'ERR_GUEST_TRAP' : 'ERR_TIMEOUT');
     assert.is(await (await n.call('start-fn')).text(), 'started');
+  });
+
+  test('start code that calls key-value fails every call with the reason, the same on either engine; the node serves on', async ({ n }) => {
+    for (let i = 0; i < 2; i++) {
+      const res = await n.call('start-kv');
+      assert.is(res.status, 500);
+      const { error } = (await res.json()) as { error: { code: string; message: string } };
+      assert.is(error.code, 'ERR_GUEST_TRAP');
+      assert.match(error.message, /^start-kv: instantiation failed: .*key-value is not available while the instance starts/);
+    }
+    assert.is((await n.call('hello')).status, 200);
   });
 
   test('a module that needs more memory at start than its limit is ERR_MEMORY_LIMIT on either engine', async ({ n }) => {
