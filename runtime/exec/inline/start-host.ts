@@ -1,10 +1,10 @@
 // What a guest's start code reaches of the host while its instance is made, before any call: a C
 // or Go reactor's initializer, say, whose libc asks for its stdio streams, preopened directories
 // or environment. It gets what a call gets of WASI's call-local interfaces: the function's
-// environment, clocks, random numbers, stdio. What it prints or logs is held, up to
-// HELD_BYTES, and becomes the first lines of the log of the first call its instance serves. Key-value,
-// calls between functions and outgoing HTTP belong to an invocation: reached from start code they
-// trap, and the instantiation fails saying why.
+// environment, clocks, random numbers, stdio. What it prints or logs is held, up to HELD_BYTES,
+// and opens the log of the first call its instance serves. Key-value and calls between functions
+// belong to an invocation: reached from start code they trap (start-code.ts), and the
+// instantiation fails saying why. An outgoing HTTP request is denied, as for a guest allowed none.
 
 import type { GuestHost } from './binding.js';
 import type { InvokeReply, KvReply, LogStream } from '../protocol.js';
