@@ -78,7 +78,8 @@ export function runCall(
     else logs.push({ stream, message });
   };
   const output = new OutputLines(log);
-  const heldAtStart = instance.memoryBytes();
+  // As on a worker: what a fresh instance holds (a wasi:http guest's always is), its call took.
+  const heldAtStart = cold || instance.kind === 'http' ? 0 : instance.memoryBytes();
   const memoryUse = () => {
     const heldBytes = instance.memoryBytes();
     return { heldBytes, limitBytes: job.memoryLimitBytes, grew: heldBytes > heldAtStart };
