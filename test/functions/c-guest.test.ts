@@ -60,6 +60,23 @@ test("its constructor runs as the instance is made, with the function's environm
   ]);
 });
 
+test("on a node that prewarms, the instance is made before any call: what its constructor printed still opens the first call's log", async () => {
+  const n = await startTestNode({ workers: 1, prewarm: true });
+  try {
+    assert.is((await n.deploy('cg', await fs.readFile(GUEST), '?env=GREETING%3Dearly')).status, 201);
+    const warm = async () => ((await (await fetch(`${n.url}/metrics.json`)).json()) as { node: { warmInstances: number } }).node.warmInstances;
+    for (let i = 0; i < 100 && (await warm()) === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.is(await warm(), 1, 'the deploy made a warm instance');
+    assert.match(await (await n.call('cg', { path: '/env' })).text(), /^at start: GREETING=early\n/);
+    const { invocations } = await (await n.admin('GET', '/functions/cg/logs')).json();
+    assert.is(invocations.length, 1);
+    assert.equal((invocations[0].lines as LogLine[])[0], { stream: 'stdout', message: 'started with GREETING=early' });
+    assert.is(invocations[0].cold, false, 'the call found the instance warm');
+  } finally {
+    await n.close();
+  }
+});
+
 test('nanosleep sleeps at least what it asks, by the monotonic clock', async ({ n }) => {
   for (const ms of [1, 3, 20]) assert.match(await text(n, `/sleep?${ms}`), /^slept \d+$/);
 });
