@@ -187,7 +187,10 @@ export class FunctionService {
     return { ...this.deps.registry.require(name), stats: this.deps.metrics.summary(name) };
   }
 
-  /** Drops the warm instances of a version no longer active, and its compiled code unless an active version shares it. */
+  /**
+   * Drops the warm instances of a version no longer active, and its compiled code unless an
+   * active version shares it.
+   */
   #retire(name: string, version: FunctionVersion): void {
     const memoryLimitBytes = version.options.memoryMiB * 1024 * 1024;
     this.deps.pool.evict(instanceKeyOf(name, version, memoryLimitBytes));
