@@ -5,7 +5,7 @@
 import type { DeadlineWatch } from './deadline-watch.js';
 import type { Job, JobResult } from '../engine.js';
 import type { GuestResponse, LogLine, LogStream } from '../protocol.js';
-import { checkResponse, describeFailure, guestError } from '../guest-failure.js';
+import { checkResponse, describeFailure, guestError, type MemoryUse } from '../guest-failure.js';
 import type { GuestHost } from './binding.js';
 import type { HandleResult } from './enoki-world.js';
 import { HttpExchange, OutgoingFetches } from './http-exchange.js';
@@ -55,6 +55,12 @@ function settled(instance: GuestInstance, host: GuestHost, args: unknown[], dead
   });
 }
 
+/** The instance's memory as a failure is judged: what it holds, and whether its call grew it. */
+function memoryUse(instance: GuestInstance, limitBytes: number, heldAtStart: number): MemoryUse {
+  const heldBytes = instance.memoryBytes();
+  return { heldBytes, limitBytes, grew: heldBytes > heldAtStart };
+}
+
 /**
  * One call, to its outcome. A call on the plain stack (`onStack`) is made to its end before this
  * returns, and so is answered without a promise; it cannot be suspended, so it cannot wait past its
@@ -80,10 +86,6 @@ export function runCall(
   const output = new OutputLines(log);
   // As on a worker: what a fresh instance holds (a wasi:http guest's always is), its call took.
   const heldAtStart = cold || instance.kind === 'http' ? 0 : instance.memoryBytes();
-  const memoryUse = () => {
-    const heldBytes = instance.memoryBytes();
-    return { heldBytes, limitBytes: job.memoryLimitBytes, grew: heldBytes > heldAtStart };
-  };
   // A wasi:http guest's instance serves one request; its arguments carry the response it sets.
   const http = instance.kind === 'http' ? new HttpExchange(job, cold) : undefined;
   // Its outgoing requests, in either world (made when it makes its first).
@@ -117,7 +119,7 @@ export function runCall(
     if (http) return ended(http.result(), false);
     const result = outcome as HandleResult;
     if (result.tag === 'err') {
-      const failure = guestError(result.val, memoryUse());
+      const failure = guestError(result.val, memoryUse(instance, job.memoryLimitBytes, heldAtStart));
       // The guest's own `err` leaves its instance usable; running out of memory does not.
       return ended({ failure }, failure.kind === 'error');
     }
@@ -136,7 +138,7 @@ export function runCall(
     }
     if (instance.meter.sliceUsed) return { ...ended({ failure: { kind: 'timeout', message: 'stopped at the end of its time slice' } }, false), sliced: true };
     if (instance.meter.expired) return timedOut();
-    const failure = describeFailure(err, memoryUse(), logs);
+    const failure = describeFailure(err, memoryUse(instance, job.memoryLimitBytes, heldAtStart), logs);
     // What a wasi:http guest throws has no WIT error to be: it is a trap, as on a worker.
     return ended({ failure: http && failure.kind === 'error' ? { kind: 'trap', message: failure.message } : failure }, false);
   };

@@ -149,13 +149,13 @@ export class GuestInstance {
     const handles = new HandleTable();
     this.handles = handles;
     const core: Record<CoreSort, unknown[]> = { func: [], table: [], memory: [], global: [], type: [], module: [], instance: [] };
-    // While the instance is made, its start code gets a host of its own.
-    let starting: StartHost | undefined = new StartHost(options.env, options.memoryLimitPages * 65536);
-    this.#started = starting;
+    // While the instance is made, its start code gets a host of its own, made if it calls one
+    // (a wasi:http guest is instantiated per request, and most start code calls nothing).
+    let instantiating = true;
     const host = () => {
-      const current = this.host ?? starting;
-      if (!current) throw new Error('a host function was called outside of an invocation');
-      return current;
+      if (this.host) return this.host;
+      if (!instantiating) throw new Error('a host function was called outside of an invocation');
+      return (this.#started ??= new StartHost(options.env, options.memoryLimitPages * 65536));
     };
     // One GuestMemory per memory and allocator the canon options name (a component names the same
     // pair for most of its hundreds of imports): an instance is made per request of a wasi:http
@@ -271,7 +271,7 @@ export class GuestInstance {
       }
     }
 
-    starting = undefined;
+    instantiating = false;
     this.kind = lift.kind;
     // wasi:http's handler takes two handles and returns nothing: it may name no memory.
     const mem = memoryOf(lift.options, 'the handler') ?? (lift.kind === 'http' ? new GuestMemory(() => memoryMissing(), undefined, handles) : undefined);
