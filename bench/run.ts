@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   };
   const cgroups = limits?.kind === 'cgroups' ? limits.cgroups : undefined;
   results.cold = await run('cold', '1. Cold start', () => coldScenario(settings.cold), coldTables);
-  results.warm = await run('warm', '2. Warm invocation', () => warmScenario(settings.warm), warmTables);
+  results.warm = await run('warm', '2. Warm invocation', () => warmScenario(settings.warm, guests.kv), warmTables);
   results.kv = await run('kv', '3. KV', () => kvScenario(settings.kv, guests.kv), kvTables);
   results.replication = await run('replication', '4. Replication', () => replicationScenario(settings.replication), replicationTables);
   results.paper = await run('paper', '5. Paper *simple* at the edge', () => paperSimpleScenario(settings.paper, cgroups), paperSimpleTables);

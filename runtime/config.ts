@@ -27,6 +27,11 @@ export interface NodeConfig {
   engine: 'auto' | 'inline' | 'worker';
   /** Time an inline guest runs before other work on the event loop gets a turn, ms. */
   timeSliceMs: number;
+  /**
+   * With engine 'auto': calls of a function that hold the event loop this long (ms, a moving
+   * average) go to a worker while the loop is taken by such calls already; 0 never.
+   */
+  offloadMs: number;
   /** Inline instances of one function version at most (each runs one call at a time). */
   instancesPerFunction: number;
   /** Worker threads executing guests, at most. */
@@ -143,6 +148,8 @@ export const DEFAULTS: NodeConfig = {
   maxComponentBytes: 64 * 1024 * 1024,
   engine: 'auto',
   timeSliceMs: 5,
+  // One core has no other to move work to.
+  offloadMs: os.availableParallelism() > 1 ? 1 : 0,
   instancesPerFunction: 8,
   workers: Math.max(1, Math.min(os.availableParallelism(), 4)),
   minWorkers: 1,
@@ -182,6 +189,7 @@ const ENV: Record<string, { key: keyof NodeConfig; type: 'int' | 'string' | 'boo
   ENOKI_MAX_COMPONENT_BYTES: { key: 'maxComponentBytes', type: 'int' },
   ENOKI_ENGINE: { key: 'engine', type: 'string' },
   ENOKI_TIME_SLICE_MS: { key: 'timeSliceMs', type: 'int' },
+  ENOKI_OFFLOAD_MS: { key: 'offloadMs', type: 'int' },
   ENOKI_INSTANCES_PER_FUNCTION: { key: 'instancesPerFunction', type: 'int' },
   ENOKI_WORKERS: { key: 'workers', type: 'int' },
   ENOKI_MIN_WORKERS: { key: 'minWorkers', type: 'int' },
@@ -312,6 +320,7 @@ export function loadConfig(
   if (config.port > 65535) throw invalid(`PORT must be at most 65535, got ${config.port}`);
   if (!['auto', 'inline', 'worker'].includes(config.engine)) throw invalid('ENOKI_ENGINE must be auto, inline or worker');
   if (config.timeSliceMs < 1) throw invalid('ENOKI_TIME_SLICE_MS must be at least 1');
+  if (config.offloadMs < 0) throw invalid('ENOKI_OFFLOAD_MS must be 0 (off) or more');
   if (config.instancesPerFunction < 1) throw invalid('ENOKI_INSTANCES_PER_FUNCTION must be at least 1');
   if (config.workers < 1) throw invalid('ENOKI_WORKERS must be at least 1');
   if (config.minWorkers < 1 || config.minWorkers > config.workers) throw invalid('ENOKI_MIN_WORKERS must be between 1 and ENOKI_WORKERS');

@@ -171,6 +171,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
       logger,
       callWorkers: config.callWorkers,
     }),
+    config.engine === 'auto' ? config.offloadMs : 0,
   );
   undo.push(() => pool.stop());
   await pool.start();
@@ -287,6 +288,7 @@ async function assemble(config: NodeConfig, logger: Logger, options: StartOption
         enoki_channel_faults_total: s.channelFaults,
         enoki_compiled_modules: s.compiledModules,
         enoki_engines_warmed: s.warmedEngines,
+        enoki_offloaded_calls_total: s.offloadedCalls ?? 0,
         enoki_functions: registry.size,
         enoki_async_invocations: asyncResults.stats().tracked,
         enoki_async_results_disk_bytes: asyncResults.stats().diskBytes,

@@ -11,6 +11,7 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import type { Summary } from '../stats.js';
 import { EXAMPLES, HttpClient, MiB, cpuNs, deploy, rssBytes, sequential, startBenchNode, startScriptServer, tempDir, type Request, type Target } from './harness.js';
+import { offloadComparison, offloadTable, type OffloadResult } from './offload.js';
 
 export interface WarmSettings {
   sequential: number;
@@ -33,6 +34,8 @@ export interface WarmResult {
   load: Record<string, LoadPoint[]>;
   /** Node RSS after the load runs (MiB). */
   nodeRssMiB: number;
+  /** A CPU-heavy JS call with and without offloading to workers (offload.ts). */
+  offload?: OffloadResult;
   ratios: {
     /** Peak req/s of the target over the bare route's peak req/s (autocannon: completed requests ÷ duration). */
     throughputOverBare: Record<string, number>;
@@ -48,7 +51,7 @@ const PLAIN_TINY = 'hello as plain JS (no wasm)';
 const PLAIN_JS = 'echo as plain JS (no wasm)';
 const POST_HI: Request = { method: 'POST', body: 'hi' };
 
-export async function warmScenario(s: WarmSettings): Promise<WarmResult> {
+export async function warmScenario(s: WarmSettings, kvWasm: string): Promise<WarmResult> {
   const dir = await tempDir('warm');
   const node = await startBenchNode(dir);
   const plain = await startScriptServer('./plain-server.js');
@@ -97,7 +100,8 @@ export async function warmScenario(s: WarmSettings): Promise<WarmResult> {
       ratios.throughputOverBare[t.label] = round(peak(t.label) / peak(BARE));
       ratios.p50OverBare[t.label] = round(seq[t.label].p50 - seq[BARE].p50);
     }
-    return { sequential: seq, load, nodeRssMiB, ratios };
+    const offload = await offloadComparison(kvWasm, s.durationS);
+    return { sequential: seq, load, nodeRssMiB, ratios, offload };
   } finally {
     plainClient.close();
     await plain.stop();
@@ -129,5 +133,5 @@ export function warmTables(r: WarmResult): string[][][] {
       String(r.ratios.throughputOverBare[label]),
     ]);
   }
-  return [seq, load];
+  return r.offload ? [seq, load, offloadTable(r.offload)] : [seq, load];
 }

@@ -1,10 +1,20 @@
 // Sends each function's calls to the engine that can run it: the inline engine when it is on
 // (JSPI present, ENOKI_ENGINE not 'worker') and can link the component with its own bindings
 // (whatever its world), else the worker pool, which is started only when a first call needs it.
+//
+// The event loop runs one guest at a time. With `offloadMs` set (ENOKI_OFFLOAD_MS), a call of a
+// function whose calls hold the loop that long or longer goes to a worker, on another core, when
+// it would wait for the loop behind another such call: so a node serves heavy calls on as many
+// threads as it has workers, plus the loop. Light calls stay on the loop, where they cost less
+// than the trip to a worker. A function is loaded on a worker in the background first, and its
+// calls stay on the loop until a worker holds it, or while every worker is busy.
 
 import type { EngineStats, GuestEngine, Job, JobResult } from './engine.js';
 import type { InlineEngine } from './inline/inline-engine.js';
 import type { WorkerPool } from './worker/worker-pool.js';
+
+/** How long after calls last waited for the loop heavy calls still go to workers, ms. */
+const CONTENTION_MS = 100;
 
 export class EngineRouter implements GuestEngine {
   /** Digest → whether the inline engine runs it (decided once per component). */
@@ -13,10 +23,20 @@ export class EngineRouter implements GuestEngine {
   readonly #decided = new Map<string, boolean>();
   #pool?: Promise<WorkerPool>;
   #started?: WorkerPool;
+  /** Function versions being loaded on a worker for offloaded calls. */
+  readonly #loading = new Set<string>();
+  #offloaded = 0;
+  /** Calls of heavy functions started in this turn of the event loop, and whether its end is watched. */
+  #heavyThisTurn = 0;
+  #turnEnds = false;
+  /** Until when heavy calls count as waiting for the loop (performance.now() time). */
+  #contendedUntil = -Infinity;
 
   constructor(
     private readonly inline: InlineEngine | undefined,
     private readonly makePool: () => WorkerPool,
+    /** Loop time from which a function's calls may go to workers, ms; 0: never (see above). */
+    private readonly offloadMs = 0,
   ) {}
 
   /** Starts what must run with the node: the worker pool when every call goes to workers. */
@@ -27,8 +47,49 @@ export class EngineRouter implements GuestEngine {
   run(job: Job): Promise<JobResult> {
     // Decided before for this component (every call but its first): no extra turn of the loop.
     const known = this.#decided.get(job.meta.digest);
-    if (known === true && this.inline) return this.inline.run(job);
+    if (known === true && this.inline) {
+      if (this.offloadMs > 0 && this.#offloads(job)) {
+        this.#offloaded++;
+        return this.#started!.run(job);
+      }
+      return this.inline.run(job);
+    }
     return this.#engineFor(job).then((engine) => engine.run(job));
+  }
+
+  /** Whether this call of an inline function goes to a worker instead (see the top of the file). */
+  #offloads(job: Job): boolean {
+    const inline = this.inline!;
+    if (!job.request || inline.heldMsOf(job.instanceKey) < this.offloadMs) return false;
+    // A guest call holds the loop to its end unless it waits, so calls that arrive together start
+    // one after another in the same turn of the loop: the second of them is a call that waits for
+    // the loop. So are those that arrive while heavy calls wait on the host in between.
+    // Once that happens, heavy calls go to workers that have room for a while, the first of a turn
+    // too, leaving the loop to answer them; a lone client's calls, one after another, never do.
+    const now = performance.now();
+    if (this.#heavyThisTurn > 0 || inline.demandMs >= this.offloadMs) this.#contendedUntil = now + CONTENTION_MS;
+    const contended = now < this.#contendedUntil;
+    this.#heavyThisTurn++;
+    if (!this.#turnEnds) {
+      this.#turnEnds = true;
+      setImmediate(() => {
+        this.#heavyThisTurn = 0;
+        this.#turnEnds = false;
+      });
+    }
+    if (!contended) return false;
+    const pool = this.#started;
+    if (!pool) {
+      this.#workers().catch(() => undefined);
+      return false;
+    }
+    const room = pool.room(job.instanceKey);
+    if (room === 'cold' && !this.#loading.has(job.instanceKey)) {
+      const { request: _, ...load } = job;
+      this.#loading.add(job.instanceKey);
+      void pool.prewarm(load).finally(() => this.#loading.delete(job.instanceKey));
+    }
+    return room === 'warm';
   }
 
   async prewarm(job: Omit<Job, 'request'>): Promise<boolean> {
@@ -63,6 +124,7 @@ export class EngineRouter implements GuestEngine {
       channelFaults: sum('channelFaults'),
       compiledModules: sum('compiledModules'),
       warmedEngines: sum('warmedEngines'),
+      offloadedCalls: this.#offloaded,
     };
   }
 

@@ -64,6 +64,8 @@ export interface EngineStats {
   compiledModules: number;
   /** Engines the node's warm-up has run a function of since the start (inline engine only). */
   warmedEngines: number;
+  /** Calls of inline functions run on a worker instead, since the start (engine-router.ts). */
+  offloadedCalls?: number;
 }
 
 export interface GuestEngine {

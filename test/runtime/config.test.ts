@@ -45,7 +45,9 @@ test('environment variables override defaults', () => {
     ENOKI_HOST: '127.0.0.1',
     ENOKI_TIMEOUT_MS: '2500',
     ENOKI_LOG_LEVEL: 'debug',
+    ENOKI_OFFLOAD_MS: '0',
   });
+  assert.is(config.offloadMs, 0);
   assert.is(config.port, 9000);
   assert.is(config.workers, 3);
   assert.is(config.fsync, true);
@@ -119,6 +121,7 @@ test('invalid values are refused with the variable name', () => {
   invalid({ ENOKI_MEMORY_MIB: '4096' }, 'ENOKI_MEMORY_MIB');
   invalid({ ENOKI_WORKERS: '2', ENOKI_MIN_WORKERS: '3' }, 'ENOKI_MIN_WORKERS');
   invalid({ ENOKI_PREWARM: 'sometimes' }, 'ENOKI_PREWARM');
+  invalid({ ENOKI_OFFLOAD_MS: '-1' }, 'ENOKI_OFFLOAD_MS');
 });
 
 

@@ -57,6 +57,8 @@ export class InlineEngine implements GuestEngine {
   readonly #deadlines = new DeadlineWatch();
   readonly #queue: WaitQueue;
   #busy = 0;
+  /** What the calls in flight are expected to hold the loop for, ms (each its function's heldMs). */
+  #demandMs = 0;
   #stopped = false;
 
   constructor(private readonly options: InlineEngineOptions) {
@@ -270,8 +272,20 @@ export class InlineEngine implements GuestEngine {
     }
   }
 
+  /** How long a call of this function version has held the event loop lately, ms (0: not known). */
+  heldMsOf(instanceKey: string): number {
+    return this.#codes.get(instanceKey)?.heldMs ?? 0;
+  }
+
+  /** What the calls in flight are expected to hold the event loop for, ms. */
+  get demandMs(): number {
+    return this.#demandMs;
+  }
+
   async #call(code: InstancePool, instance: GuestInstance, job: Job, cold: boolean, queuedMs: number): Promise<JobResult> {
     this.#busy++;
+    const demand = code.heldMs;
+    this.#demandMs += demand;
     try {
       const started = performance.now();
       const deadline = started + job.timeoutMs;
@@ -293,12 +307,14 @@ export class InlineEngine implements GuestEngine {
         instance = next.instance;
         outcome = await runCall(instance, job, cold || next.cold, queuedMs, this.#deadlines, { deadline });
       }
+      code.held(instance.meter.heldMs);
       if (outcome.reusable) code.give(instance);
       // A call that timed out may have been abandoned while its guest was suspended.
       else code.retire(instance, { settled: outcome.result.failure?.kind !== 'timeout' });
       return outcome.result;
     } finally {
-      this.#busy--;
+      // Reset when idle, so that rounding never leaves the loop looking busy.
+      this.#demandMs = --this.#busy === 0 ? 0 : this.#demandMs - demand;
     }
   }
 

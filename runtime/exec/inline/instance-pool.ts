@@ -14,6 +14,9 @@ import { MemoryShelf } from '../wasm/memory-shelf.js';
 /** Zeroed memories a wasi:http function keeps for its next instances: its spare's and one more. */
 const SHELVED_MEMORIES = 2;
 
+/** The weight of a call's loop time in heldMs: about the last ten calls count. */
+const HELD_WEIGHT = 0.2;
+
 /** Calls waiting for an instance, over all the engine's pools. */
 export class WaitQueue {
   waiting = 0;
@@ -51,6 +54,8 @@ export class InstancePool {
   loaded?: Linkable;
   /** A call used up its time slice on the plain stack: the function's calls go through JSPI. */
   outrunsSlices = false;
+  /** How long its calls hold the event loop, ms: a moving average over the recent ones (0: none yet). */
+  heldMs = 0;
 
   constructor(
     readonly key: string,
@@ -62,6 +67,11 @@ export class InstancePool {
     readonly source: Pick<Job, 'instanceKey' | 'meta' | 'memoryLimitBytes' | 'env'>,
     private readonly options: PoolOptions,
   ) {}
+
+  /** Counts a finished call's time on the event loop into heldMs. */
+  held(ms: number): void {
+    this.heldMs = this.heldMs === 0 ? ms : this.heldMs + HELD_WEIGHT * (ms - this.heldMs);
+  }
 
   /** No instance is busy and no call waits: the pool can be replaced without anyone noticing. */
   get quiet(): boolean {

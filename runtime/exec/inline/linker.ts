@@ -260,7 +260,7 @@ export class GuestInstance {
             );
           const fn = binding.raw ? () => binding.impl(host(), []) : lowerImport(binding.type, mem, (...args) => binding.impl(host(), args));
           const suspends = binding.suspends === true || (binding.suspends === 'http' && lift.kind === 'http');
-          core.func[d.index] = suspends ? suspending(fn) : fn;
+          core.func[d.index] = suspends ? suspending(pausedWhileWaiting(meter, fn)) : fn;
           if (suspends || !CALL_LOCAL.test(f.interface)) callLocal = false;
           break;
         }
@@ -350,4 +350,15 @@ export class GuestInstance {
   memoryBytes(): number {
     return this.memories.reduce((sum, m) => sum + m.buffer.byteLength, 0);
   }
+}
+
+/** A host function a guest may wait on: while its promise is pending, the call's loop time stops. */
+function pausedWhileWaiting(meter: Meter, fn: (...args: never[]) => unknown): (...args: never[]) => unknown {
+  return (...args) => {
+    const result = fn(...args);
+    // Answered at once (a local read): the guest never suspended.
+    if (!(result instanceof Promise)) return result;
+    meter.pause();
+    return result.finally(() => meter.resume());
+  };
 }

@@ -120,6 +120,20 @@ export class WorkerPool implements GuestEngine {
     return result !== undefined && !result.failure;
   }
 
+  /**
+   * Whether a call of this function version would start at once: 'warm' when a worker holds an
+   * instance of it (the call runs there, or on whichever warm worker is free first), 'cold' when
+   * there is room but no worker has loaded it, 'full' when calls already wait or every worker
+   * runs one.
+   */
+  room(instanceKey: string): 'warm' | 'cold' | 'full' {
+    if (this.#stopped || this.#queue.length > 0) return 'full';
+    let outer = 0;
+    for (const s of this.#slots) if (s.running && !s.running.job.nested) outer++;
+    if (outer >= this.options.size) return 'full';
+    return this.#slots.some((s) => s.warm.has(instanceKey)) ? 'warm' : 'cold';
+  }
+
   /** Drops warm instances of code that will not run again (an old version, a deleted function). */
   evict(instanceKey: string): void {
     for (const slot of this.#slots) {
