@@ -101,6 +101,8 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: connections }, (_, c) => worker(c)));
     clearInterval(progress);
     const channelFaults = (await metric(node, 'enoki_channel_faults_total')) ?? 0;
+    // With --engine auto: calls of inline functions that went to workers (engine-router.ts).
+    const offloadedCalls = (await metric(node, 'enoki_offloaded_calls_total')) ?? 0;
     const result = {
       bench: 'soak',
       machine: machine(),
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
       loopCalls,
       failures,
       channelFaults,
+      offloadedCalls,
       anomalies: anomalies.length,
       firstAnomalies: anomalies.slice(0, 20),
       verdict: anomalies.length === 0 && channelFaults === 0 ? 'pass' : 'FAIL',
