@@ -25,6 +25,8 @@ export class EngineRouter implements GuestEngine {
   #started?: WorkerPool;
   /** Function versions being loaded on a worker for offloaded calls. */
   readonly #loading = new Set<string>();
+  /** Function versions a worker failed to load: their calls stay on the loop. */
+  readonly #unfit = new Set<string>();
   #offloaded = 0;
   /** Calls of heavy functions started in this turn of the event loop, and whether its end is watched. */
   #heavyThisTurn = 0;
@@ -83,11 +85,20 @@ export class EngineRouter implements GuestEngine {
       this.#workers().catch(() => undefined);
       return false;
     }
-    const room = pool.room(job.instanceKey);
-    if (room === 'cold' && !this.#loading.has(job.instanceKey)) {
+    const key = job.instanceKey;
+    if (this.#unfit.has(key)) return false;
+    const room = pool.room(key);
+    if (room === 'cold' && !this.#loading.has(key)) {
       const { request: _, ...load } = job;
-      this.#loading.add(job.instanceKey);
-      void pool.prewarm(load).finally(() => this.#loading.delete(job.instanceKey));
+      this.#loading.add(key);
+      // A function a worker cannot load stays on the loop, without trying again.
+      pool.prewarm(load).then(
+        (loaded) => {
+          this.#loading.delete(key);
+          if (!loaded) this.#unfit.add(key);
+        },
+        () => this.#loading.delete(key),
+      );
     }
     return room === 'warm';
   }
@@ -107,6 +118,7 @@ export class EngineRouter implements GuestEngine {
   }
 
   evict(instanceKey: string): void {
+    this.#unfit.delete(instanceKey);
     this.inline?.evict(instanceKey);
     this.#started?.evict(instanceKey);
   }
