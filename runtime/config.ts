@@ -29,7 +29,8 @@ export interface NodeConfig {
   timeSliceMs: number;
   /**
    * With engine 'auto': calls of a function that hold the event loop this long (ms, a moving
-   * average) go to a worker while the loop is taken by such calls already; 0 never.
+   * average) go to a worker when they would wait for the loop behind another; 0 (the default)
+   * never.
    */
   offloadMs: number;
   /** Inline instances of one function version at most (each runs one call at a time). */
@@ -148,8 +149,8 @@ export const DEFAULTS: NodeConfig = {
   maxComponentBytes: 64 * 1024 * 1024,
   engine: 'auto',
   timeSliceMs: 5,
-  // One core has no other to move work to.
-  offloadMs: os.availableParallelism() > 1 ? 1 : 0,
+  // Off unless asked for: see ENOKI_OFFLOAD_MS in the README.
+  offloadMs: 0,
   instancesPerFunction: 8,
   workers: Math.max(1, Math.min(os.availableParallelism(), 4)),
   minWorkers: 1,
