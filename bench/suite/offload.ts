@@ -67,7 +67,7 @@ export async function offloadComparison(kvWasm: string, durationS: number, conne
 }
 
 export function offloadTable(r: OffloadResult): string[][] {
-  const rows = [['a CPU-heavy JS call', 'one client p50 ms', `req/s @${r.connections}`, `p50 ms @${r.connections}`, `p99 ms @${r.connections}`, 'calls on workers', 'workers', 'RSS MiB']];
+  const rows = [['a CPU-heavy JS call', 'one client p50 ms', `req/s @${r.connections}`, `p50 ms @${r.connections}`, `p99 ms @${r.connections}`, 'calls on workers (the warm-up run too)', 'workers', 'RSS MiB']];
   for (const [label, s] of [
     ['offloading (ENOKI_OFFLOAD_MS=1)', r.offloading],
     ['every call on the event loop (the default, ENOKI_OFFLOAD_MS=0)', r.loopOnly],
