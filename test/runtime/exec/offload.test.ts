@@ -20,7 +20,7 @@ test.before(async (ctx) => {
   ctx.off = await startTestNode({ engine: 'auto', offloadMs: 0, workers: 2 });
   const misbehave = await guest('fixtures/misbehave.wasm');
   for (const n of [ctx.n, ctx.off]) {
-    for (const name of ['heavy', 'lone']) {
+    for (const name of ['heavy', 'lone', 'tally']) {
       const res = await n.deploy(name, misbehave, '?timeoutMs=60000');
       assert.ok(res.ok, `deploy ${name}: ${await res.text()}`);
     }
@@ -60,6 +60,28 @@ test('heavy calls that arrive together are spread over workers, each answering i
   assert.ok((await metric(n, 'enoki_workers')) >= 1);
   // And the rounds after that, with calls on both sides, still answer every call with its own reply.
   for (let i = 0; i < 5; i++) await together(n, 'heavy', 6, 100 + i);
+});
+
+test('calls on the loop and on workers share the keygroup: no increment is lost or counted twice', async ({ n }) => {
+  const count = (path = '/slow-count?iterations=20000') => n.call('tally', { path }).then(async (r) => [r.status, await r.text()] as const);
+  for (let i = 0; i < 3; i++) assert.is((await count())[0], 200);
+  const before = await metric(n, 'enoki_offloaded_calls_total');
+  const seen: number[] = [];
+  let calls = 3;
+  for (let round = 0; round < 40 && ((await metric(n, 'enoki_offloaded_calls_total')) === before || round < 5); round++) {
+    const replies = await Promise.all(Array.from({ length: 6 }, () => count()));
+    for (const [status, text] of replies) {
+      assert.is(status, 200, text);
+      seen.push(Number(text));
+    }
+    calls += replies.length;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok((await metric(n, 'enoki_offloaded_calls_total')) > before, 'no call of the counting function went to a worker');
+  // Every increment answered a value of its own, and the last one counts every call.
+  assert.is(new Set(seen).size, seen.length, 'two calls answered the same count');
+  assert.is(Math.max(...seen), calls);
+  assert.is((await count('/slow-count?iterations=0'))[1], String(calls + 1));
 });
 
 test("a lone client's heavy calls, one after another, stay on the event loop", async ({ n }) => {
