@@ -1,8 +1,9 @@
 // Offloading (exec/engine-router.ts): on the inline engine the event loop runs one guest at a
-// time, so calls of a function that holds the loop for a millisecond or more go to worker
-// threads when they would wait for the loop behind one another. Light calls, and a lone
-// client's calls made one after another, stay on the loop; ENOKI_OFFLOAD_MS=0 keeps every call
-// there. Needs JSPI (Node 24+): without it every guest already runs on workers.
+// time, so with ENOKI_OFFLOAD_MS=1 calls of a function that holds the loop for a millisecond or
+// more go to worker threads when they would wait for the loop behind one another. Light calls,
+// and a lone client's calls made one after another, stay on the loop; the default,
+// ENOKI_OFFLOAD_MS=0, keeps every call there. Needs JSPI (Node 24+): without it every guest
+// already runs on workers.
 import { suite } from '../../helpers/suite.js';
 import * as assert from 'uvu/assert';
 import { hasJspi } from '../../../runtime/exec/inline/jspi.js';
