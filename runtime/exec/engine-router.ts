@@ -28,9 +28,8 @@ export class EngineRouter implements GuestEngine {
   /** Function versions a worker failed to load: their calls stay on the loop. */
   readonly #unfit = new Set<string>();
   #offloaded = 0;
-  /** Calls of heavy functions started in this turn of the event loop, and whether its end is watched. */
+  /** Calls of heavy functions started in this turn of the event loop (reset at its end). */
   #heavyThisTurn = 0;
-  #turnEnds = false;
   /** Until when heavy calls count as waiting for the loop (performance.now() time). */
   #contendedUntil = -Infinity;
 
@@ -71,14 +70,8 @@ export class EngineRouter implements GuestEngine {
     const now = performance.now();
     if (this.#heavyThisTurn > 0 || inline.demandMs >= this.offloadMs) this.#contendedUntil = now + CONTENTION_MS;
     const contended = now < this.#contendedUntil;
-    this.#heavyThisTurn++;
-    if (!this.#turnEnds) {
-      this.#turnEnds = true;
-      setImmediate(() => {
-        this.#heavyThisTurn = 0;
-        this.#turnEnds = false;
-      });
-    }
+    // The first of the turn has its end watched.
+    if (this.#heavyThisTurn++ === 0) setImmediate(() => (this.#heavyThisTurn = 0));
     if (!contended) return false;
     const pool = this.#started;
     if (!pool) {
